@@ -1,0 +1,1 @@
+"""The access log: every read of a person's data."""

@@ -1,0 +1,1 @@
+"""Sign-in, roles, organisation scope and API tokens."""

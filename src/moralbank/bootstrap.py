@@ -1,0 +1,70 @@
+"""The one place the app is wired: engine, unit of work, clock, keys, gateways."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from moralbank.config import Settings
+from moralbank.db.engine import is_sqlite, make_engine
+from moralbank.db.uow import UnitOfWork
+from moralbank.kernel.clock import Clock, SystemClock
+from moralbank.kernel.gateways import LogNotifier, LogSmsGateway, Notifier, SmsGateway
+from moralbank.kernel.keys import KeyRing
+
+
+def build_engine(settings: Settings) -> Engine:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.resolved_database_url())
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    keys: KeyRing
+    sms: SmsGateway
+    notifier: Notifier
+    rng: random.Random = field(default_factory=random.Random)
+    http_transport: Any = None  # an httpx transport for scheduled pulls; None means the real network
+    cache: dict[str, Any] = field(default_factory=dict)  # per-process caches (e.g. the active policy)
+
+    def __post_init__(self) -> None:
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        write_engine = self.engine.execution_options(sqlite_immediate=True) if is_sqlite(self.engine) \
+            else self.engine
+        self._write = sessionmaker(write_engine, expire_on_commit=False)
+
+    def uow(self, *, write: bool = True) -> UnitOfWork:
+        """A unit of work. ``write=False`` for pure reads (on SQLite they then don't queue for the lock)."""
+        return UnitOfWork(self._write if write else self._read, self)
+
+    def session_factory(self, *, write: bool = True) -> sessionmaker[Session]:
+        return self._write if write else self._read
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True,
+              sms: SmsGateway | None = None, notifier: Notifier | None = None,
+              engine: Engine | None = None, rng: random.Random | None = None) -> Container:
+    """Wire the app. ``migrate`` brings the schema to head (creating the SQLite file on first use)."""
+    settings = settings or Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine or build_engine(settings)
+    if migrate:
+        from moralbank.db.migrate import ensure_current
+
+        ensure_current(engine)
+    return Container(
+        settings=settings,
+        engine=engine,
+        clock=clock or SystemClock(),
+        keys=KeyRing(settings.keys_dir),
+        sms=sms or LogSmsGateway(),
+        notifier=notifier or LogNotifier(),
+        rng=rng or random.Random(),
+    )

@@ -1,0 +1,1 @@
+"""Declarative base, engine, unit of work and migrations."""

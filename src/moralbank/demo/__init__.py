@@ -1,0 +1,1 @@
+"""The synthetic demo city (shaped like Yuyao; every person in it is synthetic)."""

@@ -1,0 +1,1 @@
+"""Moral evaluation: self, grid mutual, village/community and big-data evaluation; objections and repair."""

@@ -1,0 +1,1 @@
+"""Data interfaces: department feeds in, evaluation results back out."""

@@ -1,0 +1,1 @@
+"""The green code: a signed, offline-verifiable tier."""

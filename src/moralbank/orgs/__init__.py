@@ -1,0 +1,1 @@
+"""Organisation: city, township/street, village/community, grid."""

@@ -1,0 +1,1 @@
+"""Policy as data: the versioned indicator catalogue, tiers, benefits and credit rules."""

@@ -1,0 +1,1 @@
+"""Residents, households, enrolment and consent."""

@@ -1,0 +1,1 @@
+"""The moral score and portrait, recomputable from the ledger."""

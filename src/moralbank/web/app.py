@@ -1,0 +1,109 @@
+"""The FastAPI application: JSON API under /api, server-rendered pages, local static assets."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from moralbank import errors
+from moralbank.bootstrap import Container
+from moralbank.web.i18n import pick_language, translator
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+# Every router of the app, in the order they are mounted. Each module exposes ``router``.
+ROUTER_MODULES = (
+    "moralbank.web.pages.auth",
+    "moralbank.web.api.auth",
+    "moralbank.web.api.orgs",
+    "moralbank.web.pages.orgs",
+    "moralbank.web.api.residents",
+    "moralbank.web.pages.residents",
+    "moralbank.web.api.policy",
+    "moralbank.web.api.ledger",
+    "moralbank.web.pages.ledger",
+    "moralbank.web.api.evaluation",
+    "moralbank.web.pages.evaluation",
+    "moralbank.web.api.feeds",
+    "moralbank.web.pages.feeds",
+    "moralbank.web.api.scoring",
+    "moralbank.web.pages.scoring",
+    "moralbank.web.api.greencode",
+    "moralbank.web.pages.greencode",
+    "moralbank.web.pages.home",
+)
+
+STATUS = {
+    errors.NotAuthenticated: 401,
+    errors.PermissionDenied: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.InvalidInput: 422,
+    errors.RateLimited: 429,
+}
+
+
+def language_of(request: Request) -> str:
+    return pick_language(request.query_params.get("lang"), request.cookies.get("lang"),
+                         request.headers.get("accept-language"),
+                         request.app.state.container.settings.default_language)
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    """Render a page in the request's language; remembers a ``?lang=`` choice in a cookie."""
+    lang = language_of(request)
+    ctx = {"lang": lang, "_": translator(lang), "principal": getattr(request.state, "principal", None),
+           "demo_banner": request.app.state.container.cache.get("demo", False), **(context or {})}
+    response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
+    if request.query_params.get("lang") in ("zh-CN", "en"):
+        response.set_cookie("lang", request.query_params["lang"], samesite="lax", max_age=365 * 86400)
+    return response
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(title="moralbank", version="0.1.0",
+                  description="道德银行 · Moral Bank API. See docs/api.md.")
+    app.state.container = container
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(errors.MoralbankError)
+    async def domain_error(request: Request, exc: errors.MoralbankError) -> Response:
+        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+        if status == 401 and _wants_html(request):
+            from fastapi.responses import RedirectResponse
+
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        body: dict[str, Any] = {"error": type(exc).__name__, "detail": str(exc)}
+        if isinstance(exc, errors.InvalidInput):
+            body["problems"] = [p.__dict__ for p in exc.problems]
+        if _wants_html(request):
+            _ = translator(language_of(request))
+            title = {403: _("没有权限"), 404: _("未找到")}.get(status, _("出错了"))
+            return render(request, "error.html", {"title": title, "detail": str(exc)}, status_code=status)
+        return JSONResponse(body, status_code=status)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    for name in ROUTER_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue  # that capability has no routes (yet)
+            raise
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,50 @@
+"""zh-CN is the source language of every message; English comes from gettext catalogs.
+
+Each capability keeps its own catalog file ``locale/en/<capability>.po`` (so work on one capability
+never touches another's); they are merged at start-up with Babel's PO reader.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("zh-CN", "en")
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    if lang == "zh-CN":
+        return {}
+    messages: dict[str, str] = {}
+    short = lang.split("-")[0]
+    for po in sorted((LOCALE_DIR / short).glob("*.po")):
+        with po.open("rb") as f:
+            for m in read_po(f, locale=short):
+                if m.id and m.string and isinstance(m.id, str):
+                    messages[m.id] = m.string  # type: ignore[assignment]
+    return messages
+
+
+def translator(lang: str):  # noqa: ANN201
+    table = catalog(lang)
+
+    def gettext(message: str, **kwargs: object) -> str:
+        text = table.get(message, message)
+        return text.format(**kwargs) if kwargs else text
+
+    return gettext
+
+
+def pick_language(query: str | None, cookie: str | None, accept: str | None, default: str = "zh-CN") -> str:
+    for candidate in (query, cookie):
+        if candidate in LANGUAGES:
+            return candidate  # type: ignore[return-value]
+    if accept and not cookie:
+        first = accept.split(",")[0].strip().lower()
+        if first.startswith("en"):
+            return "en"
+    return default
