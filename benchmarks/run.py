@@ -1,0 +1,124 @@
+"""Run every benchmark and write RESULTS.md / results.json with the machine and the date.
+
+Usage: python benchmarks/run.py [--quick] [NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(li for li in Path("/proc/meminfo").read_text().splitlines()
+                      if li.startswith("MemTotal")).split()[1])
+        mem = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    pg = ""
+    try:
+        pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": mem, "os": platform.platform(),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": pg}
+
+
+@dataclass
+class Report:
+    workdir: Path
+    bench: str = ""
+    figures: list[dict] = field(default_factory=list)
+
+    def figure(self, name: str, value: float, unit: str, *, note: str = "") -> None:
+        self.figures.append({"bench": self.bench, "name": name, "value": value, "unit": unit, "note": note})
+        print(f"  {name}: {value:,.3f} {unit} {note}", flush=True)
+
+    def ratio(self, name: str, value: float, baseline: float, *, goal: float, higher_is_better: bool,
+              unit: str = "", note: str = "") -> None:
+        r = value / baseline if baseline else float("inf")
+        met = r >= goal if higher_is_better else r <= goal
+        self.figures.append({"bench": self.bench, "name": name, "value": value, "baseline": baseline,
+                             "ratio": r, "goal": goal, "higher_is_better": higher_is_better,
+                             "met": met, "unit": unit, "note": note})
+        sign = "≥" if higher_is_better else "≤"
+        print(f"  {name}: ratio {r:.3f} (goal {sign} {goal}) {'MET' if met else 'MISSED'} {note}", flush=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    ap.add_argument("names", nargs="*", help="run only these (bench_<name>.py)")
+    args = ap.parse_args()
+    sys.path.insert(0, str(HERE))
+    scripts = sorted(HERE.glob("bench_*.py"))
+    if args.names:
+        scripts = [s for s in scripts if s.stem.removeprefix("bench_") in args.names]
+    workdir = HERE / "work"
+    workdir.mkdir(exist_ok=True)
+    report = Report(workdir=workdir)
+    failures = []
+    started = datetime.now(UTC)
+    for script in scripts:
+        report.bench = script.stem.removeprefix("bench_")
+        print(f"== {report.bench}", flush=True)
+        spec = importlib.util.spec_from_file_location(script.stem, script)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        t0 = time.perf_counter()
+        try:
+            spec.loader.exec_module(module)
+            module.run(report, quick=args.quick)
+        except Exception:  # noqa: BLE001 - a broken benchmark is reported, the others still run
+            traceback.print_exc()
+            failures.append(report.bench)
+        report.figure("wall time of this benchmark", time.perf_counter() - t0, "s")
+    m = machine()
+    out = {"date": started.isoformat(timespec="seconds"), "quick": args.quick, "machine": m,
+           "figures": report.figures, "failed": failures}
+    suffix = "-quick" if args.quick else ""
+    (HERE / f"results{suffix}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False))
+    lines = [f"# Benchmark results{' (quick sizes)' if args.quick else ''}", "",
+             f"Run {out['date']} with `python benchmarks/run.py{' --quick' if args.quick else ''}`.", "",
+             "| machine | |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in m.items()], "",
+             "| benchmark | figure | value | baseline | ratio | goal | met |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for f in report.figures:
+        if "ratio" in f:
+            sign = "≥" if f["higher_is_better"] else "≤"
+            lines.append(f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} | {f['baseline']:,.4g} "
+                         f"| {f['ratio']:.3f} | {sign} {f['goal']} | {'yes' if f['met'] else '**no**'} |")
+        else:
+            lines.append(f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} | | | | |")
+    if failures:
+        lines += ["", f"Failed to run: {', '.join(failures)}"]
+    (HERE / f"RESULTS{suffix}.md").write_text("\n".join(lines) + "\n")
+    print(f"wrote benchmarks/RESULTS{suffix}.md")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
