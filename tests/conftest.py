@@ -74,10 +74,10 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+def empty_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty database (no tables) of the backend under test."""
     if backend == "sqlite":
         eng = make_engine(f"sqlite:///{tmp_path / 'moralbank.db'}")
-        create_schema(eng)
         yield eng
         eng.dispose()
         return
@@ -88,13 +88,19 @@ def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
     eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
-    create_schema(eng)
     yield eng
     eng.dispose()
     admin = make_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def engine(empty_engine: Engine) -> Engine:
+    """An engine on a fresh database with every table (created from the models)."""
+    create_schema(empty_engine)
+    return empty_engine
 
 
 @pytest.fixture
