@@ -1,13 +1,33 @@
-"""FastAPI dependencies: the container, a unit of work per request, the signed-in principal."""
+"""FastAPI dependencies: the container, a unit of work per request, the signed-in principal, and the
+access declaration every route makes.
+
+Every route declares who may call it, with exactly one of:
+
+* ``Depends(require_roles(*roles, resident=..., unit=..., scope=...))`` — signed-in principals of
+  these roles; optionally the path parameter naming a resident or unit whose scope is checked, and
+  the partner scope needed;
+* ``Depends(public)`` (or ``Depends(optional_principal)``) — anyone, signed in or not.
+
+``tests/integration/auth/test_route_matrix.py`` walks every route of the app and fails for a route
+that declares neither (docs/auth.md, "Declaring a route's access").
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from moralbank.auth.domain import Action, Principal, Role, role_allowed
 from moralbank.bootstrap import Container
 from moralbank.db.uow import UnitOfWork
+from moralbank.errors import NotAuthenticated, PermissionDenied
+
+SESSION_COOKIE = "mb_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACCESS_ATTR = "__moralbank_access__"
 
 
 def get_container(request: Request) -> Container:
@@ -17,3 +37,138 @@ def get_container(request: Request) -> Container:
 def get_uow(request: Request) -> Iterator[UnitOfWork]:
     with get_container(request).uow() as uow:
         yield uow
+
+
+# -- who is calling -----------------------------------------------------------------------------------
+
+
+def _resolve(request: Request, uow: UnitOfWork) -> Principal | None:
+    from moralbank.audit.service import set_route
+    from moralbank.auth import service as auth
+
+    if hasattr(request.state, "principal"):
+        return request.state.principal
+    header = request.headers.get("authorization", "")
+    principal: Principal | None = None
+    if header[:7].lower() == "bearer ":
+        principal = auth.principal_for_token(uow, token=header[7:].strip())
+    elif token := request.cookies.get(SESSION_COOKIE):
+        try:
+            principal = auth.principal_for_session(uow, token=token)
+        except NotAuthenticated:
+            principal = None  # a stale cookie is the same as none
+    request.state.principal = principal
+    set_route(uow, f"{request.method} {request.url.path}")
+    return principal
+
+
+def current_principal(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Principal:
+    """The signed-in principal: a Bearer API token, else the session cookie (staff or resident).
+
+    Raises NotAuthenticated (401 for the API; pages redirect to /login). Sets
+    ``request.state.principal`` so templates show who is signed in.
+    """
+    principal = _resolve(request, uow)
+    if principal is None:
+        raise NotAuthenticated("sign in first")
+    return principal
+
+
+def optional_principal(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Principal | None:
+    """The principal if someone is signed in, else None (public pages that adapt to the visitor)."""
+    try:
+        return _resolve(request, uow)
+    except NotAuthenticated:
+        request.state.principal = None
+        return None
+
+
+# -- access declarations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a route declares about who may call it (read by the route matrix test and docs)."""
+
+    roles: frozenset[Role]
+    public: bool = False
+    resident: str | None = None  # path parameter naming a resident whose scope is checked
+    unit: str | None = None  # path parameter naming an organisation unit whose scope is checked
+    scope: str | None = None  # partner scope, may use path parameters: "feeds:push:{interface}"
+    purpose: str | None = None  # the purpose a partner reads a resident's data for (consent checked)
+
+
+def require_roles(*roles: Role, resident: str | None = None, unit: str | None = None,
+                  scope: str | None = None, purpose: str | None = None) -> Callable[..., Principal]:
+    """A dependency that admits principals of ``roles`` and returns the principal.
+
+    ``resident="resident_id"`` (or ``unit="code"``) names a path parameter: the object must be in the
+    caller's scope (checked by ``auth.service.authorize``; outside scope gives 404 like a missing id).
+    Writing methods (POST, PUT, PATCH, DELETE) are refused to auditors whatever ``roles`` says.
+    """
+    if not roles:
+        raise ValueError("require_roles needs at least one role (use public for open routes)")
+    access = Access(roles=frozenset(Role(r) for r in roles), resident=resident, unit=unit, scope=scope,
+                    purpose=purpose)
+
+    def dependency(request: Request, principal: Principal = Depends(current_principal),
+                   uow: UnitOfWork = Depends(get_uow)) -> Principal:
+        write = request.method not in SAFE_METHODS
+        wanted = scope.format(**request.path_params) if scope else None
+        decision = role_allowed(principal, access.roles, write=write, scope=wanted)
+        if not decision:
+            raise PermissionDenied(decision.reason)
+        if resident or unit:
+            from moralbank.auth import service as auth
+
+            action = Action.WRITE if write else Action.READ
+            if resident:
+                auth.authorize(uow, principal, action, resident_id=request.path_params[resident],
+                               purpose=purpose)
+            if unit:
+                auth.authorize(uow, principal, action, unit_code=request.path_params[unit])
+        return principal
+
+    setattr(dependency, ACCESS_ATTR, access)
+    dependency.__name__ = "require_" + "_".join(sorted(r.value for r in access.roles))
+    return dependency
+
+
+def require_role(*roles: Role, **kwargs: Any) -> Callable[..., Principal]:
+    """Alias of :func:`require_roles`."""
+    return require_roles(*roles, **kwargs)
+
+
+def public(request: Request) -> None:
+    """Declares a route open to anyone (sign-in pages, health, verification of public codes)."""
+
+
+setattr(public, ACCESS_ATTR, Access(roles=frozenset(Role), public=True))
+setattr(optional_principal, ACCESS_ATTR, Access(roles=frozenset(Role), public=True))
+
+
+def access_of(route: Any) -> Access | None:
+    """The access a route declares (through its dependencies), or None when it declares nothing."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    found: list[Access] = []
+
+    def walk(dep: Any) -> None:
+        for sub in dep.dependencies:
+            access = getattr(sub.call, ACCESS_ATTR, None)
+            if access is not None:
+                found.append(access)
+            walk(sub)
+
+    walk(dependant)
+    restricted = [a for a in found if not a.public]
+    if restricted:
+        # Several declarations all apply; the narrowest set of roles is what the route allows.
+        roles = frozenset.intersection(*(a.roles for a in restricted))
+        first = restricted[0]
+        return Access(roles=roles, resident=next((a.resident for a in restricted if a.resident), None),
+                      unit=next((a.unit for a in restricted if a.unit), None),
+                      scope=next((a.scope for a in restricted if a.scope), None),
+                      purpose=first.purpose)
+    return found[0] if found else None
