@@ -1,0 +1,216 @@
+"""Every ledger query. Bulk writes go to the driver directly (executemany on SQLite, COPY on
+PostgreSQL) because posting millions of entries is a normal day for a city's feeds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from moralbank.ledger.domain import Entry
+from moralbank.ledger.merkle import EMPTY_ROOT, HASH_SIZE
+from moralbank.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, LedgerState
+
+STRIPE = 256  # hashes per ledger_node row
+STRIPE_BYTES = STRIPE * HASH_SIZE
+
+ENTRY_COLUMNS = ("seq", "resident_id", "indicator", "aspect", "points", "deed_date", "recorded_at", "source",
+                 "actor", "policy_version", "reason", "source_ref", "evidence", "reverses_seq", "severity",
+                 "expires_on")  # the order of ``Entry``'s fields
+
+
+def _is_sqlite(db: Session) -> bool:
+    return db.get_bind().dialect.name == "sqlite"
+
+
+# -- log state ----------------------------------------------------------------------------------
+def lock_state(db: Session) -> tuple[int, bytes]:
+    """Lock the log state row for this transaction (creating it on first use); (size, root).
+
+    On SQLite the write unit of work already holds the database write lock (BEGIN IMMEDIATE).
+    """
+    if db.get(LedgerState, 1) is None:
+        if _is_sqlite(db):
+            db.execute(insert(LedgerState).prefix_with("OR IGNORE").values(id=1, tree_size=0, root=EMPTY_ROOT))
+        else:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            db.execute(pg_insert(LedgerState).values(id=1, tree_size=0, root=EMPTY_ROOT)
+                       .on_conflict_do_nothing())
+    stmt = select(LedgerState.tree_size, LedgerState.root).where(LedgerState.id == 1)
+    if not _is_sqlite(db):
+        stmt = stmt.with_for_update()
+    row = db.execute(stmt.execution_options(populate_existing=True)).one()
+    return int(row.tree_size), bytes(row.root)
+
+
+def state(db: Session) -> tuple[int, bytes]:
+    row = db.execute(select(LedgerState.tree_size, LedgerState.root).where(LedgerState.id == 1)).first()
+    return (0, EMPTY_ROOT) if row is None else (int(row.tree_size), bytes(row.root))
+
+
+def set_state(db: Session, size: int, root: bytes) -> None:
+    db.execute(update(LedgerState).where(LedgerState.id == 1).values(tree_size=size, root=root))
+
+
+# -- entries ------------------------------------------------------------------------------------
+def insert_entries(db: Session, entries: list[Entry]) -> None:
+    """Append entries in one driver-level bulk insert (no ORM objects)."""
+    conn = db.connection()
+    if _is_sqlite(db):
+        stamp: dict[datetime, str] = {}
+        days: dict[date, str] = {}
+
+        def ts(at: datetime) -> str:
+            s = stamp.get(at)
+            if s is None:
+                s = stamp[at] = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return s
+
+        def day(d: date | None) -> str | None:
+            if d is None:
+                return None
+            s = days.get(d)
+            if s is None:
+                s = days[d] = d.isoformat()
+            return s
+
+        rows = [(e.seq, e.resident_id, e.indicator, e.aspect, e.points, day(e.deed_date), ts(e.recorded_at),
+                 e.source, e.actor, e.policy_version, e.reason, e.source_ref,
+                 json.dumps(list(e.evidence)) if e.evidence else "[]", e.reverses_seq, e.severity,
+                 day(e.expires_on)) for e in entries]
+        conn.exec_driver_sql(
+            f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
+            rows)
+        return
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as cp:
+        for e in entries:
+            cp.write_row((*e[:12], json.dumps(list(e.evidence)) if e.evidence else "[]", *e[13:]))
+
+
+def _entry(row) -> Entry:  # noqa: ANN001 - a Row
+    return Entry(row.seq, row.resident_id, row.indicator, row.aspect, row.points, row.deed_date,
+                 row.recorded_at, row.source, row.actor, row.policy_version, row.reason, row.source_ref,
+                 tuple(row.evidence or ()), row.reverses_seq, row.severity, row.expires_on)
+
+
+_ENTRY_SELECT = select(*(getattr(LedgerEntry, c) for c in ENTRY_COLUMNS))
+
+
+def get_entry(db: Session, seq: int) -> Entry | None:
+    row = db.execute(_ENTRY_SELECT.where(LedgerEntry.seq == seq)).first()
+    return None if row is None else _entry(row)
+
+
+def entries_of(db: Session, resident_id: str) -> list[Entry]:
+    rows = db.execute(_ENTRY_SELECT.where(LedgerEntry.resident_id == resident_id).order_by(LedgerEntry.seq))
+    return [_entry(r) for r in rows]
+
+
+def entries_by_seq(db: Session, seqs: Iterable[int]) -> dict[int, Entry]:
+    seqs = list(seqs)
+    if not seqs:
+        return {}
+    rows = db.execute(_ENTRY_SELECT.where(LedgerEntry.seq.in_(seqs)))
+    return {r.seq: _entry(r) for r in rows}
+
+
+def iter_entries(db: Session, *, chunk: int = 50_000) -> Iterator[list[Entry]]:
+    """Every entry in seq order, in chunks (keyset pagination, so memory stays flat)."""
+    last = None
+    while True:
+        stmt = _ENTRY_SELECT.order_by(LedgerEntry.seq).limit(chunk)
+        if last is not None:
+            stmt = stmt.where(LedgerEntry.seq > last)
+        rows = [_entry(r) for r in db.execute(stmt)]
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].seq
+
+
+def count_entries(db: Session) -> int:
+    return db.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+
+
+# -- Merkle nodes -------------------------------------------------------------------------------
+def stripes(db: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Node stripes by (level, stripe), in one query."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    cond = or_(*(and_(LedgerNode.level == lv, LedgerNode.stripe == st) for lv, st in keys))
+    return {(r.level, r.stripe): bytes(r.hashes)
+            for r in db.execute(select(LedgerNode.level, LedgerNode.stripe, LedgerNode.hashes).where(cond))}
+
+
+def nodes(db: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Hashes of complete-subtree nodes (level, index); missing ones are left out."""
+    wanted = list(wanted)
+    got = stripes(db, {(lv, i // STRIPE) for lv, i in wanted})
+    out = {}
+    for lv, i in wanted:
+        s = got.get((lv, i // STRIPE))
+        off = (i % STRIPE) * HASH_SIZE
+        if s is not None and len(s) >= off + HASH_SIZE:
+            out[(lv, i)] = s[off:off + HASH_SIZE]
+    return out
+
+
+def store_nodes(db: Session, new: list[tuple[int, int, bytes]], partial: dict[tuple[int, int], bytes]) -> None:
+    """Write new nodes ``[(level, first_index, hashes)]``; ``partial`` holds the current last stripe
+    of each level that grows (read beforehand with ``stripes``)."""
+    inserts, updates = [], []
+    for level, first, hashes in new:
+        stripe, off = divmod(first, STRIPE)
+        if off:
+            head = partial.get((level, stripe), b"")
+            if len(head) != off * HASH_SIZE:
+                raise RuntimeError(f"ledger_node stripe ({level}, {stripe}) has the wrong length")
+            buf = head + hashes
+        else:
+            buf = hashes
+        for k in range(0, len(buf), STRIPE_BYTES):
+            row = {"level": level, "stripe": stripe + k // STRIPE_BYTES, "hashes": buf[k:k + STRIPE_BYTES]}
+            (updates if k == 0 and off else inserts).append(row)
+    if inserts:
+        db.execute(insert(LedgerNode), inserts)
+    for row in updates:
+        db.execute(update(LedgerNode).where(LedgerNode.level == row["level"], LedgerNode.stripe == row["stripe"])
+                   .values(hashes=row["hashes"]))
+
+
+def iter_stripes(db: Session, level: int) -> Iterator[tuple[int, bytes]]:
+    rows = db.execute(select(LedgerNode.stripe, LedgerNode.hashes).where(LedgerNode.level == level)
+                      .order_by(LedgerNode.stripe)).yield_per(1000)
+    for r in rows:
+        yield r.stripe, bytes(r.hashes)
+
+
+def node_levels(db: Session) -> list[tuple[int, int, int]]:
+    """(level, number of stripes, total bytes) per stored level."""
+    rows = db.execute(select(LedgerNode.level, func.count(), func.sum(func.length(LedgerNode.hashes)))
+                      .group_by(LedgerNode.level).order_by(LedgerNode.level))
+    return [(r[0], r[1], int(r[2] or 0)) for r in rows]
+
+
+# -- checkpoints --------------------------------------------------------------------------------
+def add_checkpoint(db: Session, *, tree_size: int, root: bytes, note: str, key_id: str, at: datetime) -> int:
+    return db.execute(insert(LedgerCheckpoint).values(tree_size=tree_size, root=root, note=note, key_id=key_id,
+                                                      created_at=at).returning(LedgerCheckpoint.id)).scalar_one()
+
+
+def latest_checkpoint(db: Session, tree_size: int | None = None) -> LedgerCheckpoint | None:
+    stmt = select(LedgerCheckpoint).order_by(LedgerCheckpoint.id.desc()).limit(1)
+    if tree_size is not None:
+        stmt = stmt.where(LedgerCheckpoint.tree_size == tree_size)
+    return db.execute(stmt).scalars().first()
+
+
+def checkpoints(db: Session) -> list[LedgerCheckpoint]:
+    return list(db.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).scalars())
+

@@ -1,0 +1,266 @@
+"""Ledger use cases. ``post`` is the only way points enter the ledger.
+
+Each ``post`` call is one batch: it locks the log state, assigns consecutive sequence numbers,
+appends the entries' leaves to the Merkle tree (storing every new complete-subtree node) and signs
+one checkpoint for the new tree size. Services never commit; the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from moralbank.db.uow import UnitOfWork
+from moralbank.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from moralbank.ledger import checkpoint as notes
+from moralbank.ledger import domain, merkle
+from moralbank.ledger import repository as repo
+from moralbank.ledger.domain import Entry, NewEntry
+
+PURPOSE = "ledger"  # the KeyRing purpose of checkpoint signing keys
+RECEIPT_FORMAT = "moralbank-ledger-receipt/1"
+
+
+def _b64(b: bytes) -> str:
+    return base64.b64encode(b).decode()
+
+
+# -- posting ------------------------------------------------------------------------------------
+def post(uow: UnitOfWork, entries: list[NewEntry]) -> list[Entry]:
+    """Append entries (one or many) as one batch; returns them with their ``seq``.
+
+    Raises ``InvalidInput`` (every problem, by row) and posts nothing when any entry is wrong.
+    """
+    entries = list(entries)
+    if not entries:
+        return []
+    domain.check(entries)
+    size, _ = repo.lock_state(uow.db)
+    _check_reversals(uow, entries, first_seq=size + 1)
+    posted = domain.stamp(entries, first_seq=size + 1, recorded_at=uow.clock.now())
+    hashes = merkle.leaf_hashes([domain.encode_leaf(e) for e in posted])
+    repo.insert_entries(uow.db, posted)
+    _append_nodes(uow, size, hashes)
+    return posted
+
+
+def _check_reversals(uow: UnitOfWork, entries: list[NewEntry], *, first_seq: int) -> None:
+    wanted = {e.reverses_seq for e in entries if e.reverses_seq is not None}
+    if not wanted:
+        return
+    known = repo.entries_by_seq(uow.db, [s for s in wanted if s < first_seq])
+    in_batch = {first_seq + i: e.resident_id for i, e in enumerate(entries)}
+    problems = []
+    for i, e in enumerate(entries):
+        if e.reverses_seq is None:
+            continue
+        target = known.get(e.reverses_seq)
+        owner = target.resident_id if target else (
+            in_batch.get(e.reverses_seq) if e.reverses_seq < first_seq + i else None)
+        if owner is None:
+            problems.append(Problem(f"entry {e.reverses_seq} does not exist", field="reverses_seq",
+                                    row=i + 1 if len(entries) > 1 else None))
+        elif owner != e.resident_id:
+            problems.append(Problem(f"entry {e.reverses_seq} belongs to another resident",
+                                    field="reverses_seq", row=i + 1 if len(entries) > 1 else None))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _append_nodes(uow: UnitOfWork, size: int, hashes: bytes) -> None:
+    """Grow the stored tree from ``size`` by ``hashes`` (leaf hashes), then sign a checkpoint."""
+    border_keys = merkle.CompactRange.border_nodes(size)
+    total = size + len(hashes) // merkle.HASH_SIZE
+    # The last stripe of each level that will grow, plus the stripes holding the border nodes.
+    wanted = {(lv, (size >> lv) // repo.STRIPE) for lv in range(total.bit_length())
+              if (size >> lv) % repo.STRIPE} | {(lv, i // repo.STRIPE) for lv, i in border_keys}
+    stripes = repo.stripes(uow.db, wanted)
+    border = {}
+    for lv, i in border_keys:
+        s = stripes.get((lv, i // repo.STRIPE), b"")
+        off = (i % repo.STRIPE) * merkle.HASH_SIZE
+        if len(s) < off + merkle.HASH_SIZE:
+            raise RuntimeError(f"ledger node ({lv}, {i}) is missing; run `moralbank ledger verify`")
+        border[lv] = s[off:off + merkle.HASH_SIZE]
+    tree = merkle.CompactRange(size, border)
+    new = tree.append(hashes)
+    repo.store_nodes(uow.db, new, stripes)
+    root = tree.root()
+    repo.set_state(uow.db, tree.size, root)
+    _sign(uow, tree.size, root)
+
+
+def _sign(uow: UnitOfWork, size: int, root: bytes) -> str:
+    key = uow.keys.active_signing_key(PURPOSE)
+    note = notes.sign(notes.Checkpoint(origin(uow), size, root), key_name(uow), key.private)
+    repo.add_checkpoint(uow.db, tree_size=size, root=root, note=note, key_id=key.kid, at=uow.clock.now())
+    return note
+
+
+def origin(uow: UnitOfWork) -> str:
+    return uow.deps.settings.origin
+
+
+def key_name(uow: UnitOfWork) -> str:
+    """Checkpoint keys are named after the log origin (C2SP tlog-checkpoint practice)."""
+    return origin(uow)
+
+
+# -- reading ------------------------------------------------------------------------------------
+def get(uow: UnitOfWork, *, seq: int) -> Entry:
+    entry = repo.get_entry(uow.db, seq)
+    if entry is None:
+        raise NotFound(f"no ledger entry {seq}")
+    return entry
+
+
+def entries_of(uow: UnitOfWork, *, resident_id: str) -> list[Entry]:
+    """A resident's entries, oldest first (corrections included, each naming what it reverses)."""
+    return repo.entries_of(uow.db, resident_id)
+
+
+def tree_size(uow: UnitOfWork) -> int:
+    return repo.state(uow.db)[0]
+
+
+# -- keys and checkpoints -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class KeyInfo:
+    kid: str
+    status: str
+    created_at: str
+    verifier_key: str
+
+
+def keys(uow: UnitOfWork) -> list[KeyInfo]:
+    """Every checkpoint signing key with its published verifier key string (oldest first)."""
+    return [KeyInfo(k.kid, k.status, k.created_at, str(notes.verifier_key(key_name(uow), k.public_bytes())))
+            for k in uow.keys.signing_keys(PURPOSE)]
+
+
+def trusted_keys(uow: UnitOfWork) -> list[notes.VerifierKey]:
+    """Verifier keys of every key not revoked (retired keys still vouch for what they signed)."""
+    return [notes.verifier_key(key_name(uow), k.public_bytes())
+            for k in uow.keys.signing_keys(PURPOSE) if k.status != "revoked"]
+
+
+def _verifier_key_of(uow: UnitOfWork, kid: str) -> str:
+    for k in uow.keys.signing_keys(PURPOSE):
+        if k.kid == kid:
+            return str(notes.verifier_key(key_name(uow), k.public_bytes()))
+    raise NotFound(f"no ledger key {kid}")
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    tree_size: int
+    root: bytes
+    note: str
+    verifier_key: str
+
+    def to_json(self) -> dict:
+        return {"tree_size": self.tree_size, "root": _b64(self.root), "checkpoint": self.note,
+                "verifier_key": self.verifier_key}
+
+
+def make_checkpoint(uow: UnitOfWork) -> CheckpointInfo:
+    """Sign a checkpoint of the current tree now (on demand, e.g. after a key rotation)."""
+    size, root = repo.lock_state(uow.db)
+    _sign(uow, size, root)
+    return latest_checkpoint(uow)
+
+
+def latest_checkpoint(uow: UnitOfWork, *, tree_size: int | None = None) -> CheckpointInfo:
+    """The newest checkpoint (of ``tree_size``, when given)."""
+    cp = repo.latest_checkpoint(uow.db, tree_size)
+    if cp is None:
+        raise NotFound("no checkpoint yet" if tree_size is None else f"no checkpoint of tree size {tree_size}")
+    return CheckpointInfo(cp.tree_size, bytes(cp.root), cp.note, _verifier_key_of(uow, cp.key_id))
+
+
+# -- proofs -------------------------------------------------------------------------------------
+def _node_reader(uow: UnitOfWork, ranges: list[tuple[int, int]]) -> Callable[[int, int], bytes]:
+    got = repo.nodes(uow.db, merkle.nodes_needed(ranges))
+
+    def node(level: int, index: int) -> bytes:
+        try:
+            return got[(level, index)]
+        except KeyError:
+            raise RuntimeError(f"ledger node ({level}, {index}) is missing; run `moralbank ledger verify`") \
+                from None
+
+    return node
+
+
+def _hashes(uow: UnitOfWork, ranges: list[tuple[int, int]]) -> list[bytes]:
+    node = _node_reader(uow, ranges)
+    return [merkle.range_hash(lo, hi, node) for lo, hi in ranges]
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    entry: Entry
+    leaf: bytes
+    proof: list[bytes]
+    checkpoint: CheckpointInfo
+
+    def to_json(self) -> dict:
+        """The published proof JSON (docs/ledger.md)."""
+        return {"leaf_index": self.entry.leaf_index, "tree_size": self.checkpoint.tree_size,
+                "leaf": _b64(self.leaf), "proof": [_b64(h) for h in self.proof],
+                "checkpoint": self.checkpoint.note, "verifier_key": self.checkpoint.verifier_key}
+
+
+def inclusion_proof(uow: UnitOfWork, *, seq: int, tree_size: int | None = None) -> InclusionProof:
+    """Proof that entry ``seq`` is in the checkpoint of ``tree_size`` (default: the latest)."""
+    entry = get(uow, seq=seq)
+    cp = latest_checkpoint(uow, tree_size=tree_size)
+    if entry.leaf_index >= cp.tree_size:
+        raise InvalidInput(Problem(f"entry {seq} was posted after the checkpoint of size {cp.tree_size}",
+                                   field="size"))
+    ranges = merkle.inclusion_ranges(entry.leaf_index, cp.tree_size)
+    return InclusionProof(entry, entry.leaf(), _hashes(uow, ranges), cp)
+
+
+def root_at(uow: UnitOfWork, size: int) -> bytes:
+    """The tree root at any size up to the current one, from the stored nodes."""
+    current = tree_size(uow)
+    if not 0 <= size <= current:
+        raise InvalidInput(Problem(f"the tree has {current} entries", field="size"))
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    ranges = [(0, size)]
+    return _hashes(uow, ranges)[0]
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    old_size: int
+    new_size: int
+    old_root: bytes
+    new_root: bytes
+    proof: list[bytes]
+
+    def to_json(self) -> dict:
+        return {"old_size": self.old_size, "new_size": self.new_size, "old_root": _b64(self.old_root),
+                "new_root": _b64(self.new_root), "proof": [_b64(h) for h in self.proof]}
+
+
+def consistency_proof(uow: UnitOfWork, *, old_size: int, new_size: int) -> ConsistencyProof:
+    """Proof that the tree of ``old_size`` is a prefix of the tree of ``new_size``."""
+    current = tree_size(uow)
+    if not 0 < old_size <= new_size <= current:
+        raise InvalidInput(Problem(f"need 0 < old size <= new size <= {current}", field="old_size"))
+    ranges = merkle.consistency_ranges(old_size, new_size)
+    return ConsistencyProof(old_size, new_size, root_at(uow, old_size), root_at(uow, new_size),
+                            _hashes(uow, ranges))
+
+
+def receipt(uow: UnitOfWork, *, seq: int, resident_id: str | None = None) -> dict:
+    """A self-contained receipt for one entry: the entry, its leaf, the proof, the checkpoint and
+    the public key. With ``resident_id`` it is refused unless the entry is that resident's."""
+    proof = inclusion_proof(uow, seq=seq)
+    if resident_id is not None and proof.entry.resident_id != resident_id:
+        raise PermissionDenied("a receipt is given only for the resident's own entries")
+    return {"format": RECEIPT_FORMAT, "entry": proof.entry.as_dict(), **proof.to_json()}
