@@ -1,0 +1,150 @@
+"""Every query of residents, households, consent records and correction requests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from moralbank.orgs.models import OrgUnit
+from moralbank.residents.models import CorrectionRequest, Household, Resident, ResidentConsent, ResidentEvent
+
+CHUNK = 2000  # bound parameters per IN (...) stay far below SQLite's limit
+
+
+def get(db: Session, resident_id: str) -> Resident | None:
+    return db.get(Resident, resident_id)
+
+
+def by_hash(db: Session, id_hash: str) -> Resident | None:
+    return db.scalar(select(Resident).where(Resident.id_hash == id_hash))
+
+
+def id_by_hash(db: Session, id_hash: str) -> str | None:
+    return db.scalar(select(Resident.id).where(Resident.id_hash == id_hash))
+
+
+def id_by_phone_hash(db: Session, phone_hash: str) -> str | None:
+    return db.scalar(select(Resident.id).where(Resident.phone_hash == phone_hash, Resident.status == "enrolled")
+                     .order_by(Resident.enrolled_at).limit(1))
+
+
+def existing_hashes(db: Session, hashes: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """id_hash → (resident id, status) for those already present."""
+    out: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(hashes), CHUNK):
+        rows = db.execute(select(Resident.id_hash, Resident.id, Resident.status)
+                          .where(Resident.id_hash.in_(hashes[i:i + CHUNK])))
+        out.update({h: (rid, status) for h, rid, status in rows})
+    return out
+
+
+def grid_and_path(db: Session, resident_id: str) -> tuple[str, str] | None:
+    row = db.execute(select(Resident.grid_code, OrgUnit.path).join(OrgUnit, OrgUnit.code == Resident.grid_code)
+                     .where(Resident.id == resident_id)).first()
+    return (row[0], row[1]) if row else None
+
+
+def search(db: Session, *, within: str | None, name: str | None, grid_path: str | None,
+           id_hash: str | None, status: str | None, limit: int, offset: int) -> list[tuple[Resident, str]]:
+    q = select(Resident, OrgUnit.path).join(OrgUnit, OrgUnit.code == Resident.grid_code)
+    if within:
+        q = q.where(OrgUnit.path.startswith(within, autoescape=True))
+    if grid_path:
+        q = q.where(OrgUnit.path.startswith(grid_path, autoescape=True))
+    if name:
+        q = q.where(Resident.name.startswith(name, autoescape=True))
+    if id_hash:
+        q = q.where(Resident.id_hash == id_hash)
+    if status:
+        q = q.where(Resident.status == status)
+    q = q.order_by(Resident.grid_code, Resident.name, Resident.id).limit(limit).offset(offset)
+    return [(r, p) for r, p in db.execute(q).tuples()]
+
+
+def count_in(db: Session, path: str, *, status: str = "enrolled") -> int:
+    return db.scalar(select(func.count()).select_from(Resident).join(OrgUnit, OrgUnit.code == Resident.grid_code)
+                     .where(OrgUnit.path.startswith(path, autoescape=True), Resident.status == status)) or 0
+
+
+def count_by_status(db: Session) -> dict[str, int]:
+    return {status: n for status, n in db.execute(select(Resident.status, func.count()).group_by(Resident.status))}
+
+
+def list_ids(db: Session, *, limit: int | None, offset: int = 0, status: str = "enrolled"
+             ) -> list[tuple[str, str, Any]]:
+    q = select(Resident.id, Resident.grid_code, Resident.enrolled_at).where(Resident.status == status) \
+        .order_by(Resident.id).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    return [tuple(r) for r in db.execute(q)]  # type: ignore[misc]
+
+
+def household(db: Session, household_id: str) -> Household | None:
+    return db.get(Household, household_id)
+
+
+def households_by_number(db: Session, numbers: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """household number → (household id, grid code)."""
+    out: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(numbers), CHUNK):
+        rows = db.execute(select(Household.number, Household.id, Household.grid_code)
+                          .where(Household.number.in_(numbers[i:i + CHUNK])))
+        out.update({n: (hid, grid) for n, hid, grid in rows})
+    return out
+
+
+def household_member_ids(db: Session, household_id: str) -> set[str]:
+    return set(db.scalars(select(Resident.id).where(Resident.household_id == household_id,
+                                                    Resident.status == "enrolled")))
+
+
+def consents(db: Session, resident_id: str) -> list[ResidentConsent]:
+    return list(db.scalars(select(ResidentConsent).where(ResidentConsent.resident_id == resident_id)
+                           .order_by(ResidentConsent.at, ResidentConsent.id)))
+
+
+def consents_for(db: Session, resident_id: str, subjects: Iterable[tuple[str, str]]) -> list[ResidentConsent]:
+    subjects = list(subjects)
+    q = select(ResidentConsent).where(ResidentConsent.resident_id == resident_id)
+    kinds = {k for k, _ in subjects}
+    names = {s for _, s in subjects}
+    q = q.where(ResidentConsent.kind.in_(kinds), ResidentConsent.subject.in_(names))
+    return list(db.scalars(q.order_by(ResidentConsent.at, ResidentConsent.id)))
+
+
+def corrections(db: Session, *, resident_id: str | None = None, status: str | None = None,
+                within: str | None = None, limit: int = 200) -> list[CorrectionRequest]:
+    q = select(CorrectionRequest)
+    if resident_id:
+        q = q.where(CorrectionRequest.resident_id == resident_id)
+    if status:
+        q = q.where(CorrectionRequest.status == status)
+    if within:
+        q = q.join(Resident, Resident.id == CorrectionRequest.resident_id) \
+            .join(OrgUnit, OrgUnit.code == Resident.grid_code) \
+            .where(OrgUnit.path.startswith(within, autoescape=True))
+    return list(db.scalars(q.order_by(CorrectionRequest.created_at.desc(), CorrectionRequest.id.desc())
+                           .limit(limit)))
+
+
+def correction(db: Session, request_id: int) -> CorrectionRequest | None:
+    return db.get(CorrectionRequest, request_id)
+
+
+def events(db: Session, resident_id: str) -> list[ResidentEvent]:
+    return list(db.scalars(select(ResidentEvent).where(ResidentEvent.resident_id == resident_id)
+                           .order_by(ResidentEvent.at, ResidentEvent.id)))
+
+
+def add(db: Session, obj: Any) -> None:
+    db.add(obj)
+    db.flush()
+
+
+def bulk_insert(db: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core executemany (SQLAlchemy batches it): the fast path for imports and the demo city."""
+    if rows:
+        db.execute(insert(model.__table__), rows)

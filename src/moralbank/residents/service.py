@@ -1,0 +1,720 @@
+"""Residents use cases: enrol (one or a file), find, read (scope-checked and logged), households,
+consent, corrections, export of everything held about a resident, withdrawal.
+
+Services never commit; the caller's unit of work does. Reads of personal data go through
+``auth.service.authorize`` (role and organisation subtree) and ``audit.service.log_read``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from moralbank.auth.domain import Principal, Role, normalise_phone
+from moralbank.db.uow import UnitOfWork
+from moralbank.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from moralbank.kernel.clock import local_date
+from moralbank.kernel.tabular import read_table
+from moralbank.residents import domain, idnumber, repository
+from moralbank.residents.models import CorrectionRequest, Household, Resident, ResidentConsent, ResidentEvent
+from moralbank.residents.schemas import ConsentOut, CorrectionOut, ImportReport, ResidentOut, ResidentSummary
+
+__all__ = ["get", "search", "list_ids", "grid_of", "household_members", "has_consent", "resolve_id_number",
+           "find_by_phone", "count_in", "counts", "enrol", "enrol_rows", "import_file", "move_grid",
+           "create_household", "set_household", "consents", "consent_history", "grant_consent",
+           "revoke_consent", "record_consents", "export", "request_correction", "decide_correction",
+           "corrections", "withdraw", "history", "consent_catalogue", "IMPORT_ALIASES"]
+
+BATCH = 10_000
+
+# -- facts other capabilities ask for (no personal data, no scope check) ----------------------------
+
+
+def _row(uow: UnitOfWork, resident_id: str) -> Resident:
+    r = repository.get(uow.db, resident_id)
+    if r is None:
+        raise NotFound(f"no resident {resident_id}")
+    return r
+
+
+def grid_of(uow: UnitOfWork, *, resident_id: str) -> str:
+    """The grid code a resident belongs to (NotFound for an unknown id)."""
+    return _row(uow, resident_id).grid_code
+
+
+def household_members(uow: UnitOfWork, *, resident_id: str) -> set[str]:
+    """Ids of the enrolled residents of the same household, the resident included ({id} alone when
+    they belong to none)."""
+    r = _row(uow, resident_id)
+    if r.household_id is None:
+        return {r.id}
+    return repository.household_member_ids(uow.db, r.household_id) | {r.id}
+
+
+def has_consent(uow: UnitOfWork, *, resident_id: str, interface: str | None = None,
+                purpose: str | None = None) -> bool:
+    """Whether an enrolled resident's current consent covers the interface and/or purpose asked
+    about. With neither: whether they are enrolled (enrolment is itself an opt-in)."""
+    r = repository.get(uow.db, resident_id)
+    if r is None or r.status != domain.ENROLLED:
+        return False
+    wanted = ([(domain.INTERFACE, interface)] if interface else []) + \
+        ([(domain.PURPOSE, purpose)] if purpose else [])
+    if not wanted:
+        return True
+    records = [domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, c.id)
+               for c in repository.consents_for(uow.db, resident_id, wanted)]
+    return domain.consent_given(records, interface=interface, purpose=purpose)
+
+
+def resolve_id_number(uow: UnitOfWork, *, id_number: str) -> str | None:
+    """The resident id for a GB 11643 number (through the keyed hash), or None."""
+    try:
+        parsed = idnumber.parse(id_number)
+    except idnumber.BadIdNumber:
+        return None
+    return repository.id_by_hash(uow.db, uow.keys.keyed_hash(parsed.number))
+
+
+def find_by_phone(uow: UnitOfWork, *, phone: str) -> str | None:
+    """The enrolled resident with this mobile number (through its keyed hash), or None."""
+    try:
+        phone = normalise_phone(phone)
+    except InvalidInput:
+        return None
+    return repository.id_by_phone_hash(uow.db, uow.keys.keyed_hash(phone, name="phone"))
+
+
+def count_in(uow: UnitOfWork, *, path: str) -> int:
+    """Enrolled residents in the subtree at ``path``."""
+    return repository.count_in(uow.db, path)
+
+
+def counts(uow: UnitOfWork) -> dict[str, int]:
+    return repository.count_by_status(uow.db)
+
+
+def list_ids(uow: UnitOfWork, *, limit: int | None = None, offset: int = 0) -> builtins.list[dict[str, Any]]:
+    """Enrolled residents as ``{id, grid, enrolled_at}``: pseudonymous, never the ID number."""
+    return [{"id": rid, "grid": grid, "enrolled_at": at}
+            for rid, grid, at in repository.list_ids(uow.db, limit=limit, offset=offset)]
+
+
+# -- access checks --------------------------------------------------------------------------------
+
+
+def _authorize(uow: UnitOfWork, principal: Principal, action: str, *, resident_id: str | None = None,
+               unit_code: str | None = None, purpose: str | None = None) -> None:
+    """Role and organisation subtree, through the auth capability's one rule book."""
+    from moralbank.auth import service as auth
+
+    auth.authorize(uow, principal, action, resident_id=resident_id, unit_code=unit_code,
+                   purpose=purpose if principal.is_partner else None)
+
+
+def _log(uow: UnitOfWork, principal: Principal, resident_id: str, what: str, why: str) -> None:
+    from moralbank.audit import service as audit
+
+    audit.log_read(uow, principal=principal, resident_id=resident_id, what=what, why=why)
+
+
+def _scope_path(principal: Principal) -> str | None:
+    """The subtree a staff principal may list; raise for those who list nobody."""
+    if principal.role not in (Role.CITY_ADMIN, Role.TOWNSHIP_OFFICER, Role.VILLAGE_OFFICER,
+                              Role.GRID_WORKER, Role.AUDITOR):
+        raise PermissionDenied("only staff search residents")
+    if principal.unit_path is None:
+        if principal.role in (Role.CITY_ADMIN, Role.AUDITOR):
+            return None
+        raise PermissionDenied("a scoped role without a unit sees no residents")
+    return principal.unit_path
+
+
+def _out(uow: UnitOfWork, r: Resident, path: str) -> ResidentOut:
+    number = uow.keys.decrypt(r.id_number_enc) if r.id_number_enc else ""
+    phone = uow.keys.decrypt(r.phone_enc) if r.phone_enc else None
+    return ResidentOut(
+        id=r.id, name=r.name, grid=r.grid_code, grid_path=path, household_id=r.household_id,
+        birth_date=r.birth_date, sex=r.sex, id_number_masked=idnumber.mask(number) if number else "",
+        phone_masked=(phone[:3] + "****" + phone[7:]) if phone else None, guardian_name=r.guardian_name,
+        guardian_relation=r.guardian_relation, consent_text_version=r.consent_text_version,
+        enrolled_at=r.enrolled_at, enrolled_by=r.enrolled_by, status=r.status, withdrawn_at=r.withdrawn_at)
+
+
+# -- reading personal data ----------------------------------------------------------------------
+
+
+def get(uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str) -> ResidentOut:
+    """A resident's profile, if ``principal`` may read it; the read is written to the access log."""
+    _authorize(uow, principal, "read", resident_id=resident_id, purpose=purpose)
+    r = _row(uow, resident_id)
+    _log(uow, principal, resident_id, "resident.profile", purpose)
+    path = repository.grid_and_path(uow.db, resident_id)
+    return _out(uow, r, path[1] if path else "")
+
+
+def search(uow: UnitOfWork, *, principal: Principal, purpose: str, name: str | None = None,
+           grid: str | None = None, id_number: str | None = None, status: str | None = domain.ENROLLED,
+           limit: int = 50, offset: int = 0) -> builtins.list[ResidentSummary]:
+    """Staff search within their subtree: by name (prefix), grid or any unit's subtree, or ID number
+    (exact, through the keyed hash). Each resident shown is logged as read."""
+    within = _scope_path(principal)
+    grid_path = None
+    if grid:
+        from moralbank.orgs import service as orgs
+
+        grid_path = orgs.path_of(uow, code=grid)
+    id_hash = None
+    if id_number:
+        try:
+            id_hash = uow.keys.keyed_hash(idnumber.parse(id_number).number)
+        except idnumber.BadIdNumber as e:
+            raise InvalidInput(Problem(str(e), field="id_number")) from None
+    rows = repository.search(uow.db, within=within, name=(name or "").strip() or None, grid_path=grid_path,
+                             id_hash=id_hash, status=status, limit=max(1, min(limit, 500)), offset=offset)
+    for r, _ in rows:
+        _log(uow, principal, r.id, "resident.summary", purpose)
+    return [ResidentSummary(r.id, r.name, r.grid_code, r.household_id, r.sex,
+                            r.birth_date.year if r.birth_date else None, r.status, r.enrolled_at)
+            for r, _ in rows]
+
+
+def history(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> builtins.list[ResidentEvent]:
+    _authorize(uow, principal, "read", resident_id=resident_id)
+    return repository.events(uow.db, resident_id)
+
+
+# -- enrolment ----------------------------------------------------------------------------------
+
+
+def _enrolment_rules(uow: UnitOfWork) -> tuple[int, int]:
+    """(minimum age, guardian-consent age) from the active policy; the defaults when none is applied."""
+    try:
+        from moralbank.policy import service as policy
+
+        rules = getattr(policy.active(uow), "enrolment", None)
+    except (ImportError, NotFound):
+        rules = None
+    if rules is None:
+        return domain.DEFAULT_MIN_AGE, domain.GUARDIAN_AGE
+    return int(rules.min_age), int(getattr(rules, "guardian_consent_below", domain.GUARDIAN_AGE))
+
+
+def enrol(uow: UnitOfWork, *, principal: Principal, name: str, id_number: str, grid: str,
+          consent_text_version: str, phone: str | None = None, household: str | None = None,
+          guardian: domain.Guardian | None = None, source: str = "form") -> str:
+    """Enrol one resident who opted in (signed consent text ``consent_text_version``); returns the id.
+
+    ``household`` is a household number (户号): joined when it exists, created in the grid otherwise.
+    """
+    row = {"name": name, "id_number": id_number, "grid": grid, "phone": phone or "", "household": household or "",
+           "guardian_name": guardian.name if guardian else "",
+           "guardian_id_number": (guardian.id_number or "") if guardian else "",
+           "guardian_relation": guardian.relation if guardian else ""}
+    report = enrol_rows(uow, rows=[(1, row)], principal=principal, consent_text_version=consent_text_version,
+                        source=source)
+    if report.problems:
+        raise InvalidInput([Problem(p.reason, field=p.field) for p in report.problems])
+    if report.unchanged:
+        raise Conflict("this ID number is already enrolled")
+    rid = resolve_id_number(uow, id_number=id_number)
+    assert rid is not None
+    return rid
+
+
+IMPORT_ALIASES = {
+    "姓名": "name", "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",
+    "id": "id_number", "网格": "grid", "网格代码": "grid", "grid_code": "grid", "户号": "household",
+    "household_number": "household", "手机": "phone", "手机号": "phone", "手机号码": "phone",
+    "监护人": "guardian_name", "监护人姓名": "guardian_name", "监护人身份证号": "guardian_id_number",
+    "监护关系": "guardian_relation", "与监护人关系": "guardian_relation",
+}
+
+
+def import_file(uow: UnitOfWork, *, source: Path | bytes, principal: Principal, consent_text_version: str,
+                filename: str | None = None, progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Enrol residents from a CSV/XLSX file (see docs/residents.md for the columns).
+
+    Every bad row is reported with row, field and reason; good rows are enrolled; importing the same
+    file again changes nothing (rows are matched by the keyed hash of the ID number).
+    """
+    table = read_table(source, filename=filename, aliases=IMPORT_ALIASES, required=("name", "id_number", "grid"))
+    return enrol_rows(uow, rows=table.rows, principal=principal, consent_text_version=consent_text_version,
+                      source=f"import:{table.name}"[:200], file=table.name, progress=progress)
+
+
+def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]], principal: Principal,
+               consent_text_version: str, source: str = "import", file: str = "rows",
+               progress: Callable[[int], None] | None = None,
+               rng: Any = None) -> ImportReport:
+    """The bulk enrolment path (files, the form, the demo city): validation, keyed hash, encryption,
+    grid and household assignment, then Core bulk inserts in batches of 10,000."""
+    from moralbank.orgs import service as orgs
+
+    started = time.perf_counter()
+    report = ImportReport(file=file)
+    if not (consent_text_version or "").strip():
+        raise InvalidInput(Problem("enrolment is opt-in: name the consent text version the residents signed",
+                                   field="consent_text_version"))
+    min_age, guardian_below = _enrolment_rules(uow)
+    now = uow.clock.now()
+    today = local_date(now)
+    grids = orgs.open_grids(uow)
+    allowed: dict[str, bool] = {}
+    seen: dict[str, int] = {}
+    batch: builtins.list[tuple[int, Mapping[str, str]]] = []
+
+    def may_write(grid: str) -> bool:
+        if grid not in allowed:
+            try:
+                _authorize(uow, principal, "write", unit_code=grid)
+                allowed[grid] = True
+            except (NotFound, PermissionDenied):
+                allowed[grid] = False
+        return allowed[grid]
+
+    def flush() -> None:
+        _enrol_batch(uow, batch, report=report, grids=grids, may_write=may_write, seen=seen,
+                     min_age=min_age, guardian_below=guardian_below, today=today, now=now,
+                     version=consent_text_version.strip(), actor=principal.actor, source=source, rng=rng)
+        if progress:
+            progress(len(batch))
+        batch.clear()
+
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            flush()
+    if batch:
+        flush()
+    report.problems.sort(key=lambda p: (p.row or 0, p.field or ""))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _enrol_batch(uow: UnitOfWork, batch: builtins.list[tuple[int, Mapping[str, str]]], *, report: ImportReport,
+                 grids: dict[str, str], may_write: Callable[[str], bool], seen: dict[str, int], min_age: int,
+                 guardian_below: int, today: Any, now: Any, version: str, actor: str, source: str,
+                 rng: Any) -> None:
+    keys = uow.keys
+    problems = report.problems
+    good: builtins.list[tuple[int, Mapping[str, str], idnumber.IdNumber, str, str | None]] = []
+    for number, row in batch:
+        n_before = len(problems)
+        name = (row.get("name") or "").strip()
+        try:
+            parsed = idnumber.parse(row.get("id_number") or "")
+        except idnumber.BadIdNumber as e:
+            problems.append(Problem(str(e), field="id_number", row=number))
+            parsed = None
+        grid = (row.get("grid") or "").strip()
+        if grid not in grids:
+            problems.append(Problem(f"no open grid {grid!r}" if grid else "a grid is required",
+                                    field="grid", row=number))
+        elif not may_write(grid):
+            problems.append(Problem(f"grid {grid} is outside your organisation unit", field="grid", row=number))
+        phone = (row.get("phone") or "").strip() or None
+        if phone:
+            try:
+                phone = normalise_phone(phone)
+            except InvalidInput:
+                problems.append(Problem("not a mainland mobile number", field="phone", row=number))
+        guardian_name = (row.get("guardian_name") or "").strip()
+        guardian_id = (row.get("guardian_id_number") or "").strip()
+        if guardian_id:
+            try:
+                guardian_id = idnumber.parse(guardian_id).number
+            except idnumber.BadIdNumber as e:
+                problems.append(Problem(str(e), field="guardian_id_number", row=number))
+        if parsed is not None:
+            problems.extend(domain.check_enrolment(
+                name=name, birth=parsed.birth, today=today, min_age=min_age, consent_text_version=version,
+                guardian=domain.Guardian(guardian_name, guardian_id or None) if guardian_name else None,
+                guardian_below=guardian_below, row=number))
+        if len(problems) > n_before or parsed is None:
+            continue
+        id_hash = keys.keyed_hash(parsed.number)
+        first = seen.get(id_hash)
+        if first is not None:
+            problems.append(Problem(f"the same ID number as row {first}", field="id_number", row=number))
+            continue
+        seen[id_hash] = number
+        good.append((number, row, parsed, id_hash, phone))
+    if not good:
+        return
+    existing = repository.existing_hashes(uow.db, [g[3] for g in good])
+    fresh = []
+    for g in good:
+        hit = existing.get(g[3])
+        if hit is None:
+            fresh.append(g)
+        elif hit[1] == domain.WITHDRAWN:
+            problems.append(Problem(f"this person withdrew ({hit[0]}); re-enrolment needs a new opt-in",
+                                    field="id_number", row=g[0]))
+        else:
+            report.unchanged += 1
+    if not fresh:
+        return
+    households = _households_for(uow, fresh, report=report, now=now, rng=rng)
+    ids = domain.pseudonyms(len(fresh), rng=rng)
+    rows: builtins.list[dict[str, Any]] = []
+    encrypt = keys.encrypt
+    for rid, (number, row, parsed, id_hash, phone) in zip(ids, fresh, strict=True):
+        grid = row["grid"].strip()
+        household_number = (row.get("household") or "").strip()
+        hid = None
+        if household_number:
+            hid, hgrid = households[household_number]
+            if hgrid != grid:
+                problems.append(Problem(f"household {household_number} is in grid {hgrid}, not {grid}",
+                                        field="household", row=number))
+                continue
+        guardian_name = (row.get("guardian_name") or "").strip() or None
+        guardian_id = (row.get("guardian_id_number") or "").strip()
+        rows.append({
+            "id": rid, "grid_code": grid, "household_id": hid, "name": row["name"].strip(),
+            "id_number_enc": encrypt(parsed.number), "id_hash": id_hash, "birth_date": parsed.birth,
+            "sex": parsed.sex, "phone_enc": encrypt(phone) if phone else None,
+            "phone_hash": keys.keyed_hash(phone, name="phone") if phone else None,
+            "guardian_name": guardian_name,
+            "guardian_id_enc": encrypt(idnumber.normalise(guardian_id)) if guardian_id else None,
+            "guardian_relation": (row.get("guardian_relation") or "").strip()[:32] or None,
+            "consent_text_version": version[:32], "enrolled_at": now, "enrolled_by": actor, "source": source,
+            "status": domain.ENROLLED, "withdrawn_at": None})
+    repository.bulk_insert(uow.db, Resident, rows)
+    report.enrolled += len(rows)
+
+
+def _households_for(uow: UnitOfWork, fresh: builtins.list[Any], *, report: ImportReport, now: Any,
+                    rng: Any) -> dict[str, tuple[str, str]]:
+    """household number → (id, grid) for every number in the batch; new ones are created in the grid of
+    their first member."""
+    wanted: dict[str, str] = {}
+    for _, row, _, _, _ in fresh:
+        number = (row.get("household") or "").strip()
+        if number and number not in wanted:
+            wanted[number] = row["grid"].strip()
+    if not wanted:
+        return {}
+    known = repository.households_by_number(uow.db, builtins.list(wanted))
+    missing = [n for n in wanted if n not in known]
+    new_ids = domain.pseudonyms(len(missing), prefix="H", rng=rng)
+    rows = [{"id": hid, "number": n[:64], "grid_code": wanted[n], "created_at": now}
+            for hid, n in zip(new_ids, missing, strict=True)]
+    repository.bulk_insert(uow.db, Household, rows)
+    report.households_created += len(rows)
+    known.update({r["number"]: (r["id"], r["grid_code"]) for r in rows})
+    return known
+
+
+# -- changes after enrolment ----------------------------------------------------------------------
+
+
+def _event(uow: UnitOfWork, resident_id: str, kind: str, old: str | None, new: str | None,
+           actor: str) -> None:
+    uow.db.add(ResidentEvent(resident_id=resident_id, kind=kind, old_value=old, new_value=new, actor=actor,
+                             at=uow.clock.now()))
+
+
+def _enrolled(uow: UnitOfWork, resident_id: str) -> Resident:
+    r = _row(uow, resident_id)
+    if r.status != domain.ENROLLED:
+        raise Conflict(f"resident {resident_id} has withdrawn")
+    return r
+
+
+def move_grid(uow: UnitOfWork, *, resident_id: str, grid: str, principal: Principal) -> None:
+    """Move a resident to another grid (both must lie in the principal's subtree). The household
+    link is dropped when the household lives in another grid."""
+    from moralbank.orgs import service as orgs
+
+    _authorize(uow, principal, "write", resident_id=resident_id)
+    target = orgs.get(uow, code=grid)
+    if target.level != "grid" or target.closed_at is not None:
+        raise InvalidInput(Problem(f"{grid} is not an open grid", field="grid"))
+    _authorize(uow, principal, "write", unit_code=grid)
+    r = _enrolled(uow, resident_id)
+    if r.grid_code == grid:
+        return
+    _event(uow, r.id, "move_grid", r.grid_code, grid, principal.actor)
+    r.grid_code = grid
+    if r.household_id:
+        h = repository.household(uow.db, r.household_id)
+        if h is not None and h.grid_code != grid:
+            _event(uow, r.id, "household", r.household_id, None, principal.actor)
+            r.household_id = None
+    uow.flush()
+
+
+def create_household(uow: UnitOfWork, *, grid: str, principal: Principal, number: str | None = None) -> str:
+    """A new household in a grid; returns its id."""
+    _authorize(uow, principal, "write", unit_code=grid)
+    if number and repository.households_by_number(uow.db, [number]):
+        raise Conflict(f"household number {number} exists")
+    hid = domain.pseudonyms(1, prefix="H")[0]
+    repository.add(uow.db, Household(id=hid, number=number, grid_code=grid, created_at=uow.clock.now()))
+    return hid
+
+
+def set_household(uow: UnitOfWork, *, resident_id: str, household_id: str | None, principal: Principal) -> None:
+    """Put a resident into a household of their grid (None: out of any household)."""
+    _authorize(uow, principal, "write", resident_id=resident_id)
+    r = _enrolled(uow, resident_id)
+    if household_id is not None:
+        h = repository.household(uow.db, household_id)
+        if h is None:
+            raise NotFound(f"no household {household_id}")
+        if h.grid_code != r.grid_code:
+            raise InvalidInput(Problem(f"household {household_id} is in grid {h.grid_code}, the resident in "
+                                       f"{r.grid_code}", field="household_id"))
+    if r.household_id == household_id:
+        return
+    _event(uow, r.id, "household", r.household_id, household_id, principal.actor)
+    r.household_id = household_id
+    uow.flush()
+
+
+# -- consent -------------------------------------------------------------------------------------
+
+
+def consent_catalogue() -> dict[str, dict[str, tuple[str, str]]]:
+    """What a resident can consent to: the installed data interfaces (feeds) and the purposes."""
+    interfaces = dict(domain.DEFAULT_INTERFACES)
+    try:
+        from moralbank.feeds import domain as feeds
+
+        installed = feeds.load_interfaces()
+        if installed:
+            interfaces = {code: (getattr(i, "name_zh", code), getattr(i, "name_en", code))
+                          for code, i in installed.items()}
+    except Exception:  # noqa: BLE001 - no feeds installed (yet): the default list
+        pass
+    return {domain.INTERFACE: interfaces, domain.PURPOSE: dict(domain.PURPOSES)}
+
+
+def consent_history(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> builtins.list[ConsentOut]:
+    """Every consent act of a resident, oldest first."""
+    _authorize(uow, principal, "read", resident_id=resident_id)
+    return [ConsentOut(c.kind, c.subject, c.granted, c.text_version, c.actor, c.at, c.note)
+            for c in repository.consents(uow.db, resident_id)]
+
+
+def consents(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> dict[tuple[str, str], bool]:
+    """The current state: (kind, subject) → granted, for every subject ever decided."""
+    history = consent_history(uow, resident_id=resident_id, principal=principal)
+    return domain.current_consents([domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, i)
+                                    for i, c in enumerate(history)])
+
+
+def _consent(uow: UnitOfWork, *, resident_id: str, principal: Principal, interface: str | None,
+             purpose: str | None, granted: bool, text_version: str, note: str) -> None:
+    if (interface is None) == (purpose is None):
+        raise InvalidInput(Problem("name exactly one interface or one purpose", field="interface"))
+    kind, subject = (domain.INTERFACE, interface) if interface else (domain.PURPOSE, purpose)
+    domain.check_subject(kind, subject or "")
+    if granted and not (text_version or "").strip():
+        raise InvalidInput(Problem("a grant names the consent text version shown", field="text_version"))
+    _authorize(uow, principal, "write", resident_id=resident_id)
+    _enrolled(uow, resident_id)
+    uow.db.add(ResidentConsent(resident_id=resident_id, kind=kind, subject=subject, granted=granted,
+                               text_version=(text_version or "-")[:32], actor=principal.actor,
+                               at=uow.clock.now(), note=note[:200]))
+    uow.flush()
+
+
+def grant_consent(uow: UnitOfWork, *, resident_id: str, principal: Principal, text_version: str,
+                  interface: str | None = None, purpose: str | None = None, note: str = "") -> None:
+    """Record that the resident consents to one data interface or one purpose (a new record)."""
+    _consent(uow, resident_id=resident_id, principal=principal, interface=interface, purpose=purpose,
+             granted=True, text_version=text_version, note=note)
+
+
+def revoke_consent(uow: UnitOfWork, *, resident_id: str, principal: Principal, interface: str | None = None,
+                   purpose: str | None = None, note: str = "") -> None:
+    """Record that the resident withdraws a consent (a new record; the grant stays in the history)."""
+    _consent(uow, resident_id=resident_id, principal=principal, interface=interface, purpose=purpose,
+             granted=False, text_version="-", note=note)
+
+
+def record_consents(uow: UnitOfWork, *, records: Iterable[tuple[str, str, str, bool]], text_version: str,
+                    actor: str, note: str = "") -> int:
+    """Bulk-record signed consent forms (resident id, kind, subject, granted): the demo city and paper
+    forms scanned in bulk. Returns how many records were appended."""
+    now = uow.clock.now()
+    rows = []
+    for rid, kind, subject, granted in records:
+        domain.check_subject(kind, subject)
+        rows.append({"resident_id": rid, "kind": kind, "subject": subject, "granted": granted,
+                     "text_version": text_version[:32], "actor": actor, "at": now, "note": note[:200]})
+    for i in range(0, len(rows), BATCH * 5):
+        repository.bulk_insert(uow.db, ResidentConsent, rows[i:i + BATCH * 5])
+    return len(rows)
+
+
+# -- corrections ----------------------------------------------------------------------------------
+
+
+def _correction_out(c: CorrectionRequest) -> CorrectionOut:
+    return CorrectionOut(c.id, c.resident_id, c.field, c.requested_value, c.reason, c.status, c.created_at,
+                         c.created_by, c.decided_at, c.decided_by, c.decision_note)
+
+
+def request_correction(uow: UnitOfWork, *, resident_id: str, principal: Principal, field: str, value: str,
+                       reason: str = "") -> CorrectionOut:
+    """A resident (or staff on their behalf) asks to correct data held about them."""
+    domain.check_correction(field, value, reason)
+    _authorize(uow, principal, "write", resident_id=resident_id)
+    _enrolled(uow, resident_id)
+    c = CorrectionRequest(resident_id=resident_id, field=field, requested_value=value.strip(),
+                          reason=(reason or "").strip(), status=domain.OPEN, created_at=uow.clock.now(),
+                          created_by=principal.actor)
+    repository.add(uow.db, c)
+    return _correction_out(c)
+
+
+def decide_correction(uow: UnitOfWork, *, request_id: int, principal: Principal, accept: bool,
+                      note: str = "") -> CorrectionOut:
+    """Staff accept or reject a correction. An accepted name or phone is applied at once; an accepted
+    household number moves the resident into that household."""
+    c = repository.correction(uow.db, request_id)
+    if c is None:
+        raise NotFound(f"no correction request {request_id}")
+    if not principal.is_staff:
+        raise PermissionDenied("staff decide correction requests")
+    _authorize(uow, principal, "write", resident_id=c.resident_id)
+    c.status = domain.decide_correction(c.status, accept=accept)
+    c.decided_at, c.decided_by, c.decision_note = uow.clock.now(), principal.actor, (note or "").strip()
+    if accept:
+        r = _enrolled(uow, c.resident_id)
+        if c.field == "name":
+            if not c.requested_value or len(c.requested_value) > domain.NAME_MAX:
+                raise InvalidInput(Problem("not a usable name", field="value"))
+            _event(uow, r.id, "correction:name", r.name, c.requested_value, principal.actor)
+            r.name = c.requested_value
+        elif c.field == "phone":
+            phone = normalise_phone(c.requested_value)
+            _event(uow, r.id, "correction:phone", None, "(changed)", principal.actor)
+            r.phone_enc = uow.keys.encrypt(phone)
+            r.phone_hash = uow.keys.keyed_hash(phone, name="phone")
+        elif c.field == "household":
+            found = repository.households_by_number(uow.db, [c.requested_value])
+            if not found:
+                raise InvalidInput(Problem(f"no household {c.requested_value}", field="value"))
+            set_household(uow, resident_id=r.id, household_id=found[c.requested_value][0], principal=principal)
+    uow.flush()
+    return _correction_out(c)
+
+
+def corrections(uow: UnitOfWork, *, principal: Principal, resident_id: str | None = None,
+                status: str | None = None) -> builtins.list[CorrectionOut]:
+    """Correction requests: a resident's own, or those in a staff member's subtree."""
+    if resident_id is not None:
+        _authorize(uow, principal, "read", resident_id=resident_id)
+        return [_correction_out(c) for c in repository.corrections(uow.db, resident_id=resident_id, status=status)]
+    within = _scope_path(principal)
+    return [_correction_out(c) for c in repository.corrections(uow.db, status=status, within=within)]
+
+
+# -- export and withdrawal ------------------------------------------------------------------------
+
+
+def export(uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str = "data access request"
+           ) -> dict[str, Any]:
+    """Everything moralbank holds about a resident, as JSON-ready data (PIPL Art. 45).
+
+    Other capabilities' data is included through their services when they are installed.
+    """
+    _authorize(uow, principal, "read", resident_id=resident_id)
+    r = _row(uow, resident_id)
+    _log(uow, principal, resident_id, "resident.export", purpose)
+    path = repository.grid_and_path(uow.db, resident_id)
+    profile = _out(uow, r, path[1] if path else "").as_dict()
+    profile["id_number"] = uow.keys.decrypt(r.id_number_enc) if r.id_number_enc else None
+    profile["phone"] = uow.keys.decrypt(r.phone_enc) if r.phone_enc else None
+    profile.pop("phone_masked")
+    data: dict[str, Any] = {
+        "format": "moralbank.resident-export/1",
+        "generated_at": uow.clock.now(),
+        "resident_id": r.id,
+        "profile": profile,
+        "household": {"id": r.household_id,
+                      "members": sorted(household_members(uow, resident_id=r.id)) if r.household_id else []},
+        "consents": [c.__dict__ for c in consent_history(uow, resident_id=r.id, principal=principal)],
+        "corrections": [c.__dict__ for c in repository_corrections(uow, r.id)],
+        "history": [{"kind": e.kind, "old": e.old_value, "new": e.new_value, "actor": e.actor, "at": e.at}
+                    for e in repository.events(uow.db, r.id)],
+    }
+    data.update(_other_capabilities(uow, r.id))
+    return data
+
+
+def repository_corrections(uow: UnitOfWork, resident_id: str) -> builtins.list[CorrectionOut]:
+    return [_correction_out(c) for c in repository.corrections(uow.db, resident_id=resident_id, limit=10_000)]
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "__dataclass_fields__"):
+        import dataclasses
+
+        return {k: _plain(v) for k, v in dataclasses.asdict(obj).items()}
+    if hasattr(obj, "__table__"):
+        return {c.name: getattr(obj, c.key, None) for c in obj.__table__.columns}
+    return obj
+
+
+def _other_capabilities(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
+    """What other capabilities hold about the resident, each through its own service (when present)."""
+    import importlib
+
+    sources = {
+        "access_log": ("moralbank.audit.service", "list_for_resident", {"limit": 100_000}),
+        "ledger": ("moralbank.ledger.service", "entries_of", {}),
+        "inbox": ("moralbank.notify.service", "inbox", {"limit": 100_000}),
+        "evaluations": ("moralbank.evaluation.service", "export_of", {}),
+        "feeds": ("moralbank.feeds.service", "export_of", {}),
+        "scores": ("moralbank.scoring.service", "export_of", {}),
+        "greencodes": ("moralbank.greencode.service", "export_of", {}),
+    }
+    out: dict[str, Any] = {}
+    for key, (module_name, func, kwargs) in sources.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        fn = getattr(module, func, None)
+        if fn is None:
+            continue
+        result = fn(uow, resident_id=resident_id, **kwargs)
+        out[key] = [_plain(x) for x in result] if isinstance(result, (builtins.list, tuple)) else _plain(result)
+    return out
+
+
+WITHDRAWN_NAME = "（已退出）"
+
+
+def withdraw(uow: UnitOfWork, *, resident_id: str, principal: Principal, reason: str = "") -> None:
+    """The resident leaves the moral bank: every consent is revoked (new records), the name, ID number,
+    phone, birth date and guardian are erased. The keyed hash stays, so the same person is not
+    re-enrolled from an old file without a new opt-in; ledger entries keep only the pseudonymous id.
+    """
+    _authorize(uow, principal, "write", resident_id=resident_id)
+    r = _enrolled(uow, resident_id)
+    now = uow.clock.now()
+    state = domain.current_consents([domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, c.id)
+                                     for c in repository.consents(uow.db, resident_id)])
+    for (kind, subject), granted in sorted(state.items()):
+        if granted:
+            uow.db.add(ResidentConsent(resident_id=r.id, kind=kind, subject=subject, granted=False,
+                                       text_version="-", actor=principal.actor, at=now, note="withdrawal"))
+    _event(uow, r.id, "withdraw", domain.ENROLLED, domain.WITHDRAWN, principal.actor)
+    if reason:
+        _event(uow, r.id, "withdraw_reason", None, reason[:200], principal.actor)
+    r.status, r.withdrawn_at = domain.WITHDRAWN, now
+    r.name, r.id_number_enc, r.phone_enc, r.phone_hash = WITHDRAWN_NAME, None, None, None
+    r.birth_date = r.sex = None
+    r.guardian_name = r.guardian_id_enc = r.guardian_relation = None
+    r.household_id = None
+    uow.flush()
