@@ -1,0 +1,702 @@
+"""Data interfaces: their declared shape, reading department files, validating and mapping records.
+
+Pure: stdlib, python-stdnum and openpyxl (file formats), ``moralbank.kernel`` and ``moralbank.errors``.
+An interface is configuration (a YAML file under ``feeds/interfaces/``), loaded by
+:func:`load_interface` and checked there; nothing here touches the database.
+
+The path of one department row::
+
+    read_rows(path)            -> RawRow(row, line, values: dict[str, str], problem)
+    validate(interface, raw)   -> Record (typed values) | list[Problem]
+    apply_rules(interface, r)  -> Mapping(indicator, points) | None
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from moralbank.errors import InvalidInput, Problem
+
+FIELD_TYPES = ("str", "int", "decimal", "date", "bool", "code", "id_number", "uscc")
+SUBJECTS = ("person", "organisation")
+TRANSPORTS = ("file", "push", "pull")
+FORMATS = ("csv", "xlsx", "jsonl")
+INTERFACES_DIR = Path(__file__).parent / "interfaces"
+
+# Reasons a row is quarantined (stable codes: the quarantine page and API filter on them).
+BAD_ID_NUMBER = "bad_id_number"
+BAD_USCC = "bad_uscc"
+UNKNOWN_PERSON = "unknown_person"
+BAD_DATE = "bad_date"
+UNKNOWN_CODE = "unknown_code"
+WRONG_TYPE = "wrong_type"
+MISSING = "missing_value"
+RAGGED = "ragged_row"
+BAD_ENCODING = "bad_encoding"
+BAD_JSON = "bad_json"
+REASONS = (BAD_ID_NUMBER, BAD_USCC, UNKNOWN_PERSON, BAD_DATE, UNKNOWN_CODE, WRONG_TYPE, MISSING, RAGGED,
+           BAD_ENCODING, BAD_JSON)
+
+
+# -- the interface, as declared ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    required: bool = True
+    codes: tuple[str, ...] = ()
+    label_zh: str = ""
+    label_en: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``when`` every listed field has one of the listed values, the record earns ``points`` on
+    ``indicator``; with ``per`` set, ``points`` is per whole ``per`` units of ``per_field`` (capped at
+    ``max_points``). The first matching rule wins; a record no rule matches is kept but earns nothing."""
+
+    indicator: str
+    points: int
+    when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    per_field: str | None = None
+    per: int | None = None
+    max_points: int | None = None
+    note_zh: str = ""
+
+    def matches(self, values: dict[str, Any]) -> bool:
+        return all(_as_code(values.get(f)) in allowed for f, allowed in self.when)
+
+    def points_for(self, values: dict[str, Any]) -> int:
+        if self.per_field is None or not self.per:
+            return self.points
+        units = int(Decimal(str(values.get(self.per_field) or 0)) // self.per)
+        points = self.points * units
+        if self.max_points is not None:
+            points = max(-abs(self.max_points), min(abs(self.max_points), points))
+        return points
+
+
+@dataclass(frozen=True)
+class Interface:
+    name: str
+    name_zh: str
+    name_en: str
+    department_code: str
+    department_zh: str
+    department_en: str
+    subject: str  # person | organisation
+    identifier: str  # the field naming the person (GB 11643) or organisation (GB 32100)
+    person_field: str  # the GB 11643 field whose resident the points go to
+    source_id: str  # the department's record id
+    date_field: str  # when the deed happened
+    consent_required: bool
+    transports: tuple[str, ...]
+    fields: tuple[FieldSpec, ...]
+    rules: tuple[Rule, ...]
+    pull_url: str | None = None
+    description_zh: str = ""
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def indicators(self) -> set[str]:
+        return {r.indicator for r in self.rules}
+
+    def schema(self) -> dict[str, Any]:
+        """The public description behind ``moralbank feeds schema NAME --json``."""
+        return {
+            "name": self.name, "name_zh": self.name_zh, "name_en": self.name_en,
+            "department": {"code": self.department_code, "name_zh": self.department_zh,
+                           "name_en": self.department_en},
+            "subject": self.subject,
+            "identifier": self.identifier,
+            "identifier_standard": "GB 11643" if self.subject == "person" else "GB 32100",
+            "person_field": self.person_field,
+            "source_id": self.source_id,
+            "date_field": self.date_field,
+            "consent_required": self.consent_required,
+            "transports": list(self.transports),
+            "fields": [{"name": f.name, "type": f.type, "required": f.required,
+                        **({"codes": list(f.codes)} if f.codes else {}),
+                        "label_zh": f.label_zh, "label_en": f.label_en} for f in self.fields],
+            "rules": [{"indicator": r.indicator, "points": r.points,
+                       "when": {k: list(v) for k, v in r.when},
+                       **({"per_field": r.per_field, "per": r.per, "max_points": r.max_points}
+                          if r.per_field else {})} for r in self.rules],
+        }
+
+
+def _as_code(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return "" if v is None else str(v)
+
+
+def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Interface:
+    """Build and check an interface from its YAML mapping; every problem is reported at once."""
+    problems: list[Problem] = []
+
+    def need(key: str, where: dict[str, Any] = data) -> Any:
+        if key not in where or where[key] in (None, ""):
+            problems.append(Problem(f"'{key}' is required", field=key, file=source))
+            return None
+        return where[key]
+
+    name = need("name")
+    if name and not re.fullmatch(r"[a-z][a-z0-9_]{1,40}", str(name)):
+        problems.append(Problem("name: lower-case letters, digits and _", field="name", file=source))
+    dept = need("department") or {}
+    fields: list[FieldSpec] = []
+    for i, f in enumerate(need("fields") or []):
+        if not isinstance(f, dict) or "name" not in f or "type" not in f:
+            problems.append(Problem(f"fields[{i}] needs name and type", field="fields", file=source))
+            continue
+        if f["type"] not in FIELD_TYPES:
+            problems.append(Problem(f"fields[{i}]: unknown type {f['type']!r} (one of {', '.join(FIELD_TYPES)})",
+                                    field=f["name"], file=source))
+        codes = tuple(str(c) for c in f.get("codes") or ())
+        if f["type"] == "code" and not codes:
+            problems.append(Problem("a code field lists its codes", field=f["name"], file=source))
+        fields.append(FieldSpec(str(f["name"]), str(f["type"]), bool(f.get("required", True)), codes,
+                                str(f.get("label_zh", "")), str(f.get("label_en", ""))))
+    by_name = {f.name: f for f in fields}
+    if len(by_name) != len(fields):
+        problems.append(Problem("field names must be unique", field="fields", file=source))
+    subject = data.get("subject", "person")
+    if subject not in SUBJECTS:
+        problems.append(Problem(f"subject is one of {SUBJECTS}", field="subject", file=source))
+    identifier = need("identifier")
+    person_field = data.get("person_field") or identifier
+    want_type = {"person": "id_number", "organisation": "uscc"}.get(subject)
+    for key, value, typ in (("identifier", identifier, want_type), ("person_field", person_field, "id_number"),
+                            ("source_id", need("source_id"), None), ("date_field", need("date_field"), "date")):
+        if value is None:
+            continue
+        spec = by_name.get(value)
+        if spec is None:
+            problems.append(Problem(f"{key} names field {value!r}, which is not declared", field=key, file=source))
+        elif typ and spec.type != typ:
+            problems.append(Problem(f"{key} {value!r} must be of type {typ}", field=key, file=source))
+        elif not spec.required:
+            problems.append(Problem(f"{key} {value!r} must be required", field=key, file=source))
+    rules: list[Rule] = []
+    for i, r in enumerate(need("rules") or []):
+        if not isinstance(r, dict) or "indicator" not in r or "points" not in r:
+            problems.append(Problem(f"rules[{i}] needs indicator and points", field="rules", file=source))
+            continue
+        when = []
+        for f, allowed in (r.get("when") or {}).items():
+            allowed = tuple(_as_code(a) for a in (allowed if isinstance(allowed, list) else [allowed]))
+            spec = by_name.get(f)
+            if spec is None:
+                problems.append(Problem(f"rules[{i}].when names unknown field {f!r}", field="rules", file=source))
+            elif spec.codes and not set(allowed) <= set(spec.codes):
+                problems.append(Problem(f"rules[{i}].when: {sorted(set(allowed) - set(spec.codes))} not among "
+                                        f"the codes of {f!r}", field="rules", file=source))
+            when.append((str(f), allowed))
+        per_field = r.get("per_field")
+        if per_field is not None and (per_field not in by_name or by_name[per_field].type not in ("int", "decimal")):
+            problems.append(Problem(f"rules[{i}].per_field must be a numeric field", field="rules", file=source))
+        if not isinstance(r["points"], int) or r["points"] == 0:
+            problems.append(Problem(f"rules[{i}].points is a non-zero whole number", field="rules", file=source))
+        rules.append(Rule(str(r["indicator"]), int(r["points"]) if isinstance(r["points"], int) else 0,
+                          tuple(when), per_field, r.get("per"), r.get("max_points"), str(r.get("note_zh", ""))))
+    transports = tuple(data.get("transports") or ("file",))
+    for t in transports:
+        if t not in TRANSPORTS:
+            problems.append(Problem(f"unknown transport {t!r}", field="transports", file=source))
+    pull_url = (data.get("pull") or {}).get("url") if isinstance(data.get("pull"), dict) else None
+    if "pull" in transports and not pull_url:
+        problems.append(Problem("a pulled interface names pull.url", field="pull", file=source))
+    if "consent_required" not in data:
+        problems.append(Problem("'consent_required' is required (true or false)", field="consent_required",
+                                file=source))
+    for key in ("name_zh", "name_en"):
+        need(key)
+    for key in ("code", "name_zh", "name_en"):
+        if isinstance(dept, dict):
+            need(key, dept)
+    if problems:
+        raise InvalidInput(problems)
+    return Interface(
+        name=str(name), name_zh=str(data["name_zh"]), name_en=str(data["name_en"]),
+        department_code=str(dept["code"]), department_zh=str(dept["name_zh"]), department_en=str(dept["name_en"]),
+        subject=str(subject), identifier=str(identifier), person_field=str(person_field),
+        source_id=str(data["source_id"]), date_field=str(data["date_field"]),
+        consent_required=bool(data["consent_required"]), transports=transports, fields=tuple(fields),
+        rules=tuple(rules), pull_url=pull_url, description_zh=str(data.get("description_zh", "")),
+    )
+
+
+def load_interface(path: Path) -> Interface:
+    import yaml  # data format only; kept local so the domain stays importable without it at type-check
+
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    if not isinstance(data, dict):
+        raise InvalidInput(Problem("an interface file is a YAML mapping", file=path.name))
+    iface = parse_interface(data, source=path.name)
+    if path.stem != iface.name:
+        raise InvalidInput(Problem(f"file name {path.stem!r} differs from name {iface.name!r}", file=path.name))
+    return iface
+
+
+def load_interfaces(directory: Path = INTERFACES_DIR) -> dict[str, Interface]:
+    """Every interface of a directory, by name (sorted)."""
+    out = {}
+    for path in sorted(directory.glob("*.yaml")):
+        iface = load_interface(path)
+        out[iface.name] = iface
+    return out
+
+
+def check_against_policy(iface: Interface, indicators: dict[str, Any]) -> list[Problem]:
+    """Indicator codes of the rules that the policy does not have (``indicators``: code -> anything)."""
+    return [Problem(f"indicator {r.indicator!r} is not in the policy", field="rules", file=iface.name)
+            for r in iface.rules if r.indicator not in indicators]
+
+
+# -- reading files ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row as read: ``row`` counts data rows from 1; ``values`` are text (None: absent)."""
+
+    row: int
+    line: int | None
+    values: dict[str, str | None]
+    problem: Problem | None = None
+
+
+def detect_encoding(head: bytes) -> str:
+    """``utf-8-sig`` (BOM), ``utf-8`` or ``gb18030``, from the first bytes of a file.
+
+    UTF-8 is tried first: GB18030 would decode nearly any byte string, UTF-8 rarely decodes GB text.
+    A multi-byte character cut at the end of the sample is not held against UTF-8."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def file_format(path: Path | str) -> str:
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix in ("csv", "txt"):
+        return "csv"
+    if suffix in ("xlsx", "xlsm"):
+        return "xlsx"
+    if suffix in ("jsonl", "ndjson"):
+        return "jsonl"
+    raise InvalidInput(Problem(f"unknown file type {suffix!r}: csv, xlsx or jsonl", file=Path(path).name))
+
+
+def _has_surrogate(s: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in s)
+
+
+def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
+    """Stream a CSV file; a row with bytes the file's encoding cannot decode is reported, not fatal."""
+    with open(path, "rb") as fb:
+        encoding = detect_encoding(fb.read(65536))
+    with open(path, encoding=encoding, errors="surrogateescape", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return
+        header = [h.strip() for h in header]
+        _check_header(header, fields, path.name)
+        n = len(header)
+        for i, cells in enumerate(reader, start=1):
+            if not cells:
+                continue
+            line = reader.line_num
+            if len(cells) != n:
+                yield RawRow(i, line, {}, Problem(f"{len(cells)} cells where the header has {n}", row=i,
+                                                  line=line, file=path.name, field=RAGGED))
+                continue
+            bad = next((h for h, c in zip(header, cells, strict=True) if _has_surrogate(c)), None)
+            if bad is not None:
+                yield RawRow(i, line, {}, Problem(f"bytes that are not {encoding}", row=i, line=line,
+                                                  file=path.name, field=bad))
+                continue
+            yield RawRow(i, line, {h: (c.strip() or None) for h, c in zip(header, cells, strict=True)})
+
+
+def _check_header(header: list[str], fields: Iterable[str] | None, file: str) -> None:
+    if fields is None:
+        return
+    missing = [f for f in fields if f not in header]
+    if missing:
+        raise InvalidInput(Problem(f"the header lacks the columns {', '.join(missing)}", line=1, file=file))
+
+
+def _cell_text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    text = str(v).strip()
+    return text or None
+
+
+def read_xlsx(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
+    """Stream the first sheet of a workbook (openpyxl read-only mode: constant memory)."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb.worksheets[0]
+        rows = ws.iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            return
+        header = [str(h).strip() if h is not None else "" for h in header_row]
+        while header and header[-1] == "":
+            header.pop()
+        _check_header(header, fields, path.name)
+        n = len(header)
+        for i, cells in enumerate(rows, start=1):
+            cells = list(cells)
+            while len(cells) > n and cells[-1] is None:
+                cells.pop()
+            if all(c is None for c in cells):
+                continue
+            if len(cells) != n:
+                cells += [None] * (n - len(cells)) if len(cells) < n else []
+                if len(cells) != n:
+                    yield RawRow(i, i + 1, {}, Problem(f"{len(cells)} cells where the header has {n}", row=i,
+                                                       line=i + 1, file=path.name, field=RAGGED))
+                    continue
+            yield RawRow(i, i + 1, {h: _cell_text(c) for h, c in zip(header, cells, strict=True)})
+    finally:
+        wb.close()
+
+
+def read_jsonl(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
+    """Stream JSON Lines: one object per line."""
+    with open(path, "rb") as fb:
+        yield from read_jsonl_lines(fb, file=path.name)
+
+
+def read_jsonl_lines(lines: Iterable[bytes], *, file: str) -> Iterator[RawRow]:
+    i = 0
+    for line_no, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        i += 1
+        try:
+            text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield RawRow(i, line_no, {}, Problem("bytes that are not UTF-8", row=i, line=line_no, file=file,
+                                                 field=BAD_ENCODING))
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            yield RawRow(i, line_no, {}, Problem(f"not JSON: {e.msg}", row=i, line=line_no, file=file,
+                                                 field=BAD_JSON))
+            continue
+        if not isinstance(obj, dict):
+            yield RawRow(i, line_no, {}, Problem("a line is one JSON object", row=i, line=line_no, file=file,
+                                                 field=BAD_JSON))
+            continue
+        yield RawRow(i, line_no, {str(k): _cell_text(v) if not isinstance(v, bool) else _as_code(v)
+                                  for k, v in obj.items()})
+
+
+def read_rows(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
+    """Stream the rows of a CSV (UTF-8, UTF-8 with BOM or GB18030), XLSX or JSON Lines file."""
+    fmt = file_format(path)
+    reader = {"csv": read_csv, "xlsx": read_xlsx, "jsonl": read_jsonl}[fmt]
+    return reader(Path(path), fields=fields)
+
+
+def problem_reason(p: Problem) -> str:
+    """The stable reason code of a reading problem (kept in ``Problem.field`` for structural ones)."""
+    if p.field in (RAGGED, BAD_JSON, BAD_ENCODING):
+        return p.field
+    if p.reason.startswith("bytes that are not"):
+        return BAD_ENCODING
+    return p.reason
+
+
+# -- validating ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    """A valid row: typed values, the person's GB 11643 number, the source id and the deed date."""
+
+    row: int
+    values: dict[str, Any]
+    source_record_id: str
+    id_number: str
+    deed_date: date
+
+    def content_hash(self) -> str:
+        return content_hash(self.values)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why a row cannot go in: a stable ``reason`` code, the ``field`` and a readable ``detail``."""
+
+    row: int
+    line: int | None
+    field: str | None
+    reason: str
+    detail: str
+
+
+def content_hash(values: dict[str, Any]) -> str:
+    canon = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+_DATE_FORMATS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+                 re.compile(r"^(\d{4})(\d{2})(\d{2})$"), re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"))
+
+
+def parse_date(text: str) -> date:
+    text = text.strip()
+    if "T" in text:
+        text = text.split("T", 1)[0]
+    for rx in _DATE_FORMATS:
+        m = rx.match(text)
+        if m:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+    raise ValueError(text)
+
+
+def valid_id_number(text: str) -> str | None:
+    """The normalised GB 11643 number, or None when its form, check character, birth date or division
+    code is wrong (the residents register's own rules, so both sides agree on what is valid)."""
+    from moralbank.residents.idnumber import BadIdNumber, parse
+
+    try:
+        return parse(text).number
+    except BadIdNumber:
+        return None
+
+
+def valid_uscc(text: str) -> str | None:
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+
+    try:
+        return str(uscc.validate(text))
+    except ValidationError:
+        return None
+
+
+def _convert(spec: FieldSpec, text: str) -> tuple[Any, str | None]:
+    """(value, reason) — reason set when the text is not of the field's type."""
+    t = spec.type
+    if t == "str":
+        return text, None
+    if t == "int":
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text), None
+        return None, WRONG_TYPE
+    if t == "decimal":
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            return None, WRONG_TYPE
+        return (str(d), None) if d.is_finite() else (None, WRONG_TYPE)
+    if t == "bool":
+        low = text.lower()
+        if low in ("true", "1", "yes", "是", "y"):
+            return True, None
+        if low in ("false", "0", "no", "否", "n"):
+            return False, None
+        return None, WRONG_TYPE
+    if t == "date":
+        try:
+            return parse_date(text).isoformat(), None
+        except ValueError:
+            return None, BAD_DATE
+    if t == "code":
+        return (text, None) if text in spec.codes else (None, UNKNOWN_CODE)
+    if t == "id_number":
+        v = valid_id_number(text)
+        return (v, None) if v else (None, BAD_ID_NUMBER)
+    if t == "uscc":
+        v = valid_uscc(text)
+        return (v, None) if v else (None, BAD_USCC)
+    raise AssertionError(t)
+
+
+_DETAIL = {
+    WRONG_TYPE: "不是{type}类型的值", BAD_DATE: "不是有效日期", UNKNOWN_CODE: "不是本接口定义的代码",
+    BAD_ID_NUMBER: "身份证号码（GB 11643）校验不通过", BAD_USCC: "统一社会信用代码（GB 32100）校验不通过",
+    MISSING: "必填字段为空",
+}
+
+
+def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Record | RowProblem:
+    """Check a raw row against the interface; the first problem found is returned (with its field)."""
+    if raw.problem is not None:
+        p = raw.problem
+        field = None if p.field in (RAGGED, BAD_JSON, BAD_ENCODING) else p.field
+        return RowProblem(raw.row, raw.line, field, problem_reason(p), p.reason)
+    values: dict[str, Any] = {}
+    for spec in iface.fields:
+        text = raw.values.get(spec.name)
+        if text is None or text == "":
+            if spec.required:
+                return RowProblem(raw.row, raw.line, spec.name, MISSING, _DETAIL[MISSING])
+            values[spec.name] = None
+            continue
+        value, reason = _convert(spec, text)
+        if reason:
+            return RowProblem(raw.row, raw.line, spec.name, reason,
+                              _DETAIL[reason].format(type=spec.type) + f": {text[:60]!r}")
+        values[spec.name] = value
+    deed = date.fromisoformat(values[iface.date_field])
+    if today is not None and deed > today:
+        return RowProblem(raw.row, raw.line, iface.date_field, BAD_DATE, f"日期在将来: {deed.isoformat()}")
+    return Record(raw.row, values, str(values[iface.source_id]), str(values[iface.person_field]), deed)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    indicator: str
+    points: int
+    rule: int  # index of the rule that matched
+
+
+def apply_rules(iface: Interface, values: dict[str, Any], *, caps: dict[str, tuple[int, int]] | None = None
+                ) -> Mapping | None:
+    """The indicator and points a record earns; ``caps`` (indicator -> (min, max) points per deed, from
+    the policy) clamp what the interface asks for, so configuration can never exceed the policy."""
+    for i, rule in enumerate(iface.rules):
+        if rule.matches(values):
+            points = rule.points_for(values)
+            if points == 0:  # e.g. fewer hours than one unit: the deed does not qualify
+                return None
+            if caps and rule.indicator in caps:
+                lo, hi = caps[rule.indicator]
+                points = max(lo, min(hi, points))
+            return Mapping(rule.indicator, points, i)
+    return None
+
+
+# -- counts -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    """What one import did. ``received`` always equals the sum of the four outcomes."""
+
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    held_for_consent: int = 0
+    corrections: int = 0  # accepted records that corrected an earlier version (included in accepted)
+
+    def add(self, other: Counts) -> None:
+        for k in ("received", "accepted", "duplicates", "quarantined", "held_for_consent", "corrections"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+
+    def reconciles(self) -> bool:
+        return self.received == self.accepted + self.duplicates + self.quarantined + self.held_for_consent
+
+    def as_dict(self) -> dict[str, int]:
+        return {"received": self.received, "accepted": self.accepted, "duplicates": self.duplicates,
+                "quarantined": self.quarantined, "held_for_consent": self.held_for_consent,
+                "corrections": self.corrections}
+
+
+# -- push signatures ------------------------------------------------------------------------------------
+
+
+def sign_body(secret: bytes, body: bytes) -> str:
+    """``sha256=<hex>``: HMAC-SHA256 of the exact request body under the interface's secret."""
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(sign_body(secret, body), header.strip())  # type: ignore[union-attr]
+
+
+# -- the return loop: GB/T 39445 element names ------------------------------------------------------------
+
+# Export columns: our field -> the public-credit data element name used by the platform (GB/T 39445-2020,
+# 公共信用信息数据元; where the standard has no element for a moral-bank concept we keep a descriptive
+# Chinese name and say so in docs/feeds.md).
+EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("record_id", "信息记录编号"),
+    ("resident_id", "信用主体标识"),
+    ("subject_type", "信用主体类别"),
+    ("indicator", "信息事项代码"),
+    ("indicator_name", "信息事项名称"),
+    ("aspect", "信息类别"),
+    ("points", "道德积分分值"),
+    ("deed_date", "行为发生日期"),
+    ("recorded_at", "信息认定日期"),
+    ("source", "信息来源"),
+    ("source_ref", "来源记录编号"),
+    ("policy_version", "认定依据版本"),
+    ("reverses", "更正原记录编号"),
+    ("expires_on", "公示截止日期"),
+    ("provider", "信息提供单位"),
+)
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """The exact bytes a manifest signature covers (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@dataclass
+class HealthFigures:
+    """Per-interface health as shown to staff and the cockpit."""
+
+    interface: str
+    last_arrival_at: datetime | None = None
+    received: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    held_for_consent: int = 0
+    lag_days: float | None = None
+    received_7d: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def accepted_rate(self) -> float | None:
+        return self.accepted / self.received if self.received else None
+
+    @property
+    def quarantined_rate(self) -> float | None:
+        return self.quarantined / self.received if self.received else None

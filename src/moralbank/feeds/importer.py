@@ -1,0 +1,122 @@
+"""The import driver: streams an arrival through ``feeds.service.import_batch`` one batch per
+transaction. This is an entry point (like a CLI command), so it owns the commits.
+
+Exactly once under ``kill -9``: each batch commits its records, quarantine rows, evaluation items, ledger
+entries (with their Merkle nodes) and the import's progress row (``rows_done``) together. Run again, the
+import finds its unfinished progress row by (interface, SHA-256 of the content), skips the rows already
+committed and carries on; rows are never half in. Two test hooks make the kill test deterministic:
+``MORALBANK_FEEDS_PAUSE_AFTER_BATCH=k`` (pause after batch k committed) and
+``MORALBANK_FEEDS_PAUSE_IN_BATCH=k`` (pause inside batch k, before its commit).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from moralbank.feeds import domain, service
+from moralbank.feeds.domain import Counts, RawRow
+
+DEFAULT_BATCH = int(os.environ.get("MORALBANK_FEEDS_BATCH", "5000"))
+
+
+@dataclass
+class ImportResult:
+    import_id: int
+    interface: str
+    file: str
+    counts: Counts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"import_id": self.import_id, "interface": self.interface, "file": self.file,
+                **self.counts.as_dict()}
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _pause(var: str, batch: int) -> None:
+    if os.environ.get(var) == str(batch):
+        sys.stderr.write(f"feeds: paused ({var}={batch})\n")
+        sys.stderr.flush()
+        time.sleep(3600)
+
+
+def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    it = iter(rows)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def run_import(container: Any, *, interface: str, rows: Iterable[RawRow], file_name: str, content_sha256: str,
+               transport: str = "file", actor: str = "system", batch_size: int | None = None,
+               progress: Callable[[int], None] | None = None,
+               in_first_batch: Callable[[Any, int], None] | None = None) -> ImportResult:
+    """Import an arrival (any iterable of raw rows) in committed batches; resumable."""
+    size = batch_size or DEFAULT_BATCH
+    with container.uow() as uow:
+        run = service.begin_import(uow, interface=interface, transport=transport, file_name=file_name,
+                                   file_sha256=content_sha256, actor=actor)
+        import_id, done = run.id, run.rows_done
+        uow.commit()
+    if done and progress:
+        progress(done)
+    pending = (r for r in rows if r.row > done)
+    for k, batch in enumerate(_batches(pending, size), start=1):
+        with container.uow() as uow:
+            service.import_batch(uow, import_id=import_id, rows=batch)
+            if k == 1 and in_first_batch is not None:
+                in_first_batch(uow, import_id)
+            _pause("MORALBANK_FEEDS_PAUSE_IN_BATCH", k)
+            uow.commit()
+        _pause("MORALBANK_FEEDS_PAUSE_AFTER_BATCH", k)
+        if progress:
+            progress(len(batch))
+    with container.uow() as uow:
+        run = service.finish_import(uow, import_id=import_id)
+        counts = service.import_counts(run)
+        uow.commit()
+    return ImportResult(import_id, interface, file_name, counts)
+
+
+def import_file(container: Any, *, interface: str, path: Path, actor: str = "system",
+                batch_size: int | None = None, progress: Callable[[int], None] | None = None) -> ImportResult:
+    """Import a CSV (UTF-8, UTF-8 BOM, GB18030), XLSX or JSON Lines file, streaming it."""
+    iface = service.get_interface(interface)
+    path = Path(path)
+    required = [f.name for f in iface.fields if f.required]
+    rows = domain.read_rows(path, fields=required)
+    return run_import(container, interface=interface, rows=rows, file_name=path.name,
+                      content_sha256=file_sha256(path), actor=actor, batch_size=batch_size, progress=progress)
+
+
+def import_body(container: Any, *, interface: str, body: bytes, name: str, transport: str, actor: str,
+                in_first_batch: Callable[[Any, int], None] | None = None) -> ImportResult:
+    """Import a pushed or pulled body: JSON Lines, or a JSON object ``{"records": [...]}``."""
+    stripped = body.lstrip()
+    if stripped.startswith(b"{") and b'"records"' in stripped[:4096]:
+        import json
+
+        try:
+            doc = json.loads(body)
+            records = doc["records"] if isinstance(doc, dict) else None
+        except ValueError:
+            records = None
+        if isinstance(records, list):
+            body = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records)
+    rows = domain.read_jsonl_lines(body.splitlines(), file=name)
+    return run_import(container, interface=interface, rows=rows, file_name=name,
+                      content_sha256=hashlib.sha256(body).hexdigest(), transport=transport, actor=actor,
+                      in_first_batch=in_first_batch)

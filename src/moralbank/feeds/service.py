@@ -1,0 +1,650 @@
+"""Use cases of the data interfaces. Services never commit: :mod:`moralbank.feeds.importer` (and the CLI,
+web routes and demo step) own the transactions, one per batch.
+
+Exactly once: a record is (interface, source record id), unique in ``feed_record``. A batch of rows is
+classified against what is stored — new, duplicate (same content hash), correction (same id, new
+content) — and everything it causes (records, quarantine rows, evaluation proposals, ledger entries with
+their Merkle nodes, the import's progress row, health figures) is written in the caller's one
+transaction, so a batch is either wholly in or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
+from moralbank.feeds import domain, repository
+from moralbank.feeds.domain import Counts, Interface, RawRow, Record, RowProblem
+from moralbank.feeds.models import FeedCursor, FeedHealthDay, FeedImport, FeedPush, FeedRecord
+from moralbank.kernel.clock import local_date
+
+# -- the catalogue of interfaces ---------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, Interface]:
+    """The 18 shipped interfaces (and any a city adds to ``feeds/interfaces/``), checked on load."""
+    return domain.load_interfaces()
+
+
+def list_interfaces() -> list[Interface]:
+    return list(catalogue().values())
+
+
+def get_interface(name: str) -> Interface:
+    try:
+        return catalogue()[name]
+    except KeyError:
+        raise NotFound(f"no data interface {name!r}") from None
+
+
+def check_catalogue(uow: Any) -> list[Problem]:
+    """Rules naming indicators the active policy lacks (shown by ``feeds list`` and tested)."""
+    view = _policy(uow)
+    return [p for iface in list_interfaces() for p in domain.check_against_policy(iface, view.indicators)]
+
+
+# -- what other capabilities tell us ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    version: str
+    indicators: dict[str, Any]
+    caps: dict[str, tuple[int, int]]  # signed (min, max) points per deed
+    aspects: dict[str, str]
+
+
+def _policy(uow: Any) -> PolicyView:
+    from moralbank.policy import service as policy_service
+
+    pol = policy_service.active(uow)
+    key = f"feeds:policy:{pol.version}"
+    view = uow.deps.cache.get(key)
+    if view is None:
+        caps, aspects = {}, {}
+        for code, ind in pol.indicators.items():
+            lo, hi = int(ind.min_points), int(ind.max_points)
+            caps[code] = (min(lo, hi), max(lo, hi))
+            aspects[code] = str(ind.aspect)
+        view = PolicyView(str(pol.version), dict(pol.indicators), caps, aspects)
+        uow.deps.cache[key] = view
+    return view
+
+
+def _resolve(uow: Any, id_numbers: Iterable[str]) -> dict[str, str | None]:
+    """Resident ids of GB 11643 numbers (None: not a resident of the city)."""
+    from moralbank.residents import service as residents
+
+    wanted = list(dict.fromkeys(id_numbers))
+    bulk = getattr(residents, "resolve_id_numbers", None)
+    if bulk is not None:
+        found = bulk(uow, id_numbers=wanted)
+        return {n: found.get(n) for n in wanted}
+    return {n: residents.resolve_id_number(uow, id_number=n) for n in wanted}
+
+
+def _consents(uow: Any, iface: Interface, resident_ids: Iterable[str]) -> dict[str, bool]:
+    ids = list(dict.fromkeys(resident_ids))
+    if not iface.consent_required:
+        return dict.fromkeys(ids, True)
+    from moralbank.residents import service as residents
+
+    bulk = getattr(residents, "consented_residents", None)
+    if bulk is not None:
+        yes = set(bulk(uow, resident_ids=ids, interface=iface.name))
+        return {r: r in yes for r in ids}
+    return {r: bool(residents.has_consent(uow, resident_id=r, interface=iface.name)) for r in ids}
+
+
+def source_ref(iface: str, source_record_id: str, version: int) -> str:
+    """How ledger entries and evaluation items name the record they came from."""
+    return f"feeds:{iface}:{source_record_id}:v{version}"
+
+
+def _propose(uow: Any, iface: Interface, *, resident_id: str, indicator: str, points: int, deed_date: date,
+             ref: str, import_id: int) -> str | None:
+    """Hand a mapped record to big-data evaluation; returns a short reference to what it made."""
+    from moralbank.evaluation import service as evaluation
+
+    result = evaluation.propose_from_record(
+        uow, resident_id=resident_id, indicator=indicator, points=points, deed_date=deed_date,
+        source_ref=ref, interface=iface.name, evidence=[f"feed-import:{import_id}", ref])
+    return _effect_ref(result)
+
+
+def _effect_ref(result: Any) -> str | None:
+    if result is None:
+        return None
+    if isinstance(result, (str, int)):
+        return str(result)[:128]
+    for attr, prefix in (("seq", "ledger:"), ("id", "evaluation:")):
+        value = getattr(result, attr, None)
+        if value is not None:
+            return f"{prefix}{value}"
+    return type(result).__name__[:128]
+
+
+def _undo(uow: Any, iface: Interface, old: FeedRecord, *, actor: str, reason: str) -> None:
+    """Reverse what an earlier version of a record caused, through the ledger's correction path: each
+    ledger entry it led to gets a reversing entry (``source="correction"``, ``reverses_seq``).
+
+    When evaluation offers ``withdraw_from_record`` it is asked instead (it also withdraws an item still
+    under review and marks its own row reversed)."""
+    from moralbank.evaluation import service as evaluation
+
+    ref = source_ref(iface.name, old.source_record_id, old.version)
+    withdraw = getattr(evaluation, "withdraw_from_record", None)
+    if withdraw is not None:
+        withdraw(uow, interface=iface.name, source_ref=ref, actor=actor, reason=reason)
+        return
+    if not old.effect or not old.effect.startswith("evaluation:"):
+        return
+    from moralbank.ledger import service as ledger
+    from moralbank.ledger.domain import NewEntry
+
+    entries = ledger.entries_of(uow, resident_id=old.resident_id)
+    done = {e.reverses_seq for e in entries if e.reverses_seq}
+    rev = [NewEntry(resident_id=e.resident_id, indicator=e.indicator, aspect=e.aspect, points=-e.points,
+                    deed_date=e.deed_date, source="correction", actor=actor,
+                    policy_version=e.policy_version, reason=reason, source_ref=ref,
+                    evidence=(ref, f"ledger:{e.seq}"), reverses_seq=e.seq, severity=e.severity,
+                    expires_on=e.expires_on)
+           for e in entries if e.source_ref == old.effect and e.reverses_seq is None and e.seq not in done]
+    if rev:
+        ledger.post(uow, rev)
+
+
+# -- imports -----------------------------------------------------------------------------------------
+
+
+def begin_import(uow: Any, *, interface: str, transport: str, file_name: str, file_sha256: str,
+                 actor: str) -> FeedImport:
+    """The progress row of an arrival; an unfinished import of the same content is resumed."""
+    get_interface(interface)
+    run = repository.running_import(uow.db, interface, file_sha256)
+    if run is not None:
+        return run
+    run = FeedImport(interface=interface, transport=transport, file_name=file_name[:255],
+                     file_sha256=file_sha256, status="running", rows_done=0, received=0, accepted=0,
+                     duplicates=0, quarantined=0, held_for_consent=0, corrections=0, actor=actor,
+                     started_at=uow.clock.now())
+    repository.add(uow.db, run)
+    uow.flush()
+    return run
+
+
+def finish_import(uow: Any, *, import_id: int) -> FeedImport:
+    run = repository.get_import(uow.db, import_id)
+    if run is None:
+        raise NotFound(f"no import {import_id}")
+    run.status = "done"
+    run.finished_at = uow.clock.now()
+    return run
+
+
+def import_counts(run: FeedImport) -> Counts:
+    return Counts(run.received, run.accepted, run.duplicates, run.quarantined, run.held_for_consent,
+                  run.corrections)
+
+
+def import_batch(uow: Any, *, import_id: int, rows: list[RawRow]) -> Counts:
+    """Take one batch of raw rows of an import: validate, resolve, dedupe, map, hand to evaluation,
+    quarantine what is bad, and advance the import's progress row, all in the caller's transaction."""
+    run = repository.get_import(uow.db, import_id)
+    if run is None:
+        raise NotFound(f"no import {import_id}")
+    iface = get_interface(run.interface)
+    counts = Counts()
+    problems: list[tuple[RawRow, RowProblem, str | None]] = []
+    for part in _distinct_runs(iface, rows):
+        c, p = _process(uow, iface, run, part)
+        counts.add(c)
+        problems.extend(p)
+    _store_quarantine(uow, iface, run, problems)
+    last_row = max((r.row for r in rows), default=run.rows_done)
+    repository.set_import_progress(uow.db, run.id, {
+        "rows_done": max(run.rows_done, last_row),
+        "received": run.received + counts.received, "accepted": run.accepted + counts.accepted,
+        "duplicates": run.duplicates + counts.duplicates, "quarantined": run.quarantined + counts.quarantined,
+        "held_for_consent": run.held_for_consent + counts.held_for_consent,
+        "corrections": run.corrections + counts.corrections})
+    uow.db.expire(run)
+    return counts
+
+
+def _distinct_runs(iface: Interface, rows: list[RawRow]) -> Iterable[list[RawRow]]:
+    """Split a batch where a source record id repeats, so each part sees the parts before it."""
+    part: list[RawRow] = []
+    seen: set[str] = set()
+    for r in rows:
+        sid = (r.values or {}).get(iface.source_id) if r.problem is None else None
+        key = sid or ""
+        if key and key in seen:
+            yield part
+            part, seen = [], set()
+        if key:
+            seen.add(key)
+        part.append(r)
+    if part:
+        yield part
+
+
+def _stored_values(iface: Interface, rec: Record, resident_id: str, uow: Any) -> dict[str, Any]:
+    """The values kept: GB 11643 numbers are replaced by the resident id (or a keyed hash)."""
+    out = dict(rec.values)
+    for spec in iface.fields:
+        if spec.type == "id_number" and out.get(spec.name):
+            out[spec.name] = resident_id if spec.name == iface.person_field else \
+                "h:" + uow.keys.keyed_hash(str(out[spec.name]))[:24]
+    return out
+
+
+def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow]
+             ) -> tuple[Counts, list[tuple[RawRow, RowProblem, str | None]]]:
+    now = uow.clock.now()
+    today = local_date(now)
+    counts = Counts(received=len(raws))
+    problems: list[tuple[RawRow, RowProblem, str | None]] = []
+    valid: list[tuple[RawRow, Record]] = []
+    for raw in raws:
+        checked = domain.validate(iface, raw, today=today)
+        if isinstance(checked, RowProblem):
+            problems.append((raw, checked, None))
+        else:
+            valid.append((raw, checked))
+    residents = _resolve(uow, [r.id_number for _, r in valid]) if valid else {}
+    known: list[tuple[RawRow, Record, str]] = []
+    for raw, rec in valid:
+        rid = residents.get(rec.id_number)
+        if rid is None:
+            problems.append((raw, RowProblem(raw.row, raw.line, iface.person_field, domain.UNKNOWN_PERSON,
+                                             "本市居民中没有这个身份号码"), None))
+        else:
+            known.append((raw, rec, rid))
+    counts.quarantined = len(problems)
+    if not known:
+        _health(uow, iface.name, counts, 0.0, 0)
+        return counts, problems
+    view = _policy(uow)
+    consent = _consents(uow, iface, [rid for _, _, rid in known])
+    existing = repository.existing_records(uow.db, iface.name, [rec.source_record_id for _, rec, _ in known])
+    inserts: list[dict[str, Any]] = []
+    versions: list[dict[str, Any]] = []
+    lag_sum, lag_n = 0.0, 0
+    for _raw, rec, rid in known:
+        stored = _stored_values(iface, rec, rid, uow)
+        h = domain.content_hash(stored)
+        mapping = domain.apply_rules(iface, rec.values, caps=view.caps)
+        ok = consent[rid]
+        old = existing.get(rec.source_record_id)
+        lag_sum += max(0.0, (today - rec.deed_date).days)
+        lag_n += 1
+        if old is None:
+            version = 1
+            effect = None
+            if ok:
+                counts.accepted += 1
+                if mapping:
+                    effect = _propose(uow, iface, resident_id=rid, indicator=mapping.indicator,
+                                      points=mapping.points, deed_date=rec.deed_date,
+                                      ref=source_ref(iface.name, rec.source_record_id, version), import_id=run.id)
+            else:
+                counts.held_for_consent += 1
+            inserts.append({"interface": iface.name, "source_record_id": rec.source_record_id, "resident_id": rid,
+                            "version": version, "content_hash": h, "status": "used" if ok else "held",
+                            "indicator": mapping.indicator if mapping else None,
+                            "points": mapping.points if mapping else None, "deed_date": rec.deed_date,
+                            "payload": json.dumps(stored, ensure_ascii=False, sort_keys=True), "effect": effect,
+                            "import_id": run.id, "received_at": now})
+            continue
+        if old.content_hash == h:
+            if old.status == "held" and ok:  # consent given since: the record may now be used
+                counts.accepted += 1
+                _use(uow, iface, old, run.id)
+            elif old.status == "held":
+                counts.held_for_consent += 1
+            else:
+                counts.duplicates += 1
+            continue
+        # Same record id, different content: a correction. The old version is kept and its effect
+        # reversed through the ledger's correction path; the new version is then evaluated afresh.
+        versions.append({"record_id": old.id, "resident_id": old.resident_id, "version": old.version,
+                         "content_hash": old.content_hash, "status": old.status, "indicator": old.indicator,
+                         "points": old.points, "deed_date": old.deed_date, "payload": old.payload,
+                         "effect": old.effect, "import_id": old.import_id, "superseded_at": now,
+                         "superseded_by_import": run.id})
+        if old.status == "used" and old.indicator:
+            _undo(uow, iface, old, actor=f"feed:{iface.name}",
+                  reason=f"部门更正记录 {old.source_record_id}（第{old.version + 1}版）")
+        old.version += 1
+        old.content_hash = h
+        old.resident_id = rid
+        old.deed_date = rec.deed_date
+        old.payload = json.dumps(stored, ensure_ascii=False, sort_keys=True)
+        old.indicator = mapping.indicator if mapping else None
+        old.points = mapping.points if mapping else None
+        old.import_id = run.id
+        old.received_at = now
+        old.effect = None
+        old.status = "used" if ok else "held"
+        if ok:
+            counts.accepted += 1
+            counts.corrections += 1
+            if mapping:
+                old.effect = _propose(uow, iface, resident_id=rid, indicator=mapping.indicator,
+                                      points=mapping.points, deed_date=rec.deed_date,
+                                      ref=source_ref(iface.name, old.source_record_id, old.version),
+                                      import_id=run.id)
+        else:
+            counts.held_for_consent += 1
+    repository.insert_versions(uow.db, versions)
+    repository.insert_records(uow.db, inserts)
+    uow.flush()
+    _health(uow, iface.name, counts, lag_sum, lag_n)
+    return counts, problems
+
+
+def _use(uow: Any, iface: Interface, rec: FeedRecord, import_id: int) -> None:
+    rec.status = "used"
+    if rec.indicator and rec.points:
+        rec.effect = _propose(uow, iface, resident_id=rec.resident_id, indicator=rec.indicator, points=rec.points,
+                              deed_date=rec.deed_date, ref=source_ref(iface.name, rec.source_record_id, rec.version),
+                              import_id=import_id)
+
+
+def _store_quarantine(uow: Any, iface: Interface, run: FeedImport,
+                      problems: list[tuple[RawRow, RowProblem, str | None]]) -> None:
+    if not problems:
+        return
+    already = repository.quarantined_rows(uow.db, iface.name, run.file_sha256, [r.row for r, _, _ in problems])
+    now = uow.clock.now()
+    rows = [{"interface": iface.name, "import_id": run.id, "file_name": run.file_name,
+             "file_sha256": run.file_sha256, "row_no": raw.row, "line_no": raw.line, "field": p.field,
+             "reason": p.reason, "detail": p.detail[:500],
+             "raw": uow.keys.encrypt(json.dumps(raw.values, ensure_ascii=False)), "resident_id": rid,
+             "status": "open", "created_at": now}
+            for raw, p, rid in problems if raw.row not in already]
+    repository.insert_quarantine(uow.db, rows)
+
+
+def _health(uow: Any, interface: str, c: Counts, lag_sum: float, lag_n: int) -> None:
+    now = uow.clock.now()
+    day = local_date(now)
+    h = repository.health_day(uow.db, interface, day)
+    if h is None:
+        h = FeedHealthDay(interface=interface, day=day, received=0, accepted=0, duplicates=0, quarantined=0,
+                          held_for_consent=0, lag_days_sum=0.0, lag_days_n=0, last_arrival_at=now)
+        repository.add(uow.db, h)
+    h.received += c.received
+    h.accepted += c.accepted
+    h.duplicates += c.duplicates
+    h.quarantined += c.quarantined
+    h.held_for_consent += c.held_for_consent
+    h.lag_days_sum += lag_sum
+    h.lag_days_n += lag_n
+    h.last_arrival_at = now
+
+
+# -- quarantine ----------------------------------------------------------------------------------------
+
+
+def quarantine_list(uow: Any, *, interface: str | None = None, status: str | None = "open",
+                    reason: str | None = None, limit: int | None = 200, offset: int = 0) -> list[dict[str, Any]]:
+    """Quarantined rows, with their raw values decrypted for the staff who fix them."""
+    return [quarantine_view(uow, q) for q in repository.quarantine(
+        uow.db, interface=interface, status=status, reason=reason, limit=limit, offset=offset)]
+
+
+def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
+    return {"id": q.id, "interface": q.interface, "file": q.file_name, "row": q.row_no, "line": q.line_no,
+            "field": q.field, "reason": q.reason, "detail": q.detail, "status": q.status,
+            "values": json.loads(uow.keys.decrypt(q.raw)), "import_id": q.import_id,
+            "resolved_by": q.resolved_by}
+
+
+def _quarantined(uow: Any, qid: int) -> Any:
+    q = repository.quarantine_row(uow.db, qid)
+    if q is None:
+        raise NotFound(f"no quarantined row {qid}")
+    if q.status in ("discarded", "reprocessed"):
+        raise Conflict(f"quarantined row {qid} is already {q.status}")
+    return q
+
+
+def quarantine_fix(uow: Any, *, quarantine_id: int, values: dict[str, str | None], actor: str) -> dict[str, Any]:
+    """Correct some cells of a quarantined row (it goes in at the next reprocess)."""
+    q = _quarantined(uow, quarantine_id)
+    iface = get_interface(q.interface)
+    unknown = [k for k in values if k not in iface.field_names]
+    if unknown:
+        raise InvalidInput([Problem(f"{k!r} is not a field of {iface.name}", field=k) for k in unknown])
+    current = json.loads(uow.keys.decrypt(q.raw))
+    current = {k: v for k, v in current.items() if k in iface.field_names}
+    current.update({k: (v.strip() or None) if isinstance(v, str) else v for k, v in values.items()})
+    q.raw = uow.keys.encrypt(json.dumps(current, ensure_ascii=False))
+    q.status = "fixed"
+    q.resolved_by = actor
+    q.resolved_at = uow.clock.now()
+    return quarantine_view(uow, q)
+
+
+def quarantine_discard(uow: Any, *, quarantine_id: int, actor: str, reason: str = "") -> dict[str, Any]:
+    q = _quarantined(uow, quarantine_id)
+    q.status = "discarded"
+    q.resolved_by = actor
+    q.resolved_at = uow.clock.now()
+    if reason:
+        q.detail = (q.detail + f" | 作废: {reason}")[:500]
+    return quarantine_view(uow, q)
+
+
+def quarantine_reprocess(uow: Any, *, actor: str, interface: str | None = None,
+                         ids: Iterable[int] | None = None) -> Counts:
+    """Run open and fixed rows through the import again: the ones that now pass go in (and leave the
+    quarantine as ``reprocessed``); the others stay, with the new reason."""
+    pending = repository.quarantine(uow.db, interface=interface, status="pending", ids=ids, limit=None)
+    total = Counts()
+    by_iface: dict[str, list[Any]] = {}
+    for q in pending:
+        by_iface.setdefault(q.interface, []).append(q)
+    for name, rows in by_iface.items():
+        run = begin_import(uow, interface=name, transport="requeue", file_name="quarantine",
+                           file_sha256=f"reprocess:{uow.clock.now().isoformat()}:{name}", actor=actor)
+        iface = get_interface(name)
+        raws = [RawRow(i, q.line_no, json.loads(uow.keys.decrypt(q.raw))) for i, q in enumerate(rows, 1)]
+        for part_start in range(0, len(raws), 1000):
+            part = raws[part_start:part_start + 1000]
+            counts, problems = Counts(), []
+            for sub in _distinct_runs(iface, part):
+                c, p = _process(uow, iface, run, sub)
+                counts.add(c)
+                problems.extend(p)
+            failed = {raw.row: p for raw, p, _ in problems}
+            for raw in part:
+                q = rows[raw.row - 1]
+                if raw.row in failed:
+                    q.reason, q.field, q.detail = failed[raw.row].reason, failed[raw.row].field, \
+                        failed[raw.row].detail[:500]
+                    q.status = "open"
+                else:
+                    q.status = "reprocessed"
+                    q.resolved_by = q.resolved_by or actor
+                    q.resolved_at = uow.clock.now()
+            total.add(counts)
+        repository.set_import_progress(uow.db, run.id, {**{k: v for k, v in total.as_dict().items()},
+                                                        "rows_done": len(raws), "status": "done",
+                                                        "finished_at": uow.clock.now()})
+    return total
+
+
+# -- consent -------------------------------------------------------------------------------------------
+
+
+def release_held(uow: Any, *, actor: str, resident_id: str | None = None, interface: str | None = None) -> int:
+    """Use held records whose resident has consented since. Returns how many were released."""
+    released = 0
+    held = repository.held_records(uow.db, resident_id=resident_id, interface=interface)
+    by_iface: dict[str, list[FeedRecord]] = {}
+    for rec in held:
+        by_iface.setdefault(rec.interface, []).append(rec)
+    for name, recs in by_iface.items():
+        iface = get_interface(name)
+        ok = _consents(uow, iface, [r.resident_id for r in recs])
+        for rec in recs:
+            if ok[rec.resident_id]:
+                _use(uow, iface, rec, rec.import_id)
+                released += 1
+    return released
+
+
+def consent_lines(uow: Any, *, resident_id: str) -> list[dict[str, Any]]:
+    """For the resident's own page and data export: every interface that needs consent, whether it is
+    given now, and how many of their records were used or are held unused."""
+    counts = repository.record_counts_of(uow.db, resident_id)
+    out = []
+    for iface in list_interfaces():
+        used = counts.get((iface.name, "used"), 0)
+        held = counts.get((iface.name, "held"), 0)
+        if not iface.consent_required and not used:
+            continue
+        consented = _consents(uow, iface, [resident_id])[resident_id]
+        out.append({"interface": iface.name, "name_zh": iface.name_zh, "name_en": iface.name_en,
+                    "department_zh": iface.department_zh, "department_en": iface.department_en,
+                    "consent_required": iface.consent_required, "consented": consented,
+                    "records_used": used, "records_held": held})
+    return out
+
+
+def export_of(uow: Any, *, resident_id: str) -> dict[str, Any]:
+    """What the data interfaces hold about a resident, for their data export (residents.export)."""
+    return {"consents": consent_lines(uow, resident_id=resident_id),
+            "records": records_of(uow, resident_id=resident_id)}
+
+
+def records_of(uow: Any, *, resident_id: str) -> list[dict[str, Any]]:
+    """A resident's department records (for their data export)."""
+    return [{"interface": r.interface, "source_record_id": r.source_record_id, "version": r.version,
+             "status": r.status, "indicator": r.indicator, "points": r.points,
+             "deed_date": r.deed_date.isoformat(), "received_at": r.received_at,
+             "values": json.loads(r.payload)} for r in repository.records_of(uow.db, resident_id)]
+
+
+# -- push ------------------------------------------------------------------------------------------------
+
+
+def push_secret(uow: Any, interface: str) -> bytes:
+    """The per-interface HMAC key a department signs its pushes with (``keys`` secret
+    ``feeds-push-<interface>``; show it with ``moralbank feeds secret NAME``)."""
+    get_interface(interface)
+    return uow.keys.secret(f"feeds-push-{interface}")
+
+
+def check_push(uow: Any, *, interface: str, body: bytes, signature: str | None, idempotency_key: str | None,
+               principal: Any) -> FeedPush | None:
+    """Authorise a push; returns the stored earlier push of the same idempotency key, if any."""
+    from moralbank.errors import NotAuthenticated, PermissionDenied
+
+    iface = get_interface(interface)
+    if "push" not in iface.transports:
+        raise PermissionDenied(f"{interface} does not accept pushes")
+    if not principal.has_scope(f"feeds:push:{interface}"):
+        raise PermissionDenied(f"token lacks scope feeds:push:{interface}")
+    if not domain.signature_ok(push_secret(uow, interface), body, signature):
+        raise NotAuthenticated("bad or missing X-Moralbank-Signature")
+    if not idempotency_key or len(idempotency_key) > 128:
+        raise InvalidInput(Problem("an Idempotency-Key header (1-128 characters) is required",
+                                   field="Idempotency-Key"))
+    earlier = repository.push_by_key(uow.db, interface, idempotency_key)
+    if earlier is not None and earlier.body_sha256 != hashlib.sha256(body).hexdigest():
+        raise Conflict("this Idempotency-Key was used with a different body")
+    return earlier
+
+
+def record_push(uow: Any, *, interface: str, idempotency_key: str, body: bytes, import_id: int,
+                response: dict[str, Any]) -> None:
+    repository.add(uow.db, FeedPush(interface=interface, idempotency_key=idempotency_key,
+                                    body_sha256=hashlib.sha256(body).hexdigest(), import_id=import_id,
+                                    response=json.dumps(response), received_at=uow.clock.now()))
+
+
+# -- pull cursors ------------------------------------------------------------------------------------------
+
+
+def pull_cursor(uow: Any, *, interface: str) -> str | None:
+    c = repository.cursor(uow.db, interface)
+    return c.cursor if c else None
+
+
+def set_pull_cursor(uow: Any, *, interface: str, cursor: str | None) -> None:
+    c = repository.cursor(uow.db, interface)
+    if c is None:
+        repository.add(uow.db, FeedCursor(interface=interface, cursor=cursor, pulled_at=uow.clock.now()))
+    else:
+        c.cursor, c.pulled_at = cursor, uow.clock.now()
+
+
+# -- health -------------------------------------------------------------------------------------------------
+
+
+def health(uow: Any) -> list[dict[str, Any]]:
+    """Per interface: last arrival, volumes (all time, last 7 days), outcome rates, mean lag in days
+    between the deed and its arrival, open quarantine rows."""
+    from datetime import timedelta
+
+    today = local_date(uow.clock.now())
+    totals = repository.health_totals(uow.db)
+    week = repository.health_totals(uow.db, since=today - timedelta(days=6))
+    open_q = repository.quarantine_counts(uow.db)
+    out = []
+    for iface in list_interfaces():
+        t = totals.get(iface.name, {})
+        received = t.get("received", 0)
+        last = t.get("last_arrival_at")
+        out.append({
+            "interface": iface.name, "name_zh": iface.name_zh, "name_en": iface.name_en,
+            "department_zh": iface.department_zh, "last_arrival_at": last,
+            "hours_since_arrival": round((uow.clock.now() - last).total_seconds() / 3600, 1) if last else None,
+            "received": received, "received_7d": week.get(iface.name, {}).get("received", 0),
+            "accepted": t.get("accepted", 0), "duplicates": t.get("duplicates", 0),
+            "quarantined": t.get("quarantined", 0), "held_for_consent": t.get("held_for_consent", 0),
+            "accepted_rate": round(t.get("accepted", 0) / received, 4) if received else None,
+            "quarantined_rate": round(t.get("quarantined", 0) / received, 4) if received else None,
+            "lag_days": round(t["lag_days"], 1) if t.get("lag_days") is not None else None,
+            "quarantine_open": open_q.get((iface.name, "open"), 0) + open_q.get((iface.name, "fixed"), 0),
+        })
+    return out
+
+
+def health_series(uow: Any, *, interface: str, days: int = 30) -> list[dict[str, Any]]:
+    from datetime import timedelta
+
+    since = local_date(uow.clock.now()) - timedelta(days=days - 1)
+    return [{"day": h.day, "received": h.received, "accepted": h.accepted, "quarantined": h.quarantined}
+            for h in repository.health_days(uow.db, interface, since)]
+
+
+def recent_imports(uow: Any, *, interface: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
+    return [{"id": r.id, "interface": r.interface, "transport": r.transport, "file": r.file_name,
+             "status": r.status, **import_counts(r).as_dict(), "started_at": r.started_at,
+             "finished_at": r.finished_at} for r in repository.imports(uow.db, interface=interface, limit=limit)]
+
+
+def datetime_or_date(text: str) -> datetime:
+    """``--since`` values: a date (midnight in China) or an ISO instant."""
+    from moralbank.kernel.clock import CHINA
+
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=CHINA)
+        at = datetime.fromisoformat(text)
+        return at if at.tzinfo else at.replace(tzinfo=CHINA)
+    except ValueError:
+        raise InvalidInput(Problem(f"not a date or ISO time: {text!r}", field="since")) from None
