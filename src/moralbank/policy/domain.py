@@ -25,6 +25,9 @@ import yaml
 
 from moralbank.errors import InvalidInput, Problem
 
+# libyaml when present (about 5x faster); the pure-Python loader gives the same nodes and marks.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 __all__ = [
     "Aspect", "Benefit", "Cap", "CreditRules", "CreditTerms", "DataCategory", "Direction", "Effect",
     "EnrolmentRules", "EvaluationRules", "GreenCodeRules", "Indicator", "LEGAL", "NegativeRules",
@@ -417,7 +420,7 @@ class Policy:
 class _Reader:
     """Walks composed YAML nodes, converting values and collecting problems with line and field."""
 
-    def __init__(self, filename: str | None, loader: yaml.SafeLoader):
+    def __init__(self, filename: str | None, loader: Any):
         self.filename = filename
         self.loader = loader
         self.problems: list[Problem] = []
@@ -548,6 +551,16 @@ def _kind(node: yaml.Node | None, value: Any = None) -> str:
         type(value), type(value).__name__)
 
 
+def _label(prefix: str, i: int, item: yaml.Node) -> str:
+    """``indicators[SM01]`` when the list item has a readable code, else ``indicators[0]``."""
+    if isinstance(item, yaml.MappingNode):
+        for k, v in item.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "code" and isinstance(v, yaml.ScalarNode) \
+                    and re.fullmatch(r"[A-Za-z0-9_\-]{1,32}", v.value):
+                return f"{prefix}[{v.value}]"
+    return f"{prefix}[{i}]"
+
+
 def _line(node: yaml.Node | None) -> int | None:
     return None if node is None else node.start_mark.line + 1
 
@@ -594,11 +607,11 @@ class _Builder:
     def aspects(self, node: yaml.Node | None) -> dict[str, Aspect]:
         out: dict[str, Aspect] = {}
         for i, item in enumerate(self.r.seq(node, "aspects")):
-            m = self.r.mapping(item, f"aspects[{i}]", (*_NAMES, "max_points"), _NAMES)
+            m = self.r.mapping(item, _label("aspects", i, item), (*_NAMES, "max_points"), _NAMES)
             if m is None:
                 continue
-            code = self.r.code(m.get("code"), f"aspects[{i}].code")
-            where = f"aspects[{code or i}]"
+            code = self.r.code(m.get("code"), _label("aspects", i, item) + ".code")
+            where = _label("aspects", i, item)
             a = Aspect(code, self.r.text(m.get("name_zh"), f"{where}.name_zh"),
                        self.r.text(m.get("name_en"), f"{where}.name_en"),
                        self.r.optional_int(m.get("max_points"), f"{where}.max_points", min=0))
@@ -614,11 +627,11 @@ class _Builder:
         out: list[DataCategory] = []
         seen: set[str] = set()
         for i, item in enumerate(self.r.seq(node, "data_categories") if node is not None else []):
-            m = self.r.mapping(item, f"data_categories[{i}]", _NAMES, _NAMES)
+            m = self.r.mapping(item, _label("data_categories", i, item), _NAMES, _NAMES)
             if m is None:
                 continue
-            code = self.r.code(m.get("code"), f"data_categories[{i}].code")
-            where = f"data_categories[{code or i}]"
+            code = self.r.code(m.get("code"), _label("data_categories", i, item) + ".code")
+            where = _label("data_categories", i, item)
             dc = DataCategory(code, self.r.text(m.get("name_zh"), f"{where}.name_zh"),
                               self.r.text(m.get("name_en"), f"{where}.name_en"))
             if code in seen:
@@ -637,11 +650,11 @@ class _Builder:
         out: dict[str, Effect] = {}
         keys = (*_NAMES, "adverse", "description_zh", "description_en")
         for i, item in enumerate(self.r.seq(node, "effects") if node is not None else []):
-            m = self.r.mapping(item, f"effects[{i}]", keys, _NAMES)
+            m = self.r.mapping(item, _label("effects", i, item), keys, _NAMES)
             if m is None:
                 continue
-            code = self.r.code(m.get("code"), f"effects[{i}].code")
-            where = f"effects[{code or i}]"
+            code = self.r.code(m.get("code"), _label("effects", i, item) + ".code")
+            where = _label("effects", i, item)
             e = Effect(code, self.r.text(m.get("name_zh"), f"{where}.name_zh"),
                        self.r.text(m.get("name_en"), f"{where}.name_en"),
                        self.r.boolean(m.get("adverse"), f"{where}.adverse", False),
@@ -657,11 +670,11 @@ class _Builder:
         out: dict[str, Benefit] = {}
         keys = (*_NAMES, "kind", "tiers", "description_zh", "description_en")
         for i, item in enumerate(self.r.seq(node, "benefits") if node is not None else []):
-            m = self.r.mapping(item, f"benefits[{i}]", keys, (*_NAMES, "kind", "tiers"))
+            m = self.r.mapping(item, _label("benefits", i, item), keys, (*_NAMES, "kind", "tiers"))
             if m is None:
                 continue
-            code = self.r.code(m.get("code"), f"benefits[{i}].code")
-            where = f"benefits[{code or i}]"
+            code = self.r.code(m.get("code"), _label("benefits", i, item) + ".code")
+            where = _label("benefits", i, item)
             tier_codes = self.r.codes(m.get("tiers"), f"{where}.tiers")
             for t, t_node in tier_codes:
                 if tiers and t not in tiers:
@@ -695,12 +708,13 @@ class _Builder:
         tiers: list[Tier] = []
         seen: dict[str, int] = {}
         for i, item in enumerate(self.r.seq(m.get("tiers"), "score.tiers") if "tiers" in m else []):
-            tm = self.r.mapping(item, f"score.tiers[{i}]", (*_NAMES, "min_score", "color", "effects"),
+            tm = self.r.mapping(item, _label("score.tiers", i, item),
+                                (*_NAMES, "min_score", "color", "effects"),
                                 (*_NAMES, "min_score"))
             if tm is None:
                 continue
-            code = self.r.code(tm.get("code"), f"score.tiers[{i}].code")
-            where = f"score.tiers[{code or i}]"
+            code = self.r.code(tm.get("code"), _label("score.tiers", i, item) + ".code")
+            where = _label("score.tiers", i, item)
             min_score = self.r.integer(tm.get("min_score"), f"{where}.min_score", lo)
             if tm.get("min_score") is not None and not lo <= min_score <= hi:
                 self.r.err(tm.get("min_score"), f"{where}.min_score", f"must lie within the scale {lo}–{hi}")
@@ -875,7 +889,8 @@ class _Builder:
             if ind is None:
                 continue
             if ind.code in out:
-                self.r.err(self.lines.get(f"indicators[{i}].code"), f"indicators[{ind.code}].code",
+                self.r.err(self.lines.get(_label("indicators", i, item) + ".code"),
+                           f"indicators[{ind.code}].code",
                            f"duplicate indicator code {ind.code!r}")
             elif ind.code:
                 out[ind.code] = ind
@@ -884,12 +899,12 @@ class _Builder:
     def indicator(self, i: int, item: yaml.Node, aspects: Mapping[str, Aspect], negatives: NegativeRules,
                   evaluation: EvaluationRules) -> Indicator | None:
         r = self.r
-        m = r.mapping(item, f"indicators[{i}]", self._IND_KEYS, self._IND_REQUIRED)
+        m = r.mapping(item, _label("indicators", i, item), self._IND_KEYS, self._IND_REQUIRED)
         if m is None:
             return None
-        code = r.code(m.get("code"), f"indicators[{i}].code")
-        self.lines[f"indicators[{i}].code"] = _line(m.get("code"))
-        w = f"indicators[{code or i}]"
+        code = r.code(m.get("code"), _label("indicators", i, item) + ".code")
+        self.lines[_label("indicators", i, item) + ".code"] = _line(m.get("code"))
+        w = _label("indicators", i, item)
         name_zh = r.text(m.get("name_zh"), f"{w}.name_zh")
         name_en = r.text(m.get("name_en"), f"{w}.name_en")
         basis_zh = r.text(m.get("basis_zh"), f"{w}.basis_zh")
@@ -934,7 +949,7 @@ class _Builder:
         for key, v in (("min_points", lo), ("max_points", hi)):
             if m.get(key) is not None and (v == 0 or (v < 0) != negative):
                 r.err(m.get(key), f"{w}.{key}", f"must have the same sign as points (got {v})")
-        if not lo <= points <= hi:
+        if m.get("points") is not None and not lo <= points <= hi:
             r.err(m.get("min_points") or m.get("max_points") or m.get("points"), f"{w}.points",
                   f"points {points} must lie within min_points {lo} and max_points {hi}")
 
@@ -1015,9 +1030,8 @@ class _Builder:
         return tuple(sorted(out, key=lambda c: order.index(c.period)))
 
 
-def _compose(text: str, filename: str | None) -> tuple[yaml.Node | None, yaml.SafeLoader | None,
-                                                       list[Problem]]:
-    loader = yaml.SafeLoader(text)
+def _compose(text: str, filename: str | None) -> tuple[yaml.Node | None, Any, list[Problem]]:
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as e:
@@ -1093,7 +1107,7 @@ def load(text: str, filename: str | None = None, *, version: int = 0) -> Policy:
 
 def parse(text: str) -> Any:
     """The file's plain data (dicts, lists, scalars), for canonical hashing and diffs."""
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
 
 
 def canonical_text(text: str) -> str:
