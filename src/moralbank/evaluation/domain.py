@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-from moralbank.errors import Conflict, InvalidInput, PermissionDenied, Problem
+from moralbank.errors import Conflict, InvalidInput, PermissionDenied, Problem, RateLimited
 
 # -- vocabulary ---------------------------------------------------------------------------------
 
@@ -85,8 +85,18 @@ class IndicatorRule:
     auto_post: bool = False         # a positive record proposal may post without a person
     basis: str = ""                 # the published basis (required for a negative to be applied)
     severity: Severity | None = None
-    cap_points: int | None = None   # most points per resident per cap_period
-    cap_period: str = "year"        # month | quarter | year
+    display_months: int | None = None  # negatives: overrides the severity's display period
+    evidence_required: bool = False
+    self_submit: bool = True        # residents may submit it themselves (the "self" stage applies)
+    default_points: int | None = None
+    caps: tuple[CapRule, ...] = ()  # most points / entries per resident per period
+
+
+@dataclass(frozen=True)
+class CapRule:
+    period: str                     # day | week | month | quarter | year
+    max_points: int | None = None
+    max_count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +110,9 @@ class Rules:
     display_months: dict[Severity, int] = field(default_factory=lambda: dict(DEFAULT_DISPLAY_MONTHS))
     repair_min_months: dict[Severity, int] = field(default_factory=lambda: dict(DEFAULT_REPAIR_MONTHS))
     submissions_per_day: int = 5
+    submissions_per_hour: int = 3
+    confirmations_per_day: int = 30
+    submit_within_days: int = 30                   # a deed may be submitted this many days after it
     ring_min_confirmations: int = 2                # edges of a ring need this many confirmations
     ring_max_length: int = 4
 
@@ -160,9 +173,12 @@ def add_months(d: date, months: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def display_until(rules: Rules, severity: Severity, effective_on: date) -> date:
+def display_until(rules: Rules, severity: Severity, effective_on: date, indicator: str | None = None) -> date:
     """When a negative record leaves the score and every view (capped at 5 years)."""
-    months = min(rules.display_months.get(severity, DEFAULT_DISPLAY_MONTHS[severity]), MAX_DISPLAY_MONTHS)
+    rule = rules.indicators.get(indicator) if indicator else None
+    months = rule.display_months if rule and rule.display_months else \
+        rules.display_months.get(severity, DEFAULT_DISPLAY_MONTHS[severity])
+    months = min(months, MAX_DISPLAY_MONTHS)
     return add_months(effective_on, months)
 
 
@@ -171,6 +187,10 @@ def repair_allowed_from(rules: Rules, severity: Severity, effective_on: date) ->
 
 
 def period_start(d: date, period: str) -> date:
+    if period == "day":
+        return d
+    if period == "week":
+        return d - timedelta(days=d.weekday())
     if period == "month":
         return d.replace(day=1)
     if period == "quarter":
@@ -178,11 +198,16 @@ def period_start(d: date, period: str) -> date:
     return date(d.year, 1, 1)
 
 
-def check_cap(rule: IndicatorRule, points_so_far: int, points: int) -> None:
-    """Refuse points beyond the policy's cap for the indicator in the period."""
-    if rule.cap_points is not None and points_so_far + points > rule.cap_points:
-        raise Conflict(f"cap reached: at most {rule.cap_points} points for {rule.code} per {rule.cap_period} "
-                       f"({points_so_far} already)")
+def check_cap(rule: IndicatorRule, used: Callable[[str], tuple[int, int]], points: int) -> None:
+    """Refuse points beyond the policy's caps for the indicator. ``used(period)`` gives the points and
+    count the resident already has (posted or approved) in the current period."""
+    for cap in rule.caps:
+        so_far, count = used(cap.period)
+        if cap.max_points is not None and so_far + points > cap.max_points:
+            raise Conflict(f"cap reached: at most {cap.max_points} points for {rule.code} per {cap.period} "
+                           f"({so_far} already)")
+        if cap.max_count is not None and count + 1 > cap.max_count:
+            raise Conflict(f"cap reached: at most {cap.max_count} times {rule.code} per {cap.period}")
 
 
 # -- the item and its events --------------------------------------------------------------------
@@ -254,25 +279,43 @@ def _check_points(rule: IndicatorRule, points: int) -> int:
 
 
 def new_deed(rules: Rules, *, resident_id: str, grid_code: str, indicator: str, actor: str,
-             assisted: bool = False) -> tuple[Item, Event]:
-    """A self-evaluation (or an assisted entry); it goes to grid mutual evaluation."""
+             assisted: bool = False, deed_date: date | None = None, today: date | None = None,
+             evidence_count: int = 0) -> tuple[Item, Event]:
+    """A self-evaluation (or an assisted entry); it goes to grid mutual evaluation (or straight to the
+    village when the indicator has no grid stage)."""
     rule = rules.indicator(indicator)
+    problems = []
     if rule.negative:
-        raise InvalidInput(Problem("a resident cannot submit a deduction", field="indicator"))
+        problems.append(Problem("a resident cannot submit a deduction", field="indicator"))
+    elif not rule.self_submit:
+        problems.append(Problem("this indicator is not self-evaluated; it comes from records",
+                                field="indicator"))
+    if deed_date and today:
+        if deed_date > today:
+            problems.append(Problem("the deed date is in the future", field="deed_date"))
+        elif (today - deed_date).days > rules.submit_within_days:
+            problems.append(Problem(f"deeds are submitted within {rules.submit_within_days} days",
+                                    field="deed_date"))
+    if rule.evidence_required and evidence_count < 1:
+        problems.append(Problem("this indicator needs evidence (a photo or PDF)", field="evidence"))
+    if problems:
+        raise InvalidInput(problems)
     item = Item(resident_id=resident_id, grid_code=grid_code, indicator=indicator, negative=False,
-                origin=Origin.ASSISTED if assisted else Origin.SELF, state=State.GRID_REVIEW,
-                points=rule.max_points, proposer=actor, quorum=max(rule.quorum, 1))
+                origin=Origin.ASSISTED if assisted else Origin.SELF,
+                state=State.GRID_REVIEW if rule.quorum else State.VILLAGE_REVIEW,
+                points=rule.default_points or rule.max_points, proposer=actor, quorum=rule.quorum)
     return item, Event("assisted_entry" if assisted else "submitted", actor)
 
 
 def new_deduction(rules: Rules, *, resident_id: str, grid_code: str, indicator: str, points: int,
-                  severity: Severity | None, evidence_count: int, actor: str) -> tuple[Item, Event]:
+                  severity: Severity | None, evidence_count: int, actor: str,
+                  by_officer: bool = True) -> tuple[Item, Event]:
     """An officer proposes a deduction: evidence and the policy's basis are required; a second
-    officer must confirm it."""
+    officer must confirm it. A grid worker may report one: then two officers still decide."""
     rule = rules.indicator(indicator)
-    if not rule.negative:
-        raise InvalidInput(Problem(f"{indicator} is not a negative indicator", field="indicator"))
     problems = []
+    if not rule.negative:
+        problems.append(Problem(f"{indicator} is not a negative indicator", field="indicator"))
     if not rule.basis.strip():
         problems.append(Problem("the policy publishes no basis for this indicator; it cannot be applied",
                                 field="indicator"))
@@ -282,8 +325,9 @@ def new_deduction(rules: Rules, *, resident_id: str, grid_code: str, indicator: 
         raise InvalidInput(problems)
     severity = severity or rule.severity or Severity.GENERAL
     item = Item(resident_id=resident_id, grid_code=grid_code, indicator=indicator, negative=True,
-                origin=Origin.OFFICER, state=State.CONFIRM_REVIEW, points=_check_points(rule, abs(points)),
-                proposer=actor, approvals=[actor], severity=Severity(severity))
+                origin=Origin.OFFICER, state=State.CONFIRM_REVIEW if by_officer else State.VILLAGE_REVIEW,
+                points=_check_points(rule, abs(points)), proposer=actor,
+                approvals=[actor] if by_officer else [], severity=Severity(severity))
     return item, Event("deduction_proposed", actor, data={"points": item.points, "severity": item.severity.value,
                                                            "basis": rule.basis})
 
@@ -309,6 +353,7 @@ def new_record_proposal(rules: Rules, *, resident_id: str, grid_code: str, indic
     item = Item(resident_id=resident_id, grid_code=grid_code, indicator=indicator, negative=False,
                 origin=Origin.RECORD, state=state, points=magnitude, proposer=actor,
                 automated=stage is Stage.AUTO, quorum=max(rule.quorum, 1) if stage is Stage.GRID else 0)
+
     return item, Event("record_proposed", actor, data={"points": magnitude, "stage": stage.value,
                                                         "automated": item.automated})
 
@@ -409,8 +454,9 @@ def reopen(item: Item, *, actor: str, reason: str) -> Event:
     """Township/city audit sends a rejected item back for a fresh decision (approvals start over)."""
     _require_state(item, State.REJECTED)
     reason = _require_reason(reason)
-    item.state = State.CONFIRM_REVIEW if item.negative and item.origin is Origin.OFFICER else State.VILLAGE_REVIEW
-    item.approvals = item.approvals[:1] if item.state is State.CONFIRM_REVIEW else []
+    # Approvals start over: a reopened deduction needs two officers again.
+    item.state = State.VILLAGE_REVIEW
+    item.approvals = []
     if item.quorum and item.confirmations < item.quorum:
         item.state = State.GRID_REVIEW
         item.votes = []
@@ -542,11 +588,17 @@ def stage_due(rules: Rules, state: State, entered_on: date, is_workday: IsWorkda
 # -- rate limits and rings ----------------------------------------------------------------------
 
 
-def check_rate(rules: Rules, submitted_today: int) -> None:
-    if submitted_today >= rules.submissions_per_day:
-        from moralbank.errors import RateLimited
-
+def check_rate(rules: Rules, *, last_hour: int, today: int) -> None:
+    """Submission rate limits per resident (assisted entries count for the resident)."""
+    if last_hour >= rules.submissions_per_hour:
+        raise RateLimited(f"at most {rules.submissions_per_hour} submissions an hour")
+    if today >= rules.submissions_per_day:
         raise RateLimited(f"at most {rules.submissions_per_day} submissions a day")
+
+
+def check_confirmation_rate(rules: Rules, *, today: int) -> None:
+    if today >= rules.confirmations_per_day:
+        raise RateLimited(f"at most {rules.confirmations_per_day} confirmations a day")
 
 
 @dataclass(frozen=True)

@@ -115,13 +115,30 @@ def test_legal_limits_cannot_be_loosened():
 
 
 def test_cap_and_rate():
-    rule = d.IndicatorRule("V", "v", "a", cap_points=10)
-    d.check_cap(rule, 7, 3)
+    rule = d.IndicatorRule("V", "v", "a", caps=(d.CapRule("month", max_points=10), d.CapRule("day", max_count=1)))
+    d.check_cap(rule, lambda p: (7, 0), 3)
     with pytest.raises(Conflict):
-        d.check_cap(rule, 8, 3)
+        d.check_cap(rule, lambda p: (8, 0), 3)
+    with pytest.raises(Conflict):
+        d.check_cap(rule, lambda p: (0, 1), 3)
     from moralbank.errors import RateLimited
+    d.check_rate(RULES, last_hour=2, today=4)
     with pytest.raises(RateLimited):
-        d.check_rate(RULES, 5)
+        d.check_rate(RULES, last_hour=0, today=5)
+    with pytest.raises(RateLimited):
+        d.check_rate(RULES, last_hour=3, today=3)
+
+
+def test_deed_date_window_and_evidence():
+    rules = d.Rules(version="t", indicators={"E": d.IndicatorRule("E", "e", "a", evidence_required=True,
+                                                                  quorum=0)})
+    with pytest.raises(InvalidInput) as e:
+        d.new_deed(rules, resident_id="A", grid_code="G", indicator="E", actor="resident:A",
+                   deed_date=date(2026, 12, 1), today=date(2026, 11, 25))
+    assert {p.field for p in e.value.problems} == {"deed_date", "evidence"}
+    item, _ = d.new_deed(rules, resident_id="A", grid_code="G", indicator="E", actor="resident:A",
+                         deed_date=date(2026, 11, 20), today=date(2026, 11, 25), evidence_count=1)
+    assert item.state is d.State.VILLAGE_REVIEW  # no grid stage for this indicator
 
 
 def test_rings_pairs_and_longer_cycles():
