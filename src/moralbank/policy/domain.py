@@ -32,7 +32,8 @@ __all__ = [
     "Aspect", "Benefit", "Cap", "CreditRules", "CreditTerms", "DataCategory", "Direction", "Effect",
     "EnrolmentRules", "EvaluationRules", "GreenCodeRules", "Indicator", "LEGAL", "NegativeRules",
     "ObjectionRules", "Period", "Policy", "RateLimits", "RepairRules", "SCHEMA_VERSION", "ScoreModel",
-    "Severity", "Stage", "Tier", "canonical_text", "load", "parse", "sha256_of", "validate",
+    "Severity", "Stage", "Tier", "Change", "as_dict", "canonical_text", "change_as_dict", "diff", "load",
+    "parse", "sha256_of", "validate",
 ]
 
 SCHEMA_VERSION = 1
@@ -1165,11 +1166,26 @@ def diff(old: Policy, new: Policy) -> list[Change]:
     return changes
 
 
+def as_dict(policy: Policy) -> dict[str, Any]:
+    """The whole policy as plain JSON-ready data (enums as their values, catalogues as lists)."""
+    out = _plain(policy)
+    for key in ("aspects", "indicators", "benefits", "effects"):
+        out[key] = list(out[key].values())
+    return out
+
+
+def change_as_dict(change: Change) -> dict[str, Any]:
+    return {"kind": change.kind, "what": change.what, "code": change.code,
+            "fields": [{"field": f, "old": _plain(a), "new": _plain(b)} for f, a, b in change.fields]}
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
     if hasattr(value, "__dataclass_fields__"):
         return {f: _plain(getattr(value, f)) for f in value.__dataclass_fields__}
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
     return value
