@@ -1,0 +1,36 @@
+"""A small organisation tree for access tests: two townships, three villages, one or two grids each.
+
+    330281 余姚市
+      330281001 梨洲街道 ── 330281001001 (grids G01, G02) , 330281001002 (G01)
+      330281002 凤山街道 ── 330281002001 (G01)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from moralbank.bootstrap import Container
+from moralbank.orgs import service as orgs
+
+PASSWORD = "a long test password"
+UNITS = [
+    ("330281", "余姚市", "city", None),
+    ("330281001", "梨洲街道", "township", "330281"),
+    ("330281002", "凤山街道", "township", "330281"),
+    ("330281001001", "一村", "village", "330281001"),
+    ("330281001002", "二村", "village", "330281001"),
+    ("330281002001", "三村", "village", "330281002"),
+    ("330281001001-G01", "一村一格", "grid", "330281001001"),
+    ("330281001001-G02", "一村二格", "grid", "330281001001"),
+    ("330281001002-G01", "二村一格", "grid", "330281001002"),
+    ("330281002001-G01", "三村一格", "grid", "330281002001"),
+]
+
+
+@pytest.fixture
+def tree(container: Container) -> Container:
+    with container.uow() as uow:
+        for code, name, level, parent in UNITS:
+            orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
+        uow.commit()
+    return container
