@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 ALG_ED25519 = 0x01
@@ -50,7 +51,8 @@ class VerifierKey:
     public: bytes  # 32-byte Ed25519 public key
 
     def __str__(self) -> str:
-        return f"{self.name}+{self.key_hash.hex()}+{base64.b64encode(bytes([ALG_ED25519]) + self.public).decode()}"
+        key = base64.b64encode(bytes([ALG_ED25519]) + self.public).decode()
+        return f"{self.name}+{self.key_hash.hex()}+{key}"
 
 
 def _check_name(name: str) -> None:
@@ -91,8 +93,6 @@ def sign(checkpoint: Checkpoint, name: str, private: Ed25519PrivateKey) -> str:
     _check_name(name)
     if "\n" in checkpoint.origin or not checkpoint.origin:
         raise NoteError("the origin is one non-empty line")
-    from cryptography.hazmat.primitives import serialization
-
     public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     body = checkpoint.body()
     sig = private.sign(body.encode())
@@ -125,14 +125,14 @@ def open_note(text: str, keys: list[VerifierKey]) -> tuple[Checkpoint, list[Veri
         raise NoteError("a signed note is text, a blank line and signature lines")
     if any(ord(c) < 0x20 and c != "\n" for c in text):
         raise NoteError("a signed note has no control characters")
-    body, sigs = text[: text.rindex("\n\n") + 1], text[text.rindex("\n\n") + 2:]
+    body, sigs = text[: text.rindex("\n\n") + 1], text[text.rindex("\n\n") + 2 :]
     checkpoint = parse_body(body)
     signed_by = []
     for line in sigs.rstrip("\n").split("\n"):
         if not line.startswith(SIG_PREFIX):
             raise NoteError("a signature line starts with an em dash and a space")
         try:
-            name, b64 = line[len(SIG_PREFIX):].split(" ")
+            name, b64 = line[len(SIG_PREFIX) :].split(" ")
             raw = base64.b64decode(b64, validate=True)
         except (ValueError, binascii.Error):
             raise NoteError("malformed signature line") from None

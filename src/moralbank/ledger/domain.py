@@ -21,8 +21,16 @@ from moralbank.errors import InvalidInput, Problem
 
 LEAF_VERSION = 1
 
-SOURCES = ("evaluation", "department", "correction", "objection", "repair", "courtesy", "credit",
-           "adjustment")
+SOURCES = (
+    "evaluation",
+    "department",
+    "correction",
+    "objection",
+    "repair",
+    "courtesy",
+    "credit",
+    "adjustment",
+)
 SEVERITIES = ("minor", "general", "serious")
 
 # Identifiers that go into the leaf without escaping must match these (no quotes, backslashes or
@@ -33,9 +41,25 @@ MAX_POINTS = 1_000_000
 MAX_TEXT = 2000
 
 # JCS sorts object keys by code point; the template lists them already sorted.
-LEAF_KEYS = ("actor", "aspect", "deed_date", "evidence", "expires_on", "indicator", "points",
-             "policy_version", "reason", "recorded_at", "resident_id", "reverses_seq", "seq", "severity",
-             "source", "source_ref", "v")
+LEAF_KEYS = (
+    "actor",
+    "aspect",
+    "deed_date",
+    "evidence",
+    "expires_on",
+    "indicator",
+    "points",
+    "policy_version",
+    "reason",
+    "recorded_at",
+    "resident_id",
+    "reverses_seq",
+    "seq",
+    "severity",
+    "source",
+    "source_ref",
+    "v",
+)
 _TEMPLATE = (
     '{"actor":%s,"aspect":"%s","deed_date":"%s","evidence":%s,"expires_on":%s,"indicator":"%s",'
     '"points":%d,"policy_version":"%s","reason":%s,"recorded_at":"%s","resident_id":"%s",'
@@ -134,7 +158,8 @@ def problems_of(e: NewEntry, row: int | None = None) -> list[Problem]:
     if e.source_ref is not None and (not isinstance(e.source_ref, str) or not _text_ok(e.source_ref)):
         bad("must be text", "source_ref")
     if not isinstance(e.evidence, (tuple, list)) or not all(
-            isinstance(x, str) and _text_ok(x) for x in e.evidence):
+        isinstance(x, str) and _text_ok(x) for x in e.evidence
+    ):
         bad("must be a list of reference strings", "evidence")
     if e.reverses_seq is not None and (type(e.reverses_seq) is not int or e.reverses_seq < 1):
         bad("must be the seq of an earlier entry", "reverses_seq")
@@ -150,8 +175,9 @@ def problems_of(e: NewEntry, row: int | None = None) -> list[Problem]:
 def _batch_ok(entries: list[NewEntry]) -> bool:
     """A quick check of a whole batch: codes repeat, so each distinct value is checked once."""
     try:
-        codes = {e.indicator for e in entries} | {e.aspect for e in entries} | {
-            e.policy_version for e in entries}
+        codes = (
+            {e.indicator for e in entries} | {e.aspect for e in entries} | {e.policy_version for e in entries}
+        )
         if not all(isinstance(c, str) and _CODE.fullmatch(c) for c in codes):
             return False
         if not {e.source for e in entries} <= set(SOURCES):
@@ -166,15 +192,19 @@ def _batch_ok(entries: list[NewEntry]) -> bool:
             return False
         if not all(isinstance(r, str) and _RESIDENT.fullmatch(r) for r in {e.resident_id for e in entries}):
             return False
-        if not all(isinstance(a, str) and a and len(a) <= 128 and _text_ok(a) for a in {e.actor for e in entries}):
+        if not all(
+            isinstance(a, str) and a and len(a) <= 128 and _text_ok(a) for a in {e.actor for e in entries}
+        ):
             return False
         if not all(isinstance(r, str) and r.strip() and _text_ok(r) for r in {e.reason for e in entries}):
             return False
         for e in entries:
             if e.source_ref is not None and not (isinstance(e.source_ref, str) and _text_ok(e.source_ref)):
                 return False
-            if e.evidence and not (isinstance(e.evidence, (tuple, list)) and all(
-                    isinstance(x, str) and _text_ok(x) for x in e.evidence)):
+            if e.evidence and not (
+                isinstance(e.evidence, (tuple, list))
+                and all(isinstance(x, str) and _text_ok(x) for x in e.evidence)
+            ):
                 return False
             if e.reverses_seq is not None and not (type(e.reverses_seq) is int and e.reverses_seq >= 1):
                 return False
@@ -204,35 +234,57 @@ def format_instant(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _str_or_null(v: str | None) -> str:
+class _Memo(dict):
+    """Formats each distinct value once per batch (dates, times and texts repeat a lot)."""
+
+    def __init__(self, fmt):  # noqa: ANN001 - a one-argument function
+        super().__init__()
+        self.fmt = fmt
+
+    def __missing__(self, key):  # noqa: ANN001, ANN204
+        value = self[key] = self.fmt(key)
+        return value
+
+
+def _quoted_or_null(v: str | None) -> str:
     return "null" if v is None else encode_basestring(v)
 
 
+def _day_or_null(d: date | None) -> str:
+    return "null" if d is None else '"' + d.isoformat() + '"'
+
+
 def _evidence(ev: tuple[str, ...]) -> str:
-    return "[" + ",".join(encode_basestring(x) for x in ev) + "]" if ev else "[]"
+    return "[" + ",".join(encode_basestring(x) for x in ev) + "]"
 
 
-def encode_fields(seq: int, resident_id: str, indicator: str, aspect: str, points: int, deed_date: str,
-                  recorded_at: str, source: str, actor: str, policy_version: str, reason: str,
-                  source_ref: str | None, evidence: tuple[str, ...], reverses_seq: int | None,
-                  severity: str | None, expires_on: str | None) -> bytes:
-    """The canonical leaf from already-formatted fields (dates as ``YYYY-MM-DD``). Callers have
-    validated the codes (``problems_of``); free text is escaped here exactly as JCS does."""
-    return (_TEMPLATE % (
-        encode_basestring(actor), aspect, deed_date, _evidence(evidence),
-        "null" if expires_on is None else '"' + expires_on + '"', indicator, points, policy_version,
-        encode_basestring(reason), recorded_at, resident_id,
-        "null" if reverses_seq is None else str(int(reverses_seq)), seq,
-        "null" if severity is None else '"' + severity + '"', source, _str_or_null(source_ref),
-    )).encode("utf-8")
+def encode_leaves(entries: list[Entry]) -> list[bytes]:
+    """The canonical bytes (Merkle leaves, format version 1) of many entries in one pass.
+
+    The codes were validated (``check``) so they need no escaping; free text is escaped exactly as
+    JCS does (``json.encoder.encode_basestring``: quote, backslash and the short escapes b f n r t
+    escaped, other control characters as u00xx escapes, everything else literal).
+    """
+    text = _Memo(encode_basestring)
+    opt_text = _Memo(_quoted_or_null)
+    day = _Memo(date.isoformat)
+    opt_day = _Memo(_day_or_null)
+    instant = _Memo(format_instant)
+    fmt = _TEMPLATE
+    return [
+        (fmt % (text[e.actor], e.aspect, day[e.deed_date], _evidence(e.evidence) if e.evidence else "[]",
+                opt_day[e.expires_on], e.indicator, e.points, e.policy_version, text[e.reason],
+                instant[e.recorded_at], e.resident_id,
+                "null" if e.reverses_seq is None else int(e.reverses_seq), e.seq,
+                "null" if e.severity is None else '"' + e.severity + '"', e.source,
+                opt_text[e.source_ref])).encode()
+        for e in entries
+    ]
 
 
 def encode_leaf(e: Entry) -> bytes:
     """The canonical bytes of an entry: its Merkle leaf (format version 1)."""
-    return encode_fields(e.seq, e.resident_id, e.indicator, e.aspect, e.points, e.deed_date.isoformat(),
-                         format_instant(e.recorded_at), e.source, e.actor, e.policy_version, e.reason,
-                         e.source_ref, tuple(e.evidence), e.reverses_seq, e.severity,
-                         None if e.expires_on is None else e.expires_on.isoformat())
+    return encode_leaves([e])[0]
 
 
 def decode_leaf(leaf: bytes) -> Entry:
@@ -247,13 +299,23 @@ def decode_leaf(leaf: bytes) -> Entry:
         raise InvalidInput(f"unknown leaf version {obj['v']!r}")
     try:
         entry = Entry(
-            seq=obj["seq"], resident_id=obj["resident_id"], indicator=obj["indicator"], aspect=obj["aspect"],
-            points=obj["points"], deed_date=date.fromisoformat(obj["deed_date"]),
+            seq=obj["seq"],
+            resident_id=obj["resident_id"],
+            indicator=obj["indicator"],
+            aspect=obj["aspect"],
+            points=obj["points"],
+            deed_date=date.fromisoformat(obj["deed_date"]),
             recorded_at=datetime.strptime(obj["recorded_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
-            source=obj["source"], actor=obj["actor"], policy_version=obj["policy_version"],
-            reason=obj["reason"], source_ref=obj["source_ref"], evidence=tuple(obj["evidence"]),
-            reverses_seq=obj["reverses_seq"], severity=obj["severity"],
-            expires_on=None if obj["expires_on"] is None else date.fromisoformat(obj["expires_on"]))
+            source=obj["source"],
+            actor=obj["actor"],
+            policy_version=obj["policy_version"],
+            reason=obj["reason"],
+            source_ref=obj["source_ref"],
+            evidence=tuple(obj["evidence"]),
+            reverses_seq=obj["reverses_seq"],
+            severity=obj["severity"],
+            expires_on=None if obj["expires_on"] is None else date.fromisoformat(obj["expires_on"]),
+        )
         same = encode_leaf(entry) == leaf
     except (TypeError, ValueError, KeyError) as e:
         raise InvalidInput(f"leaf fields are malformed: {e}") from None
@@ -264,7 +326,24 @@ def decode_leaf(leaf: bytes) -> Entry:
 
 def stamp(entries: list[NewEntry], *, first_seq: int, recorded_at: datetime) -> list[Entry]:
     """Give new entries their sequence numbers and recording time."""
-    return [Entry(first_seq + i, e.resident_id, e.indicator, e.aspect, e.points, e.deed_date, recorded_at,
-                  e.source, e.actor, e.policy_version, e.reason, e.source_ref, tuple(e.evidence),
-                  e.reverses_seq, e.severity, e.expires_on)
-            for i, e in enumerate(entries)]
+    return [
+        Entry(
+            first_seq + i,
+            e.resident_id,
+            e.indicator,
+            e.aspect,
+            e.points,
+            e.deed_date,
+            recorded_at,
+            e.source,
+            e.actor,
+            e.policy_version,
+            e.reason,
+            e.source_ref,
+            tuple(e.evidence),
+            e.reverses_seq,
+            e.severity,
+            e.expires_on,
+        )
+        for i, e in enumerate(entries)
+    ]

@@ -34,7 +34,7 @@ def leaf_hashes(leaves: Iterable[bytes]) -> bytes:
 def _pair_up(buf: bytes) -> bytes:
     """Hash neighbouring 32-byte hashes in ``buf`` pairwise (an even count is consumed)."""
     mv = memoryview(buf)
-    return b"".join([sha256(b"\x01" + mv[i:i + 64]).digest() for i in range(0, len(buf) - 63, 64)])
+    return b"".join([sha256(b"\x01" + mv[i : i + 64]).digest() for i in range(0, len(buf) - 63, 64)])
 
 
 def root_of(hashes: bytes) -> bytes:
@@ -203,8 +203,9 @@ def verify_inclusion(index: int, size: int, leaf_hash_: bytes, proof: Sequence[b
         raise ProofError("the inclusion proof does not lead to the root")
 
 
-def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes,
-                       proof: Sequence[bytes]) -> None:
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> None:
     """Raise ``ProofError`` unless ``proof`` shows the tree of ``old_size`` is a prefix of ``new_size``."""
     if old_size > new_size:
         raise ProofError("the old size is larger than the new size")

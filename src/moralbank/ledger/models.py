@@ -87,16 +87,24 @@ APPEND_ONLY_MESSAGE = "append-only table: UPDATE and DELETE are refused"
 SQLITE_TRIGGERS = tuple(
     f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
     f"BEGIN SELECT RAISE(ABORT, '{table}: {APPEND_ONLY_MESSAGE}'); END"
-    for table in ("ledger_entry", "ledger_checkpoint") for op in ("UPDATE", "DELETE"))
+    for table in ("ledger_entry", "ledger_checkpoint")
+    for op in ("UPDATE", "DELETE")
+)
 
 POSTGRESQL_TRIGGERS = (
     "CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
     f"BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE} (%%, %%)', TG_TABLE_NAME, TG_OP "
     "USING ERRCODE = 'restrict_violation'; END $$",
-    *(f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
-      "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()" for table in ("ledger_entry", "ledger_checkpoint")),
-    *(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-      "FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()" for table in ("ledger_entry", "ledger_checkpoint")),
+    *(
+        f"CREATE TRIGGER {table}_no_update_delete BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_append_only()"
+        for table in ("ledger_entry", "ledger_checkpoint")
+    ),
+    *(
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only()"
+        for table in ("ledger_entry", "ledger_checkpoint")
+    ),
 )
 """Note: ``%%`` is SQLAlchemy DDL escaping for ``%``; a migration running these through
 ``op.execute(DDL(sql))`` gets the same text as here."""

@@ -17,9 +17,24 @@ from moralbank.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, L
 STRIPE = 256  # hashes per ledger_node row
 STRIPE_BYTES = STRIPE * HASH_SIZE
 
-ENTRY_COLUMNS = ("seq", "resident_id", "indicator", "aspect", "points", "deed_date", "recorded_at", "source",
-                 "actor", "policy_version", "reason", "source_ref", "evidence", "reverses_seq", "severity",
-                 "expires_on")  # the order of ``Entry``'s fields
+ENTRY_COLUMNS = (
+    "seq",
+    "resident_id",
+    "indicator",
+    "aspect",
+    "points",
+    "deed_date",
+    "recorded_at",
+    "source",
+    "actor",
+    "policy_version",
+    "reason",
+    "source_ref",
+    "evidence",
+    "reverses_seq",
+    "severity",
+    "expires_on",
+)  # the order of ``Entry``'s fields
 
 
 def _is_sqlite(db: Session) -> bool:
@@ -34,12 +49,15 @@ def lock_state(db: Session) -> tuple[int, bytes]:
     """
     if db.get(LedgerState, 1) is None:
         if _is_sqlite(db):
-            db.execute(insert(LedgerState).prefix_with("OR IGNORE").values(id=1, tree_size=0, root=EMPTY_ROOT))
+            db.execute(
+                insert(LedgerState).prefix_with("OR IGNORE").values(id=1, tree_size=0, root=EMPTY_ROOT)
+            )
         else:
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            db.execute(pg_insert(LedgerState).values(id=1, tree_size=0, root=EMPTY_ROOT)
-                       .on_conflict_do_nothing())
+            db.execute(
+                pg_insert(LedgerState).values(id=1, tree_size=0, root=EMPTY_ROOT).on_conflict_do_nothing()
+            )
     stmt = select(LedgerState.tree_size, LedgerState.root).where(LedgerState.id == 1)
     if not _is_sqlite(db):
         stmt = stmt.with_for_update()
@@ -78,13 +96,32 @@ def insert_entries(db: Session, entries: list[Entry]) -> None:
                 s = days[d] = d.isoformat()
             return s
 
-        rows = [(e.seq, e.resident_id, e.indicator, e.aspect, e.points, day(e.deed_date), ts(e.recorded_at),
-                 e.source, e.actor, e.policy_version, e.reason, e.source_ref,
-                 json.dumps(list(e.evidence)) if e.evidence else "[]", e.reverses_seq, e.severity,
-                 day(e.expires_on)) for e in entries]
+        rows = [
+            (
+                e.seq,
+                e.resident_id,
+                e.indicator,
+                e.aspect,
+                e.points,
+                day(e.deed_date),
+                ts(e.recorded_at),
+                e.source,
+                e.actor,
+                e.policy_version,
+                e.reason,
+                e.source_ref,
+                json.dumps(list(e.evidence)) if e.evidence else "[]",
+                e.reverses_seq,
+                e.severity,
+                day(e.expires_on),
+            )
+            for e in entries
+        ]
         conn.exec_driver_sql(
-            f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
-            rows)
+            f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
+            rows,
+        )
         return
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as cp:
@@ -93,9 +130,24 @@ def insert_entries(db: Session, entries: list[Entry]) -> None:
 
 
 def _entry(row) -> Entry:  # noqa: ANN001 - a Row
-    return Entry(row.seq, row.resident_id, row.indicator, row.aspect, row.points, row.deed_date,
-                 row.recorded_at, row.source, row.actor, row.policy_version, row.reason, row.source_ref,
-                 tuple(row.evidence or ()), row.reverses_seq, row.severity, row.expires_on)
+    return Entry(
+        row.seq,
+        row.resident_id,
+        row.indicator,
+        row.aspect,
+        row.points,
+        row.deed_date,
+        row.recorded_at,
+        row.source,
+        row.actor,
+        row.policy_version,
+        row.reason,
+        row.source_ref,
+        tuple(row.evidence or ()),
+        row.reverses_seq,
+        row.severity,
+        row.expires_on,
+    )
 
 
 _ENTRY_SELECT = select(*(getattr(LedgerEntry, c) for c in ENTRY_COLUMNS))
@@ -144,8 +196,10 @@ def stripes(db: Session, keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int
     if not keys:
         return {}
     cond = or_(*(and_(LedgerNode.level == lv, LedgerNode.stripe == st) for lv, st in keys))
-    return {(r.level, r.stripe): bytes(r.hashes)
-            for r in db.execute(select(LedgerNode.level, LedgerNode.stripe, LedgerNode.hashes).where(cond))}
+    return {
+        (r.level, r.stripe): bytes(r.hashes)
+        for r in db.execute(select(LedgerNode.level, LedgerNode.stripe, LedgerNode.hashes).where(cond))
+    }
 
 
 def nodes(db: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
@@ -157,11 +211,13 @@ def nodes(db: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int
         s = got.get((lv, i // STRIPE))
         off = (i % STRIPE) * HASH_SIZE
         if s is not None and len(s) >= off + HASH_SIZE:
-            out[(lv, i)] = s[off:off + HASH_SIZE]
+            out[(lv, i)] = s[off : off + HASH_SIZE]
     return out
 
 
-def store_nodes(db: Session, new: list[tuple[int, int, bytes]], partial: dict[tuple[int, int], bytes]) -> None:
+def store_nodes(
+    db: Session, new: list[tuple[int, int, bytes]], partial: dict[tuple[int, int], bytes]
+) -> None:
     """Write new nodes ``[(level, first_index, hashes)]``; ``partial`` holds the current last stripe
     of each level that grows (read beforehand with ``stripes``)."""
     inserts, updates = [], []
@@ -175,33 +231,45 @@ def store_nodes(db: Session, new: list[tuple[int, int, bytes]], partial: dict[tu
         else:
             buf = hashes
         for k in range(0, len(buf), STRIPE_BYTES):
-            row = {"level": level, "stripe": stripe + k // STRIPE_BYTES, "hashes": buf[k:k + STRIPE_BYTES]}
+            row = {"level": level, "stripe": stripe + k // STRIPE_BYTES, "hashes": buf[k : k + STRIPE_BYTES]}
             (updates if k == 0 and off else inserts).append(row)
     if inserts:
         db.execute(insert(LedgerNode), inserts)
     for row in updates:
-        db.execute(update(LedgerNode).where(LedgerNode.level == row["level"], LedgerNode.stripe == row["stripe"])
-                   .values(hashes=row["hashes"]))
+        db.execute(
+            update(LedgerNode)
+            .where(LedgerNode.level == row["level"], LedgerNode.stripe == row["stripe"])
+            .values(hashes=row["hashes"])
+        )
 
 
 def iter_stripes(db: Session, level: int) -> Iterator[tuple[int, bytes]]:
-    rows = db.execute(select(LedgerNode.stripe, LedgerNode.hashes).where(LedgerNode.level == level)
-                      .order_by(LedgerNode.stripe)).yield_per(1000)
+    rows = db.execute(
+        select(LedgerNode.stripe, LedgerNode.hashes)
+        .where(LedgerNode.level == level)
+        .order_by(LedgerNode.stripe)
+    ).yield_per(1000)
     for r in rows:
         yield r.stripe, bytes(r.hashes)
 
 
 def node_levels(db: Session) -> list[tuple[int, int, int]]:
     """(level, number of stripes, total bytes) per stored level."""
-    rows = db.execute(select(LedgerNode.level, func.count(), func.sum(func.length(LedgerNode.hashes)))
-                      .group_by(LedgerNode.level).order_by(LedgerNode.level))
+    rows = db.execute(
+        select(LedgerNode.level, func.count(), func.sum(func.length(LedgerNode.hashes)))
+        .group_by(LedgerNode.level)
+        .order_by(LedgerNode.level)
+    )
     return [(r[0], r[1], int(r[2] or 0)) for r in rows]
 
 
 # -- checkpoints --------------------------------------------------------------------------------
 def add_checkpoint(db: Session, *, tree_size: int, root: bytes, note: str, key_id: str, at: datetime) -> int:
-    return db.execute(insert(LedgerCheckpoint).values(tree_size=tree_size, root=root, note=note, key_id=key_id,
-                                                      created_at=at).returning(LedgerCheckpoint.id)).scalar_one()
+    return db.execute(
+        insert(LedgerCheckpoint)
+        .values(tree_size=tree_size, root=root, note=note, key_id=key_id, created_at=at)
+        .returning(LedgerCheckpoint.id)
+    ).scalar_one()
 
 
 def latest_checkpoint(db: Session, tree_size: int | None = None) -> LedgerCheckpoint | None:
@@ -213,4 +281,3 @@ def latest_checkpoint(db: Session, tree_size: int | None = None) -> LedgerCheckp
 
 def checkpoints(db: Session) -> list[LedgerCheckpoint]:
     return list(db.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).scalars())
-

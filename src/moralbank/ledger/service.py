@@ -39,7 +39,7 @@ def post(uow: UnitOfWork, entries: list[NewEntry]) -> list[Entry]:
     size, _ = repo.lock_state(uow.db)
     _check_reversals(uow, entries, first_seq=size + 1)
     posted = domain.stamp(entries, first_seq=size + 1, recorded_at=uow.clock.now())
-    hashes = merkle.leaf_hashes([domain.encode_leaf(e) for e in posted])
+    hashes = merkle.leaf_hashes(domain.encode_leaves(posted))
     repo.insert_entries(uow.db, posted)
     _append_nodes(uow, size, hashes)
     return posted
@@ -56,14 +56,27 @@ def _check_reversals(uow: UnitOfWork, entries: list[NewEntry], *, first_seq: int
         if e.reverses_seq is None:
             continue
         target = known.get(e.reverses_seq)
-        owner = target.resident_id if target else (
-            in_batch.get(e.reverses_seq) if e.reverses_seq < first_seq + i else None)
+        owner = (
+            target.resident_id
+            if target
+            else (in_batch.get(e.reverses_seq) if e.reverses_seq < first_seq + i else None)
+        )
         if owner is None:
-            problems.append(Problem(f"entry {e.reverses_seq} does not exist", field="reverses_seq",
-                                    row=i + 1 if len(entries) > 1 else None))
+            problems.append(
+                Problem(
+                    f"entry {e.reverses_seq} does not exist",
+                    field="reverses_seq",
+                    row=i + 1 if len(entries) > 1 else None,
+                )
+            )
         elif owner != e.resident_id:
-            problems.append(Problem(f"entry {e.reverses_seq} belongs to another resident",
-                                    field="reverses_seq", row=i + 1 if len(entries) > 1 else None))
+            problems.append(
+                Problem(
+                    f"entry {e.reverses_seq} belongs to another resident",
+                    field="reverses_seq",
+                    row=i + 1 if len(entries) > 1 else None,
+                )
+            )
     if problems:
         raise InvalidInput(problems)
 
@@ -73,8 +86,9 @@ def _append_nodes(uow: UnitOfWork, size: int, hashes: bytes) -> None:
     border_keys = merkle.CompactRange.border_nodes(size)
     total = size + len(hashes) // merkle.HASH_SIZE
     # The last stripe of each level that will grow, plus the stripes holding the border nodes.
-    wanted = {(lv, (size >> lv) // repo.STRIPE) for lv in range(total.bit_length())
-              if (size >> lv) % repo.STRIPE} | {(lv, i // repo.STRIPE) for lv, i in border_keys}
+    wanted = {
+        (lv, (size >> lv) // repo.STRIPE) for lv in range(total.bit_length()) if (size >> lv) % repo.STRIPE
+    } | {(lv, i // repo.STRIPE) for lv, i in border_keys}
     stripes = repo.stripes(uow.db, wanted)
     border = {}
     for lv, i in border_keys:
@@ -82,7 +96,7 @@ def _append_nodes(uow: UnitOfWork, size: int, hashes: bytes) -> None:
         off = (i % repo.STRIPE) * merkle.HASH_SIZE
         if len(s) < off + merkle.HASH_SIZE:
             raise RuntimeError(f"ledger node ({lv}, {i}) is missing; run `moralbank ledger verify`")
-        border[lv] = s[off:off + merkle.HASH_SIZE]
+        border[lv] = s[off : off + merkle.HASH_SIZE]
     tree = merkle.CompactRange(size, border)
     new = tree.append(hashes)
     repo.store_nodes(uow.db, new, stripes)
@@ -135,14 +149,19 @@ class KeyInfo:
 
 def keys(uow: UnitOfWork) -> list[KeyInfo]:
     """Every checkpoint signing key with its published verifier key string (oldest first)."""
-    return [KeyInfo(k.kid, k.status, k.created_at, str(notes.verifier_key(key_name(uow), k.public_bytes())))
-            for k in uow.keys.signing_keys(PURPOSE)]
+    return [
+        KeyInfo(k.kid, k.status, k.created_at, str(notes.verifier_key(key_name(uow), k.public_bytes())))
+        for k in uow.keys.signing_keys(PURPOSE)
+    ]
 
 
 def trusted_keys(uow: UnitOfWork) -> list[notes.VerifierKey]:
     """Verifier keys of every key not revoked (retired keys still vouch for what they signed)."""
-    return [notes.verifier_key(key_name(uow), k.public_bytes())
-            for k in uow.keys.signing_keys(PURPOSE) if k.status != "revoked"]
+    return [
+        notes.verifier_key(key_name(uow), k.public_bytes())
+        for k in uow.keys.signing_keys(PURPOSE)
+        if k.status != "revoked"
+    ]
 
 
 def _verifier_key_of(uow: UnitOfWork, kid: str) -> str:
@@ -160,8 +179,12 @@ class CheckpointInfo:
     verifier_key: str
 
     def to_json(self) -> dict:
-        return {"tree_size": self.tree_size, "root": _b64(self.root), "checkpoint": self.note,
-                "verifier_key": self.verifier_key}
+        return {
+            "tree_size": self.tree_size,
+            "root": _b64(self.root),
+            "checkpoint": self.note,
+            "verifier_key": self.verifier_key,
+        }
 
 
 def make_checkpoint(uow: UnitOfWork) -> CheckpointInfo:
@@ -175,7 +198,9 @@ def latest_checkpoint(uow: UnitOfWork, *, tree_size: int | None = None) -> Check
     """The newest checkpoint (of ``tree_size``, when given)."""
     cp = repo.latest_checkpoint(uow.db, tree_size)
     if cp is None:
-        raise NotFound("no checkpoint yet" if tree_size is None else f"no checkpoint of tree size {tree_size}")
+        raise NotFound(
+            "no checkpoint yet" if tree_size is None else f"no checkpoint of tree size {tree_size}"
+        )
     return CheckpointInfo(cp.tree_size, bytes(cp.root), cp.note, _verifier_key_of(uow, cp.key_id))
 
 
@@ -187,8 +212,9 @@ def _node_reader(uow: UnitOfWork, ranges: list[tuple[int, int]]) -> Callable[[in
         try:
             return got[(level, index)]
         except KeyError:
-            raise RuntimeError(f"ledger node ({level}, {index}) is missing; run `moralbank ledger verify`") \
-                from None
+            raise RuntimeError(
+                f"ledger node ({level}, {index}) is missing; run `moralbank ledger verify`"
+            ) from None
 
     return node
 
@@ -207,9 +233,14 @@ class InclusionProof:
 
     def to_json(self) -> dict:
         """The published proof JSON (docs/ledger.md)."""
-        return {"leaf_index": self.entry.leaf_index, "tree_size": self.checkpoint.tree_size,
-                "leaf": _b64(self.leaf), "proof": [_b64(h) for h in self.proof],
-                "checkpoint": self.checkpoint.note, "verifier_key": self.checkpoint.verifier_key}
+        return {
+            "leaf_index": self.entry.leaf_index,
+            "tree_size": self.checkpoint.tree_size,
+            "leaf": _b64(self.leaf),
+            "proof": [_b64(h) for h in self.proof],
+            "checkpoint": self.checkpoint.note,
+            "verifier_key": self.checkpoint.verifier_key,
+        }
 
 
 def inclusion_proof(uow: UnitOfWork, *, seq: int, tree_size: int | None = None) -> InclusionProof:
@@ -217,8 +248,9 @@ def inclusion_proof(uow: UnitOfWork, *, seq: int, tree_size: int | None = None) 
     entry = get(uow, seq=seq)
     cp = latest_checkpoint(uow, tree_size=tree_size)
     if entry.leaf_index >= cp.tree_size:
-        raise InvalidInput(Problem(f"entry {seq} was posted after the checkpoint of size {cp.tree_size}",
-                                   field="size"))
+        raise InvalidInput(
+            Problem(f"entry {seq} was posted after the checkpoint of size {cp.tree_size}", field="size")
+        )
     ranges = merkle.inclusion_ranges(entry.leaf_index, cp.tree_size)
     return InclusionProof(entry, entry.leaf(), _hashes(uow, ranges), cp)
 
@@ -243,8 +275,13 @@ class ConsistencyProof:
     proof: list[bytes]
 
     def to_json(self) -> dict:
-        return {"old_size": self.old_size, "new_size": self.new_size, "old_root": _b64(self.old_root),
-                "new_root": _b64(self.new_root), "proof": [_b64(h) for h in self.proof]}
+        return {
+            "old_size": self.old_size,
+            "new_size": self.new_size,
+            "old_root": _b64(self.old_root),
+            "new_root": _b64(self.new_root),
+            "proof": [_b64(h) for h in self.proof],
+        }
 
 
 def consistency_proof(uow: UnitOfWork, *, old_size: int, new_size: int) -> ConsistencyProof:
@@ -253,8 +290,9 @@ def consistency_proof(uow: UnitOfWork, *, old_size: int, new_size: int) -> Consi
     if not 0 < old_size <= new_size <= current:
         raise InvalidInput(Problem(f"need 0 < old size <= new size <= {current}", field="old_size"))
     ranges = merkle.consistency_ranges(old_size, new_size)
-    return ConsistencyProof(old_size, new_size, root_at(uow, old_size), root_at(uow, new_size),
-                            _hashes(uow, ranges))
+    return ConsistencyProof(
+        old_size, new_size, root_at(uow, old_size), root_at(uow, new_size), _hashes(uow, ranges)
+    )
 
 
 def receipt(uow: UnitOfWork, *, seq: int, resident_id: str | None = None) -> dict:
