@@ -27,6 +27,7 @@ ROUTER_MODULES = (
     "moralbank.web.api.residents",
     "moralbank.web.pages.residents",
     "moralbank.web.api.policy",
+    "moralbank.web.pages.policy",
     "moralbank.web.api.ledger",
     "moralbank.web.pages.ledger",
     "moralbank.web.api.evaluation",
