@@ -62,8 +62,7 @@ def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
 
 def run_import(container: Any, *, interface: str, rows: Iterable[RawRow], file_name: str, content_sha256: str,
                transport: str = "file", actor: str = "system", batch_size: int | None = None,
-               progress: Callable[[int], None] | None = None,
-               in_first_batch: Callable[[Any, int], None] | None = None) -> ImportResult:
+               progress: Callable[[int], None] | None = None) -> ImportResult:
     """Import an arrival (any iterable of raw rows) in committed batches; resumable."""
     size = batch_size or DEFAULT_BATCH
     with container.uow() as uow:
@@ -77,8 +76,6 @@ def run_import(container: Any, *, interface: str, rows: Iterable[RawRow], file_n
     for k, batch in enumerate(_batches(pending, size), start=1):
         with container.uow() as uow:
             service.import_batch(uow, import_id=import_id, rows=batch)
-            if k == 1 and in_first_batch is not None:
-                in_first_batch(uow, import_id)
             _pause("MORALBANK_FEEDS_PAUSE_IN_BATCH", k)
             uow.commit()
         _pause("MORALBANK_FEEDS_PAUSE_AFTER_BATCH", k)
@@ -102,8 +99,8 @@ def import_file(container: Any, *, interface: str, path: Path, actor: str = "sys
                       content_sha256=file_sha256(path), actor=actor, batch_size=batch_size, progress=progress)
 
 
-def import_body(container: Any, *, interface: str, body: bytes, name: str, transport: str, actor: str,
-                in_first_batch: Callable[[Any, int], None] | None = None) -> ImportResult:
+def import_body(container: Any, *, interface: str, body: bytes, name: str, transport: str,
+                actor: str) -> ImportResult:
     """Import a pushed or pulled body: JSON Lines, or a JSON object ``{"records": [...]}``."""
     stripped = body.lstrip()
     if stripped.startswith(b"{") and b'"records"' in stripped[:4096]:
@@ -118,5 +115,44 @@ def import_body(container: Any, *, interface: str, body: bytes, name: str, trans
             body = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records)
     rows = domain.read_jsonl_lines(body.splitlines(), file=name)
     return run_import(container, interface=interface, rows=rows, file_name=name,
-                      content_sha256=hashlib.sha256(body).hexdigest(), transport=transport, actor=actor,
-                      in_first_batch=in_first_batch)
+                      content_sha256=hashlib.sha256(body).hexdigest(), transport=transport, actor=actor)
+
+
+def pull(container: Any, *, interface: str, url: str | None = None, actor: str = "system",
+         max_pages: int = 1000, token: str | None = None) -> list[ImportResult]:
+    """Scheduled pull from a department's REST endpoint (run it from cron or a systemd timer).
+
+    ``GET <url>?since=<cursor>`` answers ``{"records": [...], "next": "<cursor>"}``; each page is one
+    import (exactly once by record id, so a page fetched twice changes nothing), and the cursor moves
+    only after its page is committed. ``container.http_transport`` is the seam tests use."""
+    import httpx
+
+    iface = service.get_interface(interface)
+    if "pull" not in iface.transports:
+        from moralbank.errors import InvalidInput
+
+        raise InvalidInput(f"{interface} is not pulled (transports: {', '.join(iface.transports)})")
+    url = url or os.environ.get(f"MORALBANK_FEEDS_PULL_URL_{interface.upper()}") or iface.pull_url
+    results = []
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(transport=container.http_transport, timeout=30.0, headers=headers) as client:
+        for _ in range(max_pages):
+            with container.uow(write=False) as uow:
+                cursor = service.pull_cursor(uow, interface=interface)
+            resp = client.get(url, params={"since": cursor} if cursor else None)
+            resp.raise_for_status()
+            doc = resp.json()
+            records = doc.get("records") or []
+            nxt = doc.get("next")
+            if records:
+                import json
+
+                body = b"\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True).encode() for r in records)
+                results.append(import_body(container, interface=interface, body=body, transport="pull",
+                                           name=f"pull:{url}?since={cursor or ''}", actor=actor))
+            with container.uow() as uow:
+                service.set_pull_cursor(uow, interface=interface, cursor=nxt or cursor)
+                uow.commit()
+            if not records or not nxt or nxt == cursor:
+                break
+    return results

@@ -648,3 +648,123 @@ def datetime_or_date(text: str) -> datetime:
         return at if at.tzinfo else at.replace(tzinfo=CHINA)
     except ValueError:
         raise InvalidInput(Problem(f"not a date or ISO time: {text!r}", field="since")) from None
+
+
+# -- the return loop: export to the public credit platform ---------------------------------------------
+
+
+def _entries_after(uow: Any, after_seq: int, until_seq: int) -> Iterable[Any]:
+    from moralbank.ledger import service as ledger
+
+    bulk = getattr(ledger, "entries_between", None)
+    if bulk is not None:
+        yield from bulk(uow, first_seq=after_seq + 1, last_seq=until_seq)
+        return
+    for seq in range(after_seq + 1, until_seq + 1):
+        yield ledger.get(uow, seq=seq)
+
+
+def _first_seq_at(uow: Any, since: datetime, size: int) -> int:
+    """The first seq recorded at or after ``since`` (seq order is recording order): a binary search."""
+    from moralbank.ledger import service as ledger
+
+    lo, hi = 1, size + 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ledger.get(uow, seq=mid).recorded_at < since:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None) -> dict[str, Any]:
+    """Write the evaluation results (ledger entries) not yet returned — or those recorded since
+    ``since`` — as JSON Lines and CSV with GB/T 39445 element names, plus a manifest of counts and
+    SHA-256 per file signed with Ed25519 (``keys`` purpose ``feeds-export``). Returns the manifest."""
+    import base64
+    import csv
+    from pathlib import Path
+
+    from moralbank.feeds.models import FeedExport
+    from moralbank.ledger import service as ledger
+
+    size = ledger.tree_size(uow)
+    if since is not None:
+        after = _first_seq_at(uow, since, size) - 1
+    else:
+        last = repository.last_export(uow.db)
+        after = (last.last_seq or 0) if last else 0
+    view = _policy(uow)
+    names = {code: getattr(ind, "name_zh", code) for code, ind in view.indicators.items()}
+    now = uow.clock.now()
+    target = Path(out_dir) / f"moralbank-export-{now:%Y%m%dT%H%M%SZ}-{after + 1}-{size}"
+    target.mkdir(parents=True, exist_ok=False)
+    cols = domain.EXPORT_COLUMNS
+    jsonl, csvp = target / "results.jsonl", target / "results.csv"
+    rows = 0
+    with open(jsonl, "w", encoding="utf-8") as fj, open(csvp, "w", encoding="utf-8-sig", newline="") as fc:
+        w = csv.writer(fc)
+        w.writerow([el for _, el in cols])
+        for e in _entries_after(uow, after, size):
+            iface = next((r.split(":")[1] for r in e.evidence if r.startswith("feeds:")), None)
+            provider = catalogue()[iface].department_zh if iface in catalogue() else "道德银行"
+            rec = {"record_id": e.seq, "resident_id": e.resident_id, "subject_type": "自然人",
+                   "indicator": e.indicator, "indicator_name": names.get(e.indicator, e.indicator),
+                   "aspect": e.aspect, "points": e.points, "deed_date": e.deed_date.isoformat(),
+                   "recorded_at": e.recorded_at.isoformat(), "source": e.source, "source_ref": e.source_ref,
+                   "policy_version": e.policy_version, "reverses": e.reverses_seq,
+                   "expires_on": e.expires_on.isoformat() if e.expires_on else None, "provider": provider}
+            fj.write(json.dumps({el: rec[k] for k, el in cols}, ensure_ascii=False) + "\n")
+            w.writerow(["" if rec[k] is None else rec[k] for k, _ in cols])
+            rows += 1
+
+    def sha(p: Path) -> str:
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    key = uow.keys.active_signing_key("feeds-export")
+    manifest = {
+        "format": "moralbank.credit-return/1", "standard": "GB/T 39445-2020",
+        "generated_at": now.isoformat(), "since": since.isoformat() if since else None,
+        "first_seq": after + 1 if rows else None, "last_seq": size if rows else None, "rows": rows,
+        "files": [{"name": p.name, "sha256": sha(p), "rows": rows} for p in (jsonl, csvp)],
+        "columns": [{"field": k, "element": el} for k, el in cols],
+        "key_id": key.kid, "public_key": base64.b64encode(key.public_bytes()).decode(),
+    }
+    body = domain.manifest_bytes(manifest)
+    (target / "manifest.json").write_bytes(body)
+    (target / "manifest.sig").write_text(base64.b64encode(key.private.sign(body)).decode() + "\n")
+    repository.add(uow.db, FeedExport(since=since, first_seq=manifest["first_seq"], last_seq=size, rows=rows,
+                                      directory=str(target), manifest_sha256=hashlib.sha256(body).hexdigest(),
+                                      key_id=key.kid, created_at=now, actor=actor))
+    return {**manifest, "directory": str(target)}
+
+
+def verify_export(directory: Any, *, trusted: dict[str, bytes]) -> dict[str, Any]:
+    """Check an export: manifest signature under a trusted key (kid -> raw Ed25519 public key) and
+    the SHA-256 and row count of every file. Raises ``InvalidInput`` listing what is wrong."""
+    import base64
+    from pathlib import Path
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    d = Path(directory)
+    body = (d / "manifest.json").read_bytes()
+    manifest = json.loads(body)
+    problems = []
+    pub = trusted.get(manifest.get("key_id", ""))
+    if pub is None:
+        problems.append(Problem("manifest signed by an untrusted key", file="manifest.json"))
+    else:
+        try:
+            Ed25519PublicKey.from_public_bytes(pub).verify(base64.b64decode((d / "manifest.sig").read_text()), body)
+        except InvalidSignature:
+            problems.append(Problem("manifest signature does not verify", file="manifest.sig"))
+    for f in manifest["files"]:
+        data = (d / f["name"]).read_bytes()
+        if hashlib.sha256(data).hexdigest() != f["sha256"]:
+            problems.append(Problem("SHA-256 differs from the manifest", file=f["name"]))
+    if problems:
+        raise InvalidInput(problems)
+    return manifest

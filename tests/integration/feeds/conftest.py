@@ -1,0 +1,62 @@
+"""A small city for feed tests: one grid, ten residents. Residents 0-7 consented to every interface
+that needs consent; resident 8 to all but volunteer_hours; resident 9 to none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from moralbank.auth.domain import SYSTEM
+from moralbank.bootstrap import Container
+from moralbank.feeds import samples
+from moralbank.feeds import service as feeds
+from moralbank.kernel.clock import local_date
+from moralbank.orgs import service as orgs
+from moralbank.policy import service as policy
+from moralbank.residents import service as residents
+from moralbank.residents.idnumber import make
+
+UNITS = [("330281", "余姚市", "city", None), ("330281001", "梨洲街道", "township", "330281"),
+         ("330281001001", "一村", "village", "330281001"), ("330281001001-G01", "一村一格", "grid", "330281001001")]
+
+
+@dataclass
+class City:
+    container: Container
+    id_numbers: list[str]
+    resident_ids: list[str]
+
+    @property
+    def today(self) -> date:
+        return local_date(self.container.clock.now())
+
+    def write(self, path: Path, interface: str, n: int, *, seed: int = 1, bad: int = 0, encoding: str = "utf-8",
+              people: list[str] | None = None) -> Path:
+        iface = feeds.get_interface(interface)
+        samples.write(path, iface, samples.rows(iface, people or self.id_numbers[:8], n, seed=seed, today=self.today,
+                                                bad=bad), encoding=encoding)
+        return path
+
+
+def build_city(container: Container) -> City:
+    numbers = [make("330281", date(1975 + i, 3, 1 + i), 21 + 2 * i) for i in range(10)]
+    with container.uow() as uow:
+        policy.ensure_installed(uow)
+        for code, name, level, parent in UNITS:
+            orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
+        ids = [residents.enrol(uow, principal=SYSTEM, name=f"居民{i}", id_number=n, grid="330281001001-G01",
+                               consent_text_version="v1") for i, n in enumerate(numbers)]
+        needing = [i.name for i in feeds.list_interfaces() if i.consent_required]
+        records = [(ids[r], "interface", name, True) for r in range(8) for name in needing]
+        records += [(ids[8], "interface", name, True) for name in needing if name != "volunteer_hours"]
+        residents.record_consents(uow, records=records, text_version="v1", actor="test")
+        uow.commit()
+    return City(container, numbers, ids)
+
+
+@pytest.fixture
+def city(container: Container) -> City:
+    return build_city(container)
