@@ -84,3 +84,33 @@ def build_world(container: Container) -> World:
 @pytest.fixture
 def world(container: Container) -> World:
     return build_world(container)
+
+
+STAFF = {  # username → (role, unit); every password is PASSWORD
+    "grid1": (Role.GRID_WORKER, G1),
+    "village1": (Role.VILLAGE_OFFICER, V1),
+    "village1b": (Role.VILLAGE_OFFICER, V1),
+    "township": (Role.TOWNSHIP_OFFICER, "330281001"),
+}
+PASSWORD = "a long test password"
+
+
+def create_staff(container: Container) -> None:
+    from moralbank.auth import service as auth
+
+    with container.uow() as uow:
+        for username, (role, unit) in STAFF.items():
+            auth.create_user(uow, username=username, display_name=username, role=role, password=PASSWORD,
+                             unit_code=unit)
+        uow.commit()
+
+
+def session_token(container: Container, *, username: str | None = None, resident_id: str | None = None) -> str:
+    """A session token for a staff user (by password) or a resident (as after a one-time code)."""
+    from moralbank.auth import service as auth
+
+    with container.uow() as uow:
+        sign = auth.sign_in(uow, username=username, password=PASSWORD) if username else \
+            auth.resident_session(uow, resident_id=resident_id)
+        uow.commit()
+        return sign.token
