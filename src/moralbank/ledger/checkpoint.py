@@ -71,7 +71,7 @@ def verifier_key(name: str, public: bytes) -> VerifierKey:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """Parse ``name+hash+base64key``; the hash must match the key."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key itself may hold a "+"
     if len(parts) != 3:
         raise NoteError("a verifier key is name+hash+key")
     name, hex_hash, b64 = parts
@@ -88,15 +88,21 @@ def parse_verifier_key(text: str) -> VerifierKey:
     return VerifierKey(name, kh, raw[1:])
 
 
+def sign_note(text: str, name: str, private: Ed25519PrivateKey) -> str:
+    """Sign note text (lines ending in a newline) with an Ed25519 key named ``name``."""
+    _check_name(name)
+    if not text.endswith("\n") or "\n\n" in text:
+        raise NoteError("note text is non-empty lines, each ending in a newline")
+    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    sig = private.sign(text.encode())
+    return f"{text}\n{SIG_PREFIX}{name} {base64.b64encode(key_hash(name, public) + sig).decode()}\n"
+
+
 def sign(checkpoint: Checkpoint, name: str, private: Ed25519PrivateKey) -> str:
     """The signed note text of a checkpoint."""
-    _check_name(name)
     if "\n" in checkpoint.origin or not checkpoint.origin:
         raise NoteError("the origin is one non-empty line")
-    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    body = checkpoint.body()
-    sig = private.sign(body.encode())
-    return f"{body}\n{SIG_PREFIX}{name} {base64.b64encode(key_hash(name, public) + sig).decode()}\n"
+    return sign_note(checkpoint.body(), name, private)
 
 
 def parse_body(body: str) -> Checkpoint:
@@ -115,18 +121,17 @@ def parse_body(body: str) -> Checkpoint:
     return Checkpoint(origin, int(size), raw)
 
 
-def open_note(text: str, keys: list[VerifierKey]) -> tuple[Checkpoint, list[VerifierKey]]:
-    """Check a signed checkpoint against trusted keys; returns it and the keys that signed it.
+def open_signed(text: str, keys: list[VerifierKey]) -> tuple[str, list[VerifierKey]]:
+    """Check a signed note; returns its text and the trusted keys that signed it.
 
     Raises ``NoteError`` unless at least one signature is by a trusted key and every signature line
-    by a trusted key verifies.
+    by a trusted key verifies (signatures by unknown keys are ignored, as the spec says).
     """
     if not text.endswith("\n") or "\n\n" not in text:
         raise NoteError("a signed note is text, a blank line and signature lines")
     if any(ord(c) < 0x20 and c != "\n" for c in text):
         raise NoteError("a signed note has no control characters")
     body, sigs = text[: text.rindex("\n\n") + 1], text[text.rindex("\n\n") + 2 :]
-    checkpoint = parse_body(body)
     signed_by = []
     for line in sigs.rstrip("\n").split("\n"):
         if not line.startswith(SIG_PREFIX):
@@ -147,4 +152,10 @@ def open_note(text: str, keys: list[VerifierKey]) -> tuple[Checkpoint, list[Veri
                 signed_by.append(k)
     if not signed_by:
         raise NoteError("no signature by a trusted key")
-    return checkpoint, signed_by
+    return body, signed_by
+
+
+def open_note(text: str, keys: list[VerifierKey]) -> tuple[Checkpoint, list[VerifierKey]]:
+    """Check a signed checkpoint against trusted keys; returns it and the keys that signed it."""
+    body, signed_by = open_signed(text, keys)
+    return parse_body(body), signed_by

@@ -272,12 +272,27 @@ def encode_leaves(entries: list[Entry]) -> list[bytes]:
     instant = _Memo(format_instant)
     fmt = _TEMPLATE
     return [
-        (fmt % (text[e.actor], e.aspect, day[e.deed_date], _evidence(e.evidence) if e.evidence else "[]",
-                opt_day[e.expires_on], e.indicator, e.points, e.policy_version, text[e.reason],
-                instant[e.recorded_at], e.resident_id,
-                "null" if e.reverses_seq is None else int(e.reverses_seq), e.seq,
-                "null" if e.severity is None else '"' + e.severity + '"', e.source,
-                opt_text[e.source_ref])).encode()
+        (
+            fmt
+            % (
+                text[e.actor],
+                e.aspect,
+                day[e.deed_date],
+                _evidence(e.evidence) if e.evidence else "[]",
+                opt_day[e.expires_on],
+                e.indicator,
+                e.points,
+                e.policy_version,
+                text[e.reason],
+                instant[e.recorded_at],
+                e.resident_id,
+                "null" if e.reverses_seq is None else int(e.reverses_seq),
+                e.seq,
+                "null" if e.severity is None else '"' + e.severity + '"',
+                e.source,
+                opt_text[e.source_ref],
+            )
+        ).encode()
         for e in entries
     ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import InvalidInput, NotFound, PermissionDenied, Problem
@@ -17,9 +17,9 @@ from moralbank.ledger import checkpoint as notes
 from moralbank.ledger import domain, merkle
 from moralbank.ledger import repository as repo
 from moralbank.ledger.domain import Entry, NewEntry
+from moralbank.ledger.verify import RECEIPT_FORMAT
 
 PURPOSE = "ledger"  # the KeyRing purpose of checkpoint signing keys
-RECEIPT_FORMAT = "moralbank-ledger-receipt/1"
 
 
 def _b64(b: bytes) -> str:
@@ -302,3 +302,174 @@ def receipt(uow: UnitOfWork, *, seq: int, resident_id: str | None = None) -> dic
     if resident_id is not None and proof.entry.resident_id != resident_id:
         raise PermissionDenied("a receipt is given only for the resident's own entries")
     return {"format": RECEIPT_FORMAT, "entry": proof.entry.as_dict(), **proof.to_json()}
+
+
+# -- the audit ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong in the store. ``kind``: changed | deleted | inserted | reordered | node |
+    checkpoint | state."""
+
+    kind: str
+    seq: int | None
+    detail: str
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "seq": self.seq, "detail": self.detail}
+
+
+@dataclass
+class AuditReport:
+    tree_size: int
+    entries: int = 0
+    checkpoints: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "tree_size": self.tree_size,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "findings": [f.to_json() for f in self.findings],
+            "notes": self.notes,
+        }
+
+
+def audit(uow: UnitOfWork, *, progress: Callable[[int, int], None] | None = None) -> AuditReport:
+    """Check the whole store: recompute every leaf from the entry rows and compare it with the stored
+    leaf hash; recompute every stored node from the leaves; recompute every checkpoint's root from the
+    rows and check its signature; check the log state. Reports each problem by sequence number."""
+    db = uow.db
+    size, state_root = repo.state(db)
+    report = AuditReport(tree_size=size)
+    found = report.findings.append
+    stored0 = b"".join(h for _, h in repo.iter_stripes(db, 0))
+    if len(stored0) != size * merkle.HASH_SIZE:
+        found(Finding("node", None, f"level 0 holds {len(stored0) // 32} leaf hashes, the log has {size}"))
+        stored0 = stored0[: size * merkle.HASH_SIZE].ljust(size * merkle.HASH_SIZE, b"\0")
+    cps = repo.checkpoints(db)
+    stops = sorted({c.tree_size for c in cps if 0 < c.tree_size <= size} | {size})
+    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
+    tree = merkle.CompactRange()
+    pending = bytearray()  # recomputed leaf hashes not yet fed to ``tree``
+    changed: dict[int, Entry] = {}
+    expected = 1  # the next seq we expect to see
+
+    def feed(upto: int) -> None:
+        """Feed recomputed leaves up to tree size ``upto``, noting roots at checkpoint sizes."""
+        nonlocal pending
+        while stops and tree.size + len(pending) // 32 >= stops[0] and stops[0] <= upto:
+            take = (stops[0] - tree.size) * 32
+            tree.append(bytes(pending[:take]))
+            del pending[:take]
+            roots[tree.size] = tree.root()
+            stops.pop(0)
+
+    def missing(upto: int) -> None:
+        nonlocal expected
+        for s in range(expected, min(upto, size + 1)):
+            found(Finding("deleted", s, "the entry row is gone"))
+            pending.extend(stored0[(s - 1) * 32 : s * 32])  # keep positions for the roots
+        expected = max(expected, upto)
+
+    for chunk in repo.iter_entries(db):
+        inside = [e for e in chunk if e.seq <= size]
+        for e in chunk:
+            if e.seq > size:
+                found(Finding("inserted", e.seq, "a row beyond the end of the log"))
+        leaves = domain.encode_leaves(inside)
+        for e, leaf in zip(inside, leaves, strict=True):
+            missing(e.seq)
+            h = merkle.leaf_hash(leaf)
+            if h != stored0[(e.seq - 1) * 32 : e.seq * 32]:
+                changed[e.seq] = e
+            pending.extend(h)
+            expected = e.seq + 1
+        report.entries += len(chunk)
+        feed(expected - 1)
+        if progress:
+            progress(min(expected - 1, size), size)
+    missing(size + 1)
+    feed(size)
+    _report_changes(changed, stored0, found)
+    _check_nodes(db, stored0, size, found)
+    _check_checkpoints(uow, cps, roots, report)
+    if roots.get(size) != state_root:
+        found(Finding("state", None, "the log state's root does not match the entries"))
+    return report
+
+
+def _report_changes(changed: dict[int, Entry], stored0: bytes, found: Callable[[Finding], None]) -> None:
+    """A changed row whose content matches another position's leaf was moved there: reordered."""
+    moved = {}
+    if len(changed) <= 2000:
+        for s, e in changed.items():
+            for t in changed:
+                if (
+                    t != s
+                    and merkle.leaf_hash(domain.encode_leaf(e._replace(seq=t)))
+                    == stored0[(t - 1) * 32 : t * 32]
+                ):
+                    moved[s] = t
+    for s in sorted(changed):
+        if s in moved:
+            found(Finding("reordered", s, f"the row at seq {s} holds the entry of seq {moved[s]}"))
+        else:
+            found(Finding("changed", s, "the row no longer matches its leaf hash"))
+
+
+def _check_nodes(db, stored0: bytes, size: int, found: Callable[[Finding], None]) -> None:  # noqa: ANN001
+    """Every stored node above the leaves must be the hash of its two children."""
+    below = stored0
+    level = 1
+    while (size >> level) > 0:
+        want = merkle._pair_up(below[: (len(below) // 64) * 64])
+        have = b"".join(h for _, h in repo.iter_stripes(db, level))
+        if have != want:
+            n = len(want) // 32
+            bad = [
+                i
+                for i in range(max(n, len(have) // 32))
+                if have[i * 32 : i * 32 + 32] != want[i * 32 : i * 32 + 32]
+            ]
+            for i in bad[:20]:
+                found(Finding("node", None, f"Merkle node (level {level}, index {i}) is wrong or missing"))
+            if len(bad) > 20:
+                found(Finding("node", None, f"… and {len(bad) - 20} more wrong nodes at level {level}"))
+        below = want
+        level += 1
+    extra = [lv for lv, _, _ in repo.node_levels(db) if size >> lv == 0]
+    for lv in extra:
+        found(Finding("node", None, f"stored nodes at level {lv}, above the top of the tree"))
+
+
+def _check_checkpoints(uow: UnitOfWork, cps: list, roots: dict[int, bytes], report: AuditReport) -> None:
+    all_keys = {k.kid: k for k in uow.keys.signing_keys(PURPOSE)}
+    vkeys = [notes.verifier_key(key_name(uow), k.public_bytes()) for k in all_keys.values()]
+    for cp in cps:
+        report.checkpoints += 1
+        where = f"checkpoint {cp.id} (tree size {cp.tree_size})"
+        try:
+            signed, _ = notes.open_note(cp.note, vkeys)
+        except notes.NoteError as e:
+            report.findings.append(Finding("checkpoint", None, f"{where}: {e}"))
+            continue
+        if (signed.tree_size, signed.root) != (cp.tree_size, bytes(cp.root)):
+            report.findings.append(
+                Finding("checkpoint", None, f"{where}: the signed note and the row differ")
+            )
+        if cp.tree_size not in roots:
+            report.findings.append(Finding("checkpoint", None, f"{where}: beyond the end of the log"))
+        elif roots[cp.tree_size] != signed.root:
+            report.findings.append(
+                Finding("checkpoint", None, f"{where}: the entries no longer hash to its root")
+            )
+        key = all_keys.get(cp.key_id)
+        if key is not None and key.status == "revoked":
+            report.notes.append(f"{where} is signed by the revoked key {cp.key_id}")

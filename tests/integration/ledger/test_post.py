@@ -15,9 +15,18 @@ from moralbank.ledger.domain import NewEntry
 
 
 def deed(resident: str = "R7K3Q9X2M4P0A", points: int = 3, **kw) -> NewEntry:
-    base = dict(resident_id=resident, indicator="SG01", aspect="social_morality", points=points,
-                deed_date=date(2026, 11, 20), source="evaluation", actor="user:3", policy_version="2026.1",
-                reason="帮助邻居打扫楼道", evidence=("photo:1",))
+    base = dict(
+        resident_id=resident,
+        indicator="SG01",
+        aspect="social_morality",
+        points=points,
+        deed_date=date(2026, 11, 20),
+        source="evaluation",
+        actor="user:3",
+        policy_version="2026.1",
+        reason="帮助邻居打扫楼道",
+        evidence=("photo:1",),
+    )
     base.update(kw)
     return NewEntry(**base)
 
@@ -53,18 +62,33 @@ def test_a_correction_reverses_an_earlier_entry_of_the_same_resident(container) 
         [e] = service.post(uow, [deed()])
         [c] = service.post(uow, [deed(points=-3, source="correction", reverses_seq=e.seq, reason="重复登记")])
         with pytest.raises(InvalidInput):
-            service.post(uow, [deed(resident="R0000000000001", points=-3, source="correction",
-                                    reverses_seq=e.seq, reason="x")])
+            service.post(
+                uow,
+                [
+                    deed(
+                        resident="R0000000000001",
+                        points=-3,
+                        source="correction",
+                        reverses_seq=e.seq,
+                        reason="x",
+                    )
+                ],
+            )
         with pytest.raises(InvalidInput):
             service.post(uow, [deed(points=-3, source="correction", reverses_seq=99, reason="x")])
         uow.commit()
     assert c.reverses_seq == 1
 
 
-@pytest.mark.parametrize("statement", ["UPDATE ledger_entry SET points = 100 WHERE seq = 1",
-                                       "DELETE FROM ledger_entry WHERE seq = 1",
-                                       "UPDATE ledger_checkpoint SET tree_size = 9",
-                                       "DELETE FROM ledger_checkpoint"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entry SET points = 100 WHERE seq = 1",
+        "DELETE FROM ledger_entry WHERE seq = 1",
+        "UPDATE ledger_checkpoint SET tree_size = 9",
+        "DELETE FROM ledger_checkpoint",
+    ],
+)
 def test_the_database_refuses_update_and_delete(container, statement: str) -> None:
     with container.uow() as uow:
         service.post(uow, [deed()])
