@@ -546,6 +546,10 @@ def _kind(node: yaml.Node | None, value: Any = None) -> str:
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
+    if value is None and isinstance(node, yaml.ScalarNode):
+        if node.tag == "tag:yaml.org,2002:null" or node.value == "":
+            return "empty"
+        return f"the value {node.value!r}"
     if value is None:
         return "empty"
     return {bool: "true/false", int: "a number", float: "a decimal number", str: "text"}.get(
@@ -596,6 +600,7 @@ class _Builder:
     def __init__(self, r: _Reader):
         self.r = r
         self.lines: dict[str, int | None] = {}
+        self.tiers_ok = False
 
     # meta and catalogues ----------------------------------------------------------------------
 
@@ -620,7 +625,7 @@ class _Builder:
                 self.r.err(m.get("code"), f"{where}.code", f"duplicate aspect code {code!r}")
             elif code:
                 out[code] = a
-        if node is not None and not out and not self.r.problems:
+        if isinstance(node, yaml.SequenceNode) and not node.value:
             self.r.err(node, "aspects", "at least one aspect is required")
         return out
 
@@ -737,6 +742,7 @@ class _Builder:
                               self.r.text(tm.get("name_en"), f"{where}.name_en"), min_score, color,
                               tuple(e for e, _ in eff)))
         tiers.sort(key=lambda t: -t.min_score)
+        self.tiers_ok = bool(tiers)
         if tiers and tiers[-1].min_score != lo:
             self.r.err(m.get("tiers"), "score.tiers",
                        f"the lowest tier must start at score.min ({lo}) so every score has a tier")
@@ -856,6 +862,8 @@ class _Builder:
     def credit(self, node: yaml.Node | None, tiers: Mapping[str, Tier]) -> CreditRules:
         m = (self.r.mapping(node, "credit", ("tiers",)) if node is not None else {}) or {}
         t_node = m.get("tiers")
+        if not tiers:  # score.tiers is broken and already reported
+            return CreditRules(MappingProxyType({}))
         tm = (self.r.mapping(t_node, "credit.tiers", tuple(tiers)) if t_node is not None else {}) or {}
         terms = {}
         for tier, n in tm.items():
@@ -895,6 +903,8 @@ class _Builder:
                            f"duplicate indicator code {ind.code!r}")
             elif ind.code:
                 out[ind.code] = ind
+        if isinstance(node, yaml.SequenceNode) and not node.value:
+            self.r.err(node, "indicators", "the catalogue needs at least one indicator")
         return out
 
     def indicator(self, i: int, item: yaml.Node, aspects: Mapping[str, Aspect], negatives: NegativeRules,
@@ -983,7 +993,9 @@ class _Builder:
         if Stage.GRID in stages:
             quorum = r.integer(m.get("quorum"), f"{w}.quorum", evaluation.default_quorum, min=1, max=20)
         else:
-            quorum = r.integer(m.get("quorum"), f"{w}.quorum", 0, min=0, max=0) if m.get("quorum") else 0
+            quorum = 0
+            if m.get("quorum") is not None and r.integer(m.get("quorum"), f"{w}.quorum", 0) != 0:
+                r.err(m.get("quorum"), f"{w}.quorum", "a quorum applies only when the grid stage is listed")
         auto_post = r.boolean(m.get("auto_post"), f"{w}.auto_post", False)
         if auto_post and negative:
             r.err(m.get("auto_post"), f"{w}.auto_post", "refused: negative points never post automatically")
@@ -1063,7 +1075,8 @@ def _build(text: str, filename: str | None) -> tuple[Policy | None, list[Problem
         aspects = b.aspects(top.get("aspects"))
         effects = b.effects(top.get("effects"))
         score = b.score(top.get("score"), effects)
-        tiers = {t.code: t for t in score.tiers}
+        # Only real tiers: when score.tiers is broken, references to tiers are not judged twice.
+        tiers = {t.code: t for t in score.tiers} if top.get("score") is not None and b.tiers_ok else {}
         evaluation = b.evaluation(top.get("evaluation"))
         objections = b.objections(top.get("objections"))
         negatives = b.negatives(top.get("negatives"))

@@ -51,14 +51,28 @@ def _info(row: PolicyVersion, active_version: int | None) -> VersionInfo:
                        row.version == active_version)
 
 
+def _cache_key(version: int, sha256: str) -> str:
+    return f"policy:{version}:{sha256}"
+
+
 def _parsed(uow: UnitOfWork, row: PolicyVersion) -> Policy:
-    key = f"policy:{row.version}:{row.sha256}"
-    cache = uow.deps.cache
-    policy = cache.get(key)
+    key = _cache_key(row.version, row.sha256)
+    policy = uow.deps.cache.get(key)
     if policy is None:
         policy = domain.load(row.source, f"policy version {row.version}", version=row.version)
-        cache[key] = policy
+        uow.deps.cache[key] = policy
     return policy
+
+
+def _by_key(uow: UnitOfWork, key: tuple[int, str] | None) -> Policy | None:
+    """The cached policy for (version, sha256), reading the text only on a cache miss."""
+    if key is None:
+        return None
+    policy = uow.deps.cache.get(_cache_key(*key))
+    if policy is not None:
+        return policy
+    row = repository.get(uow.db, key[0])
+    return _parsed(uow, row) if row is not None else None
 
 
 def active(uow: UnitOfWork) -> Policy:
@@ -67,10 +81,10 @@ def active(uow: UnitOfWork) -> Policy:
     On a database where no policy was ever applied, the shipped default is installed as version 1
     (flushed into this unit of work; committed when the caller commits).
     """
-    row = repository.latest(uow.db)
-    if row is None:
-        row = _install_default(uow)
-    return _parsed(uow, row)
+    policy = _by_key(uow, repository.latest_key(uow.db))
+    if policy is None:
+        policy = _parsed(uow, _install_default(uow))
+    return policy
 
 
 def ensure_installed(uow: UnitOfWork) -> Policy:
@@ -96,10 +110,10 @@ def _install_default(uow: UnitOfWork) -> PolicyVersion:
 
 def get(uow: UnitOfWork, *, version: int) -> Policy:
     """Any version ever applied (ledger entries name theirs)."""
-    row = repository.get(uow.db, version)
-    if row is None:
+    policy = _by_key(uow, repository.key_of(uow.db, version))
+    if policy is None:
         raise NotFound(f"policy version {version}")
-    return _parsed(uow, row)
+    return policy
 
 
 def source(uow: UnitOfWork, *, version: int | None = None) -> str:

@@ -68,3 +68,30 @@ def test_apply_refuses_an_invalid_text_and_stores_nothing(container: Container) 
 def test_get_unknown_version_is_not_found(container: Container) -> None:
     with container.uow() as uow, pytest.raises(NotFound):
         service.get(uow, version=9)
+
+
+def test_active_is_parsed_once_per_version(container: Container) -> None:
+    with container.uow() as uow:
+        first = service.active(uow)
+        uow.commit()
+    with container.uow() as uow:
+        assert service.active(uow) is first  # from uow.deps.cache
+        assert service.get(uow, version=1) is first
+        service.apply(uow, text=_bump_sm01(service.default_text(), 3), author="x")
+        second = service.active(uow)
+        uow.commit()
+    assert second is not first and second.version == 2 and second.indicators["SM01"].points == 3
+
+
+def test_a_rolled_back_apply_leaves_no_stale_cache(container: Container) -> None:
+    with container.uow() as uow:
+        service.active(uow)
+        uow.commit()
+    with container.uow() as uow:
+        service.apply(uow, text=_bump_sm01(service.default_text(), 3), author="x")
+        assert service.active(uow).indicators["SM01"].points == 3
+        # leaving without commit rolls back
+    with container.uow() as uow:
+        service.apply(uow, text=_bump_sm01(service.default_text(), 4), author="y")
+        assert service.active(uow).version == 2
+        assert service.active(uow).indicators["SM01"].points == 4

@@ -320,3 +320,24 @@ def test_diff_sees_added_and_removed_indicators() -> None:
     assert [(c.kind, c.what, c.code) for c in changes] == [("removed", "indicator", "PC05")]
     assert [(c.kind, c.code) for c in domain.diff(domain.load(removed), domain.load(DEFAULT))] == [
         ("added", "PC05")]
+
+
+def test_an_empty_catalogue_is_refused() -> None:
+    start = DEFAULT.index("indicators:\n")
+    text = DEFAULT[:start] + "indicators: []\n"
+    p = only(text, "indicators")
+    assert p.line == DEFAULT.count("\n", 0, start) + 1 and "at least one indicator" in p.reason
+
+
+def test_a_broken_tier_list_is_reported_once_not_at_every_reference() -> None:
+    text, line = edit("score:", "  tiers:\n", "  tiers: []\n  old_tiers:\n")
+    fields = [p.field for p in problems(text)]
+    assert "score.tiers" in fields
+    assert not any(f and (f.startswith("benefits") or f.startswith("credit")) for f in fields)
+
+
+def test_a_scalar_where_a_mapping_belongs() -> None:
+    caps = "caps: {month: {max_points: 20}, year: {max_points: 120}}"
+    text, line = edit("code: SM01", caps, "caps: {month: 5}")
+    p = only(text, "indicators[SM01].caps.month")
+    assert p.line == line and "must be a mapping, not the value '5'" in p.reason
