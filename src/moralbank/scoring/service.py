@@ -1,0 +1,332 @@
+"""Scoring use cases: recompute (incremental or full), a resident's score and portrait, percentiles.
+
+Services never commit; the entry point does.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from moralbank.auth.domain import Principal, Role
+from moralbank.db.uow import UnitOfWork
+from moralbank.errors import NotFound, PermissionDenied
+from moralbank.kernel.clock import local_date
+from moralbank.scoring import domain, repository
+from moralbank.scoring.models import ScoreDistribution, ScoreRun
+
+__all__ = ["model", "model_of", "recompute", "RunSummary", "get", "current", "history", "portrait",
+           "Portrait", "percentiles"]
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+# -- the model from the policy ----------------------------------------------------------------------
+def model_of(policy: Any) -> domain.ScoreModel:
+    """Read the policy's score model, aspects, display periods and catalogue into ``domain.ScoreModel``."""
+    aspects = tuple(domain.Aspect(a.code, a.name_zh, a.name_en, a.max_points) for a in policy.aspects.values())
+    if len(aspects) > 4:
+        raise ValueError("the score record holds four aspects; this policy has more")
+    tiers = tuple(domain.Tier(t.code, t.name_zh, t.name_en, t.min_score, getattr(t, "color", "#5f6b73"))
+                  for t in policy.score.tiers)
+    months = {str(k): v for k, v in policy.negatives.display_months.items()}
+    deeds = tuple(domain.Deed(i.code, i.aspect, i.name_zh, i.name_en, i.points)
+                  for i in policy.indicators.values() if not i.is_negative and i.points > 0)
+    names = {i.code: (i.name_zh, i.name_en) for i in policy.indicators.values()}
+    return domain.ScoreModel(policy_version=str(policy.version), aspects=aspects, tiers=tiers,
+                             base=policy.score.base, min=policy.score.min, max=policy.score.max,
+                             window_months=policy.score.window_months, negative_months=months, deeds=deeds,
+                             names=names)
+
+
+def model(uow: UnitOfWork) -> domain.ScoreModel:
+    """The score model of the active policy (cached per policy version)."""
+    from moralbank.policy import service as policy_service
+
+    policy = policy_service.active(uow)
+    key = f"scoring.model:{policy.version}"
+    cached = uow.deps.cache.get(key)
+    if cached is None:
+        cached = uow.deps.cache[key] = model_of(policy)
+    return cached
+
+
+def today(uow: UnitOfWork) -> date:
+    return local_date(uow.clock.now())
+
+
+# -- recompute ----------------------------------------------------------------------------------------
+@dataclass
+class RunSummary:
+    run_id: int
+    full: bool
+    as_of: date
+    policy_version: str
+    ledger_seq: int
+    residents: int
+    changed: int
+    dropped: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        kind = "full" if self.full else "incremental"
+        return (f"score {kind} run {self.run_id}: {self.residents} residents computed, {self.changed} changed, "
+                f"{len(self.dropped)} fell to a lower tier (policy v{self.policy_version}, ledger size "
+                f"{self.ledger_seq}, as of {self.as_of})")
+
+
+def _date(v: Any) -> date | None:
+    if v is None or isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+def _from_aggregate(m: domain.ScoreModel, row: tuple, as_of: date) -> tuple[tuple[int, ...], int, str, date | None]:
+    n = len(m.aspects)
+    sums = {a.code: int(row[1 + i] or 0) for i, a in enumerate(m.aspects)}
+    subs, total, tier = domain.finish(m, sums)
+    min_pos, min_exp, min_neg = (_date(v) for v in row[1 + n:4 + n])
+    ends = []
+    if min_pos is not None:
+        ends.append(domain.add_months(min_pos, m.window_months))
+    if min_exp is not None:
+        ends.append(min_exp)
+    if min_neg is not None:  # the shortest display period: a conservative (early) day
+        ends.append(domain.add_months(min_neg, min(m.negative_months.values(), default=12)))
+    return subs, total, tier, min(ends, default=None)
+
+
+def _entries(uow: UnitOfWork, resident_id: str) -> list:
+    from moralbank.ledger import service as ledger
+
+    return ledger.entries_of(uow, resident_id=resident_id)
+
+
+def recompute(uow: UnitOfWork, *, full: bool = False, as_of: date | None = None,
+              progress: Progress | None = None, notify: bool = True) -> RunSummary:
+    """Recompute scores: every resident (``full``), or only residents with entries posted since the last
+    run plus those whose score is due to change today. Falls back to a full run when there was none
+    yet or the policy version changed. Residents who fall to a lower tier are notified with reasons.
+    """
+    from moralbank.residents import service as residents
+
+    m = model(uow)
+    as_of = as_of or today(uow)
+    db = uow.db
+    last = repository.last_run(db)
+    if last is None or last.policy_version != m.policy_version:
+        full = True
+    seq = repository.ledger_size(db)
+    run = repository.add_run(db, ScoreRun(full=full, as_of=as_of, policy_version=m.policy_version,
+                                          ledger_seq=seq, started_at=uow.clock.now()))
+    grids: dict[str, str | None] = {}
+    if full:
+        grids = {r["id"]: r["grid"] for r in residents.list_ids(uow)}
+        targets: set[str] | None = None
+        old = repository.current(db)
+    else:
+        assert last is not None
+        targets = repository.residents_with_entries_after(db, last.ledger_seq) | repository.residents_due(db, as_of)
+        old = repository.current(db, sorted(targets))
+    total_work = len(grids) if full else len(targets or ())
+    computed: dict[str, tuple[tuple[int, ...], int, str, date | None]] = {}
+    for row in repository.aggregate(db, m, as_of, None if full else sorted(targets or ())):
+        computed[row[0]] = _from_aggregate(m, row, as_of)
+        if progress and len(computed) % 20_000 == 0:
+            progress(len(computed), total_work)
+    for rid in repository.residents_with_reversals(db, targets):
+        s = domain.compute(m, rid, _entries(uow, rid), as_of)
+        computed[rid] = (s.aspects, s.total, s.tier, s.next_change)
+    everyone = set(grids) | set(computed) | (targets or set())
+    base = domain.finish(m, {})
+    for rid in everyone:
+        if rid not in computed:
+            computed[rid] = (*base, None)
+
+    now = uow.clock.now()
+    rows, hist, fresh, dropped = [], [], set(), []
+    for rid, (subs, total, tier, next_change) in computed.items():
+        subs4 = tuple(subs) + (0,) * (4 - len(subs))
+        prev = old.get(rid)
+        grid = grids.get(rid) if full else (prev[8] if prev else None)
+        if grid is None and not full and prev is None:
+            try:
+                grid = residents.grid_of(uow, resident_id=rid)
+            except NotFound:
+                grid = None
+        value = (*subs4, total, tier)
+        if prev is not None and tuple(prev[:6]) == value and prev[6] == next_change \
+                and prev[7] == m.policy_version and (prev[8] == grid or not full):
+            continue
+        if prev is None:
+            fresh.add(rid)
+        rows.append((rid, grid, *subs4, total, tier, as_of, m.policy_version, seq, run.id, now, next_change))
+        if prev is None or tuple(prev[:6]) != value or prev[7] != m.policy_version:
+            hist.append((rid, run.id, as_of, *subs4, total, tier, m.policy_version, seq))
+        if prev is not None and domain.dropped_tier(m, prev[5], tier):
+            dropped.append(rid)
+    repository.upsert_scores(db, rows, fresh=fresh)
+    repository.add_history(db, hist)
+    if full:
+        gone = set(old) - everyone
+        repository.delete_scores(db, gone)
+    _update_distributions(uow, run, full=full, computed=computed, old=old, grids=grids)
+    if notify:
+        for rid in dropped:
+            _notify_drop(uow, m, rid, as_of)
+    run.residents = len(computed)
+    run.changed = len(rows)
+    run.dropped = len(dropped)
+    run.finished_at = uow.clock.now()
+    db.flush()
+    if progress:
+        progress(total_work, total_work)
+    return RunSummary(run.id, full, as_of, m.policy_version, seq, len(computed), len(rows), dropped)
+
+
+def _ancestors(uow: UnitOfWork) -> dict[str, list[tuple[str, str]]]:
+    """Grid code → [(unit code, level)] for the grid and every unit above it."""
+    from moralbank.orgs import service as orgs
+
+    key = "scoring.ancestors"
+    levels = ("city", "township", "village", "grid")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for grid, path in orgs.open_grids(uow).items():
+        codes = [c for c in path.split("/") if c]
+        out[grid] = [(c, levels[i] if i < len(levels) else "grid") for i, c in enumerate(codes)]
+    uow.deps.cache[key] = out
+    return out
+
+
+def _update_distributions(uow: UnitOfWork, run: ScoreRun, *, full: bool, computed: dict, old: dict,
+                          grids: dict) -> None:
+    """Per-unit histograms of totals: rebuilt by a full run, adjusted by an incremental one."""
+    ancestors = _ancestors(uow)
+    if full:
+        hists: dict[str, Counter] = defaultdict(Counter)
+        for rid, (_subs, total, _tier, _nc) in computed.items():
+            for code, _level in ancestors.get(grids.get(rid) or "", ()):
+                hists[code][total] += 1
+        levels = {code: level for chain in ancestors.values() for code, level in chain}
+        repository.replace_distributions(uow.db, [
+            ScoreDistribution(unit_code=code, level=levels[code], histogram={str(k): v for k, v in h.items()},
+                              residents=sum(h.values()), run_id=run.id) for code, h in hists.items()],
+            everything=True)
+        return
+    deltas: dict[str, Counter] = defaultdict(Counter)
+    for rid, (_subs, total, _tier, _nc) in computed.items():
+        prev = old.get(rid)
+        grid = prev[8] if prev else None
+        if grid is None:
+            continue  # not counted until the next full run places them
+        if prev[4] == total:
+            continue
+        for code, _level in ancestors.get(grid, ()):
+            deltas[code][prev[4]] -= 1
+            deltas[code][total] += 1
+    if not deltas:
+        return
+    stored = repository.distributions(uow.db, deltas)
+    for code, delta in deltas.items():
+        d = stored.get(code)
+        if d is None:
+            continue
+        h = Counter({int(k): v for k, v in d.histogram.items()})
+        h.update(delta)
+        d.histogram = {str(k): v for k, v in sorted(h.items()) if v > 0}
+        d.residents = sum(d.histogram.values())
+        d.run_id = run.id
+
+
+OBJECTION_PATH = "/me/objections/new?ref=score:{resident_id}"
+
+
+def _notify_drop(uow: UnitOfWork, m: domain.ScoreModel, resident_id: str, as_of: date) -> None:
+    from moralbank.notify import service as notify
+
+    ex = domain.explain(m, resident_id, _entries(uow, resident_id), as_of)
+    tier = m.tier(ex.score.tier)
+    name = tier.name_zh if tier else ex.score.tier
+    lines = [f"您的道德积分为 {ex.score.total} 分，等级调整为“{name}”。主要原因："]
+    lines += [f"{i}. {r}" for i, r in enumerate(ex.reasons or ("积分记录发生变化。",), 1)]
+    lines.append(f"可在“我的道德画像”查看每条记录；如有异议，可在此提出：{OBJECTION_PATH.format(resident_id=resident_id)}")
+    notify.send(uow, resident_id=resident_id, subject=f"道德积分等级调整为“{name}”", body="\n".join(lines),
+                ref=f"score:{resident_id}")
+
+
+# -- reading ------------------------------------------------------------------------------------------
+def get(uow: UnitOfWork, *, resident_id: str) -> Any:
+    """The stored score record (NotFound before the first run that scored the resident)."""
+    s = repository.get(uow.db, resident_id)
+    if s is None:
+        raise NotFound(f"no score for {resident_id} yet")
+    return s
+
+
+def current(uow: UnitOfWork, *, resident_id: str) -> domain.Score:
+    """Today's score computed from the ledger now (what the green code shows)."""
+    return domain.compute(model(uow), resident_id, _entries(uow, resident_id), today(uow))
+
+
+def history(uow: UnitOfWork, *, resident_id: str) -> builtins.list[tuple[date, int]]:
+    """(day, total) points of the line chart, oldest first."""
+    return [(h.as_of, h.total) for h in repository.history(uow.db, resident_id)]
+
+
+def percentiles(uow: UnitOfWork, *, grid_code: str | None, total: int) -> dict[str, float | None]:
+    """Percentile of ``total`` in the resident's grid, village and the city (aggregates only)."""
+    ancestors = _ancestors(uow) if "scoring.ancestors" not in uow.deps.cache else uow.deps.cache["scoring.ancestors"]
+    chain = dict((level, code) for code, level in ancestors.get(grid_code or "", ()))
+    wanted = {level: chain.get(level) for level in ("grid", "village", "city")}
+    stored = repository.distributions(uow.db, [c for c in wanted.values() if c])
+    out: dict[str, float | None] = {}
+    for level, code in wanted.items():
+        d = stored.get(code) if code else None
+        out[level] = domain.percentile({int(k): v for k, v in d.histogram.items()}, total) if d else None
+    return out
+
+
+@dataclass
+class Portrait:
+    resident_id: str
+    model: domain.ScoreModel
+    explanation: domain.Explanation
+    record: Any | None  # the stored score record, when a run has scored the resident
+    history: builtins.list[tuple[date, int]]
+    percentiles: dict[str, float | None]
+
+    @property
+    def score(self) -> domain.Score:
+        return self.explanation.score
+
+
+def portrait(uow: UnitOfWork, *, resident_id: str, principal: Principal, lang: str = "zh-CN") -> Portrait:
+    """A resident's moral portrait, for the resident or for staff whose subtree holds them (logged)."""
+    from moralbank.audit import service as audit
+    from moralbank.auth import service as auth
+
+    if principal.role == Role.RESIDENT:
+        if principal.resident_id != resident_id:
+            raise NotFound(f"no resident {resident_id}")
+    elif principal.is_staff:
+        auth.authorize(uow, principal, "read", resident_id=resident_id)
+        audit.log_read(uow, principal=principal, resident_id=resident_id, what="scoring.portrait",
+                       why="moral portrait")
+    else:
+        raise PermissionDenied("only the resident and staff in scope see a portrait")
+    m = model(uow)
+    ex = domain.explain(m, resident_id, _entries(uow, resident_id), today(uow), lang=lang)
+    record = repository.get(uow.db, resident_id)
+    grid = record.grid_code if record else None
+    if grid is None:
+        from moralbank.residents import service as residents
+
+        try:
+            grid = residents.grid_of(uow, resident_id=resident_id)
+        except NotFound:
+            grid = None
+    return Portrait(resident_id, m, ex, record, history(uow, resident_id=resident_id),
+                    percentiles(uow, grid_code=grid, total=ex.score.total))
