@@ -47,15 +47,23 @@ def test_an_untouched_store_passes(ledger) -> None:
     assert (report.tree_size, report.entries, report.checkpoints) == (SIZE, SIZE, 4)
 
 
-COLUMNS = {"points": "points + 1", "resident_id": "'R000000000000'", "reason": "reason || 'x'",
-           "deed_date": "'2020-01-01'", "indicator": "'SG99'", "reverses_seq": "5", "actor": "'user:99'"}
+COLUMNS = {
+    "points": "points + 1",
+    "resident_id": "'R000000000000'",
+    "reason": "reason || 'x'",
+    "deed_date": "'2020-01-01'",
+    "indicator": "'SG99'",
+    "reverses_seq": "5",
+    "actor": "'user:99'",
+}
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seq=st.integers(1, SIZE), column=st.sampled_from(sorted(COLUMNS)))
 def test_a_changed_row_is_reported_by_seq(ledger, seq, column) -> None:
-    with tampered(ledger, (f"UPDATE ledger_entry SET {column} = {COLUMNS[column]} WHERE seq = :s",
-                           {"s": seq})) as report:
+    with tampered(
+        ledger, (f"UPDATE ledger_entry SET {column} = {COLUMNS[column]} WHERE seq = :s", {"s": seq})
+    ) as report:
         assert ("changed", seq) in kinds(report)
         assert {k for k, _ in kinds(report)} <= {"changed", "checkpoint", "state"}
 
@@ -68,10 +76,12 @@ def test_a_deleted_row_is_reported_by_seq(ledger, seq) -> None:
 
 
 def test_an_inserted_row_is_reported(ledger) -> None:
-    insert = ("INSERT INTO ledger_entry (seq, resident_id, indicator, aspect, points, deed_date, recorded_at, "
-              "source, actor, evidence, policy_version, reason) SELECT 38, resident_id, indicator, aspect, 50, "
-              "deed_date, recorded_at, source, actor, evidence, policy_version, reason FROM ledger_entry "
-              "WHERE seq = 1")
+    insert = (
+        "INSERT INTO ledger_entry (seq, resident_id, indicator, aspect, points, deed_date, recorded_at, "
+        "source, actor, evidence, policy_version, reason) SELECT 38, resident_id, indicator, aspect, 50, "
+        "deed_date, recorded_at, source, actor, evidence, policy_version, reason FROM ledger_entry "
+        "WHERE seq = 1"
+    )
     with tampered(ledger, (insert, {})) as report:
         assert kinds(report) == {("inserted", 38)}
 
@@ -81,10 +91,12 @@ def test_an_inserted_row_is_reported(ledger) -> None:
 def test_swapped_rows_are_reported_as_reordered(ledger, a, b) -> None:
     if a == b:
         return
-    with tampered(ledger,
-                  ("UPDATE ledger_entry SET seq = -1 WHERE seq = :a", {"a": a}),
-                  ("UPDATE ledger_entry SET seq = :a WHERE seq = :b", {"a": a, "b": b}),
-                  ("UPDATE ledger_entry SET seq = :b WHERE seq = -1", {"b": b})) as report:
+    with tampered(
+        ledger,
+        ("UPDATE ledger_entry SET seq = -1 WHERE seq = :a", {"a": a}),
+        ("UPDATE ledger_entry SET seq = :a WHERE seq = :b", {"a": a, "b": b}),
+        ("UPDATE ledger_entry SET seq = :b WHERE seq = -1", {"b": b}),
+    ) as report:
         found = kinds(report)
     # Two rows with identical content (possible in the fixture) cannot be told apart; else reordered.
     assert found == set() or {("reordered", a), ("reordered", b)} <= found
@@ -95,17 +107,25 @@ def test_swapped_rows_are_reported_as_reordered(ledger, a, b) -> None:
 def test_a_changed_leaf_hash_or_node_is_reported(ledger, level, index, byte) -> None:
     index %= SIZE >> level
     with ledger.engine.connect() as conn:
-        (blob,) = conn.execute(text("SELECT hashes FROM ledger_node WHERE level = :l AND stripe = 0"),
-                               {"l": level}).one()
+        (blob,) = conn.execute(
+            text("SELECT hashes FROM ledger_node WHERE level = :l AND stripe = 0"), {"l": level}
+        ).one()
     blob = bytearray(blob)
     blob[index * 32 + byte] ^= 0x01
-    with tampered(ledger, ("UPDATE ledger_node SET hashes = :h WHERE level = :l AND stripe = 0",
-                           {"h": bytes(blob), "l": level})) as report:
+    with tampered(
+        ledger,
+        (
+            "UPDATE ledger_node SET hashes = :h WHERE level = :l AND stripe = 0",
+            {"h": bytes(blob), "l": level},
+        ),
+    ) as report:
         assert not report.ok
         if level == 0:
             assert ("changed", index + 1) in kinds(report)
         else:
-            assert any(f.kind == "node" and f"level {level}, index {index})" in f.detail for f in report.findings)
+            assert any(
+                f.kind == "node" and f"level {level}, index {index})" in f.detail for f in report.findings
+            )
 
 
 def test_a_changed_checkpoint_is_reported(ledger) -> None:
