@@ -947,7 +947,7 @@ class _Builder:
                                                 f"a relative's position (found {word!r})")
 
         direction = Direction(r.choice(m.get("direction"), f"{w}.direction", [d.value for d in Direction],
-                                       Direction.POSITIVE.value))
+                                       Direction.POSITIVE.value) or Direction.POSITIVE.value)
         negative = direction is Direction.NEGATIVE
         sign = -1 if negative else 1
         points = r.integer(m.get("points"), f"{w}.points", sign)
