@@ -172,3 +172,32 @@ def access_of(route: Any) -> Access | None:
                       scope=next((a.scope for a in restricted if a.scope), None),
                       purpose=first.purpose)
     return found[0] if found else None
+
+
+def iter_routes(app: Any) -> list[Any]:
+    """Every route of an app as mounted, included routers walked (FastAPI ≥ 0.160 keeps them lazily)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI flattens included routers into app.routes
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+def route_table(app: Any) -> list[dict[str, Any]]:
+    """Every route with the access it declares: what ``moralbank users routes`` prints."""
+    rows = []
+    for route in iter_routes(app):
+        if not hasattr(route, "dependant") or not getattr(route, "methods", None):
+            continue
+        access = access_of(route)
+        rows.append({
+            "methods": sorted(set(route.methods) - {"HEAD"}),
+            "path": route.path,
+            "public": bool(access and access.public),
+            "roles": sorted(r.value for r in access.roles) if access and not access.public else [],
+            "resident": access.resident if access else None,
+            "unit": access.unit if access else None,
+            "scope": access.scope if access else None,
+            "declared": access is not None,
+        })
+    return sorted(rows, key=lambda r: (r["path"], r["methods"]))

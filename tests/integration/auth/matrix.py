@@ -36,6 +36,7 @@ from moralbank.auth.domain import PARTNER_ROLES, SYSTEM, Principal, Role
 from moralbank.bootstrap import Container
 from moralbank.orgs import service as orgs
 from moralbank.web.deps import SAFE_METHODS, SESSION_COOKIE, Access, access_of
+from moralbank.web.deps import iter_routes as routes
 
 # Routes of the framework itself, not of any capability (documentation, static files, liveness).
 FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/static", "/healthz"}
@@ -156,15 +157,6 @@ def build_world(c: Container) -> World:
         actors.append(Actor("resident", Role.RESIDENT, me, resident_credentials,
                             outside_resident=r["neighbour"], outside_unit="330281001001-G02"))
     return World(container=c, actors=actors, home_resident=r["home"], residents=r)
-
-
-def routes(app: FastAPI) -> list[Any]:
-    """Every route of the app, as mounted (FastAPI ≥ 0.160 keeps included routers lazily: walk them)."""
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI flattens included routers into app.routes
-        return list(app.routes)
-    return list(iter_route_contexts(app.routes))
 
 
 def _is_api(route: Any) -> bool:
