@@ -678,10 +678,16 @@ def _first_seq_at(uow: Any, since: datetime, size: int) -> int:
     return lo
 
 
+PUBLIC_CREDIT = "public_credit"  # the consent purpose "share my records with the public credit platform"
+
+
 def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None) -> dict[str, Any]:
     """Write the evaluation results (ledger entries) not yet returned — or those recorded since
     ``since`` — as JSON Lines and CSV with GB/T 39445 element names, plus a manifest of counts and
-    SHA-256 per file signed with Ed25519 (``keys`` purpose ``feeds-export``). Returns the manifest."""
+    SHA-256 per file signed with Ed25519 (``keys`` purpose ``feeds-export``). Returns the manifest.
+
+    Only residents who consented to the purpose ``public_credit`` are returned; the others are
+    counted in the manifest as ``withheld_without_consent``."""
     import base64
     import csv
     from pathlib import Path
@@ -702,12 +708,21 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
     target.mkdir(parents=True, exist_ok=False)
     cols = domain.EXPORT_COLUMNS
     jsonl, csvp = target / "results.jsonl", target / "results.csv"
-    rows = 0
+    rows = withheld = 0
+    shared: dict[str, bool] = {}
+    from moralbank.residents import service as residents
+
     with open(jsonl, "w", encoding="utf-8") as fj, open(csvp, "w", encoding="utf-8-sig", newline="") as fc:
         w = csv.writer(fc)
         w.writerow([el for _, el in cols])
         for e in _entries_after(uow, after, size):
-            iface = next((r.split(":")[1] for r in e.evidence if r.startswith("feeds:")), None)
+            if e.resident_id not in shared:
+                shared[e.resident_id] = residents.has_consent(uow, resident_id=e.resident_id, purpose=PUBLIC_CREDIT)
+            if not shared[e.resident_id]:
+                withheld += 1
+                continue
+            # entries from department data are posted by actor "feed:<interface>"
+            iface = e.actor.split(":", 1)[1] if e.actor.startswith("feed:") else None
             provider = catalogue()[iface].department_zh if iface in catalogue() else "道德银行"
             rec = {"record_id": e.seq, "resident_id": e.resident_id, "subject_type": "自然人",
                    "indicator": e.indicator, "indicator_name": names.get(e.indicator, e.indicator),
@@ -727,6 +742,7 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
         "format": "moralbank.credit-return/1", "standard": "GB/T 39445-2020",
         "generated_at": now.isoformat(), "since": since.isoformat() if since else None,
         "first_seq": after + 1 if rows else None, "last_seq": size if rows else None, "rows": rows,
+        "withheld_without_consent": withheld,
         "files": [{"name": p.name, "sha256": sha(p), "rows": rows} for p in (jsonl, csvp)],
         "columns": [{"field": k, "element": el} for k, el in cols],
         "key_id": key.kid, "public_key": base64.b64encode(key.public_bytes()).decode(),

@@ -52,6 +52,7 @@ def build_city(container: Container) -> City:
         needing = [i.name for i in feeds.list_interfaces() if i.consent_required]
         records = [(ids[r], "interface", name, True) for r in range(8) for name in needing]
         records += [(ids[8], "interface", name, True) for name in needing if name != "volunteer_hours"]
+        records += [(ids[r], "purpose", "public_credit", True) for r in range(8)]
         residents.record_consents(uow, records=records, text_version="v1", actor="test")
         uow.commit()
     return City(container, numbers, ids)
