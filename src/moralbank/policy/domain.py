@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -444,7 +444,8 @@ class _Reader:
                 self.err(key_node, field, f"key {key!r} must be text")
                 continue
             if key in out:
-                self.err(key_node, sub, f"duplicate key {key!r} (first on line {out[key].start_mark.line})")
+                first = out[key].start_mark.line + 1
+                self.err(key_node, sub, f"duplicate key {key!r} (first on line {first})")
                 continue
             if key not in allowed:
                 hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
@@ -1113,8 +1114,6 @@ def load(text: str, filename: str | None = None, *, version: int = 0) -> Policy:
     if problems or policy is None:
         raise InvalidInput(problems or [Problem("not a policy", file=filename)])
     if version:
-        from dataclasses import replace
-
         policy = replace(policy, version=version)
     return policy
 

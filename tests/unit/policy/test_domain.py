@@ -258,7 +258,7 @@ def test_duplicate_indicator_code() -> None:
 def test_duplicate_key_in_a_mapping() -> None:
     text, line = edit("code: SM03", "points: 10", "points: 10\n    points: 12")
     p = only(text, "indicators[SM03].points")
-    assert p.line == line + 1 and "duplicate key" in p.reason
+    assert p.line == line + 1 and "duplicate key" in p.reason and f"first on line {line}" in p.reason
 
 
 def test_dangling_aspect_reference() -> None:
