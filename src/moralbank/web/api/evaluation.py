@@ -64,7 +64,10 @@ def get_item(item_id: int, principal: Principal = Depends(ANY_READER),
 
 
 @router.get("/residents/{resident_id}/items")
-def items_of(resident_id: str, principal: Principal = Depends(ANY_READER),
+def items_of(resident_id: str,
+             principal: Principal = Depends(require_roles(R.RESIDENT, R.GRID_WORKER, R.VILLAGE_OFFICER,
+                                                          R.TOWNSHIP_OFFICER, R.CITY_ADMIN, R.AUDITOR,
+                                                          resident="resident_id")),
              uow: UnitOfWork = Depends(get_uow)) -> list[s.ItemOut]:
     return [s.ItemOut.model_validate(r) for r in ev.items_of(uow, principal=principal, resident_id=resident_id)]
 
