@@ -85,6 +85,9 @@ def list_(json_: bool = typer.Option(False, "--json", help="Print as JSON.")) ->
     if json_:
         common.print_json([_version_dict(v) for v in versions])
         return
+    if not versions:
+        sys.stdout.write("no policy applied yet; the default is installed as version 1 on first use\n")
+        return
     table = Table("version", "active", "created_at", "author", "sha256", "note")
     for v in versions:
         table.add_row(str(v.version), "*" if v.active else "", v.created_at.isoformat(timespec="seconds"),

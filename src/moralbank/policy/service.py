@@ -140,7 +140,7 @@ def list_versions(uow: UnitOfWork) -> list[VersionInfo]:
     return [_info(r, newest) for r in rows]
 
 
-def check(text: str, *, filename: str | None = None) -> list:
+def check(text: str, *, filename: str | None = None) -> list[domain.Problem]:
     """Every problem in a policy text (see ``domain.validate``)."""
     return domain.validate(text, filename)
 

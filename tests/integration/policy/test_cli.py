@@ -88,6 +88,7 @@ def test_apply_refuses_and_stores_nothing(cli, tmp_path: Path) -> None:  # noqa:
     assert result.exit_code == 1
     assert ": indicators[FV02].name_zh: refused:" in result.stdout
     assert json.loads(cli("list", "--json").stdout) == []
+    assert "no policy applied yet" in cli("list").stdout
 
 
 def test_show_unknown_version_fails(cli) -> None:  # noqa: ANN001
