@@ -16,34 +16,42 @@ from moralbank.cli import common
 from moralbank.cli.common import console, domain_errors, print_json
 from moralbank.ledger import service, verify
 
-app = typer.Typer(help="The points ledger: proofs, checkpoints, audit, receipts, signing keys.",
-                  no_args_is_help=True)
-keys_app = typer.Typer(help="Checkpoint signing keys: list, rotate, revoke, publish verifier keys.",
-                       no_args_is_help=True)
+app = typer.Typer(
+    help="The points ledger: proofs, checkpoints, audit, receipts, signing keys.", no_args_is_help=True
+)
+keys_app = typer.Typer(
+    help="Checkpoint signing keys: list, rotate, revoke, publish verifier keys.", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
 
 JSON = typer.Option(False, "--json", help="Machine-readable output.")
 
 
 @app.command()
-def proof(seq: int = typer.Argument(..., help="Sequence number of the entry."),
-          size: int | None = typer.Option(None, "--size", help="Tree size of the checkpoint (default: latest)."),
-          json_: bool = JSON) -> None:
+def proof(
+    seq: int = typer.Argument(..., help="Sequence number of the entry."),
+    size: int | None = typer.Option(None, "--size", help="Tree size of the checkpoint (default: latest)."),
+    json_: bool = JSON,
+) -> None:
     """Inclusion proof of one entry against a signed checkpoint."""
     with domain_errors(), common.container().uow(write=False) as uow:
         p = service.inclusion_proof(uow, seq=seq, tree_size=size)
     if json_:
         print_json(p.to_json())
         return
-    console.print(f"entry {seq} (leaf {p.entry.leaf_index}) in tree of size {p.checkpoint.tree_size}: "
-                  f"{len(p.proof)} hashes")
+    console.print(
+        f"entry {seq} (leaf {p.entry.leaf_index}) in tree of size {p.checkpoint.tree_size}: "
+        f"{len(p.proof)} hashes"
+    )
     typer.echo(p.checkpoint.note, nl=False)
 
 
 @app.command()
-def consistency(old_size: int = typer.Argument(..., help="The older tree size (> 0)."),
-                new_size: int = typer.Argument(..., help="The newer tree size."),
-                json_: bool = JSON) -> None:
+def consistency(
+    old_size: int = typer.Argument(..., help="The older tree size (> 0)."),
+    new_size: int = typer.Argument(..., help="The newer tree size."),
+    json_: bool = JSON,
+) -> None:
     """Consistency proof: the tree of OLD_SIZE is a prefix of the tree of NEW_SIZE."""
     with domain_errors(), common.container().uow(write=False) as uow:
         p = service.consistency_proof(uow, old_size=old_size, new_size=new_size)
@@ -51,13 +59,17 @@ def consistency(old_size: int = typer.Argument(..., help="The older tree size (>
     if json_:
         print_json(data)
         return
-    console.print(f"{old_size} → {new_size}: {len(p.proof)} hashes; old root {data['old_root']}, "
-                  f"new root {data['new_root']}")
+    console.print(
+        f"{old_size} → {new_size}: {len(p.proof)} hashes; old root {data['old_root']}, "
+        f"new root {data['new_root']}"
+    )
 
 
 @app.command()
-def checkpoint(sign: bool = typer.Option(False, "--sign", help="Sign a new checkpoint of the current tree now."),
-               json_: bool = JSON) -> None:
+def checkpoint(
+    sign: bool = typer.Option(False, "--sign", help="Sign a new checkpoint of the current tree now."),
+    json_: bool = JSON,
+) -> None:
     """The latest signed checkpoint (or a new one with --sign)."""
     with domain_errors(), common.container().uow(write=sign) as uow:
         cp = service.make_checkpoint(uow) if sign else service.latest_checkpoint(uow)
@@ -76,11 +88,23 @@ def verify_store(json_: bool = JSON) -> None:
 
     Exits 1 and names each changed, deleted, inserted or reordered row by seq when anything is wrong.
     """
-    with domain_errors(), common.container().uow(write=False) as uow, Progress(
-            TextColumn("verifying ledger"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            console=console, transient=True, disable=json_) as bar:
+    with (
+        domain_errors(),
+        common.container().uow(write=False) as uow,
+        Progress(
+            TextColumn("verifying ledger"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=json_,
+        ) as bar,
+    ):
         task = bar.add_task("entries", total=None)
-        report = service.audit(uow, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        report = service.audit(
+            uow, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
     if json_:
         print_json(report.to_json())
     else:
@@ -90,18 +114,26 @@ def verify_store(json_: bool = JSON) -> None:
         for n in report.notes:
             console.print(f"note: {n}")
         status = "[green]ok[/green]" if report.ok else f"[red]{len(report.findings)} problem(s)[/red]"
-        console.print(f"{status}: {report.entries} entries, tree size {report.tree_size}, "
-                      f"{report.checkpoints} checkpoints checked")
+        console.print(
+            f"{status}: {report.entries} entries, tree size {report.tree_size}, "
+            f"{report.checkpoints} checkpoints checked"
+        )
     if not report.ok:
         raise typer.Exit(1)
 
 
 @app.command("verify-receipt")
-def verify_receipt(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The receipt (JSON)."),
-                   key: list[str] = typer.Option([], "--key", help="Trusted verifier key (repeatable); "
-                                                 "default: the key in the receipt, which you should compare "
-                                                 "with the city's published keys."),
-                   json_: bool = JSON) -> None:
+def verify_receipt(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The receipt (JSON)."),
+    key: list[str] = typer.Option(
+        [],
+        "--key",
+        help="Trusted verifier key (repeatable); "
+        "default: the key in the receipt, which you should compare "
+        "with the city's published keys.",
+    ),
+    json_: bool = JSON,
+) -> None:
     """Check a resident's receipt offline (no database): signature, proof and entry."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
@@ -114,15 +146,27 @@ def verify_receipt(file: Path = typer.Argument(..., exists=True, dir_okay=False,
         raise typer.Exit(1) from None
     e = result.entry
     if json_:
-        print_json({"ok": True, "seq": e.seq, "resident_id": e.resident_id, "points": e.points,
-                    "tree_size": result.checkpoint.tree_size, "signed_by": result.signed_by})
+        print_json(
+            {
+                "ok": True,
+                "seq": e.seq,
+                "resident_id": e.resident_id,
+                "points": e.points,
+                "tree_size": result.checkpoint.tree_size,
+                "signed_by": result.signed_by,
+            }
+        )
         return
-    typer.echo(f"ok: entry {e.seq} ({e.resident_id}, {e.indicator}, {e.points:+d} points, {e.deed_date}) "
-               f"is in the ledger of size {result.checkpoint.tree_size} signed by {', '.join(result.signed_by)}")
+    typer.echo(
+        f"ok: entry {e.seq} ({e.resident_id}, {e.indicator}, {e.points:+d} points, {e.deed_date}) "
+        f"is in the ledger of size {result.checkpoint.tree_size} signed by {', '.join(result.signed_by)}"
+    )
 
 
 @app.command()
-def entries(resident: str = typer.Argument(..., help="Pseudonymous resident id."), json_: bool = JSON) -> None:
+def entries(
+    resident: str = typer.Argument(..., help="Pseudonymous resident id."), json_: bool = JSON
+) -> None:
     """A resident's ledger entries, oldest first."""
     with domain_errors(), common.container().uow(write=False) as uow:
         rows = service.entries_of(uow, resident_id=resident)

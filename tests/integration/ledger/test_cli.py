@@ -45,8 +45,13 @@ def test_proof_json_contract(cli) -> None:  # noqa: ANN001
 def test_consistency_and_checkpoint_json_contracts(cli) -> None:  # noqa: ANN001
     data = json.loads(cli("consistency", "6", "37", "--json").stdout)
     assert set(data) == {"old_size", "new_size", "old_root", "new_root", "proof"}
-    merkle.verify_consistency(6, 37, base64.b64decode(data["old_root"]), base64.b64decode(data["new_root"]),
-                              [base64.b64decode(h) for h in data["proof"]])
+    merkle.verify_consistency(
+        6,
+        37,
+        base64.b64decode(data["old_root"]),
+        base64.b64decode(data["new_root"]),
+        [base64.b64decode(h) for h in data["proof"]],
+    )
     cp = json.loads(cli("checkpoint", "--json").stdout)
     assert set(cp) == {"tree_size", "root", "checkpoint", "verifier_key"}
     assert cp["tree_size"] == 37 and cp["root"] == data["new_root"]
@@ -68,7 +73,10 @@ def test_verify_passes_then_names_the_tampered_rows(cli, ledger) -> None:  # noq
     bad = cli("verify", "--json")
     assert bad.exit_code == 1
     report = json.loads(bad.stdout)
-    assert {(f["kind"], f["seq"]) for f in report["findings"] if f["seq"]} == {("changed", 7), ("deleted", 12)}
+    assert {(f["kind"], f["seq"]) for f in report["findings"] if f["seq"]} == {
+        ("changed", 7),
+        ("deleted", 12),
+    }
     human = cli("verify")
     assert human.exit_code == 1 and "seq 7" in human.output and "seq 12" in human.output
 

@@ -1,0 +1,156 @@
+"""Ledger: append 8,000,000 entries through ``ledger.service.post`` with everything persisted (entry
+rows, Merkle nodes, one signed checkpoint per batch) on the embedded default (SQLite, WAL), then
+measure inclusion-proof latency and the full ``ledger verify`` audit.
+
+Baseline, measured in the same run: hashing the same canonical leaves and computing the same RFC 9162
+root in memory with hashlib (``merkle.leaf_hashes`` + ``merkle.root_of``). Targets: append time
+≤ 3× the baseline; proof p99 ≤ 2 ms (recorded as a ratio to 2 ms).
+
+Run alone: ``python benchmarks/bench_ledger.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import statistics
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from moralbank.bootstrap import bootstrap
+from moralbank.config import Settings
+from moralbank.db.engine import make_engine
+from moralbank.db.models import Base
+from moralbank.kernel.ids import new_pseudonym
+from moralbank.ledger import domain, merkle, service
+from moralbank.ledger.domain import NewEntry
+
+FULL, QUICK = 8_000_000, 200_000
+BATCH = 100_000
+ASPECTS = ("social_morality", "professional_ethics", "family_virtue", "personal_conduct")
+
+
+def _batches(n: int, rng: random.Random):  # noqa: ANN202 - a generator of NewEntry lists
+    residents = [new_pseudonym(rng=rng) for _ in range(min(600_000, max(1000, n // 13)))]
+    indicators = [(f"{a[:2].upper()}{i:02d}", a) for a in ASPECTS for i in range(1, 6)]
+    reasons = ["志愿服务 2 小时", "调解邻里纠纷", "垃圾分类示范", "拾金不昧", "按时缴纳社保", "逾期未缴费用"]
+    actors = [f"user:{i}" for i in range(200)] + [f"feed:{n}" for n in ("tax", "social-security", "court")]
+    day0 = date(2025, 1, 1)
+    done = 0
+    while done < n:
+        size = min(BATCH, n - done)
+        batch = []
+        for _ in range(size):
+            ind, aspect = rng.choice(indicators)
+            pts = rng.choice((1, 2, 3, 5, 5, 10, -2, -5))
+            batch.append(
+                NewEntry(
+                    resident_id=rng.choice(residents),
+                    indicator=ind,
+                    aspect=aspect,
+                    points=pts,
+                    deed_date=day0 + timedelta(days=rng.randrange(690)),
+                    source="evaluation" if pts > 0 else "department",
+                    actor=rng.choice(actors),
+                    policy_version="2026.1",
+                    reason=rng.choice(reasons),
+                    source_ref=f"DEED-{done + len(batch)}" if rng.random() < 0.3 else None,
+                    evidence=(f"file:{rng.randrange(10**6)}",) if rng.random() < 0.2 else (),
+                )
+            )
+        done += size
+        yield batch
+
+
+def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.py's Report
+    n = QUICK if quick else FULL
+    work = Path(report.workdir) / "ledger"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    engine = make_engine(f"sqlite:///{work / 'ledger.db'}")
+    Base.metadata.create_all(engine)
+    c = bootstrap(Settings(data_dir=work), engine=engine, migrate=False)
+    rng = random.Random(2012)
+
+    post_s = base_s = 0.0
+    hashes = bytearray()
+    for batch in _batches(n, rng):
+        t = time.perf_counter()
+        with c.uow() as uow:
+            posted = service.post(uow, batch)
+            uow.commit()
+        post_s += time.perf_counter() - t
+        leaves = domain.encode_leaves(posted)  # the same leaves, for the baseline (not timed)
+        t = time.perf_counter()
+        hashes += merkle.leaf_hashes(leaves)
+        base_s += time.perf_counter() - t
+        del leaves, posted
+        print(f"\r  posted {len(hashes) // 32:,} entries", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    t = time.perf_counter()
+    root = merkle.root_of(bytes(hashes))
+    base_s += time.perf_counter() - t
+    del hashes
+    with c.uow(write=False) as uow:
+        cp = service.latest_checkpoint(uow)
+    assert cp.tree_size == n and cp.root == root, "the stored tree disagrees with the in-memory root"
+    report.figure("entries appended", n, "entries", note=f"batches of {BATCH:,}, one checkpoint each")
+    report.figure("append rate", n / post_s, "entries/s")
+    report.figure("in-memory RFC 9162 root of the same leaves (hashlib)", base_s, "s")
+    report.ratio(
+        "append with everything persisted vs in-memory root",
+        post_s,
+        base_s,
+        goal=3.0,
+        higher_is_better=False,
+        unit="s",
+    )
+
+    lat = []
+    with c.uow(write=False) as uow:
+        for _ in range(50):  # warm up
+            service.inclusion_proof(uow, seq=rng.randrange(1, n + 1))
+        for _ in range(2000):
+            seq = rng.randrange(1, n + 1)
+            t = time.perf_counter()
+            service.inclusion_proof(uow, seq=seq)
+            lat.append(time.perf_counter() - t)
+    lat.sort()
+    p99 = lat[int(len(lat) * 0.99) - 1]
+    report.figure("inclusion proof latency p50", statistics.median(lat) * 1000, "ms")
+    report.ratio(
+        "inclusion proof latency p99 vs 2 ms",
+        p99 * 1000,
+        2.0,
+        goal=1.0,
+        higher_is_better=False,
+        unit="ms",
+        note=f"tree of {n:,}, 2000 random entries, entry + checkpoint + nodes read",
+    )
+
+    t = time.perf_counter()
+    with c.uow(write=False) as uow:
+        audit = service.audit(uow)
+    verify_s = time.perf_counter() - t
+    assert audit.ok, audit.findings[:5]
+    report.figure(
+        "full `ledger verify` (every leaf, node and checkpoint)",
+        verify_s,
+        "s",
+        note=f"{audit.entries:,} entries, {audit.checkpoints} checkpoints",
+    )
+    report.figure("database size", sum(p.stat().st_size for p in work.glob("ledger.db*")) / 2**20, "MiB")
+    engine.dispose()
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import Report  # type: ignore[import-not-found]
+
+    workdir = Path(__file__).resolve().parent / "work"
+    workdir.mkdir(exist_ok=True)
+    r = Report(workdir=workdir, bench="ledger")
+    run(r, quick="--quick" in sys.argv)
