@@ -241,7 +241,7 @@ def _update_distributions(uow: UnitOfWork, run: ScoreRun, *, full: bool, compute
         d.run_id = run.id
 
 
-OBJECTION_PATH = "/me/objections/new?ref=score:{resident_id}"
+OBJECTION_PATH = "/me/portrait#entries"
 
 
 def _notify_drop(uow: UnitOfWork, m: domain.ScoreModel, resident_id: str, as_of: date) -> None:
@@ -252,7 +252,7 @@ def _notify_drop(uow: UnitOfWork, m: domain.ScoreModel, resident_id: str, as_of:
     name = tier.name_zh if tier else ex.score.tier
     lines = [f"您的道德积分为 {ex.score.total} 分，等级调整为“{name}”。主要原因："]
     lines += [f"{i}. {r}" for i, r in enumerate(ex.reasons or ("积分记录发生变化。",), 1)]
-    lines.append(f"可在“我的道德画像”查看每条记录；如有异议，可在此提出：{OBJECTION_PATH.format(resident_id=resident_id)}")
+    lines.append(f"可在“我的道德画像”查看每条记录；如有异议，可在此提出：{OBJECTION_PATH}")
     notify.send(uow, resident_id=resident_id, subject=f"道德积分等级调整为“{name}”", body="\n".join(lines),
                 ref=f"score:{resident_id}")
 

@@ -1,0 +1,68 @@
+"""Green code API: the trust list and revocation list (public), verification (public: shows only the
+tier and masked name), and the signed-in resident's own dynamic code."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from moralbank.auth.domain import Principal, Role
+from moralbank.db.uow import UnitOfWork
+from moralbank.greencode import qr, service
+from moralbank.web.app import language_of
+from moralbank.web.deps import get_uow, public, require_roles
+
+router = APIRouter(prefix="/api/greencode", tags=["greencode"])
+
+
+class VerifyIn(BaseModel):
+    text: str = Field(max_length=4000)
+
+
+@router.get("/trust-list")
+def trust_list(request: Request, _: None = Depends(public)) -> dict:
+    """JWK Set (RFC 7517; OKP/Ed25519 per RFC 8037) of the keys verifiers should trust."""
+    return service.trust_list(request.app.state.container.keys)
+
+
+@router.get("/revocations", response_class=PlainTextResponse)
+def revocations(_: None = Depends(public), uow: UnitOfWork = Depends(get_uow)) -> str:
+    """The signed revocation list (compact JWS, EdDSA): revoked cards and keys."""
+    return service.revocation_list(uow)
+
+
+@router.post("/verify")
+def verify(body: VerifyIn, request: Request, _: None = Depends(public)) -> dict:
+    """Check a code. The answer names only the tier and the masked name (and why a code fails)."""
+    container = request.app.state.container
+    with container.uow(write=False) as uow:
+        v = service.verify(uow, text=body.text)
+        tier_name = v.claims.tier if v.claims else None
+        if v.valid and v.claims:
+            from moralbank.scoring import service as scoring
+
+            t = scoring.model(uow).tier(v.claims.tier)
+            if t:
+                tier_name = t.name_en if language_of(request) == "en" else t.name_zh
+    c = v.claims if v.valid else None
+    return {"valid": v.valid, "reason": v.reason, "tier": c.tier if c else None, "tier_name": tier_name if c else None,
+            "masked_name": c.masked_name if c else None,
+            "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None}
+
+
+@router.get("/me")
+def my_code(principal: Principal = Depends(require_roles(Role.RESIDENT)), uow: UnitOfWork = Depends(get_uow)) -> dict:
+    """A fresh dynamic code for the signed-in resident."""
+    issued = service.issue(uow, resident_id=principal.resident_id or "", principal=principal)
+    return {"text": issued.text, "tier": issued.claims.tier, "expires_at": issued.expires_at.isoformat(),
+            "kid": issued.kid}
+
+
+@router.get("/me.png")
+def my_code_png(principal: Principal = Depends(require_roles(Role.RESIDENT)),
+                uow: UnitOfWork = Depends(get_uow)) -> Response:
+    issued = service.issue(uow, resident_id=principal.resident_id or "", principal=principal)
+    return Response(qr.png(issued.text, scale=6), media_type="image/png", headers={"Cache-Control": "no-store"})
