@@ -27,6 +27,8 @@ class Settings(BaseSettings):
         description="The log origin line of ledger checkpoints (C2SP tlog-checkpoint).",
     )
     issuer: str = Field(default="CN-330281", description="Issuer claim of green codes.")
+    greencode_refresh_seconds: int = Field(
+        default=60, ge=1, description="How often the resident's phone page fetches a fresh green code.")
     default_language: str = Field(default="zh-CN")
     session_secure_cookie: bool = Field(default=False, description="Set on HTTPS deployments.")
     sms_gateway: str = Field(default="log", description="'log' writes one-time codes to the log.")
