@@ -384,14 +384,20 @@ def resident_session(uow: UnitOfWork, *, resident_id: str) -> SignIn:
 
 def create_token(uow: UnitOfWork, *, name: str, role: Role | str, scopes: set[str] | frozenset[str],
                  unit_code: str | None = None, expires_at: datetime | None = None,
-                 created_by: str = "system") -> tuple[str, TokenView]:
-    """A partner system's token. The plain token is returned once and never stored."""
+                 created_by: str = "system", token: str | None = None) -> tuple[str, TokenView]:
+    """A partner system's token. The plain token is returned once and never stored.
+
+    ``token`` lets the demo city use a known token derived from its seed; everyone else leaves it
+    out and gets 256 random bits.
+    """
     role = Role(role)
     check_token(role=role, scopes=frozenset(scopes))
     _unit(uow, unit_code)
     if expires_at is not None and expires_at <= uow.clock.now():
         raise InvalidInput(Problem("expiry is in the past", field="expires_at"))
-    plain = "mbt_" + secrets.token_urlsafe(32)
+    if token is not None and len(token) < 32:
+        raise InvalidInput(Problem("a chosen token needs at least 32 characters", field="token"))
+    plain = token or "mbt_" + secrets.token_urlsafe(32)
     row = ApiToken(name=name.strip(), role=role.value, scopes=sorted(scopes), unit_code=unit_code,
                    token_hash=token_hash(plain), created_at=uow.clock.now(), created_by=created_by,
                    expires_at=expires_at)
