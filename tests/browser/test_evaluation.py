@@ -18,8 +18,9 @@ pytestmark = pytest.mark.browser
 
 def _as_resident(page, base, container, rid):
     page.context.clear_cookies()
-    page.context.add_cookies([{"name": SESSION_COOKIE, "value": session_token(container, resident_id=rid),
-                               "url": base}])
+    page.context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": session_token(container, resident_id=rid), "url": base}]
+    )
 
 
 def _staff_login(page, base, username):
@@ -70,9 +71,16 @@ def test_resident_and_officer_in_the_browser(container, live_server, page):
     # a deduction proposed and confirmed by two officers; the resident objects on its page
     with container.uow() as uow:
         officer, officer_b = world.officer, world.officer_b
-        row = ev.propose_deduction(uow, principal=officer, resident_id=world.ids["A"], indicator="PE04",
-                                   points=20, deed_date=date(2026, 11, 20), description="合同违约",
-                                   uploads=[Upload("j.png", PNG)])
+        row = ev.propose_deduction(
+            uow,
+            principal=officer,
+            resident_id=world.ids["A"],
+            indicator="PE04",
+            points=20,
+            deed_date=date(2026, 11, 20),
+            description="合同违约",
+            uploads=[Upload("j.png", PNG)],
+        )
         ev.approve(uow, principal=officer_b, item_id=row.id)
         uow.commit()
         deduction_id = row.id

@@ -11,7 +11,9 @@ from moralbank.cli.common import console, domain_errors, print_json
 from moralbank.evaluation import schemas
 from moralbank.evaluation import service as ev
 
-app = typer.Typer(help="Moral evaluation: deadlines, overdue items, confirmation rings.", no_args_is_help=True)
+app = typer.Typer(
+    help="Moral evaluation: deadlines, overdue items, confirmation rings.", no_args_is_help=True
+)
 
 
 @app.command("process-due")
@@ -44,10 +46,15 @@ def overdue(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 def rings(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Open confirmation-ring flags, with the deeds that show each one."""
     with domain_errors(), common.container().uow(write=False) as uow:
-        flags = [schemas.RingOut.model_validate(f).model_dump(mode="json") for f in ev.ring_flags(uow, principal=SYSTEM)]
+        flags = [
+            schemas.RingOut.model_validate(f).model_dump(mode="json")
+            for f in ev.ring_flags(uow, principal=SYSTEM)
+        ]
     if json:
         print_json(flags)
         return
     for f in flags:
-        typer.echo(f"ring {f['id']}\t{' > '.join(f['members'])}\t" +
-                   "; ".join(f"{a}->{b}: {ids}" for a, b, ids in f["evidence"]))
+        typer.echo(
+            f"ring {f['id']}\t{' > '.join(f['members'])}\t"
+            + "; ".join(f"{a}->{b}: {ids}" for a, b, ids in f["evidence"])
+        )

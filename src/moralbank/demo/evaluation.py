@@ -29,8 +29,14 @@ def _photo(rng: random.Random) -> bytes:
 
 
 def _staff(role: Role, unit: str, path: str, n: int) -> Principal:
-    return Principal(kind="user", id=f"demo-{role.value}-{unit}-{n}", role=role, display_name=f"demo {role.value}",
-                     unit_code=unit, unit_path=path)
+    return Principal(
+        kind="user",
+        id=f"demo-{role.value}-{unit}-{n}",
+        role=role,
+        display_name=f"demo {role.value}",
+        unit_code=unit,
+        unit_path=path,
+    )
 
 
 def _resident(rid: str) -> Principal:
@@ -59,61 +65,98 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
             people = sorted(by_grid[grid])
             rng.shuffle(people)
             first = people[0]
-            other = next((rid for rid in people[1:]
-                          if rid not in residents.household_members(uow, resident_id=first)), None)
+            other = next(
+                (rid for rid in people[1:] if rid not in residents.household_members(uow, resident_id=first)),
+                None,
+            )
             if other is None:
                 continue
             seen_villages.add(village)
-            plans.append((village, grid, orgs.path_of(uow, code=village), orgs.path_of(uow, code=grid),
-                          first, other))
+            plans.append(
+                (village, grid, orgs.path_of(uow, code=village), orgs.path_of(uow, code=grid), first, other)
+            )
     today = local_date(container.clock.now())
     for village, grid, village_path, grid_path, a, b in plans:
-        officer, officer_b = _staff(Role.VILLAGE_OFFICER, village, village_path, 1), \
-            _staff(Role.VILLAGE_OFFICER, village, village_path, 2)
+        officer, officer_b = (
+            _staff(Role.VILLAGE_OFFICER, village, village_path, 1),
+            _staff(Role.VILLAGE_OFFICER, village, village_path, 2),
+        )
         worker = _staff(Role.GRID_WORKER, grid, grid_path, 1)
         with container.uow() as uow:
 
             def deed(rid: str, text: str, days: int) -> int:
-                row = ev.submit(uow, principal=_resident(rid), indicator="PC01",  # noqa: B023
-                                deed_date=today - timedelta(days=days), description=text,
-                                uploads=[Upload("photo.png", _photo(rng))])
+                row = ev.submit(
+                    uow,
+                    principal=_resident(rid),
+                    indicator="PC01",  # noqa: B023
+                    deed_date=today - timedelta(days=days),
+                    description=text,
+                    uploads=[Upload("photo.png", _photo(rng))],
+                )
                 return row.id
 
-            deed(a, "在菜场拾到钱包，交还失主", 1)                                    # in grid mutual evaluation
+            deed(a, "在菜场拾到钱包，交还失主", 1)  # in grid mutual evaluation
             counts["grid_review"] += 1
-            i = deed(b, "拾到手机一部，交到村委会", 2)                                  # in village review
+            i = deed(b, "拾到手机一部，交到村委会", 2)  # in village review
             ev.vote(uow, principal=worker, item_id=i, confirm=True)
             counts["village_review"] += 1
-            i = deed(a, "拾到老人遗落的存折，送还本人", 3)                               # posted
+            i = deed(a, "拾到老人遗落的存折，送还本人", 3)  # posted
             ev.vote(uow, principal=worker, item_id=i, confirm=True)
             ev.approve(uow, principal=officer, item_id=i, points=3)
             counts["posted"] += 1
-            i = deed(b, "捡到雨伞一把", 4)                                                # rejected, with a reason
+            i = deed(b, "捡到雨伞一把", 4)  # rejected, with a reason
             ev.vote(uow, principal=worker, item_id=i, confirm=True)
             ev.reject(uow, principal=officer, item_id=i, reason="物品价值较小，不属于本项拾金不昧的认定范围")
             counts["rejected"] += 1
-            ev.propose_from_record(uow, resident_id=a, indicator="SM01", points=5,        # posted by automation
-                                   deed_date=today - timedelta(days=5), interface="volunteering",
-                                   source_ref=f"demo-{grid}-vol-1", evidence=[f"volunteering/demo-{grid}-vol-1"])
+            ev.propose_from_record(
+                uow,
+                resident_id=a,
+                indicator="SM01",
+                points=5,  # posted by automation
+                deed_date=today - timedelta(days=5),
+                interface="volunteering",
+                source_ref=f"demo-{grid}-vol-1",
+                evidence=[f"volunteering/demo-{grid}-vol-1"],
+            )
             counts["automated"] += 1
-            ev.propose_deduction(uow, principal=officer, resident_id=b, indicator="PC04", points=3,
-                                 deed_date=today - timedelta(days=2), description="经劝导后仍在田间焚烧秸秆",
-                                 uploads=[Upload("scene.png", _photo(rng))])           # waits for a 2nd officer
+            ev.propose_deduction(
+                uow,
+                principal=officer,
+                resident_id=b,
+                indicator="PC04",
+                points=3,
+                deed_date=today - timedelta(days=2),
+                description="经劝导后仍在田间焚烧秸秆",
+                uploads=[Upload("scene.png", _photo(rng))],
+            )  # waits for a 2nd officer
             counts["deduction_waiting"] += 1
-            d = ev.propose_deduction(uow, principal=officer, resident_id=a, indicator="PE04", points=20,
-                                     deed_date=today - timedelta(days=6), description="经法院判决合同违约未履行",
-                                     uploads=[Upload("judgment.png", _photo(rng))])
-            ev.approve(uow, principal=officer_b, item_id=d.id)                            # in its objection window
+            d = ev.propose_deduction(
+                uow,
+                principal=officer,
+                resident_id=a,
+                indicator="PE04",
+                points=20,
+                deed_date=today - timedelta(days=6),
+                description="经法院判决合同违约未履行",
+                uploads=[Upload("judgment.png", _photo(rng))],
+            )
+            ev.approve(uow, principal=officer_b, item_id=d.id)  # in its objection window
             counts["deduction_notice"] += 1
-            ev.object_to(uow, principal=_resident(a), item_id=d.id,                     # ... and objected to
-                         statement="判决确定的款项已于上月付清，附银行回单")
+            ev.object_to(
+                uow,
+                principal=_resident(a),
+                item_id=d.id,  # ... and objected to
+                statement="判决确定的款项已于上月付清，附银行回单",
+            )
             counts["objections"] += 1
-            for owner, confirmer in ((a, b), (a, b), (b, a), (b, a)):                   # a confirmation ring
+            for owner, confirmer in ((a, b), (a, b), (b, a), (b, a)):  # a confirmation ring
                 i = deed(owner, "帮邻居搬运物品", 1)
                 ev.vote(uow, principal=_resident(confirmer), item_id=i, confirm=True)
             counts["rings"] += len(ev.ring_flags(uow, principal=officer))
             uow.commit()
-    return (f"evaluation: {len(plans)} villages with deeds in flight ({counts['grid_review']} in grid review, "
-            f"{counts['village_review']} in village review, {counts['posted']} posted, {counts['rejected']} "
-            f"rejected, {counts['automated']} automated), {counts['deduction_waiting'] + counts['deduction_notice']} "
-            f"pending deductions, {counts['objections']} objections, {counts['rings']} ring flags")
+    return (
+        f"evaluation: {len(plans)} villages with deeds in flight ({counts['grid_review']} in grid review, "
+        f"{counts['village_review']} in village review, {counts['posted']} posted, {counts['rejected']} "
+        f"rejected, {counts['automated']} automated), "
+        f"{counts['deduction_waiting'] + counts['deduction_notice']} pending deductions, {counts['objections']} objections, {counts['rings']} ring flags"
+    )

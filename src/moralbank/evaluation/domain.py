@@ -27,20 +27,28 @@ from moralbank.errors import Conflict, InvalidInput, PermissionDenied, Problem, 
 
 
 class State(StrEnum):
-    GRID_REVIEW = "grid_review"          # waiting for grid mutual evaluation
-    VILLAGE_REVIEW = "village_review"    # waiting for a village/community officer
-    CONFIRM_REVIEW = "confirm_review"    # deduction waiting for a second officer
-    NOTICE = "notice"                    # deduction shown to the resident, objection window open
-    DISPUTED = "disputed"                # an objection is open against it
-    APPROVED = "approved"                # every approval given; posting is the next step
-    POSTED = "posted"                    # on the ledger
-    REJECTED = "rejected"                # refused, with a reason
-    WITHDRAWN = "withdrawn"              # taken back (by the resident, or an upheld objection)
-    REVERSED = "reversed"                # posted, then reversed (objection upheld, refusal, repair)
+    GRID_REVIEW = "grid_review"  # waiting for grid mutual evaluation
+    VILLAGE_REVIEW = "village_review"  # waiting for a village/community officer
+    CONFIRM_REVIEW = "confirm_review"  # deduction waiting for a second officer
+    NOTICE = "notice"  # deduction shown to the resident, objection window open
+    DISPUTED = "disputed"  # an objection is open against it
+    APPROVED = "approved"  # every approval given; posting is the next step
+    POSTED = "posted"  # on the ledger
+    REJECTED = "rejected"  # refused, with a reason
+    WITHDRAWN = "withdrawn"  # taken back (by the resident, or an upheld objection)
+    REVERSED = "reversed"  # posted, then reversed (objection upheld, refusal, repair)
 
 
-OPEN_STATES = frozenset({State.GRID_REVIEW, State.VILLAGE_REVIEW, State.CONFIRM_REVIEW, State.NOTICE,
-                         State.DISPUTED, State.APPROVED})
+OPEN_STATES = frozenset(
+    {
+        State.GRID_REVIEW,
+        State.VILLAGE_REVIEW,
+        State.CONFIRM_REVIEW,
+        State.NOTICE,
+        State.DISPUTED,
+        State.APPROVED,
+    }
+)
 FINAL_STATES = frozenset({State.POSTED, State.REJECTED, State.WITHDRAWN, State.REVERSED})
 
 
@@ -53,10 +61,10 @@ class Stage(StrEnum):
 
 
 class Origin(StrEnum):
-    SELF = "self"          # the resident submitted it
+    SELF = "self"  # the resident submitted it
     ASSISTED = "assisted"  # a grid worker entered it for the resident
-    RECORD = "record"      # big-data evaluation from a department record
-    OFFICER = "officer"    # an officer proposed it (deductions)
+    RECORD = "record"  # big-data evaluation from a department record
+    OFFICER = "officer"  # an officer proposed it (deductions)
 
 
 class Severity(StrEnum):
@@ -80,21 +88,21 @@ class IndicatorRule:
     negative: bool = False
     min_points: int = 1
     max_points: int = 5
-    quorum: int = 2                 # grid confirmations needed
+    quorum: int = 2  # grid confirmations needed
     record_stage: Stage = Stage.VILLAGE
-    auto_post: bool = False         # a positive record proposal may post without a person
-    basis: str = ""                 # the published basis (required for a negative to be applied)
+    auto_post: bool = False  # a positive record proposal may post without a person
+    basis: str = ""  # the published basis (required for a negative to be applied)
     severity: Severity | None = None
     display_months: int | None = None  # negatives: overrides the severity's display period
     evidence_required: bool = False
-    self_submit: bool = True        # residents may submit it themselves (the "self" stage applies)
+    self_submit: bool = True  # residents may submit it themselves (the "self" stage applies)
     default_points: int | None = None
     caps: tuple[CapRule, ...] = ()  # most points / entries per resident per period
 
 
 @dataclass(frozen=True)
 class CapRule:
-    period: str                     # day | week | month | quarter | year
+    period: str  # day | week | month | quarter | year
     max_points: int | None = None
     max_count: int | None = None
 
@@ -106,14 +114,14 @@ class Rules:
     version: str
     indicators: dict[str, IndicatorRule]
     deadlines: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DEADLINES))
-    objection_window: int = 5                      # working days a deduction waits before it posts
+    objection_window: int = 5  # working days a deduction waits before it posts
     display_months: dict[Severity, int] = field(default_factory=lambda: dict(DEFAULT_DISPLAY_MONTHS))
     repair_min_months: dict[Severity, int] = field(default_factory=lambda: dict(DEFAULT_REPAIR_MONTHS))
     submissions_per_day: int = 5
     submissions_per_hour: int = 3
     confirmations_per_day: int = 30
-    submit_within_days: int = 30                   # a deed may be submitted this many days after it
-    ring_min_confirmations: int = 2                # edges of a ring need this many confirmations
+    submit_within_days: int = 30  # a deed may be submitted this many days after it
+    ring_min_confirmations: int = 2  # edges of a ring need this many confirmations
     ring_max_length: int = 4
 
     def indicator(self, code: str) -> IndicatorRule:
@@ -121,14 +129,21 @@ class Rules:
             return self.indicators[code]
         except KeyError:
             # Only conduct in the published catalogue may be recorded.
-            raise InvalidInput(Problem(f"indicator {code!r} is not in policy {self.version}",
-                                       field="indicator")) from None
+            raise InvalidInput(
+                Problem(f"indicator {code!r} is not in policy {self.version}", field="indicator")
+            ) from None
 
 
 # Working days per stage. Legal limits (objection marking 1, decision 5, repair 3) are defaults a
 # policy may tighten; service code refuses to loosen them.
-DEFAULT_DEADLINES = {"grid_review": 3, "village_review": 5, "confirm_review": 3,
-                     "objection_mark": 1, "objection_decide": 5, "repair_decide": 3}
+DEFAULT_DEADLINES = {
+    "grid_review": 3,
+    "village_review": 5,
+    "confirm_review": 3,
+    "objection_mark": 1,
+    "objection_decide": 5,
+    "repair_decide": 3,
+}
 LEGAL_MAXIMA = {"objection_mark": 1, "objection_decide": 5, "repair_decide": 3}
 DEFAULT_DISPLAY_MONTHS = {Severity.MINOR: 3, Severity.GENERAL: 12, Severity.SERIOUS: 36}
 DEFAULT_REPAIR_MONTHS = {Severity.MINOR: 1, Severity.GENERAL: 3, Severity.SERIOUS: 12}
@@ -176,8 +191,11 @@ def add_months(d: date, months: int) -> date:
 def display_until(rules: Rules, severity: Severity, effective_on: date, indicator: str | None = None) -> date:
     """When a negative record leaves the score and every view (capped at 5 years)."""
     rule = rules.indicators.get(indicator) if indicator else None
-    months = rule.display_months if rule and rule.display_months else \
-        rules.display_months.get(severity, DEFAULT_DISPLAY_MONTHS[severity])
+    months = (
+        rule.display_months
+        if rule and rule.display_months
+        else rules.display_months.get(severity, DEFAULT_DISPLAY_MONTHS[severity])
+    )
     months = min(months, MAX_DISPLAY_MONTHS)
     return add_months(effective_on, months)
 
@@ -204,8 +222,10 @@ def check_cap(rule: IndicatorRule, used: Callable[[str], tuple[int, int]], point
     for cap in rule.caps:
         so_far, count = used(cap.period)
         if cap.max_points is not None and so_far + points > cap.max_points:
-            raise Conflict(f"cap reached: at most {cap.max_points} points for {rule.code} per {cap.period} "
-                           f"({so_far} already)")
+            raise Conflict(
+                f"cap reached: at most {cap.max_points} points for {rule.code} per {cap.period} "
+                f"({so_far} already)"
+            )
         if cap.max_count is not None and count + 1 > cap.max_count:
             raise Conflict(f"cap reached: at most {cap.max_count} times {rule.code} per {cap.period}")
 
@@ -215,7 +235,7 @@ def check_cap(rule: IndicatorRule, used: Callable[[str], tuple[int, int]], point
 
 @dataclass
 class Vote:
-    voter: str          # one voice per person: "resident:R…" or the staff actor
+    voter: str  # one voice per person: "resident:R…" or the staff actor
     actor: str
     confirm: bool
     reason: str = ""
@@ -239,16 +259,16 @@ class Item:
     negative: bool
     origin: Origin
     state: State
-    points: int = 0                 # magnitude proposed/approved; the ledger gets -points for negatives
-    automated: bool = False         # decided without a person (big-data auto-post)
+    points: int = 0  # magnitude proposed/approved; the ledger gets -points for negatives
+    automated: bool = False  # decided without a person (big-data auto-post)
     proposer: str = ""
     votes: list[Vote] = field(default_factory=list)
     approvals: list[str] = field(default_factory=list)  # officer actors, in order
-    reason: str = ""                # why it was rejected / withdrawn
+    reason: str = ""  # why it was rejected / withdrawn
     severity: Severity | None = None
     effective_on: date | None = None  # deductions: the day the objection window ends
     posted_seq: int | None = None
-    quorum: int = 0                 # grid confirmations this item needed (0 = no grid stage)
+    quorum: int = 0  # grid confirmations this item needed (0 = no grid stage)
 
     @property
     def confirmations(self) -> int:
@@ -273,14 +293,27 @@ def _require_reason(reason: str, what: str = "reason") -> str:
 
 def _check_points(rule: IndicatorRule, points: int) -> int:
     if not rule.min_points <= points <= rule.max_points:
-        raise InvalidInput(Problem(f"points for {rule.code} must be between {rule.min_points} and "
-                                   f"{rule.max_points}", field="points"))
+        raise InvalidInput(
+            Problem(
+                f"points for {rule.code} must be between {rule.min_points} and {rule.max_points}",
+                field="points",
+            )
+        )
     return points
 
 
-def new_deed(rules: Rules, *, resident_id: str, grid_code: str, indicator: str, actor: str,
-             assisted: bool = False, deed_date: date | None = None, today: date | None = None,
-             evidence_count: int = 0) -> tuple[Item, Event]:
+def new_deed(
+    rules: Rules,
+    *,
+    resident_id: str,
+    grid_code: str,
+    indicator: str,
+    actor: str,
+    assisted: bool = False,
+    deed_date: date | None = None,
+    today: date | None = None,
+    evidence_count: int = 0,
+) -> tuple[Item, Event]:
     """A self-evaluation (or an assisted entry); it goes to grid mutual evaluation (or straight to the
     village when the indicator has no grid stage)."""
     rule = rules.indicator(indicator)
@@ -288,28 +321,46 @@ def new_deed(rules: Rules, *, resident_id: str, grid_code: str, indicator: str, 
     if rule.negative:
         problems.append(Problem("a resident cannot submit a deduction", field="indicator"))
     elif not rule.self_submit:
-        problems.append(Problem("this indicator is not self-evaluated; it comes from records",
-                                field="indicator"))
+        problems.append(
+            Problem("this indicator is not self-evaluated; it comes from records", field="indicator")
+        )
     if deed_date and today:
         if deed_date > today:
             problems.append(Problem("the deed date is in the future", field="deed_date"))
         elif (today - deed_date).days > rules.submit_within_days:
-            problems.append(Problem(f"deeds are submitted within {rules.submit_within_days} days",
-                                    field="deed_date"))
+            problems.append(
+                Problem(f"deeds are submitted within {rules.submit_within_days} days", field="deed_date")
+            )
     if rule.evidence_required and evidence_count < 1:
         problems.append(Problem("this indicator needs evidence (a photo or PDF)", field="evidence"))
     if problems:
         raise InvalidInput(problems)
-    item = Item(resident_id=resident_id, grid_code=grid_code, indicator=indicator, negative=False,
-                origin=Origin.ASSISTED if assisted else Origin.SELF,
-                state=State.GRID_REVIEW if rule.quorum else State.VILLAGE_REVIEW,
-                points=rule.default_points or rule.max_points, proposer=actor, quorum=rule.quorum)
+    item = Item(
+        resident_id=resident_id,
+        grid_code=grid_code,
+        indicator=indicator,
+        negative=False,
+        origin=Origin.ASSISTED if assisted else Origin.SELF,
+        state=State.GRID_REVIEW if rule.quorum else State.VILLAGE_REVIEW,
+        points=rule.default_points or rule.max_points,
+        proposer=actor,
+        quorum=rule.quorum,
+    )
     return item, Event("assisted_entry" if assisted else "submitted", actor)
 
 
-def new_deduction(rules: Rules, *, resident_id: str, grid_code: str, indicator: str, points: int,
-                  severity: Severity | None, evidence_count: int, actor: str,
-                  by_officer: bool = True) -> tuple[Item, Event]:
+def new_deduction(
+    rules: Rules,
+    *,
+    resident_id: str,
+    grid_code: str,
+    indicator: str,
+    points: int,
+    severity: Severity | None,
+    evidence_count: int,
+    actor: str,
+    by_officer: bool = True,
+) -> tuple[Item, Event]:
     """An officer proposes a deduction: evidence and the policy's basis are required; a second
     officer must confirm it. A grid worker may report one: then two officers still decide."""
     rule = rules.indicator(indicator)
@@ -317,23 +368,38 @@ def new_deduction(rules: Rules, *, resident_id: str, grid_code: str, indicator: 
     if not rule.negative:
         problems.append(Problem(f"{indicator} is not a negative indicator", field="indicator"))
     if not rule.basis.strip():
-        problems.append(Problem("the policy publishes no basis for this indicator; it cannot be applied",
-                                field="indicator"))
+        problems.append(
+            Problem(
+                "the policy publishes no basis for this indicator; it cannot be applied", field="indicator"
+            )
+        )
     if evidence_count < 1:
         problems.append(Problem("a deduction needs evidence", field="evidence"))
     if problems:
         raise InvalidInput(problems)
     severity = severity or rule.severity or Severity.GENERAL
-    item = Item(resident_id=resident_id, grid_code=grid_code, indicator=indicator, negative=True,
-                origin=Origin.OFFICER, state=State.CONFIRM_REVIEW if by_officer else State.VILLAGE_REVIEW,
-                points=_check_points(rule, abs(points)), proposer=actor,
-                approvals=[actor] if by_officer else [], severity=Severity(severity))
-    return item, Event("deduction_proposed", actor, data={"points": item.points, "severity": item.severity.value,
-                                                           "basis": rule.basis})
+    item = Item(
+        resident_id=resident_id,
+        grid_code=grid_code,
+        indicator=indicator,
+        negative=True,
+        origin=Origin.OFFICER,
+        state=State.CONFIRM_REVIEW if by_officer else State.VILLAGE_REVIEW,
+        points=_check_points(rule, abs(points)),
+        proposer=actor,
+        approvals=[actor] if by_officer else [],
+        severity=Severity(severity),
+    )
+    return item, Event(
+        "deduction_proposed",
+        actor,
+        data={"points": item.points, "severity": item.severity.value, "basis": rule.basis},
+    )
 
 
-def new_record_proposal(rules: Rules, *, resident_id: str, grid_code: str, indicator: str, points: int,
-                        actor: str) -> tuple[Item, Event]:
+def new_record_proposal(
+    rules: Rules, *, resident_id: str, grid_code: str, indicator: str, points: int, actor: str
+) -> tuple[Item, Event]:
     """Big-data evaluation. Positives enter at the policy's stage (and may post on their own if the
     policy allows); negatives always wait for two officers and the objection window."""
     rule = rules.indicator(indicator)
@@ -341,21 +407,42 @@ def new_record_proposal(rules: Rules, *, resident_id: str, grid_code: str, indic
     if rule.negative:
         if not rule.basis.strip():
             raise InvalidInput(Problem("the policy publishes no basis for this indicator", field="indicator"))
-        item = Item(resident_id=resident_id, grid_code=grid_code, indicator=indicator, negative=True,
-                    origin=Origin.RECORD, state=State.VILLAGE_REVIEW, points=magnitude, proposer=actor,
-                    severity=rule.severity or Severity.GENERAL)
+        item = Item(
+            resident_id=resident_id,
+            grid_code=grid_code,
+            indicator=indicator,
+            negative=True,
+            origin=Origin.RECORD,
+            state=State.VILLAGE_REVIEW,
+            points=magnitude,
+            proposer=actor,
+            severity=rule.severity or Severity.GENERAL,
+        )
         return item, Event("record_proposed", actor, data={"points": magnitude, "stage": "village"})
     stage = rule.record_stage
     if stage is Stage.AUTO and not rule.auto_post:
         stage = Stage.VILLAGE
-    state = {Stage.GRID: State.GRID_REVIEW, Stage.VILLAGE: State.VILLAGE_REVIEW,
-             Stage.AUTO: State.APPROVED}[stage]
-    item = Item(resident_id=resident_id, grid_code=grid_code, indicator=indicator, negative=False,
-                origin=Origin.RECORD, state=state, points=magnitude, proposer=actor,
-                automated=stage is Stage.AUTO, quorum=max(rule.quorum, 1) if stage is Stage.GRID else 0)
+    state = {Stage.GRID: State.GRID_REVIEW, Stage.VILLAGE: State.VILLAGE_REVIEW, Stage.AUTO: State.APPROVED}[
+        stage
+    ]
+    item = Item(
+        resident_id=resident_id,
+        grid_code=grid_code,
+        indicator=indicator,
+        negative=False,
+        origin=Origin.RECORD,
+        state=state,
+        points=magnitude,
+        proposer=actor,
+        automated=stage is Stage.AUTO,
+        quorum=max(rule.quorum, 1) if stage is Stage.GRID else 0,
+    )
 
-    return item, Event("record_proposed", actor, data={"points": magnitude, "stage": stage.value,
-                                                        "automated": item.automated})
+    return item, Event(
+        "record_proposed",
+        actor,
+        data={"points": magnitude, "stage": stage.value, "automated": item.automated},
+    )
 
 
 @dataclass(frozen=True)
@@ -372,8 +459,9 @@ class Voter:
         return f"resident:{self.resident_id}" if self.resident_id else self.actor
 
 
-def vote(item: Item, voter: Voter, *, confirm: bool, reason: str = "",
-         owner_household: Iterable[str] = ()) -> Event:
+def vote(
+    item: Item, voter: Voter, *, confirm: bool, reason: str = "", owner_household: Iterable[str] = ()
+) -> Event:
     """A grid confirmation or dispute. Moves the item on when the quorum is reached."""
     _require_state(item, State.GRID_REVIEW)
     if voter.grid_code != item.grid_code:
@@ -396,13 +484,21 @@ def vote(item: Item, voter: Voter, *, confirm: bool, reason: str = "",
     elif item.disputes >= item.quorum:
         item.state = State.REJECTED
         item.reason = "grid mutual evaluation disputed it: " + "; ".join(
-            v.reason for v in item.votes if not v.confirm)
+            v.reason for v in item.votes if not v.confirm
+        )
         event.data["advanced"] = State.REJECTED.value
     return event
 
 
-def approve(item: Item, rules: Rules, *, actor: str, points: int | None = None, today: date | None = None,
-            is_workday: IsWorkday = weekdays_only) -> Event:
+def approve(
+    item: Item,
+    rules: Rules,
+    *,
+    actor: str,
+    points: int | None = None,
+    today: date | None = None,
+    is_workday: IsWorkday = weekdays_only,
+) -> Event:
     """An officer approves. Positive: village approval → approved. Negative: the first officer's check
     (record proposals) → waits for a second; the second officer's confirmation opens the objection
     window."""
@@ -430,8 +526,11 @@ def approve(item: Item, rules: Rules, *, actor: str, points: int | None = None, 
         raise ValueError("today is needed to open the objection window")
     item.effective_on = add_working_days(today, rules.objection_window, is_workday)
     item.state = State.NOTICE
-    return Event("deduction_confirmed", actor, data={"points": item.points,
-                                                     "effective_on": item.effective_on.isoformat()})
+    return Event(
+        "deduction_confirmed",
+        actor,
+        data={"points": item.points, "effective_on": item.effective_on.isoformat()},
+    )
 
 
 def reject(item: Item, *, actor: str, reason: str) -> Event:
@@ -479,8 +578,7 @@ def dispute(item: Item, *, actor: str) -> Event:
     return Event("objection_marked", actor)
 
 
-def settle_dispute(item: Item, *, upheld: bool, actor: str, reason: str, prior: State,
-                   today: date) -> Event:
+def settle_dispute(item: Item, *, upheld: bool, actor: str, reason: str, prior: State, today: date) -> Event:
     """The objection's outcome for an item that had not posted yet."""
     _require_state(item, State.DISPUTED)
     reason = _require_reason(reason)
@@ -529,10 +627,10 @@ def ledger_points(item: Item) -> int:
 
 
 class ObjectionKind(StrEnum):
-    OBJECTION = "objection"        # "this is wrong"
+    OBJECTION = "objection"  # "this is wrong"
     HUMAN_REVIEW = "human_review"  # "let a person look at this automated decision"
-    REFUSAL = "refusal"            # "I refuse this automated decision"
-    REPAIR = "repair"              # credit repair of a negative record
+    REFUSAL = "refusal"  # "I refuse this automated decision"
+    REPAIR = "repair"  # credit repair of a negative record
 
 
 class ObjectionState(StrEnum):
@@ -553,13 +651,26 @@ class Objection:
     decision_reason: str = ""
 
 
-def new_objection(rules: Rules, *, kind: ObjectionKind, resident_id: str, statement: str, today: date,
-                  is_workday: IsWorkday = weekdays_only) -> Objection:
+def new_objection(
+    rules: Rules,
+    *,
+    kind: ObjectionKind,
+    resident_id: str,
+    statement: str,
+    today: date,
+    is_workday: IsWorkday = weekdays_only,
+) -> Objection:
     statement = _require_reason(statement, "written statement")
     key = "repair_decide" if kind is ObjectionKind.REPAIR else "objection_decide"
-    return Objection(kind=kind, state=ObjectionState.OPEN, resident_id=resident_id, opened_on=today,
-                     mark_due=add_working_days(today, deadline(rules, "objection_mark"), is_workday),
-                     decide_due=add_working_days(today, deadline(rules, key), is_workday), reason=statement)
+    return Objection(
+        kind=kind,
+        state=ObjectionState.OPEN,
+        resident_id=resident_id,
+        opened_on=today,
+        mark_due=add_working_days(today, deadline(rules, "objection_mark"), is_workday),
+        decide_due=add_working_days(today, deadline(rules, key), is_workday),
+        reason=statement,
+    )
 
 
 def decide_objection(obj: Objection, *, upheld: bool, reason: str) -> None:
@@ -578,7 +689,9 @@ def deadline(rules: Rules, key: str) -> int:
     return max(days, 1)
 
 
-def stage_due(rules: Rules, state: State, entered_on: date, is_workday: IsWorkday = weekdays_only) -> date | None:
+def stage_due(
+    rules: Rules, state: State, entered_on: date, is_workday: IsWorkday = weekdays_only
+) -> date | None:
     """When an item in ``state`` since ``entered_on`` is due; None for states with no deadline."""
     if state.value not in ("grid_review", "village_review", "confirm_review"):
         return None
@@ -614,8 +727,9 @@ class Ring:
         return ">".join(self.members)
 
 
-def find_rings(confirmations: Iterable[tuple[str, str, int]], *, min_each: int = 2,
-               max_length: int = 4) -> list[Ring]:
+def find_rings(
+    confirmations: Iterable[tuple[str, str, int]], *, min_each: int = 2, max_length: int = 4
+) -> list[Ring]:
     """Cycles A→B→…→A of length 2..max_length where every step is at least ``min_each`` confirmations.
 
     ``confirmations`` are (confirmer resident, deed owner resident, deed id). Each cycle is reported

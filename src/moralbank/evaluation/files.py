@@ -23,7 +23,9 @@ SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
 def sniff(data: bytes) -> str | None:
     """The media type the bytes really are, or None when not an accepted kind."""
     for magic, offset, media_type in SIGNATURES:
-        if data[offset:offset + len(magic)] == magic and (media_type != "image/webp" or data[:4] == b"RIFF"):
+        if data[offset : offset + len(magic)] == magic and (
+            media_type != "image/webp" or data[:4] == b"RIFF"
+        ):
             return media_type
     return None
 
@@ -33,12 +35,22 @@ def check(data: bytes, filename: str = "") -> str:
     if not data:
         raise InvalidInput(Problem("the file is empty", field="evidence", file=filename or None))
     if len(data) > MAX_BYTES:
-        raise InvalidInput(Problem(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
-                                   field="evidence", file=filename or None))
+        raise InvalidInput(
+            Problem(
+                f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
+                field="evidence",
+                file=filename or None,
+            )
+        )
     media_type = sniff(data)
     if media_type is None:
-        raise InvalidInput(Problem("only photos (JPEG, PNG, WebP) and PDF files are accepted",
-                                   field="evidence", file=filename or None))
+        raise InvalidInput(
+            Problem(
+                "only photos (JPEG, PNG, WebP) and PDF files are accepted",
+                field="evidence",
+                file=filename or None,
+            )
+        )
     return media_type
 
 

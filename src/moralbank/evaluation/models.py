@@ -87,8 +87,10 @@ class EvaluationEvent(Base):
     data: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
-    __table_args__ = (Index("ix_evaluation_event_item_id", "item_id"),
-                      Index("ix_evaluation_event_resident_id_at", "resident_id", "at"))
+    __table_args__ = (
+        Index("ix_evaluation_event_item_id", "item_id"),
+        Index("ix_evaluation_event_resident_id_at", "resident_id", "at"),
+    )
 
 
 class EvidenceFile(Base):
@@ -132,8 +134,10 @@ class Objection(Base):
     decision_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     outcome_seq: Mapped[int | None] = mapped_column(Integer)  # the reversing ledger entry
 
-    __table_args__ = (Index("ix_objection_state_unit_path", "state", "unit_path"),
-                      Index("ix_objection_resident_id", "resident_id"))
+    __table_args__ = (
+        Index("ix_objection_state_unit_path", "state", "unit_path"),
+        Index("ix_objection_resident_id", "resident_id"),
+    )
 
 
 class RingFlag(Base):

@@ -30,8 +30,11 @@ def item(db: Session, item_id: int, *, lock: bool = False) -> EvaluationItem | N
 
 
 def item_by_record(db: Session, interface: str, source_ref: str) -> EvaluationItem | None:
-    return db.scalars(select(EvaluationItem).where(EvaluationItem.interface == interface,
-                                                   EvaluationItem.source_ref == source_ref)).first()
+    return db.scalars(
+        select(EvaluationItem).where(
+            EvaluationItem.interface == interface, EvaluationItem.source_ref == source_ref
+        )
+    ).first()
 
 
 def item_by_seq(db: Session, seq: int) -> EvaluationItem | None:
@@ -39,19 +42,26 @@ def item_by_seq(db: Session, seq: int) -> EvaluationItem | None:
 
 
 def votes(db: Session, item_id: int) -> list[EvaluationVote]:
-    return list(db.scalars(select(EvaluationVote).where(EvaluationVote.item_id == item_id)
-                           .order_by(EvaluationVote.id)))
+    return list(
+        db.scalars(
+            select(EvaluationVote).where(EvaluationVote.item_id == item_id).order_by(EvaluationVote.id)
+        )
+    )
 
 
 def files(db: Session, item_id: int) -> list[EvidenceFile]:
-    return list(db.scalars(select(EvidenceFile).where(EvidenceFile.item_id == item_id).order_by(EvidenceFile.id)))
+    return list(
+        db.scalars(select(EvidenceFile).where(EvidenceFile.item_id == item_id).order_by(EvidenceFile.id))
+    )
 
 
 def file_by_hash(db: Session, sha256: str) -> list[EvidenceFile]:
     return list(db.scalars(select(EvidenceFile).where(EvidenceFile.sha256 == sha256)))
 
 
-def events(db: Session, *, item_id: int | None = None, objection_id: int | None = None) -> list[EvaluationEvent]:
+def events(
+    db: Session, *, item_id: int | None = None, objection_id: int | None = None
+) -> list[EvaluationEvent]:
     q = select(EvaluationEvent)
     if item_id is not None:
         q = q.where(EvaluationEvent.item_id == item_id)
@@ -61,12 +71,19 @@ def events(db: Session, *, item_id: int | None = None, objection_id: int | None 
 
 
 def items_of(db: Session, resident_id: str, limit: int = 200) -> list[EvaluationItem]:
-    return list(db.scalars(select(EvaluationItem).where(EvaluationItem.resident_id == resident_id)
-                           .order_by(EvaluationItem.id.desc()).limit(limit)))
+    return list(
+        db.scalars(
+            select(EvaluationItem)
+            .where(EvaluationItem.resident_id == resident_id)
+            .order_by(EvaluationItem.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def items_in(db: Session, *, states: list[str], path_prefix: str | None, grid_code: str | None = None,
-             limit: int = 500) -> list[EvaluationItem]:
+def items_in(
+    db: Session, *, states: list[str], path_prefix: str | None, grid_code: str | None = None, limit: int = 500
+) -> list[EvaluationItem]:
     q = select(EvaluationItem).where(EvaluationItem.state.in_(states))
     if path_prefix:
         q = q.where(EvaluationItem.unit_path.startswith(path_prefix, autoescape=True))
@@ -75,38 +92,65 @@ def items_in(db: Session, *, states: list[str], path_prefix: str | None, grid_co
     return list(db.scalars(q.order_by(EvaluationItem.due_on, EvaluationItem.id).limit(limit)))
 
 
-def overdue_items(db: Session, *, today: date, path_prefix: str | None, limit: int = 500) -> list[EvaluationItem]:
-    q = select(EvaluationItem).where(EvaluationItem.due_on.is_not(None), EvaluationItem.due_on < today,
-                                     EvaluationItem.state.in_(["grid_review", "village_review",
-                                                               "confirm_review"]))
+def overdue_items(
+    db: Session, *, today: date, path_prefix: str | None, limit: int = 500
+) -> list[EvaluationItem]:
+    q = select(EvaluationItem).where(
+        EvaluationItem.due_on.is_not(None),
+        EvaluationItem.due_on < today,
+        EvaluationItem.state.in_(["grid_review", "village_review", "confirm_review"]),
+    )
     if path_prefix:
         q = q.where(EvaluationItem.unit_path.startswith(path_prefix, autoescape=True))
     return list(db.scalars(q.order_by(EvaluationItem.due_on, EvaluationItem.id).limit(limit)))
 
 
 def notices_due(db: Session, today: date) -> list[EvaluationItem]:
-    return list(db.scalars(select(EvaluationItem).where(EvaluationItem.state == "notice",
-                                                        EvaluationItem.effective_on <= today)
-                           .order_by(EvaluationItem.id)))
+    return list(
+        db.scalars(
+            select(EvaluationItem)
+            .where(EvaluationItem.state == "notice", EvaluationItem.effective_on <= today)
+            .order_by(EvaluationItem.id)
+        )
+    )
 
 
 def submissions_since(db: Session, resident_id: str, since: datetime) -> int:
-    return db.scalar(select(func.count()).select_from(EvaluationItem).where(
-        EvaluationItem.resident_id == resident_id, EvaluationItem.origin.in_(["self", "assisted"]),
-        EvaluationItem.created_at >= since)) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(EvaluationItem)
+            .where(
+                EvaluationItem.resident_id == resident_id,
+                EvaluationItem.origin.in_(["self", "assisted"]),
+                EvaluationItem.created_at >= since,
+            )
+        )
+        or 0
+    )
 
 
 def votes_since(db: Session, voter: str, since: datetime) -> int:
-    return db.scalar(select(func.count()).select_from(EvaluationVote).where(
-        EvaluationVote.voter == voter, EvaluationVote.at >= since)) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(EvaluationVote)
+            .where(EvaluationVote.voter == voter, EvaluationVote.at >= since)
+        )
+        or 0
+    )
 
 
-def used_in_period(db: Session, resident_id: str, indicator: str, since: date,
-                   exclude_id: int | None = None) -> tuple[int, int]:
+def used_in_period(
+    db: Session, resident_id: str, indicator: str, since: date, exclude_id: int | None = None
+) -> tuple[int, int]:
     """Points and count already approved or posted for an indicator since a deed date."""
     q = select(func.coalesce(func.sum(EvaluationItem.points), 0), func.count()).where(
-        EvaluationItem.resident_id == resident_id, EvaluationItem.indicator == indicator,
-        EvaluationItem.state.in_(["approved", "posted"]), EvaluationItem.deed_date >= since)
+        EvaluationItem.resident_id == resident_id,
+        EvaluationItem.indicator == indicator,
+        EvaluationItem.state.in_(["approved", "posted"]),
+        EvaluationItem.deed_date >= since,
+    )
     if exclude_id is not None:
         q = q.where(EvaluationItem.id != exclude_id)
     points, count = db.execute(q).one()
@@ -115,11 +159,16 @@ def used_in_period(db: Session, resident_id: str, indicator: str, since: date,
 
 def resident_confirmations(db: Session, *, path_prefix: str, since: datetime) -> list[tuple[str, str, int]]:
     """(confirmer resident, deed owner, item id) for residents' confirmations under a unit."""
-    q = (select(EvaluationVote.voter_resident_id, EvaluationItem.resident_id, EvaluationItem.id)
-         .join(EvaluationItem, EvaluationItem.id == EvaluationVote.item_id)
-         .where(EvaluationVote.confirm.is_(True), EvaluationVote.voter_resident_id.is_not(None),
-                EvaluationVote.at >= since,
-                EvaluationItem.unit_path.startswith(path_prefix, autoescape=True)))
+    q = (
+        select(EvaluationVote.voter_resident_id, EvaluationItem.resident_id, EvaluationItem.id)
+        .join(EvaluationItem, EvaluationItem.id == EvaluationVote.item_id)
+        .where(
+            EvaluationVote.confirm.is_(True),
+            EvaluationVote.voter_resident_id.is_not(None),
+            EvaluationVote.at >= since,
+            EvaluationItem.unit_path.startswith(path_prefix, autoescape=True),
+        )
+    )
     return [(a, b, c) for a, b, c in db.execute(q)]
 
 
@@ -147,20 +196,29 @@ def objection(db: Session, objection_id: int, *, lock: bool = False) -> Objectio
     return db.scalars(q).first()
 
 
-def open_objection_on(db: Session, *, item_id: int | None = None, ledger_seq: int | None = None,
-                      kinds: tuple[str, ...] = ("objection", "human_review", "repair")) -> Objection | None:
+def open_objection_on(
+    db: Session,
+    *,
+    item_id: int | None = None,
+    ledger_seq: int | None = None,
+    kinds: tuple[str, ...] = ("objection", "human_review", "repair"),
+) -> Objection | None:
     conds = []
     if item_id is not None:
         conds.append(Objection.item_id == item_id)
     if ledger_seq is not None:
         conds.append(Objection.ledger_seq == ledger_seq)
-    return db.scalars(select(Objection).where(Objection.state == "open", Objection.kind.in_(kinds),
-                                              or_(*conds))).first()
+    return db.scalars(
+        select(Objection).where(Objection.state == "open", Objection.kind.in_(kinds), or_(*conds))
+    ).first()
 
 
 def objections_of(db: Session, resident_id: str) -> list[Objection]:
-    return list(db.scalars(select(Objection).where(Objection.resident_id == resident_id)
-                           .order_by(Objection.id.desc())))
+    return list(
+        db.scalars(
+            select(Objection).where(Objection.resident_id == resident_id).order_by(Objection.id.desc())
+        )
+    )
 
 
 def objections_in(db: Session, *, path_prefix: str | None, state: str | None = "open") -> list[Objection]:
@@ -175,5 +233,8 @@ def objections_in(db: Session, *, path_prefix: str | None, state: str | None = "
 def disputed_seqs(db: Session, seqs: list[int]) -> set[int]:
     if not seqs:
         return set()
-    return set(db.scalars(select(Objection.ledger_seq).where(Objection.state == "open",
-                                                             Objection.ledger_seq.in_(seqs))))
+    return set(
+        db.scalars(
+            select(Objection.ledger_seq).where(Objection.state == "open", Objection.ledger_seq.in_(seqs))
+        )
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from moralbank.auth.domain import Principal, Role
@@ -31,11 +31,36 @@ from moralbank.evaluation.workdays import is_workday
 from moralbank.kernel.clock import local_date
 
 __all__ = [
-    "Upload", "rules", "submit", "vote", "approve", "reject", "bulk_review", "reopen", "withdraw",
-    "propose_deduction", "propose_from_record", "process_due", "object_to", "decide_objection",
-    "apply_repair", "refuse_automated", "request_human_review", "get", "trail", "items_of", "objections_of",
-    "pending_confirmations", "review_queue", "objections_due", "overdue", "ring_flags", "review_ring",
-    "scan_rings", "evidence", "due_date",
+    "Upload",
+    "rules",
+    "submit",
+    "vote",
+    "approve",
+    "reject",
+    "bulk_review",
+    "reopen",
+    "withdraw",
+    "propose_deduction",
+    "propose_from_record",
+    "process_due",
+    "object_to",
+    "decide_objection",
+    "apply_repair",
+    "refuse_automated",
+    "request_human_review",
+    "get",
+    "trail",
+    "items_of",
+    "objections_of",
+    "pending_confirmations",
+    "review_queue",
+    "objections_due",
+    "overdue",
+    "ring_flags",
+    "review_ring",
+    "scan_rings",
+    "evidence",
+    "due_date",
 ]
 
 REVIEWERS = frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN})
@@ -65,30 +90,50 @@ def rules_of(policy: Any) -> d.Rules:
         path = ind.path(PStage.BIGDATA)
         stage = d.Stage.AUTO if not path else (d.Stage.GRID if path[0] is PStage.GRID else d.Stage.VILLAGE)
         indicators[code] = d.IndicatorRule(
-            code=code, name=ind.name_zh, aspect=ind.aspect, negative=neg, min_points=lo, max_points=hi,
-            quorum=ind.quorum if ind.applies(PStage.GRID) else 0, record_stage=stage,
-            auto_post=bool(ind.auto_post and not neg), basis=ind.basis_zh,
+            code=code,
+            name=ind.name_zh,
+            aspect=ind.aspect,
+            negative=neg,
+            min_points=lo,
+            max_points=hi,
+            quorum=ind.quorum if ind.applies(PStage.GRID) else 0,
+            record_stage=stage,
+            auto_post=bool(ind.auto_post and not neg),
+            basis=ind.basis_zh,
             severity=d.Severity(ind.severity.value) if ind.severity else None,
-            display_months=ind.display_months, evidence_required=ind.evidence_required,
-            self_submit=ind.applies(PStage.SELF), default_points=abs(ind.points),
-            caps=tuple(d.CapRule(str(c.period.value), c.max_points, c.max_count) for c in ind.caps))
+            display_months=ind.display_months,
+            evidence_required=ind.evidence_required,
+            self_submit=ind.applies(PStage.SELF),
+            default_points=abs(ind.points),
+            caps=tuple(d.CapRule(str(c.period.value), c.max_points, c.max_count) for c in ind.caps),
+        )
     ev, obj = policy.evaluation, policy.objections
     stage_days = {str(getattr(k, "value", k)): v for k, v in ev.deadlines.items()}
     village = stage_days.get("village", d.DEFAULT_DEADLINES["village_review"])
-    deadlines = {"grid_review": stage_days.get("grid", d.DEFAULT_DEADLINES["grid_review"]),
-                 "village_review": village, "confirm_review": village,
-                 "objection_mark": obj.mark_disputed, "objection_decide": obj.decide,
-                 "repair_decide": policy.repair.decide}
+    deadlines = {
+        "grid_review": stage_days.get("grid", d.DEFAULT_DEADLINES["grid_review"]),
+        "village_review": village,
+        "confirm_review": village,
+        "objection_mark": obj.mark_disputed,
+        "objection_decide": obj.decide,
+        "repair_decide": policy.repair.decide,
+    }
     return d.Rules(
-        version=str(policy.version), indicators=indicators, deadlines=deadlines,
+        version=str(policy.version),
+        indicators=indicators,
+        deadlines=deadlines,
         objection_window=obj.window_working_days,
-        display_months={d.Severity(str(getattr(k, "value", k))): v
-                        for k, v in policy.negatives.display_months.items()},
-        repair_min_months={d.Severity(str(getattr(k, "value", k))): v for k, v in policy.repair.min_months.items()},
+        display_months={
+            d.Severity(str(getattr(k, "value", k))): v for k, v in policy.negatives.display_months.items()
+        },
+        repair_min_months={
+            d.Severity(str(getattr(k, "value", k))): v for k, v in policy.repair.min_months.items()
+        },
         submissions_per_day=ev.rate_limits.submissions_per_day,
         submissions_per_hour=ev.rate_limits.submissions_per_hour,
         confirmations_per_day=ev.rate_limits.confirmations_per_day,
-        submit_within_days=ev.submit_within_days)
+        submit_within_days=ev.submit_within_days,
+    )
 
 
 def rules(uow: UnitOfWork, *, version: str | None = None) -> d.Rules:
@@ -140,13 +185,23 @@ def _village_path(grid_path: str) -> str:
 
 def _to_item(row: EvaluationItem, votes: Iterable[EvaluationVote] | None = None) -> d.Item:
     return d.Item(
-        resident_id=row.resident_id, grid_code=row.grid_code, indicator=row.indicator, negative=row.negative,
-        origin=d.Origin(row.origin), state=d.State(row.state), points=row.points, automated=row.automated,
+        resident_id=row.resident_id,
+        grid_code=row.grid_code,
+        indicator=row.indicator,
+        negative=row.negative,
+        origin=d.Origin(row.origin),
+        state=d.State(row.state),
+        points=row.points,
+        automated=row.automated,
         proposer=row.proposer,
         votes=[d.Vote(v.voter, v.actor, v.confirm, v.reason) for v in (votes or [])],
-        approvals=list(row.approvals or []), reason=row.reason,
-        severity=d.Severity(row.severity) if row.severity else None, effective_on=row.effective_on,
-        posted_seq=row.posted_seq, quorum=row.quorum)
+        approvals=list(row.approvals or []),
+        reason=row.reason,
+        severity=d.Severity(row.severity) if row.severity else None,
+        effective_on=row.effective_on,
+        posted_seq=row.posted_seq,
+        quorum=row.quorum,
+    )
 
 
 def _load(uow: UnitOfWork, item_id: int, *, lock: bool = False) -> tuple[EvaluationItem, d.Item]:
@@ -175,12 +230,24 @@ def _save(uow: UnitOfWork, row: EvaluationItem, item: d.Item, rules_: d.Rules) -
     uow.db.flush()
 
 
-def _event(uow: UnitOfWork, row: EvaluationItem | None, ev: d.Event, *, resident_id: str | None = None,
-           objection: Objection | None = None) -> EvaluationEvent:
-    e = EvaluationEvent(resident_id=resident_id or (row.resident_id if row else objection.resident_id),
-                        item_id=row.id if row else (objection.item_id if objection else None),
-                        objection_id=objection.id if objection else None, action=ev.action, actor=ev.actor,
-                        reason=ev.reason, data=ev.data, at=uow.clock.now())
+def _event(
+    uow: UnitOfWork,
+    row: EvaluationItem | None,
+    ev: d.Event,
+    *,
+    resident_id: str | None = None,
+    objection: Objection | None = None,
+) -> EvaluationEvent:
+    e = EvaluationEvent(
+        resident_id=resident_id or (row.resident_id if row else objection.resident_id),
+        item_id=row.id if row else (objection.item_id if objection else None),
+        objection_id=objection.id if objection else None,
+        action=ev.action,
+        actor=ev.actor,
+        reason=ev.reason,
+        data=ev.data,
+        at=uow.clock.now(),
+    )
     repo.add(uow.db, e)
     return e
 
@@ -205,8 +272,11 @@ MESSAGES = {
     "posted": ("积分已入账", "「{ind}」{points} 分已记入道德银行（流水号 {seq}）。"),
     "rejected": ("评议未通过", "「{ind}」未通过：{reason}。如有异议，可在“我的评议”页面提出。"),
     "record_proposed": ("部门数据评价", "根据部门数据，拟为您记录「{ind}」{points} 分，正在审核。"),
-    "deduction_notice": ("扣分告知", "拟因「{ind}」扣 {points} 分（依据：{basis}）。如无异议，将于 {effective} 生效；"
-                                    "您可在此之前提出异议。"),
+    "deduction_notice": (
+        "扣分告知",
+        "拟因「{ind}」扣 {points} 分（依据：{basis}）。如无异议，将于 {effective} 生效；"
+        "您可在此之前提出异议。",
+    ),
     "deduction_posted": ("扣分已生效", "「{ind}」扣 {points} 分已生效，展示至 {expires}。"),
     "reopened": ("评议已重新打开", "「{ind}」经上级复核重新进入评议：{reason}。"),
     "objection_marked": ("异议已受理", "您的异议已受理，相关记录已标注为“有异议”，将于 {due} 前作出决定。"),
@@ -258,40 +328,85 @@ def _may_read(principal: Principal, row: EvaluationItem | Objection) -> bool:
 def _store_files(uow: UnitOfWork, row: EvaluationItem, uploads: Sequence[Upload], actor: str) -> list[str]:
     if len(uploads) > evidence_files.MAX_FILES:
         raise InvalidInput(Problem(f"at most {evidence_files.MAX_FILES} files", field="evidence"))
-    checked = [(u, evidence_files.check(u.data, u.filename)) for u in uploads]  # all checked before any is kept
+    checked = [
+        (u, evidence_files.check(u.data, u.filename)) for u in uploads
+    ]  # all checked before any is kept
     hashes = []
     for upload, media_type in checked:
         digest = evidence_files.store(uow.deps.settings.files_dir, upload.data)
-        repo.add(uow.db, EvidenceFile(resident_id=row.resident_id, item_id=row.id, sha256=digest,
-                                      media_type=media_type, size=len(upload.data),
-                                      filename=upload.filename[-200:], uploaded_by=actor,
-                                      created_at=uow.clock.now()))
+        repo.add(
+            uow.db,
+            EvidenceFile(
+                resident_id=row.resident_id,
+                item_id=row.id,
+                sha256=digest,
+                media_type=media_type,
+                size=len(upload.data),
+                filename=upload.filename[-200:],
+                uploaded_by=actor,
+                created_at=uow.clock.now(),
+            ),
+        )
         hashes.append(digest)
     return hashes
 
 
-def _new_row(uow: UnitOfWork, item: d.Item, rules_: d.Rules, *, deed_date: date, description: str,
-             witnesses: Sequence[str] = (), interface: str | None = None, source_ref: str | None = None,
-             record_evidence: Sequence[str] = ()) -> EvaluationItem:
+def _new_row(
+    uow: UnitOfWork,
+    item: d.Item,
+    rules_: d.Rules,
+    *,
+    deed_date: date,
+    description: str,
+    witnesses: Sequence[str] = (),
+    interface: str | None = None,
+    source_ref: str | None = None,
+    record_evidence: Sequence[str] = (),
+) -> EvaluationItem:
     now = uow.clock.now()
     rule = rules_.indicator(item.indicator)
     row = EvaluationItem(
-        resident_id=item.resident_id, grid_code=item.grid_code, unit_path=_path_of(uow, item.grid_code),
-        indicator=item.indicator, aspect=rule.aspect, negative=item.negative, origin=item.origin.value,
-        state=item.state.value, points=item.points, automated=item.automated, proposer=item.proposer,
-        approvals=list(item.approvals), quorum=item.quorum, reason="",
-        severity=item.severity.value if item.severity else None, deed_date=deed_date,
-        description=description.strip(), witnesses=[w.strip() for w in witnesses if w.strip()],
-        record_evidence=list(record_evidence), interface=interface, source_ref=source_ref,
-        policy_version=rules_.version, state_since=now,
-        due_on=d.stage_due(rules_, item.state, local_date(now), is_workday), created_at=now)
+        resident_id=item.resident_id,
+        grid_code=item.grid_code,
+        unit_path=_path_of(uow, item.grid_code),
+        indicator=item.indicator,
+        aspect=rule.aspect,
+        negative=item.negative,
+        origin=item.origin.value,
+        state=item.state.value,
+        points=item.points,
+        automated=item.automated,
+        proposer=item.proposer,
+        approvals=list(item.approvals),
+        quorum=item.quorum,
+        reason="",
+        severity=item.severity.value if item.severity else None,
+        deed_date=deed_date,
+        description=description.strip(),
+        witnesses=[w.strip() for w in witnesses if w.strip()],
+        record_evidence=list(record_evidence),
+        interface=interface,
+        source_ref=source_ref,
+        policy_version=rules_.version,
+        state_since=now,
+        due_on=d.stage_due(rules_, item.state, local_date(now), is_workday),
+        created_at=now,
+    )
     repo.add(uow.db, row)
     return row
 
 
-def submit(uow: UnitOfWork, *, principal: Principal, indicator: str, deed_date: date, description: str,
-           resident_id: str | None = None, uploads: Sequence[Upload] = (),
-           witnesses: Sequence[str] = ()) -> EvaluationItem:
+def submit(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    indicator: str,
+    deed_date: date,
+    description: str,
+    resident_id: str | None = None,
+    uploads: Sequence[Upload] = (),
+    witnesses: Sequence[str] = (),
+) -> EvaluationItem:
     """A resident's self-evaluation, or a grid worker's assisted entry for a resident of their grid."""
     if principal.role == Role.RESIDENT:
         if resident_id not in (None, principal.resident_id):
@@ -312,14 +427,28 @@ def submit(uow: UnitOfWork, *, principal: Principal, indicator: str, deed_date: 
         raise InvalidInput(Problem("describe the deed", field="description"))
     rules_ = rules(uow)
     now = uow.clock.now()
-    d.check_rate(rules_, last_hour=repo.submissions_since(uow.db, resident_id, now - timedelta(hours=1)),
-                 today=repo.submissions_since(uow.db, resident_id, now - timedelta(days=1)))
-    item, ev = d.new_deed(rules_, resident_id=resident_id, grid_code=grid, indicator=indicator,
-                          actor=principal.actor, assisted=assisted, deed_date=deed_date, today=_today(uow),
-                          evidence_count=len(uploads))
+    d.check_rate(
+        rules_,
+        last_hour=repo.submissions_since(uow.db, resident_id, now - timedelta(hours=1)),
+        today=repo.submissions_since(uow.db, resident_id, now - timedelta(days=1)),
+    )
+    item, ev = d.new_deed(
+        rules_,
+        resident_id=resident_id,
+        grid_code=grid,
+        indicator=indicator,
+        actor=principal.actor,
+        assisted=assisted,
+        deed_date=deed_date,
+        today=_today(uow),
+        evidence_count=len(uploads),
+    )
     rule = rules_.indicator(indicator)
-    d.check_cap(rule, lambda period: repo.used_in_period(uow.db, resident_id, indicator,
-                                                         d.period_start(deed_date, period)), 0)
+    d.check_cap(
+        rule,
+        lambda period: repo.used_in_period(uow.db, resident_id, indicator, d.period_start(deed_date, period)),
+        0,
+    )
     row = _new_row(uow, item, rules_, deed_date=deed_date, description=description, witnesses=witnesses)
     ev.data["files"] = _store_files(uow, row, uploads, principal.actor)
     _event(uow, row, ev)
@@ -327,7 +456,9 @@ def submit(uow: UnitOfWork, *, principal: Principal, indicator: str, deed_date: 
     return row
 
 
-def vote(uow: UnitOfWork, *, principal: Principal, item_id: int, confirm: bool, reason: str = "") -> EvaluationItem:
+def vote(
+    uow: UnitOfWork, *, principal: Principal, item_id: int, confirm: bool, reason: str = ""
+) -> EvaluationItem:
     """Grid mutual evaluation: the grid worker or a resident of the same grid confirms or disputes."""
     row, item = _load(uow, item_id, lock=True)
     rules_ = rules(uow, version=row.policy_version)
@@ -337,13 +468,24 @@ def vote(uow: UnitOfWork, *, principal: Principal, item_id: int, confirm: bool, 
         voter = d.Voter(principal.actor, principal.unit_code, is_grid_worker=True)
     else:
         raise PermissionDenied("grid mutual evaluation is for the grid worker and residents of the grid")
-    d.check_confirmation_rate(rules_, today=repo.votes_since(uow.db, voter.voice,
-                                                             uow.clock.now() - timedelta(days=1)))
+    d.check_confirmation_rate(
+        rules_, today=repo.votes_since(uow.db, voter.voice, uow.clock.now() - timedelta(days=1))
+    )
     household = _household(uow, row.resident_id) if voter.resident_id else set()
     ev = d.vote(item, voter, confirm=confirm, reason=reason, owner_household=household)
-    repo.add(uow.db, EvaluationVote(item_id=row.id, resident_id=row.resident_id, voter=voter.voice,
-                                    voter_resident_id=voter.resident_id, actor=principal.actor, confirm=confirm,
-                                    reason=item.votes[-1].reason, at=uow.clock.now()))
+    repo.add(
+        uow.db,
+        EvaluationVote(
+            item_id=row.id,
+            resident_id=row.resident_id,
+            voter=voter.voice,
+            voter_resident_id=voter.resident_id,
+            actor=principal.actor,
+            confirm=confirm,
+            reason=item.votes[-1].reason,
+            at=uow.clock.now(),
+        ),
+    )
     _save(uow, row, item, rules_)
     _event(uow, row, ev)
     name = _indicator_name(rules_, row.indicator)
@@ -356,7 +498,9 @@ def vote(uow: UnitOfWork, *, principal: Principal, item_id: int, confirm: bool, 
     return row
 
 
-def approve(uow: UnitOfWork, *, principal: Principal, item_id: int, points: int | None = None) -> EvaluationItem:
+def approve(
+    uow: UnitOfWork, *, principal: Principal, item_id: int, points: int | None = None
+) -> EvaluationItem:
     """A village/community officer approves (with points in the policy's range). A deduction needs a
     second, different officer; its confirmation opens the objection window."""
     row, item = _load(uow, item_id, lock=True)
@@ -366,15 +510,31 @@ def approve(uow: UnitOfWork, *, principal: Principal, item_id: int, points: int 
     ev = d.approve(item, rules_, actor=principal.actor, points=points, today=today, is_workday=is_workday)
     if not item.negative:
         rule = rules_.indicator(row.indicator)
-        d.check_cap(rule, lambda period: repo.used_in_period(uow.db, row.resident_id, row.indicator,
-                                                             d.period_start(row.deed_date, period),
-                                                             exclude_id=row.id), item.points)
+        d.check_cap(
+            rule,
+            lambda period: repo.used_in_period(
+                uow.db,
+                row.resident_id,
+                row.indicator,
+                d.period_start(row.deed_date, period),
+                exclude_id=row.id,
+            ),
+            item.points,
+        )
     _save(uow, row, item, rules_)
     _event(uow, row, ev)
     name = _indicator_name(rules_, row.indicator)
     if item.state is d.State.NOTICE:
-        _notify(uow, "deduction_notice", row.resident_id, f"deed:{row.id}", ind=name, points=item.points,
-                basis=rules_.indicator(row.indicator).basis, effective=item.effective_on.isoformat())
+        _notify(
+            uow,
+            "deduction_notice",
+            row.resident_id,
+            f"deed:{row.id}",
+            ind=name,
+            points=item.points,
+            basis=rules_.indicator(row.indicator).basis,
+            effective=item.effective_on.isoformat(),
+        )
     elif item.state is d.State.APPROVED:
         _notify(uow, "approved", row.resident_id, f"deed:{row.id}", ind=name, points=item.points)
         _post(uow, row, item, rules_, actor=principal.actor)
@@ -388,8 +548,14 @@ def reject(uow: UnitOfWork, *, principal: Principal, item_id: int, reason: str) 
     ev = d.reject(item, actor=principal.actor, reason=reason)
     _save(uow, row, item, rules_)
     _event(uow, row, ev)
-    _notify(uow, "rejected", row.resident_id, f"deed:{row.id}", ind=_indicator_name(rules_, row.indicator),
-            reason=item.reason)
+    _notify(
+        uow,
+        "rejected",
+        row.resident_id,
+        f"deed:{row.id}",
+        ind=_indicator_name(rules_, row.indicator),
+        reason=item.reason,
+    )
     return row
 
 
@@ -399,8 +565,9 @@ class BulkResult:
     failed: dict[int, str] = field(default_factory=dict)
 
 
-def bulk_review(uow: UnitOfWork, *, principal: Principal, item_ids: Sequence[int], decision: str,
-                reason: str = "") -> BulkResult:
+def bulk_review(
+    uow: UnitOfWork, *, principal: Principal, item_ids: Sequence[int], decision: str, reason: str = ""
+) -> BulkResult:
     """Approve (with each item's proposed points) or reject (one reason for all) a selection of the
     queue. Each item is decided on its own; the ones that cannot be are reported, not forced."""
     if decision not in ("approve", "reject"):
@@ -429,8 +596,14 @@ def reopen(uow: UnitOfWork, *, principal: Principal, item_id: int, reason: str) 
     ev = d.reopen(item, actor=principal.actor, reason=reason)
     _save(uow, row, item, rules_)
     _event(uow, row, ev)
-    _notify(uow, "reopened", row.resident_id, f"deed:{row.id}", ind=_indicator_name(rules_, row.indicator),
-            reason=ev.reason)
+    _notify(
+        uow,
+        "reopened",
+        row.resident_id,
+        f"deed:{row.id}",
+        ind=_indicator_name(rules_, row.indicator),
+        reason=ev.reason,
+    )
     return row
 
 
@@ -449,9 +622,18 @@ def withdraw(uow: UnitOfWork, *, principal: Principal, item_id: int, reason: str
 # -- deductions and big data -----------------------------------------------------------------------------
 
 
-def propose_deduction(uow: UnitOfWork, *, principal: Principal, resident_id: str, indicator: str, points: int,
-                      deed_date: date, description: str, uploads: Sequence[Upload] = (),
-                      severity: str | None = None) -> EvaluationItem:
+def propose_deduction(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    resident_id: str,
+    indicator: str,
+    points: int,
+    deed_date: date,
+    description: str,
+    uploads: Sequence[Upload] = (),
+    severity: str | None = None,
+) -> EvaluationItem:
     """An officer (or a grid worker, reporting) proposes a deduction with evidence; the policy's
     published basis is attached; a second officer must confirm it."""
     grid = _grid_of(uow, resident_id)
@@ -473,17 +655,34 @@ def propose_deduction(uow: UnitOfWork, *, principal: Principal, resident_id: str
     for u in uploads:
         evidence_files.check(u.data, u.filename)
     rules_ = rules(uow)
-    item, ev = d.new_deduction(rules_, resident_id=resident_id, grid_code=grid, indicator=indicator,
-                               points=points, severity=d.Severity(severity) if severity else None,
-                               evidence_count=len(uploads), actor=principal.actor, by_officer=by_officer)
+    item, ev = d.new_deduction(
+        rules_,
+        resident_id=resident_id,
+        grid_code=grid,
+        indicator=indicator,
+        points=points,
+        severity=d.Severity(severity) if severity else None,
+        evidence_count=len(uploads),
+        actor=principal.actor,
+        by_officer=by_officer,
+    )
     row = _new_row(uow, item, rules_, deed_date=deed_date, description=description)
     ev.data["files"] = _store_files(uow, row, uploads, principal.actor)
     _event(uow, row, ev)
     return row
 
 
-def propose_from_record(uow: UnitOfWork, *, resident_id: str, indicator: str, points: int, deed_date: date,
-                        source_ref: str, interface: str, evidence: Sequence[str]) -> EvaluationItem:
+def propose_from_record(
+    uow: UnitOfWork,
+    *,
+    resident_id: str,
+    indicator: str,
+    points: int,
+    deed_date: date,
+    source_ref: str,
+    interface: str,
+    evidence: Sequence[str],
+) -> EvaluationItem:
     """Big-data evaluation: a department record proposes points (the feeds capability calls this).
 
     Enters the path at the stage the policy names for the indicator. A positive whose indicator allows
@@ -497,19 +696,31 @@ def propose_from_record(uow: UnitOfWork, *, resident_id: str, indicator: str, po
     rules_ = rules(uow)
     grid = _grid_of(uow, resident_id)
     actor = f"feed:{interface}"
-    item, ev = d.new_record_proposal(rules_, resident_id=resident_id, grid_code=grid, indicator=indicator,
-                                     points=points, actor=actor)
-    row = _new_row(uow, item, rules_, deed_date=deed_date, description=f"{interface}: {source_ref}",
-                   interface=interface, source_ref=source_ref,
-                   record_evidence=[str(e) for e in evidence] or [f"record:{interface}/{source_ref}"])
+    item, ev = d.new_record_proposal(
+        rules_, resident_id=resident_id, grid_code=grid, indicator=indicator, points=points, actor=actor
+    )
+    row = _new_row(
+        uow,
+        item,
+        rules_,
+        deed_date=deed_date,
+        description=f"{interface}: {source_ref}",
+        interface=interface,
+        source_ref=source_ref,
+        record_evidence=[str(e) for e in evidence] or [f"record:{interface}/{source_ref}"],
+    )
     _event(uow, row, ev)
     name = _indicator_name(rules_, indicator)
     if item.state is d.State.APPROVED:
         rule = rules_.indicator(indicator)
         try:
-            d.check_cap(rule, lambda period: repo.used_in_period(uow.db, resident_id, indicator,
-                                                                 d.period_start(deed_date, period),
-                                                                 exclude_id=row.id), item.points)
+            d.check_cap(
+                rule,
+                lambda period: repo.used_in_period(
+                    uow.db, resident_id, indicator, d.period_start(deed_date, period), exclude_id=row.id
+                ),
+                item.points,
+            )
         except Conflict as e:
             item.state, item.reason = d.State.REJECTED, str(e)
             _save(uow, row, item, rules_)
@@ -540,7 +751,9 @@ def _trail_refs(uow: UnitOfWork, row: EvaluationItem) -> tuple[str, ...]:
     """The whole trail as evidence references on the ledger entry."""
     refs = [f"evaluation:{row.id}"]
     refs += [f"file:sha256:{f.sha256}" for f in repo.files(uow.db, row.id)]
-    refs += [f"record:{e}" if not str(e).startswith("record:") else str(e) for e in (row.record_evidence or [])]
+    refs += [
+        f"record:{e}" if not str(e).startswith("record:") else str(e) for e in (row.record_evidence or [])
+    ]
     refs += [f"{'confirm' if v.confirm else 'dispute'}:{v.voter}" for v in repo.votes(uow.db, row.id)]
     refs += [f"approval:{a}" for a in row.approvals or []]
     refs += [f"witness:{w}" for w in row.witnesses or []]
@@ -566,24 +779,58 @@ def _post(uow: UnitOfWork, row: EvaluationItem, item: d.Item, rules_: d.Rules, *
     else:
         reason = f"{rule.name}（自评—网格互评—村社区评议）" if item.quorum else f"{rule.name}（村社区评议）"
     entry = NewEntry(
-        resident_id=row.resident_id, indicator=row.indicator, aspect=rule.aspect, points=d.ledger_points(item),
-        deed_date=row.deed_date, source="department" if item.origin is d.Origin.RECORD else "evaluation",
-        actor=actor, policy_version=row.policy_version, reason=reason, source_ref=f"evaluation:{row.id}",
-        evidence=_trail_refs(uow, row), severity=item.severity.value if item.negative and item.severity else None,
-        expires_on=expires_on)
+        resident_id=row.resident_id,
+        indicator=row.indicator,
+        aspect=rule.aspect,
+        points=d.ledger_points(item),
+        deed_date=row.deed_date,
+        source="department" if item.origin is d.Origin.RECORD else "evaluation",
+        actor=actor,
+        policy_version=row.policy_version,
+        reason=reason,
+        source_ref=f"evaluation:{row.id}",
+        evidence=_trail_refs(uow, row),
+        severity=item.severity.value if item.negative and item.severity else None,
+        expires_on=expires_on,
+    )
     [posted] = ledger.post(uow, [entry])
     d.mark_posted(item, posted.seq)
     row.expires_on = expires_on
     _save(uow, row, item, rules_)
-    _event(uow, row, d.Event("posted", actor, data={"seq": posted.seq, "points": entry.points,
-                                                     "expires_on": expires_on.isoformat() if expires_on else None}))
+    _event(
+        uow,
+        row,
+        d.Event(
+            "posted",
+            actor,
+            data={
+                "seq": posted.seq,
+                "points": entry.points,
+                "expires_on": expires_on.isoformat() if expires_on else None,
+            },
+        ),
+    )
     name = rule.name
     if item.negative:
-        _notify(uow, "deduction_posted", row.resident_id, f"ledger:{posted.seq}", ind=name, points=item.points,
-                expires=expires_on.isoformat() if expires_on else "")
+        _notify(
+            uow,
+            "deduction_posted",
+            row.resident_id,
+            f"ledger:{posted.seq}",
+            ind=name,
+            points=item.points,
+            expires=expires_on.isoformat() if expires_on else "",
+        )
     else:
-        _notify(uow, "posted", row.resident_id, f"ledger:{posted.seq}", ind=name, points=item.points,
-                seq=posted.seq)
+        _notify(
+            uow,
+            "posted",
+            row.resident_id,
+            f"ledger:{posted.seq}",
+            ind=name,
+            points=item.points,
+            seq=posted.seq,
+        )
 
 
 # -- objections, human review, refusal, repair ------------------------------------------------------------
@@ -610,11 +857,27 @@ def _reverse(uow: UnitOfWork, *, entry: Any, source: str, actor: str, reason: st
 
     if _is_reversed(uow, entry.resident_id, entry.seq):
         raise Conflict(f"ledger entry {entry.seq} is already reversed")
-    [posted] = ledger.post(uow, [NewEntry(
-        resident_id=entry.resident_id, indicator=entry.indicator, aspect=entry.aspect, points=-entry.points,
-        deed_date=entry.deed_date, source=source, actor=actor, policy_version=entry.policy_version,
-        reason=reason, source_ref=ref, evidence=(ref, f"ledger:{entry.seq}"), reverses_seq=entry.seq,
-        severity=entry.severity, expires_on=entry.expires_on)])
+    [posted] = ledger.post(
+        uow,
+        [
+            NewEntry(
+                resident_id=entry.resident_id,
+                indicator=entry.indicator,
+                aspect=entry.aspect,
+                points=-entry.points,
+                deed_date=entry.deed_date,
+                source=source,
+                actor=actor,
+                policy_version=entry.policy_version,
+                reason=reason,
+                source_ref=ref,
+                evidence=(ref, f"ledger:{entry.seq}"),
+                reverses_seq=entry.seq,
+                severity=entry.severity,
+                expires_on=entry.expires_on,
+            )
+        ],
+    )
     item = repo.item_by_seq(uow.db, entry.seq)
     if item is not None:
         item.state = d.State.REVERSED.value
@@ -628,8 +891,15 @@ def _require_resident(principal: Principal, resident_id: str) -> None:
         raise PermissionDenied("only the resident concerned can do this")
 
 
-def object_to(uow: UnitOfWork, *, principal: Principal, statement: str, item_id: int | None = None,
-              ledger_seq: int | None = None, kind: str = "objection") -> Objection:
+def object_to(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    statement: str,
+    item_id: int | None = None,
+    ledger_seq: int | None = None,
+    kind: str = "objection",
+) -> Objection:
     """A resident objects to an entry or a decision (or asks for a person to review an automated one).
 
     The record is marked disputed at once (the legal limit is 1 working day) and a decision is due
@@ -658,16 +928,28 @@ def object_to(uow: UnitOfWork, *, principal: Principal, statement: str, item_id:
     if repo.open_objection_on(uow.db, item_id=row.id if row else None, ledger_seq=ledger_seq):
         raise Conflict("there is already an open objection on this")
     if kind_ is d.ObjectionKind.HUMAN_REVIEW and not (row and row.automated):
-        raise InvalidInput(Problem("only automated decisions are reviewed on request; object instead",
-                                   field="kind"))
+        raise InvalidInput(
+            Problem("only automated decisions are reviewed on request; object instead", field="kind")
+        )
     rules_ = rules(uow)
     today = _today(uow)
-    o = d.new_objection(rules_, kind=kind_, resident_id=resident_id, statement=statement, today=today,
-                        is_workday=is_workday)
+    o = d.new_objection(
+        rules_, kind=kind_, resident_id=resident_id, statement=statement, today=today, is_workday=is_workday
+    )
     grid_path = row.unit_path if row else _path_of(uow, _grid_of(uow, resident_id))
-    obj = Objection(resident_id=resident_id, kind=kind_.value, state="open", item_id=row.id if row else None,
-                    ledger_seq=ledger_seq, unit_path=grid_path, statement=o.reason, opened_at=uow.clock.now(),
-                    mark_due=o.mark_due, decide_due=o.decide_due, decision_reason="")
+    obj = Objection(
+        resident_id=resident_id,
+        kind=kind_.value,
+        state="open",
+        item_id=row.id if row else None,
+        ledger_seq=ledger_seq,
+        unit_path=grid_path,
+        statement=o.reason,
+        opened_at=uow.clock.now(),
+        mark_due=o.mark_due,
+        decide_due=o.decide_due,
+        decision_reason="",
+    )
     repo.add(uow.db, obj)
     _event(uow, None, d.Event(kind_.value + "_opened", principal.actor, o.reason), objection=obj)
     # Marked disputed now, well within the 1-working-day limit.
@@ -683,7 +965,9 @@ def object_to(uow: UnitOfWork, *, principal: Principal, statement: str, item_id:
     return obj
 
 
-def refuse_automated(uow: UnitOfWork, *, principal: Principal, item_id: int, statement: str = "") -> Objection:
+def refuse_automated(
+    uow: UnitOfWork, *, principal: Principal, item_id: int, statement: str = ""
+) -> Objection:
     """The resident refuses a decision made by automation alone: its points are reversed at once."""
     row = repo.item(uow.db, item_id, lock=True)
     if row is None:
@@ -692,16 +976,35 @@ def refuse_automated(uow: UnitOfWork, *, principal: Principal, item_id: int, sta
     if not row.automated or row.state != d.State.POSTED.value or row.posted_seq is None:
         raise Conflict("only a posted automated decision can be refused")
     today = _today(uow)
-    obj = Objection(resident_id=row.resident_id, kind=d.ObjectionKind.REFUSAL.value, state="upheld",
-                    item_id=row.id, ledger_seq=row.posted_seq, unit_path=row.unit_path,
-                    statement=statement.strip() or "拒绝自动化决定", opened_at=uow.clock.now(),
-                    marked_at=uow.clock.now(), mark_due=today, decide_due=today, decided_at=uow.clock.now(),
-                    decided_by=principal.actor, decision_reason="refused by the resident (PIPL Art. 24)")
+    obj = Objection(
+        resident_id=row.resident_id,
+        kind=d.ObjectionKind.REFUSAL.value,
+        state="upheld",
+        item_id=row.id,
+        ledger_seq=row.posted_seq,
+        unit_path=row.unit_path,
+        statement=statement.strip() or "拒绝自动化决定",
+        opened_at=uow.clock.now(),
+        marked_at=uow.clock.now(),
+        mark_due=today,
+        decide_due=today,
+        decided_at=uow.clock.now(),
+        decided_by=principal.actor,
+        decision_reason="refused by the resident (PIPL Art. 24)",
+    )
     repo.add(uow.db, obj)
     entry = _entry(uow, row.resident_id, row.posted_seq)
-    obj.outcome_seq = _reverse(uow, entry=entry, source="objection", actor=principal.actor,
-                               reason="居民拒绝仅由自动化作出的决定", ref=f"objection:{obj.id}")
-    _event(uow, row, d.Event("refused", principal.actor, obj.statement, {"seq": obj.outcome_seq}), objection=obj)
+    obj.outcome_seq = _reverse(
+        uow,
+        entry=entry,
+        source="objection",
+        actor=principal.actor,
+        reason="居民拒绝仅由自动化作出的决定",
+        ref=f"objection:{obj.id}",
+    )
+    _event(
+        uow, row, d.Event("refused", principal.actor, obj.statement, {"seq": obj.outcome_seq}), objection=obj
+    )
     _notify(uow, "refused", row.resident_id, f"objection:{obj.id}")
     return obj
 
@@ -729,21 +1032,38 @@ def apply_repair(uow: UnitOfWork, *, principal: Principal, ledger_seq: int, comm
     allowed = d.repair_allowed_from(rules_, severity, effective)
     if today < allowed:
         raise Conflict(f"repair can be applied for from {allowed.isoformat()}")
-    o = d.new_objection(rules_, kind=d.ObjectionKind.REPAIR, resident_id=resident_id, statement=commitment,
-                        today=today, is_workday=is_workday)
+    o = d.new_objection(
+        rules_,
+        kind=d.ObjectionKind.REPAIR,
+        resident_id=resident_id,
+        statement=commitment,
+        today=today,
+        is_workday=is_workday,
+    )
     row = repo.item_by_seq(uow.db, ledger_seq)
-    obj = Objection(resident_id=resident_id, kind="repair", state="open", item_id=row.id if row else None,
-                    ledger_seq=ledger_seq, unit_path=row.unit_path if row else _path_of(uow, _grid_of(uow, resident_id)),
-                    statement=o.reason, opened_at=uow.clock.now(), marked_at=None, mark_due=o.mark_due,
-                    decide_due=o.decide_due, decision_reason="")
+    obj = Objection(
+        resident_id=resident_id,
+        kind="repair",
+        state="open",
+        item_id=row.id if row else None,
+        ledger_seq=ledger_seq,
+        unit_path=row.unit_path if row else _path_of(uow, _grid_of(uow, resident_id)),
+        statement=o.reason,
+        opened_at=uow.clock.now(),
+        marked_at=None,
+        mark_due=o.mark_due,
+        decide_due=o.decide_due,
+        decision_reason="",
+    )
     repo.add(uow.db, obj)
     _event(uow, None, d.Event("repair_applied", principal.actor, o.reason), objection=obj)
     _notify(uow, "repair_received", resident_id, f"objection:{obj.id}", due=obj.decide_due.isoformat())
     return obj
 
 
-def decide_objection(uow: UnitOfWork, *, principal: Principal, objection_id: int, upheld: bool,
-                     reason: str) -> Objection:
+def decide_objection(
+    uow: UnitOfWork, *, principal: Principal, objection_id: int, upheld: bool, reason: str
+) -> Objection:
     """Decide an objection, human review or repair, always with written reasons.
 
     Upheld: a posted entry is reversed by a new ledger entry (``reverses_seq``; source ``objection`` or
@@ -756,8 +1076,14 @@ def decide_objection(uow: UnitOfWork, *, principal: Principal, objection_id: int
     row = repo.item(uow.db, obj.item_id, lock=True) if obj.item_id else None
     if row is not None and principal.actor in (row.approvals or []) and obj.kind != "repair":
         raise PermissionDenied("an officer does not decide an objection to their own decision")
-    o = d.Objection(kind=d.ObjectionKind(obj.kind), state=d.ObjectionState(obj.state), resident_id=obj.resident_id,
-                    opened_on=local_date(obj.opened_at), mark_due=obj.mark_due, decide_due=obj.decide_due)
+    o = d.Objection(
+        kind=d.ObjectionKind(obj.kind),
+        state=d.ObjectionState(obj.state),
+        resident_id=obj.resident_id,
+        opened_on=local_date(obj.opened_at),
+        mark_due=obj.mark_due,
+        decide_due=obj.decide_due,
+    )
     d.decide_objection(o, upheld=upheld, reason=reason)
     obj.state, obj.decision_reason = o.state.value, o.decision_reason
     obj.decided_at, obj.decided_by = uow.clock.now(), principal.actor
@@ -766,13 +1092,20 @@ def decide_objection(uow: UnitOfWork, *, principal: Principal, objection_id: int
     repair = obj.kind == "repair"
     if upheld and obj.ledger_seq is not None and (row is None or row.state == d.State.POSTED.value):
         entry = _entry(uow, obj.resident_id, obj.ledger_seq)
-        obj.outcome_seq = _reverse(uow, entry=entry, source="repair" if repair else "objection",
-                                   actor=principal.actor, reason=o.decision_reason, ref=f"objection:{obj.id}")
+        obj.outcome_seq = _reverse(
+            uow,
+            entry=entry,
+            source="repair" if repair else "objection",
+            actor=principal.actor,
+            reason=o.decision_reason,
+            ref=f"objection:{obj.id}",
+        )
     elif row is not None and row.state == d.State.DISPUTED.value:
         item = _to_item(row, repo.votes(uow.db, row.id))
         prior = d.State(obj.prior_state or d.State.VILLAGE_REVIEW.value)
-        ev = d.settle_dispute(item, upheld=upheld, actor=principal.actor, reason=o.decision_reason, prior=prior,
-                              today=today)
+        ev = d.settle_dispute(
+            item, upheld=upheld, actor=principal.actor, reason=o.decision_reason, prior=prior, today=today
+        )
         _save(uow, row, item, rules_)
         _event(uow, row, ev, objection=obj)
         if item.state is d.State.APPROVED:
@@ -783,8 +1116,14 @@ def decide_objection(uow: UnitOfWork, *, principal: Principal, objection_id: int
         _save(uow, row, item, rules_)
         _event(uow, row, ev, objection=obj)
     action = ("repair_" if repair else "objection_") + ("upheld" if upheld else "rejected")
-    _event(uow, None, d.Event(action, principal.actor, o.decision_reason,
-                              {"seq": obj.outcome_seq} if obj.outcome_seq else {}), objection=obj)
+    _event(
+        uow,
+        None,
+        d.Event(
+            action, principal.actor, o.decision_reason, {"seq": obj.outcome_seq} if obj.outcome_seq else {}
+        ),
+        objection=obj,
+    )
     _notify(uow, action, obj.resident_id, f"objection:{obj.id}", reason=o.decision_reason)
     return obj
 
@@ -796,17 +1135,27 @@ def scan_rings(uow: UnitOfWork, *, village_path: str) -> list[RingFlag]:
     """Find reciprocal confirmation rings among residents under a village and flag new ones."""
     rules_ = rules(uow)
     since = uow.clock.now() - timedelta(days=RING_LOOKBACK_DAYS)
-    rings = d.find_rings(repo.resident_confirmations(uow.db, path_prefix=village_path, since=since),
-                         min_each=rules_.ring_min_confirmations, max_length=rules_.ring_max_length)
+    rings = d.find_rings(
+        repo.resident_confirmations(uow.db, path_prefix=village_path, since=since),
+        min_each=rules_.ring_min_confirmations,
+        max_length=rules_.ring_max_length,
+    )
     flagged = []
     for ring in rings:
         evidence = [[a, b, list(ids)] for (a, b), ids in ring.edges.items()]
         flag = repo.ring(uow.db, ring.key)
         now = uow.clock.now()
         if flag is None:
-            flag = RingFlag(resident_id=ring.members[0], village_path=village_path, members_key=ring.key,
-                            members=list(ring.members), evidence=evidence, status="open", created_at=now,
-                            updated_at=now)
+            flag = RingFlag(
+                resident_id=ring.members[0],
+                village_path=village_path,
+                members_key=ring.key,
+                members=list(ring.members),
+                evidence=evidence,
+                status="open",
+                created_at=now,
+                updated_at=now,
+            )
             repo.add(uow.db, flag)
         elif flag.evidence != evidence:
             flag.evidence, flag.updated_at = evidence, now
@@ -831,7 +1180,12 @@ def review_ring(uow: UnitOfWork, *, principal: Principal, flag_id: int, status: 
         raise InvalidInput(Problem("status is confirmed or dismissed", field="status"))
     if not note.strip():
         raise InvalidInput(Problem("say why", field="note"))
-    flag.status, flag.note, flag.reviewed_by, flag.updated_at = status, note.strip(), principal.actor, uow.clock.now()
+    flag.status, flag.note, flag.reviewed_by, flag.updated_at = (
+        status,
+        note.strip(),
+        principal.actor,
+        uow.clock.now(),
+    )
     return flag
 
 
@@ -861,10 +1215,20 @@ def trail(uow: UnitOfWork, *, principal: Principal, item_id: int) -> Trail:
     row = get(uow, principal=principal, item_id=item_id)
     rules_ = rules(uow, version=row.policy_version)
     rule = rules_.indicators.get(row.indicator)
-    objs = [o for o in repo.objections_of(uow.db, row.resident_id)
-            if o.item_id == row.id or (row.posted_seq and o.ledger_seq == row.posted_seq)]
-    return Trail(row, repo.votes(uow.db, row.id), repo.files(uow.db, row.id), repo.events(uow.db, item_id=row.id),
-                 objs, rule.basis if rule else "", rule.name if rule else row.indicator)
+    objs = [
+        o
+        for o in repo.objections_of(uow.db, row.resident_id)
+        if o.item_id == row.id or (row.posted_seq and o.ledger_seq == row.posted_seq)
+    ]
+    return Trail(
+        row,
+        repo.votes(uow.db, row.id),
+        repo.files(uow.db, row.id),
+        repo.events(uow.db, item_id=row.id),
+        objs,
+        rule.basis if rule else "",
+        rule.name if rule else row.indicator,
+    )
 
 
 def items_of(uow: UnitOfWork, *, principal: Principal, resident_id: str) -> list[EvaluationItem]:
@@ -900,8 +1264,11 @@ def review_queue(uow: UnitOfWork, *, principal: Principal) -> list[EvaluationIte
     if principal.role not in REVIEWERS:
         raise PermissionDenied("the review queue is for officers")
     process_due(uow)
-    return repo.items_in(uow.db, states=[d.State.VILLAGE_REVIEW.value, d.State.CONFIRM_REVIEW.value],
-                         path_prefix=principal.unit_path)
+    return repo.items_in(
+        uow.db,
+        states=[d.State.VILLAGE_REVIEW.value, d.State.CONFIRM_REVIEW.value],
+        path_prefix=principal.unit_path,
+    )
 
 
 def objections_due(uow: UnitOfWork, *, principal: Principal) -> list[Objection]:
@@ -921,8 +1288,11 @@ def overdue(uow: UnitOfWork, *, principal: Principal) -> Overdue:
     if principal.role not in (Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN, Role.AUDITOR, Role.VILLAGE_OFFICER):
         raise PermissionDenied("the overdue list is for officers")
     today = _today(uow)
-    objs = [o for o in repo.objections_in(uow.db, path_prefix=principal.unit_path, state="open")
-            if o.decide_due < today]
+    objs = [
+        o
+        for o in repo.objections_in(uow.db, path_prefix=principal.unit_path, state="open")
+        if o.decide_due < today
+    ]
     return Overdue(repo.overdue_items(uow.db, today=today, path_prefix=principal.unit_path), objs)
 
 

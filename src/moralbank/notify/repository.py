@@ -16,8 +16,9 @@ def add(db: Session, message: InboxMessage) -> InboxMessage:
     return message
 
 
-def of_resident(db: Session, resident_id: str, *, unread_only: bool = False,
-                limit: int = 100) -> list[InboxMessage]:
+def of_resident(
+    db: Session, resident_id: str, *, unread_only: bool = False, limit: int = 100
+) -> list[InboxMessage]:
     q = select(InboxMessage).where(InboxMessage.resident_id == resident_id)
     if unread_only:
         q = q.where(InboxMessage.read_at.is_(None))
@@ -25,8 +26,14 @@ def of_resident(db: Session, resident_id: str, *, unread_only: bool = False,
 
 
 def unread_count(db: Session, resident_id: str) -> int:
-    return db.scalar(select(func.count()).select_from(InboxMessage).where(
-        InboxMessage.resident_id == resident_id, InboxMessage.read_at.is_(None))) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(InboxMessage)
+            .where(InboxMessage.resident_id == resident_id, InboxMessage.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def mark_read(db: Session, resident_id: str, ids: list[int] | None, at: datetime) -> int:

@@ -18,7 +18,9 @@ log = logging.getLogger("moralbank.notify")
 __all__ = ["send", "inbox", "unread_count", "mark_read"]
 
 
-def send(uow: UnitOfWork, *, resident_id: str, subject: str, body: str, ref: str | None = None) -> InboxMessage:
+def send(
+    uow: UnitOfWork, *, resident_id: str, subject: str, body: str, ref: str | None = None
+) -> InboxMessage:
     """Write an inbox message to ``resident_id`` and mirror it to the outside channel.
 
     ``ref`` names what the message is about (``deed:12``, ``objection:3``, ``ledger:88``) so the page
@@ -26,8 +28,12 @@ def send(uow: UnitOfWork, *, resident_id: str, subject: str, body: str, ref: str
     """
     if not resident_id or not subject:
         raise InvalidInput("a message needs a resident and a subject")
-    message = repository.add(uow.db, InboxMessage(
-        resident_id=resident_id, subject=subject[:200], body=body, ref=ref, created_at=uow.clock.now()))
+    message = repository.add(
+        uow.db,
+        InboxMessage(
+            resident_id=resident_id, subject=subject[:200], body=body, ref=ref, created_at=uow.clock.now()
+        ),
+    )
     try:
         uow.deps.notifier.notify(resident_id, subject, body)
     except Exception:  # noqa: BLE001 - an outside channel must not undo the use case
@@ -35,7 +41,9 @@ def send(uow: UnitOfWork, *, resident_id: str, subject: str, body: str, ref: str
     return message
 
 
-def inbox(uow: UnitOfWork, *, resident_id: str, unread_only: bool = False, limit: int = 100) -> list[InboxMessage]:
+def inbox(
+    uow: UnitOfWork, *, resident_id: str, unread_only: bool = False, limit: int = 100
+) -> list[InboxMessage]:
     """A resident's messages, newest first."""
     return repository.of_resident(uow.db, resident_id, unread_only=unread_only, limit=limit)
 

@@ -1,7 +1,7 @@
 """A small world for evaluation tests: one township, two villages, three grids, residents in households.
 
-    330281 余姚市 ─ 330281001 梨洲街道 ─ 330281001001 一村 ─ grids G1 (A, A2 same household; B, C, D), G2 (E)
-                                      └ 330281001002 二村 ─ grid G3 (F)
+330281 余姚市 ─ 330281001 梨洲街道 ─ 330281001001 一村 ─ grids G1 (A, A2 same household; B, C, D), G2 (E)
+                                  └ 330281001002 二村 ─ grid G3 (F)
 """
 
 from __future__ import annotations
@@ -19,11 +19,24 @@ from moralbank.residents.idnumber import make
 
 V1, V2 = "330281001001", "330281001002"
 G1, G2, G3 = f"{V1}-G01", f"{V1}-G02", f"{V2}-G03"
-UNITS = [("330281", "余姚市", "city", None), ("330281001", "梨洲街道", "township", "330281"),
-         (V1, "一村", "village", "330281001"), (V2, "二村", "village", "330281001"),
-         (G1, "一村一格", "grid", V1), (G2, "一村二格", "grid", V1), (G3, "二村一格", "grid", V2)]
-PEOPLE = {"A": (G1, "H1"), "A2": (G1, "H1"), "B": (G1, None), "C": (G1, None), "D": (G1, None),
-          "E": (G2, None), "F": (G3, None)}
+UNITS = [
+    ("330281", "余姚市", "city", None),
+    ("330281001", "梨洲街道", "township", "330281"),
+    (V1, "一村", "village", "330281001"),
+    (V2, "二村", "village", "330281001"),
+    (G1, "一村一格", "grid", V1),
+    (G2, "一村二格", "grid", V1),
+    (G3, "二村一格", "grid", V2),
+]
+PEOPLE = {
+    "A": (G1, "H1"),
+    "A2": (G1, "H1"),
+    "B": (G1, None),
+    "C": (G1, None),
+    "D": (G1, None),
+    "E": (G2, None),
+    "F": (G3, None),
+}
 # PNG signature + a little body: enough for the magic-bytes check.
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -31,7 +44,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 @dataclass
 class World:
     container: Container
-    ids: dict[str, str]          # letter → resident id
+    ids: dict[str, str]  # letter → resident id
     paths: dict[str, str]
 
     def resident(self, letter: str) -> Principal:
@@ -39,8 +52,14 @@ class World:
         return Principal(kind="resident", id=rid, role=Role.RESIDENT, display_name=letter, resident_id=rid)
 
     def staff(self, uid: int, role: Role, unit: str) -> Principal:
-        return Principal(kind="user", id=str(uid), role=role, display_name=f"{role}-{uid}", unit_code=unit,
-                         unit_path=self.paths[unit])
+        return Principal(
+            kind="user",
+            id=str(uid),
+            role=role,
+            display_name=f"{role}-{uid}",
+            unit_code=unit,
+            unit_path=self.paths[unit],
+        )
 
     @property
     def worker1(self) -> Principal:
@@ -74,9 +93,15 @@ def build_world(container: Container) -> World:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
         paths = {code: orgs.path_of(uow, code=code) for code, *_ in UNITS}
         for n, (letter, (grid, household)) in enumerate(PEOPLE.items()):
-            ids[letter] = residents.enrol(uow, principal=SYSTEM, name=f"居民{letter}",
-                                          id_number=make("330281", date(1980, 1, 1 + n), 11 + 2 * n), grid=grid,
-                                          consent_text_version="v1", household=household)
+            ids[letter] = residents.enrol(
+                uow,
+                principal=SYSTEM,
+                name=f"居民{letter}",
+                id_number=make("330281", date(1980, 1, 1 + n), 11 + 2 * n),
+                grid=grid,
+                consent_text_version="v1",
+                household=household,
+            )
         uow.commit()
     return World(container, ids, paths)
 
@@ -100,17 +125,23 @@ def create_staff(container: Container) -> None:
 
     with container.uow() as uow:
         for username, (role, unit) in STAFF.items():
-            auth.create_user(uow, username=username, display_name=username, role=role, password=PASSWORD,
-                             unit_code=unit)
+            auth.create_user(
+                uow, username=username, display_name=username, role=role, password=PASSWORD, unit_code=unit
+            )
         uow.commit()
 
 
-def session_token(container: Container, *, username: str | None = None, resident_id: str | None = None) -> str:
+def session_token(
+    container: Container, *, username: str | None = None, resident_id: str | None = None
+) -> str:
     """A session token for a staff user (by password) or a resident (as after a one-time code)."""
     from moralbank.auth import service as auth
 
     with container.uow() as uow:
-        sign = auth.sign_in(uow, username=username, password=PASSWORD) if username else \
-            auth.resident_session(uow, resident_id=resident_id)
+        sign = (
+            auth.sign_in(uow, username=username, password=PASSWORD)
+            if username
+            else auth.resident_session(uow, resident_id=resident_id)
+        )
         uow.commit()
         return sign.token

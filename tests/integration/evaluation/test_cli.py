@@ -16,10 +16,20 @@ def test_process_due_and_overdue(world, monkeypatch):
     w = world
     monkeypatch.setattr(common, "container", lambda: w.container)
     with w.container.uow() as uow:
-        row = ev.propose_deduction(uow, principal=w.officer, resident_id=w.ids["A"], indicator="PE04", points=20,
-                                   deed_date=date(2026, 11, 20), description="违约", uploads=[Upload("p.png", PNG)])
+        row = ev.propose_deduction(
+            uow,
+            principal=w.officer,
+            resident_id=w.ids["A"],
+            indicator="PE04",
+            points=20,
+            deed_date=date(2026, 11, 20),
+            description="违约",
+            uploads=[Upload("p.png", PNG)],
+        )
         ev.approve(uow, principal=w.officer_b, item_id=row.id)
-        ev.submit(uow, principal=w.resident("B"), indicator="FV01", deed_date=date(2026, 11, 24), description="x")
+        ev.submit(
+            uow, principal=w.resident("B"), indicator="FV01", deed_date=date(2026, 11, 24), description="x"
+        )
         uow.commit()
     w.container.clock.set(datetime(2026, 12, 2, 9, tzinfo=CHINA))
     runner = CliRunner()

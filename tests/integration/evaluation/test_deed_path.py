@@ -16,8 +16,15 @@ from .conftest import PNG
 
 def _submit(w, letter="A", indicator="FV01", **kw):
     with w.container.uow() as uow:
-        row = ev.submit(uow, principal=w.resident(letter), indicator=indicator, deed_date=date(2026, 11, 24),
-                        description="照顾生病的邻居老人", uploads=kw.pop("uploads", [Upload("p.png", PNG)]), **kw)
+        row = ev.submit(
+            uow,
+            principal=w.resident(letter),
+            indicator=indicator,
+            deed_date=date(2026, 11, 24),
+            description="照顾生病的邻居老人",
+            uploads=kw.pop("uploads", [Upload("p.png", PNG)]),
+            **kw,
+        )
         uow.commit()
         return row.id
 
@@ -45,9 +52,17 @@ def test_deed_to_ledger_with_trail_and_inbox(world):
         assert any(e.startswith("file:sha256:") for e in entry.evidence)
         assert f"confirm:resident:{w.ids['B']}" in entry.evidence and "approval:user:21" in entry.evidence
         subjects = [m.subject for m in notify.inbox(uow, resident_id=w.ids["A"])]
-        assert subjects[0] == "积分已入账" and "您的善行已提交" in subjects and "善行已通过网格互评" in subjects
+        assert (
+            subjects[0] == "积分已入账" and "您的善行已提交" in subjects and "善行已通过网格互评" in subjects
+        )
         trail = ev.trail(uow, principal=w.resident("A"), item_id=item_id)
-        assert [e.action for e in trail.events] == ["submitted", "confirmed", "confirmed", "approved", "posted"]
+        assert [e.action for e in trail.events] == [
+            "submitted",
+            "confirmed",
+            "confirmed",
+            "approved",
+            "posted",
+        ]
     # nothing posts twice
     with pytest.raises(Conflict):
         _do(w, ev.approve, principal=w.officer, item_id=item_id, points=3)
@@ -89,10 +104,16 @@ def test_grid_rules_and_authorization(world):
     _do(w, ev.vote, principal=w.resident("B"), item_id=item_id, confirm=True)
     with pytest.raises(Conflict):  # one voice per person
         _do(w, ev.vote, principal=w.resident("B"), item_id=item_id, confirm=True)
-    with pytest.raises(NotFound):  # a grid worker cannot enter deeds for residents outside their grid
-        with w.container.uow() as uow:
-            ev.submit(uow, principal=w.worker2, resident_id=w.ids["A"], indicator="FV01",
-                      deed_date=date(2026, 11, 24), description="x")
+    # a grid worker cannot enter deeds for residents outside their grid
+    with pytest.raises(NotFound), w.container.uow() as uow:
+        ev.submit(
+            uow,
+            principal=w.worker2,
+            resident_id=w.ids["A"],
+            indicator="FV01",
+            deed_date=date(2026, 11, 24),
+            description="x",
+        )
     with pytest.raises(NotFound):  # another village's officer does not see it
         _do(w, ev.approve, principal=w.officer_v2, item_id=item_id)
     with w.container.uow() as uow:
@@ -106,8 +127,14 @@ def test_grid_rules_and_authorization(world):
 def test_assisted_entry_is_logged_as_assisted(world):
     w = world
     with w.container.uow() as uow:
-        row = ev.submit(uow, principal=w.worker1, resident_id=w.ids["D"], indicator="FV01",
-                        deed_date=date(2026, 11, 20), description="代老人录入")
+        row = ev.submit(
+            uow,
+            principal=w.worker1,
+            resident_id=w.ids["D"],
+            indicator="FV01",
+            deed_date=date(2026, 11, 20),
+            description="代老人录入",
+        )
         uow.commit()
         assert row.origin == "assisted"
         assert ev.trail(uow, principal=w.officer, item_id=row.id).events[0].action == "assisted_entry"
@@ -118,13 +145,15 @@ def test_rejection_needs_reason_reopen_and_bulk(world):
     w = world
     ids = []
     for letter in ("B", "C", "D"):
-        i = _submit(w, letter=letter, indicator="PC01")   # quorum 1
+        i = _submit(w, letter=letter, indicator="PC01")  # quorum 1
         voter = "A" if letter != "A" else "B"
         _do(w, ev.vote, principal=w.resident(voter), item_id=i, confirm=True)
         ids.append(i)
     with pytest.raises(InvalidInput):
         _do(w, ev.bulk_review, principal=w.officer, item_ids=ids, decision="reject", reason=" ")
-    res = _do(w, ev.bulk_review, principal=w.officer, item_ids=ids[:2], decision="reject", reason="证明材料不足")
+    res = _do(
+        w, ev.bulk_review, principal=w.officer, item_ids=ids[:2], decision="reject", reason="证明材料不足"
+    )
     assert res.done == ids[:2] and not res.failed
     res = _do(w, ev.bulk_review, principal=w.officer, item_ids=ids, decision="approve")
     assert res.done == [ids[2]] and set(res.failed) == set(ids[:2])
@@ -133,13 +162,15 @@ def test_rejection_needs_reason_reopen_and_bulk(world):
     row = _do(w, ev.reopen, principal=w.township, item_id=ids[0], reason="补充了照片")
     assert row.state == "village_review"
     with w.container.uow() as uow:
-        assert any(m.subject == "评议未通过" and "证明材料不足" in m.body
-                   for m in notify.inbox(uow, resident_id=w.ids["B"]))
+        assert any(
+            m.subject == "评议未通过" and "证明材料不足" in m.body
+            for m in notify.inbox(uow, resident_id=w.ids["B"])
+        )
 
 
 def test_rate_limit_and_caps(world):
     w = world
-    for _ in range(5):   # default policy: 5 submissions an hour
+    for _ in range(5):  # default policy: 5 submissions an hour
         _submit(w, letter="C", indicator="FV01")
     with pytest.raises(RateLimited):
         _submit(w, letter="C", indicator="FV01")

@@ -26,20 +26,45 @@ def _at(w, y, m, d, h=10):
 
 
 def _deduction(w, indicator="PE04", points=20, letter="A"):
-    row = _do(w, ev.propose_deduction, principal=w.officer, resident_id=w.ids[letter], indicator=indicator,
-              points=points, deed_date=date(2026, 11, 20), description="合同违约，法院判决书",
-              uploads=[Upload("judgment.png", PNG)])
+    row = _do(
+        w,
+        ev.propose_deduction,
+        principal=w.officer,
+        resident_id=w.ids[letter],
+        indicator=indicator,
+        points=points,
+        deed_date=date(2026, 11, 20),
+        description="合同违约，法院判决书",
+        uploads=[Upload("judgment.png", PNG)],
+    )
     return row.id
 
 
 def test_deduction_needs_evidence_second_officer_and_waits_for_the_window(world):
     w = world
     with pytest.raises(InvalidInput):
-        _do(w, ev.propose_deduction, principal=w.officer, resident_id=w.ids["A"], indicator="PE04", points=20,
-            deed_date=date(2026, 11, 20), description="无证据")
+        _do(
+            w,
+            ev.propose_deduction,
+            principal=w.officer,
+            resident_id=w.ids["A"],
+            indicator="PE04",
+            points=20,
+            deed_date=date(2026, 11, 20),
+            description="无证据",
+        )
     with pytest.raises(PermissionDenied):
-        _do(w, ev.propose_deduction, principal=w.resident("B"), resident_id=w.ids["A"], indicator="PE04",
-            points=20, deed_date=date(2026, 11, 20), description="x", uploads=[Upload("p.png", PNG)])
+        _do(
+            w,
+            ev.propose_deduction,
+            principal=w.resident("B"),
+            resident_id=w.ids["A"],
+            indicator="PE04",
+            points=20,
+            deed_date=date(2026, 11, 20),
+            description="x",
+            uploads=[Upload("p.png", PNG)],
+        )
     item_id = _deduction(w)
     with pytest.raises(PermissionDenied):  # the proposer cannot be the second officer
         _do(w, ev.approve, principal=w.officer, item_id=item_id)
@@ -79,8 +104,14 @@ def test_objection_marks_disputed_at_once_and_upheld_withdraws(world):
         _do(w, ev.decide_objection, principal=w.officer_b, objection_id=obj.id, upheld=True, reason="核实")
     with pytest.raises(InvalidInput):
         _do(w, ev.decide_objection, principal=w.township, objection_id=obj.id, upheld=False, reason="")
-    obj = _do(w, ev.decide_objection, principal=w.township, objection_id=obj.id, upheld=True,
-              reason="已提供履行证明")
+    obj = _do(
+        w,
+        ev.decide_objection,
+        principal=w.township,
+        objection_id=obj.id,
+        upheld=True,
+        reason="已提供履行证明",
+    )
     with w.container.uow() as uow:
         assert ev.get(uow, principal=w.officer, item_id=item_id).state == "withdrawn"
         assert ledger.entries_of(uow, resident_id=w.ids["A"]) == []
@@ -94,8 +125,14 @@ def test_rejected_objection_has_reasons_and_the_deduction_then_posts(world):
     _do(w, ev.approve, principal=w.officer_b, item_id=item_id)
     obj = _do(w, ev.object_to, principal=w.resident("A"), item_id=item_id, statement="我不同意")
     _at(w, 2026, 12, 3)
-    _do(w, ev.decide_objection, principal=w.township, objection_id=obj.id, upheld=False,
-        reason="判决书已生效，未见履行证明")
+    _do(
+        w,
+        ev.decide_objection,
+        principal=w.township,
+        objection_id=obj.id,
+        upheld=False,
+        reason="判决书已生效，未见履行证明",
+    )
     with w.container.uow() as uow:
         assert ev.get(uow, principal=w.officer, item_id=item_id).state == "posted"
         subjects = {m.subject for m in notify.inbox(uow, resident_id=w.ids["A"])}
@@ -113,11 +150,15 @@ def test_objection_to_a_posted_entry_reverses_it(world):
     obj = _do(w, ev.object_to, principal=w.resident("A"), ledger_seq=entry.seq, statement="已和解")
     with pytest.raises(Conflict):
         _do(w, ev.object_to, principal=w.resident("A"), ledger_seq=entry.seq, statement="again")
-    obj = _do(w, ev.decide_objection, principal=w.township, objection_id=obj.id, upheld=True, reason="双方已和解")
+    obj = _do(
+        w, ev.decide_objection, principal=w.township, objection_id=obj.id, upheld=True, reason="双方已和解"
+    )
     with w.container.uow() as uow:
         entries = ledger.entries_of(uow, resident_id=w.ids["A"])
         assert [(e.points, e.reverses_seq, e.source) for e in entries] == [
-            (-20, None, "evaluation"), (20, entry.seq, "objection")]
+            (-20, None, "evaluation"),
+            (20, entry.seq, "objection"),
+        ]
         assert obj.outcome_seq == entries[1].seq
         assert ev.get(uow, principal=w.resident("A"), item_id=item_id).state == "reversed"
 
@@ -135,7 +176,9 @@ def test_credit_repair_after_the_minimum_period(world):
     _at(w, 2027, 3, 2)
     with pytest.raises(InvalidInput):
         _do(w, ev.apply_repair, principal=w.resident("A"), ledger_seq=entry.seq, commitment="  ")
-    obj = _do(w, ev.apply_repair, principal=w.resident("A"), ledger_seq=entry.seq, commitment="已履行并保证守信")
+    obj = _do(
+        w, ev.apply_repair, principal=w.resident("A"), ledger_seq=entry.seq, commitment="已履行并保证守信"
+    )
     assert obj.kind == "repair" and obj.decide_due == date(2027, 3, 5)  # 3 working days
     _do(w, ev.decide_objection, principal=w.officer, objection_id=obj.id, upheld=True, reason="已履行完毕")
     with w.container.uow() as uow:
@@ -146,8 +189,15 @@ def test_credit_repair_after_the_minimum_period(world):
 
 def test_big_data_auto_posts_positive_idempotently_and_can_be_refused(world):
     w = world
-    kw = dict(resident_id=w.ids["B"], indicator="SM01", points=5, deed_date=date(2026, 11, 20),
-              interface="volunteer", source_ref="VOL-2026-0001", evidence=["record:volunteer/VOL-2026-0001"])
+    kw = dict(
+        resident_id=w.ids["B"],
+        indicator="SM01",
+        points=5,
+        deed_date=date(2026, 11, 20),
+        interface="volunteer",
+        source_ref="VOL-2026-0001",
+        evidence=["record:volunteer/VOL-2026-0001"],
+    )
     row = _do(w, ev.propose_from_record, **kw)
     assert row.state == "posted" and row.automated
     again = _do(w, ev.propose_from_record, **kw)
@@ -165,22 +215,55 @@ def test_big_data_auto_posts_positive_idempotently_and_can_be_refused(world):
 
 def test_human_review_of_an_automated_decision(world):
     w = world
-    row = _do(w, ev.propose_from_record, resident_id=w.ids["B"], indicator="SM01", points=5,
-              deed_date=date(2026, 11, 20), interface="volunteer", source_ref="V2", evidence=[])
+    row = _do(
+        w,
+        ev.propose_from_record,
+        resident_id=w.ids["B"],
+        indicator="SM01",
+        points=5,
+        deed_date=date(2026, 11, 20),
+        interface="volunteer",
+        source_ref="V2",
+        evidence=[],
+    )
     obj = _do(w, ev.request_human_review, principal=w.resident("B"), item_id=row.id, statement="请人工复核")
-    obj = _do(w, ev.decide_objection, principal=w.officer, objection_id=obj.id, upheld=False,
-              reason="经人工核对志愿服务记录，分值无误")
+    obj = _do(
+        w,
+        ev.decide_objection,
+        principal=w.officer,
+        objection_id=obj.id,
+        upheld=False,
+        reason="经人工核对志愿服务记录，分值无误",
+    )
     assert obj.state == "rejected" and obj.decision_reason
     with pytest.raises(InvalidInput):  # only automated decisions get "human review"; others are objections
-        item = _do(w, ev.propose_from_record, resident_id=w.ids["B"], indicator="PC05", points=50,
-                   deed_date=date(2026, 11, 20), interface="court", source_ref="C1", evidence=["court:1"])
+        item = _do(
+            w,
+            ev.propose_from_record,
+            resident_id=w.ids["B"],
+            indicator="PC05",
+            points=50,
+            deed_date=date(2026, 11, 20),
+            interface="court",
+            source_ref="C1",
+            evidence=["court:1"],
+        )
         _do(w, ev.request_human_review, principal=w.resident("B"), item_id=item.id, statement="x")
 
 
 def test_negative_records_never_auto_post(world):
     w = world
-    row = _do(w, ev.propose_from_record, resident_id=w.ids["B"], indicator="PC05", points=-50,
-              deed_date=date(2026, 11, 20), interface="court", source_ref="C9", evidence=["court:9"])
+    row = _do(
+        w,
+        ev.propose_from_record,
+        resident_id=w.ids["B"],
+        indicator="PC05",
+        points=-50,
+        deed_date=date(2026, 11, 20),
+        interface="court",
+        source_ref="C9",
+        evidence=["court:9"],
+    )
     assert row.state == "village_review" and not row.automated
     row = _do(w, ev.approve, principal=w.officer, item_id=row.id)
     assert row.state == "confirm_review"
@@ -194,8 +277,14 @@ def test_rings_are_flagged_with_evidence(world):
     w = world
     for owner, confirmer in (("B", "C"), ("B", "C"), ("C", "B"), ("C", "B")):
         with w.container.uow() as uow:
-            row = ev.submit(uow, principal=w.resident(owner), indicator="PC01", deed_date=date(2026, 11, 24),
-                            description="拾金不昧", uploads=[Upload("p.png", PNG)])
+            row = ev.submit(
+                uow,
+                principal=w.resident(owner),
+                indicator="PC01",
+                deed_date=date(2026, 11, 24),
+                description="拾金不昧",
+                uploads=[Upload("p.png", PNG)],
+            )
             uow.commit()
         _do(w, ev.vote, principal=w.resident(confirmer), item_id=row.id, confirm=True)
     with w.container.uow() as uow:
@@ -213,8 +302,14 @@ def test_deadlines_across_national_day_and_overdue_for_the_level_above(world):
     w = world
     _at(w, 2026, 9, 30)
     with w.container.uow() as uow:
-        row = ev.submit(uow, principal=w.resident("A"), indicator="PC01", deed_date=date(2026, 9, 29),
-                        description="拾金不昧", uploads=[Upload("p.png", PNG)])
+        row = ev.submit(
+            uow,
+            principal=w.resident("A"),
+            indicator="PC01",
+            deed_date=date(2026, 9, 29),
+            description="拾金不昧",
+            uploads=[Upload("p.png", PNG)],
+        )
         uow.commit()
         # grid stage: 3 working days after Sep 30 = Oct 8, 9 and the make-up Saturday Oct 10
         assert row.due_on == date(2026, 10, 10)
@@ -227,8 +322,17 @@ def test_deadlines_across_national_day_and_overdue_for_the_level_above(world):
         assert ev.overdue(uow, principal=w.officer_v2).items == []
     # an objection on the eve of the holiday: marked at once, decision due 5 working days on = Oct 13
     _at(w, 2026, 9, 30, 16)
-    item = _do(w, ev.propose_from_record, resident_id=w.ids["D"], indicator="SM01", points=5,
-               deed_date=date(2026, 9, 29), interface="volunteer", source_ref="NAT", evidence=[])
+    item = _do(
+        w,
+        ev.propose_from_record,
+        resident_id=w.ids["D"],
+        indicator="SM01",
+        points=5,
+        deed_date=date(2026, 9, 29),
+        interface="volunteer",
+        source_ref="NAT",
+        evidence=[],
+    )
     obj = _do(w, ev.object_to, principal=w.resident("D"), item_id=item.id, statement="分数不对")
     assert obj.mark_due == date(2026, 10, 8) and obj.decide_due == date(2026, 10, 13)
     _at(w, 2026, 10, 14)

@@ -19,8 +19,12 @@ def client_for(world):
 
     def make(*, username=None, letter=None):
         c = TestClient(app, follow_redirects=False)
-        c.cookies.set(SESSION_COOKIE, session_token(world.container, username=username,
-                                                    resident_id=world.ids[letter] if letter else None))
+        c.cookies.set(
+            SESSION_COOKIE,
+            session_token(
+                world.container, username=username, resident_id=world.ids[letter] if letter else None
+            ),
+        )
         return c
 
     return make
@@ -29,16 +33,21 @@ def client_for(world):
 def test_resident_submits_and_officer_reviews_through_pages(world, client_for):
     a = client_for(letter="A")
     assert "提交善行" in a.get("/evaluation/submit").text
-    r = a.post("/evaluation/submit", data={"indicator": "PC01", "deed_date": "2026-11-24",
-                                           "description": "拾到钱包交还失主"},
-               files=[("files", ("p.png", PNG, "image/png"))])
+    r = a.post(
+        "/evaluation/submit",
+        data={"indicator": "PC01", "deed_date": "2026-11-24", "description": "拾到钱包交还失主"},
+        files=[("files", ("p.png", PNG, "image/png"))],
+    )
     assert r.status_code == 303, r.text
     item_url = r.headers["location"].split("?")[0]
     item_id = int(item_url.rsplit("/", 1)[1])
     assert "网格互评中" in a.get(item_url).text
     # a bad file is refused with the form kept
-    r = a.post("/evaluation/submit", data={"indicator": "PC01", "deed_date": "2026-11-24", "description": "x"},
-               files=[("files", ("p.png", b"GIF89a...", "image/png"))])
+    r = a.post(
+        "/evaluation/submit",
+        data={"indicator": "PC01", "deed_date": "2026-11-24", "description": "x"},
+        files=[("files", ("p.png", b"GIF89a...", "image/png"))],
+    )
     assert r.status_code == 422 and "JPEG" in r.text
     b = client_for(letter="B")
     assert f'data-item="{item_id}"' in b.get("/evaluation/confirm").text
@@ -59,9 +68,16 @@ def test_pages_refuse_the_wrong_roles(world, client_for):
     assert client_for(username="grid1").get("/evaluation/overdue").status_code == 403
     assert client_for(username="township").get("/evaluation/overdue").status_code == 200
     with world.container.uow() as uow:
-        row = ev.propose_from_record(uow, resident_id=world.ids["F"], indicator="SM01", points=5,
-                                     deed_date=date(2026, 11, 20), interface="volunteer", source_ref="P1",
-                                     evidence=[])
+        row = ev.propose_from_record(
+            uow,
+            resident_id=world.ids["F"],
+            indicator="SM01",
+            points=5,
+            deed_date=date(2026, 11, 20),
+            interface="volunteer",
+            source_ref="P1",
+            evidence=[],
+        )
         uow.commit()
         item_id = row.id
     assert a.get(f"/evaluation/items/{item_id}").status_code == 404  # not A's

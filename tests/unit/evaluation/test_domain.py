@@ -5,14 +5,26 @@ import pytest
 from moralbank.errors import Conflict, InvalidInput, PermissionDenied
 from moralbank.evaluation import domain as d
 
-RULES = d.Rules(version="t", indicators={
-    "VOL": d.IndicatorRule("VOL", "志愿服务", "social", min_points=1, max_points=5, quorum=2),
-    "AUTO": d.IndicatorRule("AUTO", "献血", "social", min_points=2, max_points=10, record_stage=d.Stage.AUTO,
-                            auto_post=True),
-    "DEBT": d.IndicatorRule("DEBT", "拖欠", "personal", negative=True, min_points=5, max_points=20,
-                            basis="《管理办法》第十二条", severity=d.Severity.GENERAL),
-    "NOBASIS": d.IndicatorRule("NOBASIS", "x", "personal", negative=True, min_points=1, max_points=5),
-})
+RULES = d.Rules(
+    version="t",
+    indicators={
+        "VOL": d.IndicatorRule("VOL", "志愿服务", "social", min_points=1, max_points=5, quorum=2),
+        "AUTO": d.IndicatorRule(
+            "AUTO", "献血", "social", min_points=2, max_points=10, record_stage=d.Stage.AUTO, auto_post=True
+        ),
+        "DEBT": d.IndicatorRule(
+            "DEBT",
+            "拖欠",
+            "personal",
+            negative=True,
+            min_points=5,
+            max_points=20,
+            basis="《管理办法》第十二条",
+            severity=d.Severity.GENERAL,
+        ),
+        "NOBASIS": d.IndicatorRule("NOBASIS", "x", "personal", negative=True, min_points=1, max_points=5),
+    },
+)
 
 
 def _voter(rid, grid="G1"):
@@ -61,13 +73,37 @@ def test_grid_disputes_reject_with_reasons():
 
 def test_deduction_needs_basis_evidence_and_second_officer():
     with pytest.raises(InvalidInput):
-        d.new_deduction(RULES, resident_id="A", grid_code="G1", indicator="NOBASIS", points=3, severity=None,
-                        evidence_count=1, actor="user:1")
+        d.new_deduction(
+            RULES,
+            resident_id="A",
+            grid_code="G1",
+            indicator="NOBASIS",
+            points=3,
+            severity=None,
+            evidence_count=1,
+            actor="user:1",
+        )
     with pytest.raises(InvalidInput):
-        d.new_deduction(RULES, resident_id="A", grid_code="G1", indicator="DEBT", points=10, severity=None,
-                        evidence_count=0, actor="user:1")
-    item, _ = d.new_deduction(RULES, resident_id="A", grid_code="G1", indicator="DEBT", points=10,
-                              severity=None, evidence_count=1, actor="user:1")
+        d.new_deduction(
+            RULES,
+            resident_id="A",
+            grid_code="G1",
+            indicator="DEBT",
+            points=10,
+            severity=None,
+            evidence_count=0,
+            actor="user:1",
+        )
+    item, _ = d.new_deduction(
+        RULES,
+        resident_id="A",
+        grid_code="G1",
+        indicator="DEBT",
+        points=10,
+        severity=None,
+        evidence_count=1,
+        actor="user:1",
+    )
     with pytest.raises(PermissionDenied):
         d.approve(item, RULES, actor="user:1", today=date(2026, 9, 30))
     d.approve(item, RULES, actor="user:2", today=date(2026, 9, 30))
@@ -81,21 +117,25 @@ def test_deduction_needs_basis_evidence_and_second_officer():
 
 
 def test_record_proposals_auto_post_only_positive_when_allowed():
-    item, _ = d.new_record_proposal(RULES, resident_id="A", grid_code="G1", indicator="AUTO", points=5,
-                                    actor="token:1")
+    item, _ = d.new_record_proposal(
+        RULES, resident_id="A", grid_code="G1", indicator="AUTO", points=5, actor="token:1"
+    )
     assert item.state is d.State.APPROVED and item.automated
     d.ready_to_post(item, RULES)
-    neg, _ = d.new_record_proposal(RULES, resident_id="A", grid_code="G1", indicator="DEBT", points=5,
-                                   actor="token:1")
+    neg, _ = d.new_record_proposal(
+        RULES, resident_id="A", grid_code="G1", indicator="DEBT", points=5, actor="token:1"
+    )
     assert neg.state is d.State.VILLAGE_REVIEW and not neg.automated
-    vol, _ = d.new_record_proposal(RULES, resident_id="A", grid_code="G1", indicator="VOL", points=5,
-                                   actor="token:1")
+    vol, _ = d.new_record_proposal(
+        RULES, resident_id="A", grid_code="G1", indicator="VOL", points=5, actor="token:1"
+    )
     assert vol.state is d.State.VILLAGE_REVIEW
 
 
 def test_rejection_needs_reason_and_reopen():
-    item, _ = d.new_record_proposal(RULES, resident_id="A", grid_code="G1", indicator="VOL", points=5,
-                                    actor="token:1")
+    item, _ = d.new_record_proposal(
+        RULES, resident_id="A", grid_code="G1", indicator="VOL", points=5, actor="token:1"
+    )
     with pytest.raises(InvalidInput):
         d.reject(item, actor="user:1", reason="  ")
     d.reject(item, actor="user:1", reason="no evidence")
@@ -115,13 +155,16 @@ def test_legal_limits_cannot_be_loosened():
 
 
 def test_cap_and_rate():
-    rule = d.IndicatorRule("V", "v", "a", caps=(d.CapRule("month", max_points=10), d.CapRule("day", max_count=1)))
+    rule = d.IndicatorRule(
+        "V", "v", "a", caps=(d.CapRule("month", max_points=10), d.CapRule("day", max_count=1))
+    )
     d.check_cap(rule, lambda p: (7, 0), 3)
     with pytest.raises(Conflict):
         d.check_cap(rule, lambda p: (8, 0), 3)
     with pytest.raises(Conflict):
         d.check_cap(rule, lambda p: (0, 1), 3)
     from moralbank.errors import RateLimited
+
     d.check_rate(RULES, last_hour=2, today=4)
     with pytest.raises(RateLimited):
         d.check_rate(RULES, last_hour=0, today=5)
@@ -130,23 +173,39 @@ def test_cap_and_rate():
 
 
 def test_deed_date_window_and_evidence():
-    rules = d.Rules(version="t", indicators={"E": d.IndicatorRule("E", "e", "a", evidence_required=True,
-                                                                  quorum=0)})
+    rules = d.Rules(
+        version="t", indicators={"E": d.IndicatorRule("E", "e", "a", evidence_required=True, quorum=0)}
+    )
     with pytest.raises(InvalidInput) as e:
-        d.new_deed(rules, resident_id="A", grid_code="G", indicator="E", actor="resident:A",
-                   deed_date=date(2026, 12, 1), today=date(2026, 11, 25))
+        d.new_deed(
+            rules,
+            resident_id="A",
+            grid_code="G",
+            indicator="E",
+            actor="resident:A",
+            deed_date=date(2026, 12, 1),
+            today=date(2026, 11, 25),
+        )
     assert {p.field for p in e.value.problems} == {"deed_date", "evidence"}
-    item, _ = d.new_deed(rules, resident_id="A", grid_code="G", indicator="E", actor="resident:A",
-                         deed_date=date(2026, 11, 20), today=date(2026, 11, 25), evidence_count=1)
+    item, _ = d.new_deed(
+        rules,
+        resident_id="A",
+        grid_code="G",
+        indicator="E",
+        actor="resident:A",
+        deed_date=date(2026, 11, 20),
+        today=date(2026, 11, 25),
+        evidence_count=1,
+    )
     assert item.state is d.State.VILLAGE_REVIEW  # no grid stage for this indicator
 
 
 def test_rings_pairs_and_longer_cycles():
     conf = []
     for i in range(3):
-        conf += [("A", "B", 10 + i), ("B", "A", 20 + i)]           # reciprocal pair
+        conf += [("A", "B", 10 + i), ("B", "A", 20 + i)]  # reciprocal pair
         conf += [("C", "D", 30 + i), ("D", "E", 40 + i), ("E", "C", 50 + i)]  # 3-cycle
-    conf += [("F", "G", 60), ("G", "F", 61)]                           # once each: not a ring
+    conf += [("F", "G", 60), ("G", "F", 61)]  # once each: not a ring
     rings = d.find_rings(conf, min_each=2, max_length=4)
     assert [r.members for r in rings] == [("A", "B"), ("C", "D", "E")]
     assert rings[0].edges[("A", "B")] == (10, 11, 12)

@@ -9,43 +9,95 @@ from hypothesis import strategies as st
 from moralbank.errors import MoralbankError
 from moralbank.evaluation import domain as d
 
-RULES = d.Rules(version="p", indicators={
-    "VOL": d.IndicatorRule("VOL", "v", "social", min_points=1, max_points=5, quorum=2),
-    "ONE": d.IndicatorRule("ONE", "o", "social", min_points=1, max_points=3, quorum=1),
-    "AUTO": d.IndicatorRule("AUTO", "a", "social", min_points=1, max_points=9, record_stage=d.Stage.AUTO,
-                            auto_post=True),
-    "NOAUTO": d.IndicatorRule("NOAUTO", "n", "social", min_points=1, max_points=9, record_stage=d.Stage.AUTO),
-    "DEBT": d.IndicatorRule("DEBT", "d", "personal", negative=True, min_points=5, max_points=20,
-                            basis="第十二条", severity=d.Severity.GENERAL),
-})
+RULES = d.Rules(
+    version="p",
+    indicators={
+        "VOL": d.IndicatorRule("VOL", "v", "social", min_points=1, max_points=5, quorum=2),
+        "ONE": d.IndicatorRule("ONE", "o", "social", min_points=1, max_points=3, quorum=1),
+        "AUTO": d.IndicatorRule(
+            "AUTO", "a", "social", min_points=1, max_points=9, record_stage=d.Stage.AUTO, auto_post=True
+        ),
+        "NOAUTO": d.IndicatorRule(
+            "NOAUTO", "n", "social", min_points=1, max_points=9, record_stage=d.Stage.AUTO
+        ),
+        "DEBT": d.IndicatorRule(
+            "DEBT",
+            "d",
+            "personal",
+            negative=True,
+            min_points=5,
+            max_points=20,
+            basis="第十二条",
+            severity=d.Severity.GENERAL,
+        ),
+    },
+)
 HOUSEHOLD = {"A", "A2"}
 RESIDENTS = ["A", "A2", "B", "C", "D", "X"]  # X lives in another grid
 OFFICERS = ["user:1", "user:2", "user:3"]
 
-starts = st.sampled_from(["deed", "assisted", "deduction", "record:VOL", "record:ONE", "record:AUTO",
-                          "record:NOAUTO", "record:DEBT", "deed:ONE"])
-actions = st.lists(st.one_of(
-    st.tuples(st.just("vote"), st.sampled_from(RESIDENTS + ["worker"]), st.booleans(),
-              st.sampled_from(["", "不实"])),
-    st.tuples(st.just("approve"), st.sampled_from(OFFICERS), st.integers(-25, 25)),
-    st.tuples(st.just("reject"), st.sampled_from(OFFICERS), st.sampled_from(["", " ", "证据不足"])),
-    st.tuples(st.just("reopen"), st.sampled_from(["", "复核"])),
-    st.tuples(st.just("withdraw"), st.sampled_from(["", "不要了"])),
-    st.tuples(st.just("time"), st.integers(0, 15)),
-    st.tuples(st.just("object"), st.booleans(), st.sampled_from(["", "理由"])),
-    st.tuples(st.just("post")),
-), max_size=25)
+starts = st.sampled_from(
+    [
+        "deed",
+        "assisted",
+        "deduction",
+        "record:VOL",
+        "record:ONE",
+        "record:AUTO",
+        "record:NOAUTO",
+        "record:DEBT",
+        "deed:ONE",
+    ]
+)
+actions = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("vote"),
+            st.sampled_from(RESIDENTS + ["worker"]),
+            st.booleans(),
+            st.sampled_from(["", "不实"]),
+        ),
+        st.tuples(st.just("approve"), st.sampled_from(OFFICERS), st.integers(-25, 25)),
+        st.tuples(st.just("reject"), st.sampled_from(OFFICERS), st.sampled_from(["", " ", "证据不足"])),
+        st.tuples(st.just("reopen"), st.sampled_from(["", "复核"])),
+        st.tuples(st.just("withdraw"), st.sampled_from(["", "不要了"])),
+        st.tuples(st.just("time"), st.integers(0, 15)),
+        st.tuples(st.just("object"), st.booleans(), st.sampled_from(["", "理由"])),
+        st.tuples(st.just("post")),
+    ),
+    max_size=25,
+)
 
 
 def _start(kind):
     if kind in ("deed", "assisted", "deed:ONE"):
-        return d.new_deed(RULES, resident_id="A", grid_code="G", indicator="ONE" if kind == "deed:ONE" else "VOL",
-                          actor="user:9" if kind == "assisted" else "resident:A", assisted=kind == "assisted")[0]
+        return d.new_deed(
+            RULES,
+            resident_id="A",
+            grid_code="G",
+            indicator="ONE" if kind == "deed:ONE" else "VOL",
+            actor="user:9" if kind == "assisted" else "resident:A",
+            assisted=kind == "assisted",
+        )[0]
     if kind == "deduction":
-        return d.new_deduction(RULES, resident_id="A", grid_code="G", indicator="DEBT", points=10,
-                               severity=None, evidence_count=1, actor="user:1")[0]
-    return d.new_record_proposal(RULES, resident_id="A", grid_code="G", indicator=kind.split(":")[1],
-                                 points=RULES.indicators[kind.split(":")[1]].min_points, actor="token:1")[0]
+        return d.new_deduction(
+            RULES,
+            resident_id="A",
+            grid_code="G",
+            indicator="DEBT",
+            points=10,
+            severity=None,
+            evidence_count=1,
+            actor="user:1",
+        )[0]
+    return d.new_record_proposal(
+        RULES,
+        resident_id="A",
+        grid_code="G",
+        indicator=kind.split(":")[1],
+        points=RULES.indicators[kind.split(":")[1]].min_points,
+        actor="token:1",
+    )[0]
 
 
 @settings(max_examples=300, deadline=None)
@@ -59,12 +111,21 @@ def test_no_points_without_required_approvals_never_twice_every_rejection_reason
         try:
             match step:
                 case ("vote", who, confirm, reason):
-                    voter = d.Voter("user:8", "G", is_grid_worker=True) if who == "worker" else \
-                        d.Voter(f"resident:{who}", "G2" if who == "X" else "G", resident_id=who)
+                    voter = (
+                        d.Voter("user:8", "G", is_grid_worker=True)
+                        if who == "worker"
+                        else d.Voter(f"resident:{who}", "G2" if who == "X" else "G", resident_id=who)
+                    )
                     d.vote(item, voter, confirm=confirm, reason=reason, owner_household=HOUSEHOLD)
                 case ("approve", officer, points):
-                    d.approve(item, RULES, actor=officer, points=points or None, today=today,
-                              is_workday=d.weekdays_only)
+                    d.approve(
+                        item,
+                        RULES,
+                        actor=officer,
+                        points=points or None,
+                        today=today,
+                        is_workday=d.weekdays_only,
+                    )
                 case ("reject", officer, reason):
                     d.reject(item, actor=officer, reason=reason)
                 case ("reopen", reason):
@@ -77,8 +138,9 @@ def test_no_points_without_required_approvals_never_twice_every_rejection_reason
                         d.mature(item, today=today)
                 case ("object", upheld, reason):
                     if item.state is d.State.DISPUTED:
-                        d.settle_dispute(item, upheld=upheld, actor="user:3", reason=reason, prior=prior,
-                                         today=today)
+                        d.settle_dispute(
+                            item, upheld=upheld, actor="user:3", reason=reason, prior=prior, today=today
+                        )
                     else:
                         before = item.state
                         d.dispute(item, actor="resident:A")
