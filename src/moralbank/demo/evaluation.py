@@ -158,5 +158,6 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
         f"evaluation: {len(plans)} villages with deeds in flight ({counts['grid_review']} in grid review, "
         f"{counts['village_review']} in village review, {counts['posted']} posted, {counts['rejected']} "
         f"rejected, {counts['automated']} automated), "
-        f"{counts['deduction_waiting'] + counts['deduction_notice']} pending deductions, {counts['objections']} objections, {counts['rings']} ring flags"
+        f"{counts['deduction_waiting'] + counts['deduction_notice']} pending deductions, "
+        f"{counts['objections']} objections, {counts['rings']} ring flags"
     )
