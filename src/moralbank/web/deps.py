@@ -139,8 +139,11 @@ def require_role(*roles: Role, **kwargs: Any) -> Callable[..., Principal]:
     return require_roles(*roles, **kwargs)
 
 
-def public(request: Request) -> None:
-    """Declares a route open to anyone (sign-in pages, health, verification of public codes)."""
+def public(request: Request, principal: Principal | None = Depends(optional_principal)) -> None:
+    """Declares a route open to anyone (sign-in pages, the published policy, verifying a green code).
+
+    Whoever is signed in is still resolved, so the page header shows them.
+    """
 
 
 setattr(public, ACCESS_ATTR, Access(roles=frozenset(Role), public=True))

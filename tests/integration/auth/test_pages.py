@@ -103,3 +103,12 @@ def test_access_log_page_lists_reads_for_auditors_only(tree: Container) -> None:
     officer_client.post("/login", data={"username": "wang", "password": PASSWORD})
     assert officer_client.get("/audit/access-log", headers=HTML).status_code == 403
     assert officer_client.get("/api/audit/access-log").status_code == 403
+
+
+def test_public_pages_still_show_who_is_signed_in_and_residents_go_to_their_sign_in(tree: Container) -> None:
+    _users(tree)
+    client = TestClient(create_app(tree), follow_redirects=False)
+    # a resident's page (/me…) sends a visitor to /login?next=/me…, and that to the phone sign-in
+    assert client.get("/login?next=/me/consents", headers=HTML).headers["location"] == "/login/resident"
+    client.post("/login", data={"username": "wang", "password": PASSWORD})
+    assert "王村干部" in client.get("/login", headers=HTML).text  # a public page, header shows the user

@@ -42,6 +42,8 @@ def _signed_in(request: Request, sign: auth.SignIn, target: str) -> Response:
 
 @router.get("/login", dependencies=[Depends(public)])
 def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002
+    if safe_next(next).startswith("/me"):  # a resident's page: residents sign in with their phone
+        return RedirectResponse("/login/resident", status_code=303)
     return render(request, "auth/login.html", {"next": safe_next(next), "username": "", "error": None})
 
 
