@@ -9,24 +9,21 @@ import json
 from fastapi import APIRouter, Body, Depends, Query
 from fastapi.responses import Response
 
-from moralbank.auth.domain import EVERYONE, STAFF, Principal, Role
+from moralbank.auth.domain import STAFF, Principal, Role
 from moralbank.db.uow import UnitOfWork
-from moralbank.errors import NotFound, PermissionDenied
+from moralbank.errors import NotFound
 from moralbank.ledger import service, verify
 from moralbank.web.deps import get_uow, public, require_roles
 
 router = APIRouter(prefix="/api/ledger", tags=["ledger"])
 
-SIGNED_IN = require_roles(*EVERYONE)
+SIGNED_IN = require_roles(*STAFF, Role.RESIDENT)  # partners get no proofs by seq
 
 
 def _may_see(principal: Principal, entry_resident: str) -> None:
-    """Residents see their own entries (others look missing); staff see all; partners none."""
-    if principal.role == Role.RESIDENT:
-        if principal.resident_id != entry_resident:
-            raise NotFound("no such ledger entry")
-    elif principal.role not in STAFF:
-        raise PermissionDenied("ledger proofs are for residents and staff")
+    """Residents see their own entries (others look missing); staff see all."""
+    if principal.role == Role.RESIDENT and principal.resident_id != entry_resident:
+        raise NotFound("no such ledger entry")
 
 
 @router.get("/checkpoint", dependencies=[Depends(public)])
