@@ -1,0 +1,41 @@
+"""The demo history step: plausible entries for every demo resident through ``ledger.post``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from moralbank.demo.history import build_history, plan_history
+from moralbank.ledger import service
+from moralbank.policy import service as policy_service
+from tests.integration.evaluation.conftest import build_world
+
+
+def test_history_posts_deeds_records_and_corrections_under_the_active_policy(container) -> None:  # noqa: ANN001
+    world = build_world(container)
+    line = build_history(container, scale="town", seed=2012)
+    assert line.startswith("ledger: ")
+    with container.uow(write=False) as uow:
+        version = str(policy_service.active(uow).version)
+        codes = set(policy_service.active(uow).indicators)
+        entries = [e for rid in world.ids.values() for e in service.entries_of(uow, resident_id=rid)]
+        report = service.audit(uow)
+    assert report.ok and report.tree_size == len(entries) > 0
+    assert {e.source for e in entries} >= {"evaluation", "department"}
+    assert all(e.policy_version == version and e.indicator in codes for e in entries)
+    by_seq = {e.seq: e for e in entries}
+    assert any(e.reverses_seq for e in entries)
+    for e in entries:
+        if e.reverses_seq:
+            assert by_seq[e.reverses_seq].resident_id == e.resident_id
+            assert e.points == -by_seq[e.reverses_seq].points
+    assert all(e.expires_on and e.severity for e in entries if e.points < 0 and not e.reverses_seq)
+
+
+def test_the_plan_is_the_same_for_the_same_seed(container) -> None:  # noqa: ANN001
+    with container.uow() as uow:
+        policy = policy_service.active(uow)
+    people = [(f"R{i:012d}", "330281001001-G01") for i in range(200)]
+    one = plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=1)
+    assert one == plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=1)
+    assert one != plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=2)
+    assert 500 < len(one) < 1300
