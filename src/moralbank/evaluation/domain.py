@@ -216,6 +216,20 @@ def period_start(d: date, period: str) -> date:
     return date(d.year, 1, 1)
 
 
+def period_end(d: date, period: str) -> date:
+    """The first day after the period ``d`` falls in."""
+    start = period_start(d, period)
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    if period == "month":
+        return add_months(start, 1)
+    if period == "quarter":
+        return add_months(start, 3)
+    return date(start.year + 1, 1, 1)
+
+
 def check_cap(rule: IndicatorRule, used: Callable[[str], tuple[int, int]], points: int) -> None:
     """Refuse points beyond the policy's caps for the indicator. ``used(period)`` gives the points and
     count the resident already has (posted or approved) in the current period."""

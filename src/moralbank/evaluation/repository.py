@@ -142,14 +142,25 @@ def votes_since(db: Session, voter: str, since: datetime) -> int:
 
 
 def used_in_period(
-    db: Session, resident_id: str, indicator: str, since: date, exclude_id: int | None = None
+    db: Session,
+    resident_id: str,
+    indicator: str,
+    since: date,
+    until: date,
+    exclude_id: int | None = None,
+    pending: bool = False,
 ) -> tuple[int, int]:
-    """Points and count already approved or posted for an indicator since a deed date."""
+    """Points and count already approved or posted for an indicator since a deed date (with
+    ``pending``, also the ones still on their way: deductions count from the moment they are proposed)."""
+    states = ["approved", "posted"]
+    if pending:
+        states += ["village_review", "confirm_review", "notice", "disputed"]
     q = select(func.coalesce(func.sum(EvaluationItem.points), 0), func.count()).where(
         EvaluationItem.resident_id == resident_id,
         EvaluationItem.indicator == indicator,
-        EvaluationItem.state.in_(["approved", "posted"]),
+        EvaluationItem.state.in_(states),
         EvaluationItem.deed_date >= since,
+        EvaluationItem.deed_date < until,
     )
     if exclude_id is not None:
         q = q.where(EvaluationItem.id != exclude_id)

@@ -444,11 +444,7 @@ def submit(
         evidence_count=len(uploads),
     )
     rule = rules_.indicator(indicator)
-    d.check_cap(
-        rule,
-        lambda period: repo.used_in_period(uow.db, resident_id, indicator, d.period_start(deed_date, period)),
-        0,
-    )
+    _check_cap(uow, rules_, resident_id=resident_id, indicator=indicator, deed_date=deed_date, points=0)
     row = _new_row(uow, item, rules_, deed_date=deed_date, description=description, witnesses=witnesses)
     ev.data["files"] = _store_files(uow, row, uploads, principal.actor)
     _event(uow, row, ev)
@@ -509,17 +505,14 @@ def approve(
     today = _today(uow)
     ev = d.approve(item, rules_, actor=principal.actor, points=points, today=today, is_workday=is_workday)
     if not item.negative:
-        rule = rules_.indicator(row.indicator)
-        d.check_cap(
-            rule,
-            lambda period: repo.used_in_period(
-                uow.db,
-                row.resident_id,
-                row.indicator,
-                d.period_start(row.deed_date, period),
-                exclude_id=row.id,
-            ),
-            item.points,
+        _check_cap(
+            uow,
+            rules_,
+            resident_id=row.resident_id,
+            indicator=row.indicator,
+            deed_date=row.deed_date,
+            points=item.points,
+            exclude_id=row.id,
         )
     _save(uow, row, item, rules_)
     _event(uow, row, ev)
@@ -622,6 +615,33 @@ def withdraw(uow: UnitOfWork, *, principal: Principal, item_id: int, reason: str
 # -- deductions and big data -----------------------------------------------------------------------------
 
 
+def _check_cap(
+    uow: UnitOfWork,
+    rules_: d.Rules,
+    *,
+    resident_id: str,
+    indicator: str,
+    deed_date: date,
+    points: int,
+    exclude_id: int | None = None,
+) -> None:
+    """The policy's caps for the indicator in each period the deed date falls in."""
+    rule = rules_.indicator(indicator)
+    d.check_cap(
+        rule,
+        lambda period: repo.used_in_period(
+            uow.db,
+            resident_id,
+            indicator,
+            d.period_start(deed_date, period),
+            d.period_end(deed_date, period),
+            exclude_id=exclude_id,
+            pending=rule.negative,
+        ),
+        points,
+    )
+
+
 def propose_deduction(
     uow: UnitOfWork,
     *,
@@ -665,6 +685,9 @@ def propose_deduction(
         evidence_count=len(uploads),
         actor=principal.actor,
         by_officer=by_officer,
+    )
+    _check_cap(
+        uow, rules_, resident_id=resident_id, indicator=indicator, deed_date=deed_date, points=item.points
     )
     row = _new_row(uow, item, rules_, deed_date=deed_date, description=description)
     ev.data["files"] = _store_files(uow, row, uploads, principal.actor)
@@ -711,21 +734,23 @@ def propose_from_record(
     )
     _event(uow, row, ev)
     name = _indicator_name(rules_, indicator)
-    if item.state is d.State.APPROVED:
-        rule = rules_.indicator(indicator)
+    if item.state is d.State.APPROVED or item.negative:
         try:
-            d.check_cap(
-                rule,
-                lambda period: repo.used_in_period(
-                    uow.db, resident_id, indicator, d.period_start(deed_date, period), exclude_id=row.id
-                ),
-                item.points,
+            _check_cap(
+                uow,
+                rules_,
+                resident_id=resident_id,
+                indicator=indicator,
+                deed_date=deed_date,
+                points=item.points,
+                exclude_id=row.id,
             )
-        except Conflict as e:
+        except Conflict as e:  # kept, with the cap as its reason, so a re-sent record stays decided
             item.state, item.reason = d.State.REJECTED, str(e)
             _save(uow, row, item, rules_)
             _event(uow, row, d.Event("rejected", actor, item.reason))
             return row
+    if item.state is d.State.APPROVED:
         _post(uow, row, item, rules_, actor=actor)
     else:
         _notify(uow, "record_proposed", resident_id, f"deed:{row.id}", ind=name, points=item.points)
@@ -916,6 +941,8 @@ def object_to(
         if row is None:
             raise NotFound(f"no evaluation item {item_id}")
         resident_id = row.resident_id
+        if row.state in (d.State.WITHDRAWN.value, d.State.REVERSED.value):
+            raise Conflict("this item is withdrawn or reversed; there is nothing left to object to")
         if row.posted_seq is not None and row.state == d.State.POSTED.value:
             ledger_seq, item_id = row.posted_seq, row.id
     else:

@@ -352,3 +352,32 @@ def test_views_are_scoped(world):
         assert [r.id for r in ev.review_queue(uow, principal=w.officer_b)] == [row]
         assert ev.review_queue(uow, principal=w.officer_v2) == []
     w.container.clock.set(w.container.clock.now() + timedelta(days=1))
+
+
+def test_negative_caps_count_pending_deductions(world):
+    w = world
+    # PE05 (bank loan arrears): at most once a month, counted from the moment it is proposed
+    kw = dict(
+        resident_id=w.ids["C"],
+        indicator="PE05",
+        points=10,
+        deed_date=date(2026, 11, 3),
+        description="贷款逾期",
+        uploads=[Upload("p.png", PNG)],
+    )
+    _do(w, ev.propose_deduction, principal=w.officer, **kw)
+    with pytest.raises(Conflict):
+        _do(w, ev.propose_deduction, principal=w.officer, **{**kw, "deed_date": date(2026, 11, 20)})
+    row = _do(
+        w,
+        ev.propose_from_record,
+        resident_id=w.ids["C"],
+        indicator="PE05",
+        points=-10,
+        deed_date=date(2026, 11, 21),
+        interface="bank",
+        source_ref="B-1",
+        evidence=["bank:1"],
+    )
+    assert row.state == "rejected" and "cap" in row.reason
+    _do(w, ev.propose_deduction, principal=w.officer, **{**kw, "deed_date": date(2026, 10, 30)})  # October

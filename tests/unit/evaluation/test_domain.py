@@ -211,3 +211,11 @@ def test_rings_pairs_and_longer_cycles():
     assert rings[0].edges[("A", "B")] == (10, 11, 12)
     assert d.find_rings(conf, min_each=2, max_length=2)[0].members == ("A", "B")
     assert len(d.find_rings(conf, min_each=2, max_length=2)) == 1
+
+
+def test_period_bounds():
+    assert d.period_start(date(2026, 11, 25), "week") == date(2026, 11, 23)
+    assert d.period_end(date(2026, 11, 25), "week") == date(2026, 11, 30)
+    assert d.period_end(date(2026, 12, 31), "month") == date(2027, 1, 1)
+    assert d.period_end(date(2026, 5, 2), "quarter") == date(2026, 7, 1)
+    assert d.period_end(date(2026, 5, 2), "year") == date(2027, 1, 1)
