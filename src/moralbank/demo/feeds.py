@@ -19,7 +19,7 @@ SIZES = {"town": (300, 40, 2), "yuyao": (3000, 2000, 5)}  # residents named, row
 
 def build_feeds(container: Any, *, scale: str, seed: int) -> str:
     people, rows, bad = SIZES[scale]
-    ids = id_numbers(container, limit=people, seed=seed)
+    ids = id_numbers(container, limit=people, seed=seed, demo_seed=seed)
     if not ids:
         return "feeds: no residents enrolled, no sample files"
     out = container.settings.data_dir / "feeds-samples"

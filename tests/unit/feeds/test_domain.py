@@ -1,0 +1,157 @@
+"""Pure rules of the data interfaces: loading and checking interface files, reading files in three
+formats and three encodings, validating rows, mapping to indicators, counts, signatures."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from moralbank.errors import InvalidInput
+from moralbank.feeds import domain, samples
+from moralbank.feeds.domain import Counts, RawRow, RowProblem
+from moralbank.residents.idnumber import make
+
+IFACES = domain.load_interfaces()
+TODAY = date(2026, 11, 25)
+PEOPLE = [make("330281", date(1970 + i, 5, 1 + i), 31 + i) for i in range(6)]
+
+
+def _raw(**values: str | None) -> RawRow:
+    return RawRow(1, 2, dict(values))
+
+
+def test_eighteen_interfaces_load_and_each_names_its_identifier_and_record_id() -> None:
+    assert len(IFACES) == 18
+    for i in IFACES.values():
+        s = i.schema()
+        assert s["identifier"] in i.field_names and s["source_id"] in i.field_names
+        assert s["identifier_standard"] in ("GB 11643", "GB 32100")
+        assert all({"name", "type", "required"} <= set(f) for f in s["fields"])
+
+
+def _data(name: str = "blood_donation") -> dict:
+    return yaml.safe_load((domain.INTERFACES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("spoil,needle", [
+    (lambda d: d.pop("consent_required"), "consent_required"),
+    (lambda d: d.update(identifier="nope"), "identifier names field 'nope'"),
+    (lambda d: d["fields"].append({"name": "x", "type": "float"}), "unknown type"),
+    (lambda d: d["rules"][0].update(when={"kind": "unheard_of"}), "not among the codes"),
+    (lambda d: d.update(transports=["file", "pull"]), "pull.url"),
+    (lambda d: d.update(date_field="kind"), "must be of type date"),
+])
+def test_a_broken_interface_file_is_refused_with_the_reason(spoil, needle: str) -> None:  # noqa: ANN001
+    data = copy.deepcopy(_data())
+    spoil(data)
+    with pytest.raises(InvalidInput, match=needle):
+        domain.parse_interface(data, source="x.yaml")
+
+
+def test_validation_reasons() -> None:
+    iface = IFACES["blood_donation"]
+    good = {"record_id": "1", "id_number": PEOPLE[0], "donated_on": "2026/11/01", "kind": "platelets",
+            "volume_ml": "300"}
+    rec = domain.validate(iface, _raw(**good), today=TODAY)
+    assert isinstance(rec, domain.Record) and rec.deed_date == date(2026, 11, 1) and rec.values["volume_ml"] == 300
+    cases = {"id_number": (PEOPLE[0][:17] + ("0" if PEOPLE[0][17] != "0" else "1"), "bad_id_number"),
+             "donated_on": ("2026-02-30", "bad_date"), "kind": ("plasma", "unknown_code"),
+             "volume_ml": ("三百", "wrong_type"), "record_id": (None, "missing_value")}
+    for field, (value, reason) in cases.items():
+        p = domain.validate(iface, _raw(**{**good, field: value}), today=TODAY)
+        assert isinstance(p, RowProblem) and (p.field, p.reason) == (field, reason)
+    future = domain.validate(iface, _raw(**{**good, "donated_on": "2027-01-01"}), today=TODAY)
+    assert isinstance(future, RowProblem) and future.reason == "bad_date"
+
+
+def test_organisation_codes_are_checked_with_gb_32100() -> None:
+    iface = IFACES["tax_credit"]
+    row = {"record_id": "T1", "uscc": "91350100M000100Y43", "legal_rep_id_number": PEOPLE[1],
+           "assessed_on": "2026-04-01", "grade": "A", "year": "2025"}
+    assert isinstance(domain.validate(iface, _raw(**row), today=TODAY), domain.Record)
+    bad = domain.validate(iface, _raw(**{**row, "uscc": "91350100M000100Y44"}), today=TODAY)
+    assert isinstance(bad, RowProblem) and bad.reason == "bad_uscc"
+
+
+def test_rules_map_to_indicators_and_policy_caps_clamp() -> None:
+    vol = IFACES["volunteer_hours"]
+    assert domain.apply_rules(vol, {"hours": "1.5"}) is None  # under 2 hours: does not qualify
+    assert domain.apply_rules(vol, {"hours": "4"}).points == 4
+    assert domain.apply_rules(vol, {"hours": "40"}).points == 5  # the rule's own maximum
+    assert domain.apply_rules(vol, {"hours": "4"}, caps={"SM01": (2, 3)}).points == 3  # the policy's cap wins
+    court = IFACES["court_enforcement"]
+    m = domain.apply_rules(court, {"status": "listed"})
+    assert (m.indicator, m.points) == ("PC05", -50)
+    assert domain.apply_rules(court, {"status": "fulfilled"}) is None
+
+
+@pytest.mark.parametrize("ext,encoding", [("csv", "utf-8"), ("csv", "utf-8-sig"), ("csv", "gb18030"),
+                                          ("xlsx", "utf-8"), ("jsonl", "utf-8")])
+def test_files_round_trip_in_every_format(tmp_path: Path, ext: str, encoding: str) -> None:
+    iface = IFACES["market_supervision"]
+    path = tmp_path / f"m.{ext}"
+    rows = list(samples.rows(iface, PEOPLE, 25, seed=5, today=TODAY))
+    samples.write(path, iface, iter(rows), encoding=encoding)
+    read = list(domain.read_rows(path, fields=iface.field_names[:3]))
+    assert [r.values["record_id"] for r in read] == [r["record_id"] for r in rows]
+    assert all(isinstance(domain.validate(iface, r, today=TODAY), domain.Record) for r in read)
+    if ext == "csv":
+        assert domain.detect_encoding(path.read_bytes()[:4096]) == encoding
+
+
+def test_a_damaged_row_does_not_spoil_the_file(tmp_path: Path) -> None:
+    iface = IFACES["blood_donation"]
+    path = tmp_path / "b.csv"
+    lines = ["record_id,id_number,donated_on,kind,volume_ml", f"1,{PEOPLE[0]},2026-11-01,whole_blood,300",
+             f"2,{PEOPLE[1]},2026-11-01,whole_blood", f"3,{PEOPLE[2]},2026-11-01,whole_blood,300"]
+    data = "\r\n".join(lines).encode() + b"\r\n" + f"4,{PEOPLE[3]},2026-11-01,".encode() + b"\xff\xfe" + \
+        b",300\r\n"
+    path.write_bytes(data)
+    out = [domain.validate(iface, r, today=TODAY) for r in domain.read_rows(path)]
+    assert [type(o).__name__ for o in out] == ["Record", "RowProblem", "Record", "RowProblem"]
+    assert (out[1].reason, out[1].row, out[1].line) == ("ragged_row", 2, 3)
+    assert (out[3].reason, out[3].field) == ("bad_encoding", "kind")
+
+
+def test_a_missing_column_refuses_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text("record_id,donated_on\n1,2026-01-01\n")
+    with pytest.raises(InvalidInput, match="id_number"):
+        list(domain.read_rows(path, fields=IFACES["blood_donation"].field_names))
+
+
+def test_push_signature() -> None:
+    body = b'{"record_id": "1"}'
+    sig = domain.sign_body(b"k" * 32, body)
+    assert domain.signature_ok(b"k" * 32, body, sig)
+    assert not domain.signature_ok(b"k" * 32, body + b" ", sig)
+    assert not domain.signature_ok(b"x" * 32, body, sig)
+    assert not domain.signature_ok(b"k" * 32, body, None)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["accepted", "duplicates", "quarantined", "held_for_consent"]), max_size=50),
+       st.integers(min_value=1, max_value=7))
+def test_counts_reconcile_however_batches_split(outcomes: list[str], cut: int) -> None:
+    total = Counts()
+    for i in range(0, len(outcomes), cut):
+        part = Counts(received=len(outcomes[i:i + cut]))
+        for o in outcomes[i:i + cut]:
+            setattr(part, o, getattr(part, o) + 1)
+        total.add(part)
+    assert total.reconciles() and total.received == len(outcomes)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers(), st.text(max_size=5))))
+def test_content_hash_ignores_key_order_and_sees_every_change(values: dict) -> None:
+    flipped = dict(reversed(list(values.items())))
+    assert domain.content_hash(values) == domain.content_hash(flipped)
+    changed = {**values, "a": "changed!" if values.get("a") != "changed!" else "other"}
+    assert domain.content_hash(changed) != domain.content_hash(values)
