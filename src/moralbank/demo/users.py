@@ -16,7 +16,8 @@ from moralbank.errors import Conflict
 
 DEMO_PASSWORD = "moralbank-demo"
 """Every demo account's password (demo only)."""
-FEED_INTERFACE = "social_security"
+FEED_INTERFACE = "volunteer_hours"  # an interface that accepts pushes
+FEED_NAME = "文明办志愿服务平台（演示）"
 
 
 def _accounts(village: str, grid: str) -> list[tuple[str, str, Role, str | None]]:
@@ -62,8 +63,8 @@ def build_users(container: Container, *, scale: str, seed: int) -> str:  # noqa:
             with suppress(Conflict):  # built before: keep it
                 auth.create_user(uow, username=username, display_name=name, role=role, unit_code=unit,
                                  password=DEMO_PASSWORD)
-        if not any(t.name == "社保局（演示）" and t.revoked_at is None for t in auth.list_tokens(uow)):
-            auth.create_token(uow, name="社保局（演示）", role=Role.DEPARTMENT_FEED,
+        if not any(t.name == FEED_NAME and t.revoked_at is None for t in auth.list_tokens(uow)):
+            auth.create_token(uow, name=FEED_NAME, role=Role.DEPARTMENT_FEED,
                               scopes={f"feeds:push:{FEED_INTERFACE}"}, unit_code=village[:6],
                               token=feed_token, created_by="demo")
         uow.commit()

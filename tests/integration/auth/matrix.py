@@ -9,7 +9,9 @@ provider user, a department feed token, and a resident. It expects:
 * nobody: 401 unless the route is public (public routes must only never fail with a 5xx);
 * a role the route does not admit (or an auditor on a writing method, or a partner without the
   declared scope): 403;
-* an admitted role, with ids of objects in its scope: neither 401 nor 403 (and never 500);
+* an admitted role, with ids of objects in its scope: not 403 and never 5xx; not 401 either, unless
+  the same credentials work on ``/api/auth/me`` (then the route asked for more than sign-in, such as
+  a department push's body signature);
 * an admitted role, with the id of **another unit's** or **another resident's** object (path
   parameters named like ``resident_id`` or ``code``, or declared with ``resident=``/``unit=``): 404,
   the same answer as for an id that does not exist, so ids cannot be probed.
@@ -44,7 +46,7 @@ FRAMEWORK_ROUTES = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
 RESIDENT_PARAMS = {"resident_id"}
 UNIT_PARAMS = {"code", "unit_code", "grid_code", "village_code", "township_code", "unit"}
 # Values for other path parameters (anything unknown gets "0", which parses as int and str).
-SAMPLE_PARAMS = {"interface": "social_security"}
+SAMPLE_PARAMS = {"interface": "volunteer_hours"}  # an interface that accepts pushes
 
 UNITS = [
     ("330281", "余姚市", "city", None),
@@ -120,8 +122,8 @@ def build_world(c: Container) -> World:
         for role, unit, _, _ in accounts:
             auth.create_user(uow, username=role.value.replace("_", "-"), display_name=role.value, role=role,
                              unit_code=unit, password="matrix test password")
-        feed_token, _ = auth.create_token(uow, name="社保局", role=Role.DEPARTMENT_FEED,
-                                          scopes={"feeds:push:social_security"}, unit_code="330281")
+        feed_token, _ = auth.create_token(uow, name="文明办", role=Role.DEPARTMENT_FEED,
+                                          scopes={"feeds:push:volunteer_hours"}, unit_code="330281")
         uow.commit()
 
     def staff_credentials(username: str) -> Callable[[bool], tuple[dict[str, str], str]]:
@@ -227,8 +229,10 @@ def check_app(app: FastAPI, world: World, only: str = "") -> tuple[list[str], in
         for method in sorted(route.methods - {"HEAD"}):
             write = method not in SAFE_METHODS
             for actor in world.actors:
-                headers, inside = actor.credentials(write)
                 values = {p: SAMPLE_PARAMS.get(p, "0") for p in params}
+                allowed = actor.role is not None and _expected_allowed(access, actor, write, values)
+                # a write that will run goes to a fresh resident; a refused one cannot change anything
+                headers, inside = actor.credentials(write and allowed)
                 values.update({p: inside for p in resident_params})
                 values.update({p: actor.inside_unit for p in unit_params})
                 url = route.path_format.format(**values)
@@ -248,13 +252,14 @@ def check_app(app: FastAPI, world: World, only: str = "") -> tuple[list[str], in
                     if status != 401:
                         problems.append(f"{label}: {status}, expected 401 (not signed in)")
                     continue
-                allowed = _expected_allowed(access, actor, write, values)
                 if not allowed:
                     if status != 403:
                         problems.append(f"{label}: {status}, expected 403 (declared roles "
                                         f"{sorted(access.roles)})")
                     continue
-                if status in (401, 403):
+                if status == 401 and client.get("/api/auth/me", headers=headers).status_code == 200:
+                    pass  # signed in fine: the route wants more (e.g. a feed push's body signature)
+                elif status in (401, 403):
                     problems.append(f"{label}: {status}, expected the route to admit this role")
                 # Another resident's / another unit's object by id: 404, like an id that does not exist.
                 outside = dict(values)
