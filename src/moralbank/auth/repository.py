@@ -45,8 +45,20 @@ def end_sessions_of_user(db: Session, user_id: int, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def delete_expired_sessions(db: Session, now: datetime) -> int:
-    result = db.execute(delete(AuthSession).where(AuthSession.expires_at < now))
+def delete_sessions_before(db: Session, cutoff: datetime) -> int:
+    """Sessions that expired or ended before ``cutoff``."""
+    result = db.execute(delete(AuthSession).where(
+        (AuthSession.expires_at < cutoff) | (AuthSession.ended_at < cutoff)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def delete_codes_before(db: Session, cutoff: datetime) -> int:
+    result = db.execute(delete(OneTimeCode).where(OneTimeCode.expires_at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def delete_failures_before(db: Session, cutoff: datetime) -> int:
+    result = db.execute(delete(LoginAttempt).where(LoginAttempt.at < cutoff))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -304,6 +304,19 @@ def principal_for_session(uow: UnitOfWork, *, token: str) -> Principal:
     if row.kind == "resident" and row.resident_id:
         return _resident_principal(uow, row.resident_id)
     raise NotAuthenticated("session expired; sign in again")
+
+
+def prune(uow: UnitOfWork, *, keep_days: int = 30) -> dict[str, int]:
+    """Delete sessions, codes and failed-attempt records that ended more than ``keep_days`` ago.
+
+    Nothing here is evidence (the access log and the ledger are); a daily run keeps the tables small.
+    """
+    cutoff = uow.clock.now() - timedelta(days=keep_days)
+    # The throttles look back at most an hour; never prune inside that window.
+    cutoff = min(cutoff, uow.clock.now() - max(STAFF_LOGIN.window, OTP_REQUESTS.window))
+    return {"sessions": repo.delete_sessions_before(uow.db, cutoff),
+            "codes": repo.delete_codes_before(uow.db, cutoff),
+            "failed_sign_ins": repo.delete_failures_before(uow.db, cutoff)}
 
 
 # -- residents: phone + one-time code -----------------------------------------------------------------

@@ -122,6 +122,21 @@ def reset_password(username: str,
 
 
 @app.command()
+def prune(keep_days: int = typer.Option(30, help="Keep what ended within this many days."),
+          json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Delete old sessions, one-time codes and failed sign-in records (run daily)."""
+    from moralbank.auth import service as auth
+
+    with domain_errors(), common.container().uow() as uow:
+        counts = auth.prune(uow, keep_days=keep_days)
+        uow.commit()
+    if json_:
+        print_json(counts)
+    else:
+        console.print(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + " deleted")
+
+
+@app.command()
 def routes(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Every route of the web app and the roles it admits (as declared in code)."""
     from moralbank.web.app import create_app

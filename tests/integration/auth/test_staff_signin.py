@@ -150,3 +150,20 @@ def test_bank_staff_get_default_scopes(tree: Container) -> None:
                              unit_code="330281", password=PASSWORD)
         uow.commit()
     assert "credit:read" in u.scopes
+
+
+def test_prune_removes_only_old_sessions(tree: Container, clock) -> None:  # noqa: ANN001
+    _village_officer(tree)
+    with tree.uow() as uow:
+        old = auth.sign_in(uow, username="wang", password=PASSWORD)
+        uow.commit()
+    clock.advance(days=40)
+    with tree.uow() as uow:
+        new = auth.sign_in(uow, username="wang", password=PASSWORD)
+        counts = auth.prune(uow, keep_days=30)
+        uow.commit()
+    assert counts["sessions"] == 1
+    with tree.uow() as uow:
+        auth.principal_for_session(uow, token=new.token)
+        with pytest.raises(NotAuthenticated):
+            auth.principal_for_session(uow, token=old.token)
