@@ -249,3 +249,78 @@ def verify_consistency(
         raise ProofError("the proof does not lead to the old root")
     if sr != new_root:
         raise ProofError("the proof does not lead to the new root")
+
+
+# -- subtrees (the "subtree" cases of the public corpus) --------------------------------------------
+def _check_subtree(start: int, end: int) -> None:
+    """A subtree [start, end) is valid when it is non-empty and ``start`` is a multiple of the
+    smallest power of two not below its width (so it is one node, or the left edge of one)."""
+    if not 0 <= start < end:
+        raise ProofError(f"[{start}, {end}) is not a non-empty subtree")
+    width = end - start
+    if start % (1 << (width - 1).bit_length()):
+        raise ProofError(f"[{start}, {end}) is not a valid subtree")
+
+
+def verify_subtree_inclusion(
+    index: int, start: int, end: int, leaf_hash_: bytes, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Leaf ``index`` is in the subtree [start, end) whose hash is ``root``."""
+    _check_subtree(start, end)
+    if not start <= index < end:
+        raise ProofError(f"leaf {index} is not in [{start}, {end})")
+    verify_inclusion(index - start, end - start, leaf_hash_, proof, root)
+
+
+def verify_subtree_consistency(
+    start: int, end: int, size: int, subtree_root: bytes, root: bytes, proof: Sequence[bytes]
+) -> None:
+    """The subtree [start, end) with hash ``subtree_root`` is part of the tree of ``size`` with
+    ``root``. For ``start == 0`` this is an ordinary consistency proof.
+
+    The verifier derives from the three numbers alone which subtree every proof hash stands for:
+    walking from the root down to the subtree, each sibling lies outside it (only the big tree's hash
+    takes it) or — once the subtree spans a split — inside it (both hashes take it).
+    """
+    if 0 <= start == end <= size:  # the empty subtree is in every tree; its hash is that of no leaves
+        if proof or subtree_root != EMPTY_ROOT:
+            raise ProofError("an empty subtree has the empty hash and an empty proof")
+        return
+    _check_subtree(start, end)
+    if end > size:
+        raise ProofError("the subtree ends beyond the tree")
+    if start == 0 and end == size:  # the whole tree
+        if proof or subtree_root != root:
+            raise ProofError("the whole tree needs an empty proof and equal roots")
+        return
+    _check_hashes([subtree_root, root], "a root")
+    _check_hashes(proof, "the proof")
+    steps = []  # outermost first: "right" (outside), "left" (outside), "both" (inside the subtree)
+    lo, hi, s, known = 0, size, start, True
+    while not (s == lo and end == hi):
+        mid = lo + largest_power_of_two_below(hi - lo)
+        if end <= mid:
+            steps.append("right")
+            hi = mid
+        elif s >= mid:
+            steps.append("left")
+            lo = mid
+        else:  # the subtree spans the split: its left part is a node of both trees
+            steps.append("both")
+            lo = s = mid
+            known = False
+    path = list(proof)
+    if len(path) != len(steps) + (0 if known else 1):
+        raise ProofError("the proof has the wrong number of hashes")
+    fr = sr = subtree_root if known else path.pop(0)
+    for step, p in zip(reversed(steps), path, strict=True):
+        if step == "right":
+            sr = node_hash(sr, p)
+        elif step == "left":
+            sr = node_hash(p, sr)
+        else:
+            fr, sr = node_hash(p, fr), node_hash(p, sr)
+    if fr != subtree_root:
+        raise ProofError("the proof does not lead to the subtree's hash")
+    if sr != root:
+        raise ProofError("the proof does not lead to the tree's root")

@@ -12,9 +12,13 @@ from moralbank.ledger import checkpoint as notes
 # The published example of golang.org/x/mod/sumdb/note (its package documentation and tests).
 GO_SIGNER = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_VERIFIER = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
-GO_NOTE = GO_TEXT + ("\n— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvq"
-                     "fqdngotpRZb6KE6RyyBwJnAM=\n")
+GO_TEXT = (
+    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+)
+GO_NOTE = GO_TEXT + (
+    "\n— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvq"
+    "fqdngotpRZb6KE6RyyBwJnAM=\n"
+)
 
 
 def go_private() -> Ed25519PrivateKey:
@@ -36,12 +40,15 @@ def test_the_verifier_key_string_and_key_hash_match_go() -> None:
     assert body == GO_TEXT and signed_by == [key]
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda n: n.replace("cryptography", "cryptographY"),
-    lambda n: n.replace("x08go", "x08gp"),
-    lambda n: n.replace("\n\n", "\n"),
-    lambda n: n.rstrip("\n"),
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda n: n.replace("cryptography", "cryptographY"),
+        lambda n: n.replace("x08go", "x08gp"),
+        lambda n: n.replace("\n\n", "\n"),
+        lambda n: n.rstrip("\n"),
+    ],
+)
 def test_a_changed_note_does_not_open(mangle) -> None:  # noqa: ANN001
     with pytest.raises(notes.NoteError):
         notes.open_signed(mangle(GO_NOTE), [notes.parse_verifier_key(GO_VERIFIER)])
@@ -61,7 +68,8 @@ def test_checkpoint_note_has_origin_size_and_root() -> None:
     assert lines[4].startswith("— moralbank.yuyao.example/ledger ")
     vkey = notes.verifier_key("moralbank.yuyao.example/ledger", key.public_key().public_bytes_raw())
     assert notes.open_note(note, [vkey])[0] == cp
-    other = notes.verifier_key("moralbank.yuyao.example/ledger",
-                               Ed25519PrivateKey.generate().public_key().public_bytes_raw())
+    other = notes.verifier_key(
+        "moralbank.yuyao.example/ledger", Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+    )
     with pytest.raises(notes.NoteError, match="no signature by a trusted key"):
         notes.open_note(note, [other])

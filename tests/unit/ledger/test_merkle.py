@@ -28,8 +28,13 @@ def test_every_inclusion_case_of_the_corpus(shared_dir: Path) -> None:
     wrong = []
     for name, c in cases:
         try:
-            merkle.verify_inclusion(c["leafIdx"], c["treeSize"], _b(c["leafHash"]),
-                                    [_b(h) for h in c["proof"] or []], _b(c["root"]))
+            merkle.verify_inclusion(
+                c["leafIdx"],
+                c["treeSize"],
+                _b(c["leafHash"]),
+                [_b(h) for h in c["proof"] or []],
+                _b(c["root"]),
+            )
             failed = False
         except merkle.ProofError:
             failed = True
@@ -45,8 +50,9 @@ def test_every_consistency_case_of_the_corpus(shared_dir: Path) -> None:
     wrong = []
     for name, c in cases:
         try:
-            merkle.verify_consistency(c["size1"], c["size2"], _b(c["root1"]), _b(c["root2"]),
-                                      [_b(h) for h in c["proof"] or []])
+            merkle.verify_consistency(
+                c["size1"], c["size2"], _b(c["root1"]), _b(c["root2"]), [_b(h) for h in c["proof"] or []]
+            )
             failed = False
         except merkle.ProofError:
             failed = True
@@ -117,8 +123,10 @@ def test_a_proof_for_the_wrong_leaf_or_index_fails(n, data) -> None:
     hashes, nodes = _tree(n, [])
     index = data.draw(st.integers(0, n - 1))
     other = data.draw(st.integers(0, n - 1).filter(lambda i: i != index))
-    proof = [merkle.range_hash(lo, hi, lambda lv, i: nodes[(lv, i)])
-             for lo, hi in merkle.inclusion_ranges(index, n)]
+    proof = [
+        merkle.range_hash(lo, hi, lambda lv, i: nodes[(lv, i)])
+        for lo, hi in merkle.inclusion_ranges(index, n)
+    ]
     root = merkle.root_of(hashes)
     with pytest.raises(merkle.ProofError):
         merkle.verify_inclusion(index, n, hashes[other * 32 : other * 32 + 32], proof, root)
@@ -131,3 +139,60 @@ def test_rfc_root_of_small_trees() -> None:
     assert merkle.root_of(b"") == merkle.EMPTY_ROOT
     assert merkle.root_of(a) == a
     assert merkle.root_of(a + b + c) == merkle.node_hash(merkle.node_hash(a, b), c)
+
+
+def _agrees(cases: list[tuple[str, dict]], check) -> list[str]:  # noqa: ANN001
+    wrong = []
+    for name, c in cases:
+        try:
+            check(c)
+            failed = False
+        except merkle.ProofError:
+            failed = True
+        if failed != c["wantErr"]:
+            wrong.append(name)
+    return wrong
+
+
+def test_every_subtree_inclusion_case_of_the_corpus(shared_dir: Path) -> None:
+    cases = _cases(shared_dir, "subtreeinclusion")
+    assert len(cases) > 50
+    assert (
+        _agrees(
+            cases,
+            lambda c: merkle.verify_subtree_inclusion(
+                c["leafIdx"],
+                c["start"],
+                c["end"],
+                _b(c["leafHash"]),
+                [_b(h) for h in c["proof"] or []],
+                _b(c["root"]),
+            ),
+        )
+        == []
+    )
+
+
+def test_every_subtree_consistency_case_of_the_corpus(shared_dir: Path) -> None:
+    cases = _cases(shared_dir, "subtreeconsistency")
+    assert len(cases) > 50
+    assert (
+        _agrees(
+            cases,
+            lambda c: merkle.verify_subtree_consistency(
+                c["start"],
+                c["end"],
+                c["size"],
+                _b(c["root1"]),
+                _b(c["root2"]),
+                [_b(h) for h in c["proof"] or []],
+            ),
+        )
+        == []
+    )
+
+
+def test_the_whole_corpus_is_covered(shared_dir: Path) -> None:
+    root = shared_dir / "reference" / "rfc6962-testdata"
+    kinds = {p.relative_to(root).parts[0] for p in root.rglob("*.json")}
+    assert kinds == {"inclusion", "consistency", "subtreeinclusion", "subtreeconsistency"}
