@@ -31,8 +31,11 @@ def test_the_documented_snippet_checks_real_receipts(ledger) -> None:  # noqa: A
     check = namespace["check_receipt"]
     with ledger.uow(write=False) as uow:
         key = service.keys(uow)[0].verifier_key
-        receipts = [service.receipt(uow, seq=e.seq)
-                    for rid in RESIDENTS for e in service.entries_of(uow, resident_id=rid)]
+        receipts = [
+            service.receipt(uow, seq=e.seq)
+            for rid in RESIDENTS
+            for e in service.entries_of(uow, resident_id=rid)
+        ]
     for r in receipts:
         assert check(json.loads(json.dumps(r)), key)["seq"] == r["leaf_index"] + 1
     r = receipts[5]
