@@ -12,7 +12,7 @@ from contextlib import suppress
 
 from moralbank.auth.domain import Role
 from moralbank.bootstrap import Container
-from moralbank.errors import Conflict
+from moralbank.errors import Conflict, NotAuthenticated
 
 DEMO_PASSWORD = "moralbank-demo"
 """Every demo account's password (demo only)."""
@@ -56,14 +56,17 @@ def build_users(container: Container, *, scale: str, seed: int) -> str:  # noqa:
     from moralbank.auth import service as auth
 
     village, grid, resident = _demo_places(container)
-    feed_token = "mbt_demo_" + "".join(random.Random(f"{seed}:feed-token").choice(
-        "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(32))
+    rng = random.Random(f"{seed}:feed-token")
+    feed_token = "mbt_demo_" + "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+                                       for _ in range(32))
     with container.uow() as uow:
         for username, name, role, unit in _accounts(village, grid):
             with suppress(Conflict):  # built before: keep it
                 auth.create_user(uow, username=username, display_name=name, role=role, unit_code=unit,
                                  password=DEMO_PASSWORD)
-        if not any(t.name == FEED_NAME and t.revoked_at is None for t in auth.list_tokens(uow)):
+        try:
+            auth.principal_for_token(uow, token=feed_token)  # built before with this seed
+        except NotAuthenticated:
             auth.create_token(uow, name=FEED_NAME, role=Role.DEPARTMENT_FEED,
                               scopes={f"feeds:push:{FEED_INTERFACE}"}, unit_code=village[:6],
                               token=feed_token, created_by="demo")

@@ -32,6 +32,7 @@ def test_every_role_can_sign_in_as_the_demo_says(tree: Container) -> None:
             with tree.uow() as uow:
                 auth.authorize(uow, p, "read", resident_id=rid)  # the printed resident is theirs
     token = re.search(r"Bearer (\S+)", text).group(1)  # type: ignore[union-attr]
+    assert len(set(token.removeprefix("mbt_demo_"))) > 10  # random-looking, though derived from the seed
     with tree.uow() as uow:
         roles.add(auth.principal_for_token(uow, token=token).role)
     assert roles == set(Role) - {Role.RESIDENT}
@@ -40,3 +41,6 @@ def test_every_role_can_sign_in_as_the_demo_says(tree: Container) -> None:
     assert again == text
     with tree.uow() as uow:
         assert len(auth.list_users(uow)) == 7 and len(auth.list_tokens(uow)) == 1
+    other = re.search(r"Bearer (\S+)", build_users(tree, scale="town", seed=7)).group(1)  # type: ignore[union-attr]
+    with tree.uow() as uow:
+        assert other != token and auth.principal_for_token(uow, token=other).role == Role.DEPARTMENT_FEED
