@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import LargeBinary, String, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from moralbank.orgs.models import OrgUnit
@@ -18,20 +18,20 @@ def get(db: Session, resident_id: str) -> Resident | None:
     return db.get(Resident, resident_id)
 
 
-def by_hash(db: Session, id_hash: str) -> Resident | None:
+def by_hash(db: Session, id_hash: bytes) -> Resident | None:
     return db.scalar(select(Resident).where(Resident.id_hash == id_hash))
 
 
-def id_by_hash(db: Session, id_hash: str) -> str | None:
+def id_by_hash(db: Session, id_hash: bytes) -> str | None:
     return db.scalar(select(Resident.id).where(Resident.id_hash == id_hash))
 
 
-def id_by_phone_hash(db: Session, phone_hash: str) -> str | None:
+def id_by_phone_hash(db: Session, phone_hash: bytes) -> str | None:
     return db.scalar(select(Resident.id).where(Resident.phone_hash == phone_hash, Resident.status == "enrolled")
                      .order_by(Resident.enrolled_at).limit(1))
 
 
-def existing_hashes(db: Session, hashes: Sequence[str]) -> dict[str, tuple[str, str]]:
+def existing_hashes(db: Session, hashes: Sequence[bytes]) -> dict[bytes, tuple[str, str]]:
     """id_hash → (resident id, status) for those already present."""
     out: dict[str, tuple[str, str]] = {}
     for i in range(0, len(hashes), CHUNK):
@@ -48,7 +48,7 @@ def grid_and_path(db: Session, resident_id: str) -> tuple[str, str] | None:
 
 
 def search(db: Session, *, within: str | None, name: str | None, grid_path: str | None,
-           id_hash: str | None, status: str | None, limit: int, offset: int) -> list[tuple[Resident, str]]:
+           id_hash: bytes | None, status: str | None, limit: int, offset: int) -> list[tuple[Resident, str]]:
     q = select(Resident, OrgUnit.path).join(OrgUnit, OrgUnit.code == Resident.grid_code)
     if within:
         q = q.where(OrgUnit.path.startswith(within, autoescape=True))
@@ -142,6 +142,52 @@ def events(db: Session, resident_id: str) -> list[ResidentEvent]:
 def add(db: Session, obj: Any) -> None:
     db.add(obj)
     db.flush()
+
+
+def prepare_bulk(db: Session) -> None:
+    """On SQLite, a page cache big enough for the resident indexes (the default 2 MB makes every
+    insert into the id and keyed-hash indexes of a large table re-read pages)."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(text("PRAGMA cache_size = -262144"))
+
+
+def insert_residents(db: Session, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """The fast path for enrolment, on the unit of work's own connection and transaction: the
+    driver's ``executemany`` on SQLite, ``COPY`` on PostgreSQL. At 600,000 rows SQLAlchemy's
+    per-row parameter processing alone would take a third of the time budget, so values arrive
+    ready for the driver; the few columns whose type converts values (dates, times) are converted
+    here with the column type's own bind processor, so what is stored equals what Core would store.
+    """
+    if not rows:
+        return
+    conn = db.connection()
+    dialect = conn.dialect
+    table = Resident.__table__
+    procs = [(i, table.c[name].type._cached_bind_processor(dialect)) for i, name in enumerate(columns)
+             if not isinstance(table.c[name].type, (String, LargeBinary))]
+    procs = [(i, p) for i, p in procs if p is not None]
+    if procs:
+        # Memoised per value: the enrolment time is one value, birth dates repeat.
+        memos: list[dict[Any, Any]] = [{} for _ in procs]
+        fixed = []
+        for row in rows:
+            row = list(row)
+            for (i, p), memo in zip(procs, memos, strict=True):
+                v = row[i]
+                if v not in memo:
+                    memo[v] = p(v)
+                row[i] = memo[v]
+            fixed.append(tuple(row))
+        rows = fixed
+    names = ", ".join(columns)
+    if dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY resident ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
+    conn.exec_driver_sql(f"INSERT INTO resident ({names}) VALUES ({marks})", rows)
 
 
 def bulk_insert(db: Session, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from moralbank.auth.domain import Principal, Role, normalise_phone
+from moralbank.auth.domain import Action, Principal, Role, Target, decide, normalise_phone
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from moralbank.kernel.clock import local_date
@@ -29,6 +29,11 @@ __all__ = ["get", "search", "list_ids", "grid_of", "household_members", "has_con
            "corrections", "withdraw", "history", "consent_catalogue", "IMPORT_ALIASES"]
 
 BATCH = 10_000
+
+def _hash(uow: UnitOfWork, value: str, *, name: str = "lookup") -> bytes:
+    """The keyed hash a resident is found by (``uow.keys.keyed_hash``), as 32 raw bytes."""
+    return bytes.fromhex(uow.keys.keyed_hash(value, name=name))
+
 
 # -- facts other capabilities ask for (no personal data, no scope check) ----------------------------
 
@@ -76,7 +81,7 @@ def resolve_id_number(uow: UnitOfWork, *, id_number: str) -> str | None:
         parsed = idnumber.parse(id_number)
     except idnumber.BadIdNumber:
         return None
-    return repository.id_by_hash(uow.db, uow.keys.keyed_hash(parsed.number))
+    return repository.id_by_hash(uow.db, _hash(uow, parsed.number))
 
 
 def find_by_phone(uow: UnitOfWork, *, phone: str) -> str | None:
@@ -85,7 +90,7 @@ def find_by_phone(uow: UnitOfWork, *, phone: str) -> str | None:
         phone = normalise_phone(phone)
     except InvalidInput:
         return None
-    return repository.id_by_phone_hash(uow.db, uow.keys.keyed_hash(phone, name="phone"))
+    return repository.id_by_phone_hash(uow.db, _hash(uow, phone, name="phone"))
 
 
 def count_in(uow: UnitOfWork, *, path: str) -> int:
@@ -170,7 +175,7 @@ def search(uow: UnitOfWork, *, principal: Principal, purpose: str, name: str | N
     id_hash = None
     if id_number:
         try:
-            id_hash = uow.keys.keyed_hash(idnumber.parse(id_number).number)
+            id_hash = _hash(uow, idnumber.parse(id_number).number)
         except idnumber.BadIdNumber as e:
             raise InvalidInput(Problem(str(e), field="id_number")) from None
     rows = repository.search(uow.db, within=within, name=(name or "").strip() or None, grid_path=grid_path,
@@ -263,17 +268,15 @@ def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]]
     now = uow.clock.now()
     today = local_date(now)
     grids = orgs.open_grids(uow)
+    repository.prepare_bulk(uow.db)
     allowed: dict[str, bool] = {}
-    seen: dict[str, int] = {}
+    seen: dict[bytes, int] = {}
     batch: builtins.list[tuple[int, Mapping[str, str]]] = []
 
     def may_write(grid: str) -> bool:
+        # The auth rule book on the grid's path (known already): no query per grid.
         if grid not in allowed:
-            try:
-                _authorize(uow, principal, "write", unit_code=grid)
-                allowed[grid] = True
-            except (NotFound, PermissionDenied):
-                allowed[grid] = False
+            allowed[grid] = bool(decide(principal, Action.WRITE, Target(kind="unit", unit_path=grids[grid])))
         return allowed[grid]
 
     def flush() -> None:
@@ -296,12 +299,12 @@ def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]]
 
 
 def _enrol_batch(uow: UnitOfWork, batch: builtins.list[tuple[int, Mapping[str, str]]], *, report: ImportReport,
-                 grids: dict[str, str], may_write: Callable[[str], bool], seen: dict[str, int], min_age: int,
+                 grids: dict[str, str], may_write: Callable[[str], bool], seen: dict[bytes, int], min_age: int,
                  guardian_below: int, today: Any, now: Any, version: str, actor: str, source: str,
                  rng: Any) -> None:
-    keys = uow.keys
+    id_hasher, phone_hasher, encrypt = _crypto(uow)
     problems = report.problems
-    good: builtins.list[tuple[int, Mapping[str, str], idnumber.IdNumber, str, str | None]] = []
+    good: builtins.list[tuple[int, Mapping[str, str], idnumber.IdNumber, bytes, str | None]] = []
     for number, row in batch:
         n_before = len(problems)
         name = (row.get("name") or "").strip()
@@ -336,7 +339,7 @@ def _enrol_batch(uow: UnitOfWork, batch: builtins.list[tuple[int, Mapping[str, s
                 guardian_below=guardian_below, row=number))
         if len(problems) > n_before or parsed is None:
             continue
-        id_hash = keys.keyed_hash(parsed.number)
+        id_hash = id_hasher(parsed.number)
         first = seen.get(id_hash)
         if first is not None:
             problems.append(Problem(f"the same ID number as row {first}", field="id_number", row=number))
@@ -360,8 +363,7 @@ def _enrol_batch(uow: UnitOfWork, batch: builtins.list[tuple[int, Mapping[str, s
         return
     households = _households_for(uow, fresh, report=report, now=now, rng=rng)
     ids = domain.pseudonyms(len(fresh), rng=rng)
-    rows: builtins.list[dict[str, Any]] = []
-    encrypt = keys.encrypt
+    rows: builtins.list[tuple[Any, ...]] = []
     for rid, (number, row, parsed, id_hash, phone) in zip(ids, fresh, strict=True):
         grid = row["grid"].strip()
         household_number = (row.get("household") or "").strip()
@@ -374,18 +376,24 @@ def _enrol_batch(uow: UnitOfWork, batch: builtins.list[tuple[int, Mapping[str, s
                 continue
         guardian_name = (row.get("guardian_name") or "").strip() or None
         guardian_id = (row.get("guardian_id_number") or "").strip()
-        rows.append({
-            "id": rid, "grid_code": grid, "household_id": hid, "name": row["name"].strip(),
-            "id_number_enc": encrypt(parsed.number), "id_hash": id_hash, "birth_date": parsed.birth,
-            "sex": parsed.sex, "phone_enc": encrypt(phone) if phone else None,
-            "phone_hash": keys.keyed_hash(phone, name="phone") if phone else None,
-            "guardian_name": guardian_name,
-            "guardian_id_enc": encrypt(idnumber.normalise(guardian_id)) if guardian_id else None,
-            "guardian_relation": (row.get("guardian_relation") or "").strip()[:32] or None,
-            "consent_text_version": version[:32], "enrolled_at": now, "enrolled_by": actor, "source": source,
-            "status": domain.ENROLLED, "withdrawn_at": None})
-    repository.bulk_insert(uow.db, Resident, rows)
+        rows.append((
+            rid, grid, hid, row["name"].strip(), encrypt(parsed.number), id_hash, parsed.birth, parsed.sex,
+            encrypt(phone) if phone else None, phone_hasher(phone) if phone else None, guardian_name,
+            encrypt(idnumber.normalise(guardian_id)) if guardian_id else None,
+            (row.get("guardian_relation") or "").strip()[:32] or None, version[:32], now, actor, source,
+            domain.ENROLLED))
+    repository.insert_residents(uow.db, RESIDENT_COLUMNS, rows)
     report.enrolled += len(rows)
+
+
+RESIDENT_COLUMNS = ("id", "grid_code", "household_id", "name", "id_number_enc", "id_hash", "birth_date", "sex",
+                    "phone_enc", "phone_hash", "guardian_name", "guardian_id_enc", "guardian_relation",
+                    "consent_text_version", "enrolled_at", "enrolled_by", "source", "status")
+
+
+def _crypto(uow: UnitOfWork) -> tuple[Callable[[str], bytes], Callable[[str], bytes], Callable[[str], bytes]]:
+    """(ID-number hasher, phone hasher, encryptor), each with its key fetched once for the batch."""
+    return uow.keys.hasher("lookup"), uow.keys.hasher("phone"), uow.keys.encryptor()
 
 
 def _households_for(uow: UnitOfWork, fresh: builtins.list[Any], *, report: ImportReport, now: Any,
@@ -598,7 +606,7 @@ def decide_correction(uow: UnitOfWork, *, request_id: int, principal: Principal,
             phone = normalise_phone(c.requested_value)
             _event(uow, r.id, "correction:phone", None, "(changed)", principal.actor)
             r.phone_enc = uow.keys.encrypt(phone)
-            r.phone_hash = uow.keys.keyed_hash(phone, name="phone")
+            r.phone_hash = _hash(uow, phone, name="phone")
         elif c.field == "household":
             found = repository.households_by_number(uow.db, [c.requested_value])
             if not found:
