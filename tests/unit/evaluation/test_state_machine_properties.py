@@ -57,7 +57,11 @@ actions = st.lists(
             st.booleans(),
             st.sampled_from(["", "不实"]),
         ),
-        st.tuples(st.just("approve"), st.sampled_from(OFFICERS), st.integers(-25, 25)),
+        st.tuples(
+            st.just("approve"),
+            st.sampled_from(OFFICERS),
+            st.sampled_from([None, None, None, 1, 3, 5, 10, 20, 30, -10]),
+        ),
         st.tuples(st.just("reject"), st.sampled_from(OFFICERS), st.sampled_from(["", " ", "证据不足"])),
         st.tuples(st.just("reopen"), st.sampled_from(["", "复核"])),
         st.tuples(st.just("withdraw"), st.sampled_from(["", "不要了"])),
@@ -122,7 +126,7 @@ def test_no_points_without_required_approvals_never_twice_every_rejection_reason
                         item,
                         RULES,
                         actor=officer,
-                        points=points or None,
+                        points=points,
                         today=today,
                         is_workday=d.weekdays_only,
                     )
@@ -157,8 +161,9 @@ def test_no_points_without_required_approvals_never_twice_every_rejection_reason
                     else:
                         assert item.approvals
                         if item.origin in (d.Origin.SELF, d.Origin.ASSISTED):
-                            assert item.confirmations >= max(rule.quorum, 1)
+                            # the quorum in distinct people, none of them the owner's household or outsiders
                             confirmers = {v.voter for v in item.votes if v.confirm}
+                            assert len(confirmers) >= max(rule.quorum, 1)
                             assert not confirmers & {"resident:A", "resident:A2", "resident:X"}
                     assert rule.min_points <= item.points <= rule.max_points
                     d.mark_posted(item, 1)
@@ -170,3 +175,48 @@ def test_no_points_without_required_approvals_never_twice_every_rejection_reason
         if item.state is d.State.WITHDRAWN:
             assert item.reason.strip()
     assert posted <= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(["VOL", "ONE"]),
+    st.booleans(),
+    st.lists(
+        st.tuples(
+            st.sampled_from(RESIDENTS + ["worker", "worker2"]), st.booleans(), st.sampled_from(["", "不实"])
+        ),
+        max_size=8,
+    ),
+)
+def test_grid_stage_needs_a_quorum_of_distinct_eligible_people(indicator, assisted, votes):
+    item = d.new_deed(
+        RULES,
+        resident_id="A",
+        grid_code="G",
+        indicator=indicator,
+        actor="user:8" if assisted else "resident:A",
+        assisted=assisted,
+    )[0]
+    for who, confirm, reason in votes:
+        if who.startswith("worker"):
+            voter = d.Voter(
+                "user:8" if who == "worker" else "user:9",
+                "G" if who == "worker" else "G2",
+                is_grid_worker=True,
+            )
+        else:
+            voter = d.Voter(f"resident:{who}", "G2" if who == "X" else "G", resident_id=who)
+        try:
+            d.vote(item, voter, confirm=confirm, reason=reason, owner_household=HOUSEHOLD)
+        except MoralbankError:
+            pass
+    try:
+        d.approve(item, RULES, actor="user:1")
+        d.ready_to_post(item, RULES)
+    except MoralbankError:
+        assert item.state is not d.State.APPROVED
+        return
+    eligible = {"resident:B", "resident:C", "resident:D"} | (set() if assisted else {"user:8"})
+    confirmers = {v.voter for v in item.votes if v.confirm}
+    assert confirmers <= eligible
+    assert len(confirmers) >= RULES.indicators[indicator].quorum
