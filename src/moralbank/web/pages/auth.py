@@ -85,6 +85,12 @@ def resident_form(request: Request) -> Response:
     return render(request, "auth/login_resident.html", {"phone": "", "sent": False, "error": None})
 
 
+@router.get("/login/resident/code", dependencies=[Depends(public)])
+def resident_code_get(request: Request) -> Response:
+    """Reached by a language switch on the code page: start again (the code, if sent, stays valid)."""
+    return RedirectResponse("/login/resident", status_code=303)
+
+
 @router.post("/login/resident/code", dependencies=[Depends(public)])
 def resident_code(request: Request, phone: str = Form(""), uow: UnitOfWork = Depends(get_uow)) -> Response:
     """Send a code. The page says the same whether or not the phone belongs to an enrolled resident."""
