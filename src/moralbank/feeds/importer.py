@@ -73,9 +73,10 @@ def run_import(container: Any, *, interface: str, rows: Iterable[RawRow], file_n
     if done and progress:
         progress(done)
     pending = (r for r in rows if r.row > done)
+    memo: dict[str, Any] = {}  # look-ups remembered for this import only
     for k, batch in enumerate(_batches(pending, size), start=1):
         with container.uow() as uow:
-            service.import_batch(uow, import_id=import_id, rows=batch)
+            service.import_batch(uow, import_id=import_id, rows=batch, memo=memo)
             _pause("MORALBANK_FEEDS_PAUSE_IN_BATCH", k)
             uow.commit()
         _pause("MORALBANK_FEEDS_PAUSE_AFTER_BATCH", k)

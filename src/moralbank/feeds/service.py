@@ -78,29 +78,52 @@ def _policy(uow: Any) -> PolicyView:
     return view
 
 
-def _resolve(uow: Any, id_numbers: Iterable[str]) -> dict[str, str | None]:
-    """Resident ids of GB 11643 numbers (None: not a resident of the city)."""
+MEMO_LIMIT = 1_000_000  # entries an import remembers (ID number -> resident, resident -> consent)
+
+
+def _memo(memo: dict[str, Any] | None, kind: str) -> dict[Any, Any]:
+    if memo is None:
+        return {}
+    table = memo.setdefault(kind, {})
+    if len(table) > MEMO_LIMIT:
+        table.clear()
+    return table
+
+
+def _resolve(uow: Any, id_numbers: Iterable[str], memo: dict[str, Any] | None = None) -> dict[str, str | None]:
+    """Resident ids of GB 11643 numbers (None: not a resident of the city). ``memo`` remembers them for
+    the rest of one import (a year of records names each resident about a dozen times)."""
     from moralbank.residents import service as residents
 
-    wanted = list(dict.fromkeys(id_numbers))
+    known = _memo(memo, "resident")
+    wanted = [n for n in dict.fromkeys(id_numbers) if n not in known]
     bulk = getattr(residents, "resolve_id_numbers", None)
-    if bulk is not None:
+    if bulk is not None and wanted:
         found = bulk(uow, id_numbers=wanted)
-        return {n: found.get(n) for n in wanted}
-    return {n: residents.resolve_id_number(uow, id_number=n) for n in wanted}
+        known.update({n: found.get(n) for n in wanted})
+    else:
+        known.update({n: residents.resolve_id_number(uow, id_number=n) for n in wanted})
+    return known
 
 
-def _consents(uow: Any, iface: Interface, resident_ids: Iterable[str]) -> dict[str, bool]:
+def _consents(uow: Any, iface: Interface, resident_ids: Iterable[str], memo: dict[str, Any] | None = None
+              ) -> dict[str, bool]:
+    """Whether each resident's current consent covers the interface. Within one import the answer is
+    remembered: a consent revoked while an import runs applies from the next import on."""
     ids = list(dict.fromkeys(resident_ids))
     if not iface.consent_required:
         return dict.fromkeys(ids, True)
     from moralbank.residents import service as residents
 
+    known = _memo(memo, f"consent:{iface.name}")
+    wanted = [r for r in ids if r not in known]
     bulk = getattr(residents, "consented_residents", None)
-    if bulk is not None:
-        yes = set(bulk(uow, resident_ids=ids, interface=iface.name))
-        return {r: r in yes for r in ids}
-    return {r: bool(residents.has_consent(uow, resident_id=r, interface=iface.name)) for r in ids}
+    if bulk is not None and wanted:
+        yes = set(bulk(uow, resident_ids=wanted, interface=iface.name))
+        known.update({r: r in yes for r in wanted})
+    else:
+        known.update({r: bool(residents.has_consent(uow, resident_id=r, interface=iface.name)) for r in wanted})
+    return known
 
 
 def source_ref(iface: str, source_record_id: str, version: int) -> str:
@@ -194,7 +217,7 @@ def import_counts(run: FeedImport) -> Counts:
                   run.corrections)
 
 
-def import_batch(uow: Any, *, import_id: int, rows: list[RawRow]) -> Counts:
+def import_batch(uow: Any, *, import_id: int, rows: list[RawRow], memo: dict[str, Any] | None = None) -> Counts:
     """Take one batch of raw rows of an import: validate, resolve, dedupe, map, hand to evaluation,
     quarantine what is bad, and advance the import's progress row, all in the caller's transaction."""
     run = repository.get_import(uow.db, import_id)
@@ -204,7 +227,7 @@ def import_batch(uow: Any, *, import_id: int, rows: list[RawRow]) -> Counts:
     counts = Counts()
     problems: list[tuple[RawRow, RowProblem, str | None]] = []
     for part in _distinct_runs(iface, rows):
-        c, p = _process(uow, iface, run, part)
+        c, p = _process(uow, iface, run, part, memo)
         counts.add(c)
         problems.extend(p)
     _store_quarantine(uow, iface, run, problems)
@@ -246,7 +269,7 @@ def _stored_values(iface: Interface, rec: Record, resident_id: str, uow: Any) ->
     return out
 
 
-def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow]
+def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], memo: dict[str, Any] | None = None
              ) -> tuple[Counts, list[tuple[RawRow, RowProblem, str | None]]]:
     now = uow.clock.now()
     today = local_date(now)
@@ -259,7 +282,7 @@ def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow]
             problems.append((raw, checked, None))
         else:
             valid.append((raw, checked))
-    residents = _resolve(uow, [r.id_number for _, r in valid]) if valid else {}
+    residents = _resolve(uow, [r.id_number for _, r in valid], memo) if valid else {}
     known: list[tuple[RawRow, Record, str]] = []
     for raw, rec in valid:
         rid = residents.get(rec.id_number)
@@ -273,7 +296,7 @@ def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow]
         _health(uow, iface.name, counts, 0.0, 0)
         return counts, problems
     view = _policy(uow)
-    consent = _consents(uow, iface, [rid for _, _, rid in known])
+    consent = _consents(uow, iface, [rid for _, _, rid in known], memo)
     existing = repository.existing_records(uow.db, iface.name, [rec.source_record_id for _, rec, _ in known])
     inserts: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []

@@ -1,0 +1,291 @@
+"""A year of department data, imported end to end: parse, validate, resolve the person, dedupe, map to
+indicators, hand to evaluation, post to the ledger with its Merkle log — on SQLite and PostgreSQL,
+against raw ``sqlite3`` executemany of the same rows (CSV parsed, into a table with a unique index on
+(interface, record id)) in the same run. Peak memory is sampled from /proc during the import.
+
+Goal (issue 5): import rate ≥ 0.5 × the raw rate; peak memory < 1 GB whatever the file size.
+Full size: 8,000,000 records over the 18 interfaces for 600,000 residents. ``--quick``: 50,000 records
+for 5,000 residents. ``--records N --residents N`` for anything between.
+
+    python benchmarks/bench_feeds.py [--quick] [--records N] [--residents N] [--backends sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+FULL = {"residents": 600_000, "records": 8_000_000}
+QUICK = {"residents": 5_000, "records": 50_000}
+GOAL_RATIO = 0.5
+GOAL_PEAK_MB = 1024
+PG_URL = os.environ.get("MORALBANK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TODAY = date(2026, 11, 25)
+
+
+class PeakRss:
+    """Samples this process's resident set size every 50 ms (from /proc/self/statm)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def now() -> int:
+        try:
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            return 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.now())
+            time.sleep(0.05)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.now())
+
+
+def _container(kind: str, workdir: Path) -> Any:
+    from sqlalchemy import text
+
+    from moralbank.bootstrap import bootstrap
+    from moralbank.config import Settings
+    from moralbank.db.engine import make_engine
+    from moralbank.db.models import Base
+    from moralbank.kernel.clock import CHINA, FixedClock
+
+    data = workdir / kind
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{data / 'moralbank.db'}")
+    else:
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS bench_feeds CASCADE"))
+            conn.execute(text("CREATE SCHEMA bench_feeds"))
+        admin.dispose()
+        engine = make_engine(PG_URL, connect_args={"options": "-csearch_path=bench_feeds"})
+    Base.metadata.create_all(engine)
+    from datetime import datetime
+
+    clock = FixedClock(datetime(2026, 11, 25, 10, 0, tzinfo=CHINA))
+    return bootstrap(Settings(data_dir=data), engine=engine, clock=clock, migrate=False, rng=random.Random(1))
+
+
+def _city(c: Any, residents_n: int, workdir: Path) -> list[str]:
+    """The organisation tree of the demo city and ``residents_n`` residents; 90 % consented to every
+    interface that needs it. Returns their ID numbers."""
+    from moralbank.auth.domain import SYSTEM
+    from moralbank.demo import city
+    from moralbank.feeds import service as feeds
+    from moralbank.orgs import service as orgs
+    from moralbank.policy import service as policy
+    from moralbank.residents import service as residents
+
+    with c.uow() as uow:
+        policy.ensure_installed(uow)
+        orgs.import_file(uow, source=city.townships_file(), filename="yuyao_townships.csv", actor="bench")
+        orgs.import_rows(uow, rows=city.unit_rows(7), actor="bench")
+        uow.commit()
+        grids = sorted(orgs.open_grids(uow))
+    rows = city.resident_rows(7, grids, residents_n, TODAY)
+    with c.uow() as uow:
+        residents.enrol_rows(uow, rows=rows, principal=SYSTEM, consent_text_version="bench", rng=random.Random(2))
+        uow.commit()
+    needing = [i.name for i in feeds.list_interfaces() if i.consent_required]
+    rng = random.Random(3)
+    with c.uow() as uow:
+        ids = [x["id"] for x in residents.list_ids(uow)]
+        residents.record_consents(uow, records=((rid, "interface", name, True) for rid in ids
+                                                if rng.random() < 0.9 for name in needing),
+                                  text_version="bench", actor="bench")
+        uow.commit()
+    return [r["id_number"] for _, r in rows]
+
+
+def _files(workdir: Path, numbers: list[str], records: int) -> list[tuple[str, Path, int]]:
+    """One CSV per interface, records split evenly; 0.1 % deliberately bad rows. Cached by size."""
+    from moralbank.feeds import samples
+    from moralbank.feeds import service as feeds
+
+    out = []
+    ifaces = feeds.list_interfaces()
+    per = records // len(ifaces)
+    folder = workdir / f"files-{records}-{len(numbers)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, iface in enumerate(ifaces):
+        n = per + (records - per * len(ifaces) if i == 0 else 0)
+        path = folder / f"{iface.name}.csv"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp.csv")
+            samples.write(tmp, iface, samples.rows(iface, numbers, n, seed=11, today=TODAY, bad=n // 1000))
+            tmp.replace(path)
+        out.append((iface.name, path, n))
+    return out
+
+
+def _baseline(files: list[tuple[str, Path, int]], workdir: Path) -> float:
+    """Raw sqlite3 executemany of the same rows (CSV parsed) into one table, unique on (interface,
+    record id); one transaction, WAL, synchronous=NORMAL. Returns rows/s."""
+    db = workdir / "baseline.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute("CREATE TABLE feed_raw (id INTEGER PRIMARY KEY, interface TEXT, record_id TEXT, id_number TEXT, "
+                "deed_date TEXT, payload TEXT, UNIQUE (interface, record_id))")
+    total = 0
+    t0 = time.perf_counter()
+    con.execute("BEGIN")
+    for name, path, _ in files:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader)
+            rid, idn = header.index("record_id"), header.index("id_number") if "id_number" in header else 2
+
+            def rows(reader: Any = reader, name: str = name, rid: int = rid, idn: int = idn) -> Any:
+                for cells in reader:
+                    yield name, cells[rid], cells[idn] if idn < len(cells) else "", cells[2] if len(cells) > 2 else "", \
+                        ",".join(cells)
+
+            before = con.total_changes
+            con.executemany("INSERT OR IGNORE INTO feed_raw (interface, record_id, id_number, deed_date, payload) "
+                            "VALUES (?, ?, ?, ?, ?)", rows())
+            total += con.total_changes - before
+    con.execute("COMMIT")
+    seconds = time.perf_counter() - t0
+    con.close()
+    return total / seconds
+
+
+def _import(c: Any, files: list[tuple[str, Path, int]]) -> dict[str, float]:
+    from rich.progress import Progress
+
+    from moralbank.feeds import service as feeds
+    from moralbank.feeds.importer import import_file
+
+    spent = {"evaluation": 0.0}
+    original = feeds._propose
+
+    def timed(*a: Any, **k: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return original(*a, **k)
+        finally:
+            spent["evaluation"] += time.perf_counter() - t
+
+    feeds._propose = timed  # type: ignore[assignment]
+    totals = {"received": 0, "accepted": 0, "quarantined": 0, "held_for_consent": 0, "duplicates": 0}
+    try:
+        with PeakRss() as rss, Progress(transient=True) as bar:
+            t0 = time.perf_counter()
+            for name, path, n in files:
+                task = bar.add_task(name, total=n)
+                r = import_file(c, interface=name, path=path, actor="bench", progress=lambda k, t=task: bar.advance(t, k))
+                for key in totals:
+                    totals[key] += getattr(r.counts, key)
+            seconds = time.perf_counter() - t0
+    finally:
+        feeds._propose = original  # type: ignore[assignment]
+    return {**totals, "seconds": seconds, "evaluation_seconds": spent["evaluation"], "peak_rss": rss.peak}
+
+
+def measure(kind: str, size: dict[str, int], workdir: Path, files_cache: dict[str, Any]) -> dict[str, Any]:
+    c = _container(kind, workdir)
+    t0 = time.perf_counter()
+    numbers = _city(c, size["residents"], workdir)
+    setup = time.perf_counter() - t0
+    if "files" not in files_cache:
+        t0 = time.perf_counter()
+        files_cache["files"] = _files(workdir, numbers, size["records"])
+        files_cache["generate_seconds"] = time.perf_counter() - t0
+    result = _import(c, files_cache["files"])
+    c.engine.dispose()
+    return {**result, "setup_seconds": setup}
+
+
+def run(report: Any, quick: bool = False, *, size: dict[str, int] | None = None,
+        backends: tuple[str, ...] = ("sqlite", "postgresql")) -> None:
+    size = size or (QUICK if quick else FULL)
+    workdir = Path(getattr(report, "workdir", tempfile.gettempdir())) / "feeds"
+    workdir.mkdir(parents=True, exist_ok=True)
+    cache: dict[str, Any] = {}
+    results = {}
+    for kind in backends:
+        try:
+            results[kind] = measure(kind, size, workdir, cache)
+        except Exception as e:  # noqa: BLE001 - e.g. no PostgreSQL server: say so, go on
+            report.figure(f"{kind}: not measured", 0, "", note=f"{type(e).__name__}: {e}"[:200])
+    records = size["records"]
+    report.figure(f"generate {records:,} records (18 CSV files)", cache.get("generate_seconds", 0), "s")
+    baseline = _baseline(cache["files"], workdir) if "files" in cache else 0.0
+    report.figure("raw sqlite3 executemany of the same rows", baseline, "rows/s")
+    for kind, r in results.items():
+        rate = r["received"] / r["seconds"]
+        report.figure(f"{kind}: import end to end", r["seconds"], "s",
+                      note=f"{r['received']:,} received, {r['accepted']:,} accepted, {r['quarantined']:,} quarantined, "
+                           f"{r['held_for_consent']:,} held")
+        report.figure(f"{kind}: import rate", rate, "rows/s")
+        report.figure(f"{kind}: time inside evaluation.propose_from_record (incl. ledger post)",
+                      r["evaluation_seconds"], "s", note=f"{r['evaluation_seconds'] / r['seconds']:.0%} of the import")
+        report.figure(f"{kind}: peak RSS during import", r["peak_rss"] / 2**20, "MB")
+        report.ratio(f"{kind}: import rate / raw executemany rate", rate, baseline, goal=GOAL_RATIO,
+                     higher_is_better=True)
+        report.ratio(f"{kind}: peak RSS / 1 GB", r["peak_rss"] / 2**20, GOAL_PEAK_MB, goal=1.0,
+                     higher_is_better=False)
+
+
+class _PrintReport:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.figures: list[dict] = []
+
+    def figure(self, name: str, value: float, unit: str, *, note: str = "") -> None:
+        self.figures.append({"name": name, "value": value, "unit": unit, "note": note})
+        print(f"{name}: {value:,.3f} {unit} {note}", flush=True)
+
+    def ratio(self, name: str, value: float, baseline: float, *, goal: float, higher_is_better: bool,
+              unit: str = "", note: str = "") -> None:
+        r = value / baseline if baseline else float("inf")
+        met = r >= goal if higher_is_better else r <= goal
+        self.figures.append({"name": name, "ratio": r, "goal": goal, "met": met})
+        print(f"{name}: ratio {r:.4f} (goal {'≥' if higher_is_better else '≤'} {goal}) "
+              f"{'MET' if met else 'MISSED'}", flush=True)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--records", type=int)
+    ap.add_argument("--residents", type=int)
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    args = ap.parse_args()
+    base = QUICK if args.quick else FULL
+    chosen = {"records": args.records or base["records"], "residents": args.residents or base["residents"]}
+    here = Path(__file__).resolve().parent
+    rep = _PrintReport(here / "work")
+    run(rep, quick=args.quick, size=chosen, backends=tuple(args.backends.split(",")))
+    sys.exit(0)
