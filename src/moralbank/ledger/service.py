@@ -46,36 +46,27 @@ def post(uow: UnitOfWork, entries: list[NewEntry]) -> list[Entry]:
 
 
 def _check_reversals(uow: UnitOfWork, entries: list[NewEntry], *, first_seq: int) -> None:
+    """A reversal names an earlier entry (already posted, or earlier in this batch) of the same resident."""
     wanted = {e.reverses_seq for e in entries if e.reverses_seq is not None}
     if not wanted:
         return
-    known = repo.entries_by_seq(uow.db, [s for s in wanted if s < first_seq])
-    in_batch = {first_seq + i: e.resident_id for i, e in enumerate(entries)}
+    owners = {
+        seq: e.resident_id
+        for seq, e in repo.entries_by_seq(uow.db, [s for s in wanted if s < first_seq]).items()
+    }
     problems = []
     for i, e in enumerate(entries):
         if e.reverses_seq is None:
             continue
-        target = known.get(e.reverses_seq)
-        owner = (
-            target.resident_id
-            if target
-            else (in_batch.get(e.reverses_seq) if e.reverses_seq < first_seq + i else None)
-        )
+        owner = owners.get(e.reverses_seq)
+        if owner is None and first_seq <= e.reverses_seq < first_seq + i:
+            owner = entries[e.reverses_seq - first_seq].resident_id
+        row = i + 1 if len(entries) > 1 else None
         if owner is None:
-            problems.append(
-                Problem(
-                    f"entry {e.reverses_seq} does not exist",
-                    field="reverses_seq",
-                    row=i + 1 if len(entries) > 1 else None,
-                )
-            )
+            problems.append(Problem(f"entry {e.reverses_seq} does not exist", field="reverses_seq", row=row))
         elif owner != e.resident_id:
             problems.append(
-                Problem(
-                    f"entry {e.reverses_seq} belongs to another resident",
-                    field="reverses_seq",
-                    row=i + 1 if len(entries) > 1 else None,
-                )
+                Problem(f"entry {e.reverses_seq} belongs to another resident", field="reverses_seq", row=row)
             )
     if problems:
         raise InvalidInput(problems)
