@@ -15,7 +15,7 @@ touches a database or the clock: callers pass ``today`` and an ``is_workday`` fu
 from __future__ import annotations
 
 import calendar
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -749,14 +749,17 @@ def find_rings(
     ``confirmations`` are (confirmer resident, deed owner resident, deed id). Each cycle is reported
     once, rotated to start at its smallest member.
     """
+    confirmations = list(confirmations)
+    # Most pairs confirm once; count them all at C speed, keep deed ids only for the repeated ones.
+    counts = Counter((a, b) for a, b, _ in confirmations)
+    strong = {pair for pair, n in counts.items() if n >= min_each and pair[0] != pair[1]}
     deeds: dict[tuple[str, str], list[int]] = defaultdict(list)
     for confirmer, owner, deed_id in confirmations:
-        if confirmer != owner:
+        if (confirmer, owner) in strong:
             deeds[(confirmer, owner)].append(deed_id)
     graph: dict[str, list[str]] = defaultdict(list)
-    for (a, b), ids in deeds.items():
-        if len(ids) >= min_each:
-            graph[a].append(b)
+    for a, b in deeds:
+        graph[a].append(b)
     for targets in graph.values():
         targets.sort()
     rings: dict[tuple[str, ...], Ring] = {}

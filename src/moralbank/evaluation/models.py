@@ -49,6 +49,7 @@ class EvaluationItem(Base):
     __table_args__ = (
         Index("ix_evaluation_item_resident_id_created_at", "resident_id", "created_at"),
         Index("ix_evaluation_item_state_unit_path", "state", "unit_path"),
+        Index("ix_evaluation_item_resident_id_indicator_deed_date", "resident_id", "indicator", "deed_date"),
         # A department record enters the path once, however often the feed re-sends it.
         UniqueConstraint("interface", "source_ref", name="uq_evaluation_item_interface_source_ref"),
     )
@@ -69,7 +70,13 @@ class EvaluationVote(Base):
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
-    __table_args__ = (UniqueConstraint("item_id", "voter", name="uq_evaluation_vote_item_id_voter"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "voter", name="uq_evaluation_vote_item_id_voter"),
+        Index("ix_evaluation_vote_voter_at", "voter", "at"),  # confirmations per day
+        Index(
+            "ix_evaluation_vote_voter_resident_id_resident_id", "voter_resident_id", "resident_id"
+        ),  # rings
+    )
 
 
 class EvaluationEvent(Base):

@@ -183,6 +183,21 @@ def resident_confirmations(db: Session, *, path_prefix: str, since: datetime) ->
     return [(a, b, c) for a, b, c in db.execute(q)]
 
 
+def pair_confirmations(db: Session, *, confirmer: str, owner: str, since: datetime) -> int:
+    """How often one resident confirmed another's deeds since a time."""
+    q = (
+        select(func.count())
+        .select_from(EvaluationVote)
+        .where(
+            EvaluationVote.voter_resident_id == confirmer,
+            EvaluationVote.resident_id == owner,
+            EvaluationVote.confirm.is_(True),
+            EvaluationVote.at >= since,
+        )
+    )
+    return db.scalar(q) or 0
+
+
 def ring(db: Session, members_key: str) -> RingFlag | None:
     return db.scalars(select(RingFlag).where(RingFlag.members_key == members_key)).first()
 

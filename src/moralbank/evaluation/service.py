@@ -490,7 +490,13 @@ def vote(
     elif item.state is d.State.REJECTED:
         _notify(uow, "rejected", row.resident_id, f"deed:{row.id}", ind=name, reason=item.reason)
     if confirm and voter.resident_id:
-        scan_rings(uow, village_path=_village_path(row.unit_path))
+        # Only a pair that now confirms each other often enough can close a ring: scan then.
+        since = uow.clock.now() - timedelta(days=RING_LOOKBACK_DAYS)
+        pairs = repo.pair_confirmations(
+            uow.db, confirmer=voter.resident_id, owner=row.resident_id, since=since
+        )
+        if pairs >= rules_.ring_min_confirmations:
+            scan_rings(uow, village_path=_village_path(row.unit_path))
     return row
 
 
