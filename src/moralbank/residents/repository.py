@@ -61,7 +61,7 @@ def search(db: Session, *, within: str | None, name: str | None, grid_path: str 
     if status:
         q = q.where(Resident.status == status)
     q = q.order_by(Resident.grid_code, Resident.name, Resident.id).limit(limit).offset(offset)
-    return [(r, p) for r, p in db.execute(q).tuples()]
+    return [(r, p) for r, p in db.execute(q)]
 
 
 def count_in(db: Session, path: str, *, status: str = "enrolled") -> int:
