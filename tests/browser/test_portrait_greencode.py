@@ -26,8 +26,15 @@ def town(container):  # noqa: ANN001, ANN201
 
 
 def sign_in(page, live_server: str, container, resident_id: str) -> None:  # noqa: ANN001
-    page.context.add_cookies([{"name": SESSION_COOKIE, "url": live_server,
-                               "value": session_token(container, resident_id=resident_id)}])
+    page.context.add_cookies(
+        [
+            {
+                "name": SESSION_COOKIE,
+                "url": live_server,
+                "value": session_token(container, resident_id=resident_id),
+            }
+        ]
+    )
 
 
 def test_portrait_shows_score_and_both_charts(page, live_server, town, container) -> None:  # noqa: ANN001
@@ -47,7 +54,9 @@ def test_dynamic_code_refreshes_by_itself(page, live_server, town, container) ->
     first = page.locator("#greencode").get_attribute("data-expires")
     first_svg = page.locator("#greencode svg").inner_html()
     container.clock.advance(seconds=30)  # the server's time moves on; the page must fetch a new code
-    page.wait_for_function(f"document.querySelector('#greencode').dataset.expires !== '{first}'", timeout=8000)
+    page.wait_for_function(
+        f"document.querySelector('#greencode').dataset.expires !== '{first}'", timeout=8000
+    )
     assert int(page.locator("#greencode").get_attribute("data-expires")) == int(first) + 30
     assert page.locator("#greencode svg").inner_html() != first_svg
 

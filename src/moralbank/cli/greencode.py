@@ -12,8 +12,9 @@ import typer
 
 from moralbank.cli.common import console, container, domain_errors, print_json
 
-app = typer.Typer(help="Green codes: issue, verify offline, trust list, revocation list, keys.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Green codes: issue, verify offline, trust list, revocation list, keys.", no_args_is_help=True
+)
 
 
 def _keys():  # noqa: ANN202 - the key ring alone: verification must not need the database
@@ -24,12 +25,14 @@ def _keys():  # noqa: ANN202 - the key ring alone: verification must not need th
 
 
 @app.command()
-def issue(resident_id: str = typer.Argument(..., help="Resident id as in `moralbank residents list`."),
-          png: Path | None = typer.Option(None, "--png", help="Also write the QR code as PNG."),
-          svg: Path | None = typer.Option(None, "--svg", help="Also write the QR code as SVG."),
-          card: bool = typer.Option(False, "--card", help="A printable card (long validity, revocable)."),
-          band: bool = typer.Option(False, "--band", help="Include the score band (e.g. 80-89)."),
-          name: bool = typer.Option(True, "--name/--no-name", help="Include the masked name (张*明).")) -> None:
+def issue(
+    resident_id: str = typer.Argument(..., help="Resident id as in `moralbank residents list`."),
+    png: Path | None = typer.Option(None, "--png", help="Also write the QR code as PNG."),
+    svg: Path | None = typer.Option(None, "--svg", help="Also write the QR code as SVG."),
+    card: bool = typer.Option(False, "--card", help="A printable card (long validity, revocable)."),
+    band: bool = typer.Option(False, "--band", help="Include the score band (e.g. 80-89)."),
+    name: bool = typer.Option(True, "--name/--no-name", help="Include the masked name (张*明)."),
+) -> None:
     """Sign a green code for a resident and print its text."""
     from moralbank.greencode import qr, service
 
@@ -42,19 +45,25 @@ def issue(resident_id: str = typer.Argument(..., help="Resident id as in `moralb
     if svg:
         svg.write_text(qr.make(issued.text).svg_inline(scale=6) + "\n", encoding="utf-8")
     sys.stdout.write(issued.text + "\n")
-    console.print(f"tier {issued.claims.tier}, valid until {issued.expires_at.isoformat()}"
-                  + (f", card {issued.claims.card_id}" if issued.claims.card_id else ""))
+    console.print(
+        f"tier {issued.claims.tier}, valid until {issued.expires_at.isoformat()}"
+        + (f", card {issued.claims.card_id}" if issued.claims.card_id else "")
+    )
 
 
 @app.command()
-def verify(text: str | None = typer.Argument(None, help="The code text (MB1:…); omit with --image."),
-           at: str | None = typer.Option(None, "--at", help="Check as of this ISO time (default now)."),
-           image: Path | None = typer.Option(None, "--image", help="Read the code from a QR image."),
-           trust_list: Path | None = typer.Option(None, "--trust-list",
-                                                  help="JWK Set of trusted keys (default: this installation's)."),
-           revocations: Path | None = typer.Option(None, "--revocations",
-                                                   help="Signed revocation list (from `greencode revocations`)."),
-           json_: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def verify(
+    text: str | None = typer.Argument(None, help="The code text (MB1:…); omit with --image."),
+    at: str | None = typer.Option(None, "--at", help="Check as of this ISO time (default now)."),
+    image: Path | None = typer.Option(None, "--image", help="Read the code from a QR image."),
+    trust_list: Path | None = typer.Option(
+        None, "--trust-list", help="JWK Set of trusted keys (default: this installation's)."
+    ),
+    revocations: Path | None = typer.Option(
+        None, "--revocations", help="Signed revocation list (from `greencode revocations`)."
+    ),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
     """Check a code offline. Exit 0 only when it is valid; otherwise print why and exit 1."""
     from moralbank.greencode import codec, qr, service
 
@@ -71,8 +80,11 @@ def verify(text: str | None = typer.Argument(None, help="The code text (MB1:…)
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     try:
-        trust = (codec.TrustList.from_jwks(json.loads(trust_list.read_text())) if trust_list
-                 else service.local_trust(_keys()))
+        trust = (
+            codec.TrustList.from_jwks(json.loads(trust_list.read_text()))
+            if trust_list
+            else service.local_trust(_keys())
+        )
         if revocations:
             trust = codec.apply_revocations(trust, revocations.read_text())
     except (ValueError, KeyError, OSError) as e:
@@ -81,16 +93,27 @@ def verify(text: str | None = typer.Argument(None, help="The code text (MB1:…)
     v = codec.verify(text, trust, at=when)
     if json_:
         c = v.claims
-        print_json({"valid": v.valid, "reason": v.reason, "kid": v.kid,
-                    "tier": c.tier if c else None, "masked_name": c.masked_name if c else None,
-                    "band": c.band if c else None, "form": str(c.form) if c else None,
-                    "card_id": c.card_id if c else None,
-                    "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None})
+        print_json(
+            {
+                "valid": v.valid,
+                "reason": v.reason,
+                "kid": v.kid,
+                "tier": c.tier if c else None,
+                "masked_name": c.masked_name if c else None,
+                "band": c.band if c else None,
+                "form": str(c.form) if c else None,
+                "card_id": c.card_id if c else None,
+                "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None,
+            }
+        )
     elif v.valid and v.claims:
         c = v.claims
-        sys.stdout.write(f"valid: tier {c.tier}" + (f", name {c.masked_name}" if c.masked_name else "")
-                         + (f", band {c.band}" if c.band else "")
-                         + f", expires {datetime.fromtimestamp(c.expires_at, UTC).isoformat()}\n")
+        sys.stdout.write(
+            f"valid: tier {c.tier}"
+            + (f", name {c.masked_name}" if c.masked_name else "")
+            + (f", band {c.band}" if c.band else "")
+            + f", expires {datetime.fromtimestamp(c.expires_at, UTC).isoformat()}\n"
+        )
         if c.card_id and not revocations:
             console.print("note: card revocation not checked (no --revocations list given)")
     else:
@@ -107,8 +130,9 @@ def trust_list_() -> None:
 
 
 @app.command()
-def revocations(out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout.")
-                ) -> None:
+def revocations(
+    out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
+) -> None:
     """Export the signed revocation list (a compact JWS, EdDSA) of revoked cards and keys."""
     from moralbank.greencode import service
 
@@ -121,8 +145,9 @@ def revocations(out: Path | None = typer.Option(None, "--out", help="Write to th
 
 
 @app.command("revoke-card")
-def revoke_card(card_id: str, reason: str = typer.Option(..., "--reason", help="Why (kept with the card).")
-                ) -> None:
+def revoke_card(
+    card_id: str, reason: str = typer.Option(..., "--reason", help="Why (kept with the card).")
+) -> None:
     """Revoke a printed card; it fails wherever the next revocation list reaches."""
     from moralbank.auth.domain import SYSTEM
     from moralbank.greencode import service

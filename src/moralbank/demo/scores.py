@@ -19,5 +19,7 @@ def build_scores(container: Container, *, scale: str, seed: int) -> str:  # noqa
     with container.uow(write=False) as uow:
         tiers = Counter(dict(uow.db.execute(select(Score.tier, func.count()).group_by(Score.tier)).all()))
     shares = ", ".join(f"{tier} {n}" for tier, n in sorted(tiers.items(), key=lambda kv: -kv[1]))
-    return f"scores: {summary.residents} residents scored (policy v{summary.policy_version}, ledger size " \
-           f"{summary.ledger_seq}): {shares}"
+    return (
+        f"scores: {summary.residents} residents scored (policy v{summary.policy_version}, ledger size "
+        f"{summary.ledger_seq}): {shares}"
+    )

@@ -49,8 +49,8 @@ def b45decode(text: str) -> bytes:
     if rest == 1:
         raise ValueError("invalid base45 length")
     try:
-        out = b"".join([_DEC3[text[i:i + 3]] for i in range(0, 3 * n, 3)])
-        return out + _DEC2[text[3 * n:]] if rest else out
+        out = b"".join([_DEC3[text[i : i + 3]] for i in range(0, 3 * n, 3)])
+        return out + _DEC2[text[3 * n :]] if rest else out
     except KeyError:
         raise ValueError("invalid base45 text") from None
 
@@ -98,8 +98,14 @@ class TrustList:
 
 def jwk_of(public: bytes, *, status: str | None = None) -> dict[str, str]:
     """An OKP/Ed25519 JWK (RFC 8037) with ``kid`` (hex of the 8-byte key id), ``use`` and ``alg``."""
-    jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64u(public), "kid": kid_of(public).hex(), "use": "sig",
-           "alg": "EdDSA"}
+    jwk = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64u(public),
+        "kid": kid_of(public).hex(),
+        "use": "sig",
+        "alg": "EdDSA",
+    }
     if status:
         jwk["status"] = status
     return jwk
@@ -135,7 +141,7 @@ def parse(text: str) -> Parsed | Failure:
     if not text.startswith(PREFIX):
         return Failure.NOT_A_CODE
     try:
-        raw = zlib.decompress(b45decode(text[len(PREFIX):]))
+        raw = zlib.decompress(b45decode(text[len(PREFIX) :]))
     except (ValueError, zlib.error):
         return Failure.NOT_A_CODE
     try:
@@ -187,13 +193,27 @@ def verify(text: str, trust: TrustList, *, at: datetime) -> Verdict:
 REVOCATION_TYP = "moralbank-revocations+json"
 
 
-def sign_revocations(*, issuer: str, issued_at: int, cards: Iterable[str], kids: Iterable[str],
-                     private: Ed25519PrivateKey, kid: bytes) -> str:
+def sign_revocations(
+    *,
+    issuer: str,
+    issued_at: int,
+    cards: Iterable[str],
+    kids: Iterable[str],
+    private: Ed25519PrivateKey,
+    kid: bytes,
+) -> str:
     header = {"alg": "EdDSA", "kid": kid.hex(), "typ": REVOCATION_TYP}
-    payload = {"iss": issuer, "iat": issued_at, "revoked_cards": sorted(set(cards)),
-               "revoked_keys": sorted(set(kids))}
-    signing_input = (_b64u(json.dumps(header, separators=(",", ":")).encode()) + "."
-                     + _b64u(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()))
+    payload = {
+        "iss": issuer,
+        "iat": issued_at,
+        "revoked_cards": sorted(set(cards)),
+        "revoked_keys": sorted(set(kids)),
+    }
+    signing_input = (
+        _b64u(json.dumps(header, separators=(",", ":")).encode())
+        + "."
+        + _b64u(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+    )
     return signing_input + "." + _b64u(private.sign(signing_input.encode()))
 
 
@@ -221,5 +241,8 @@ def apply_revocations(trust: TrustList, jws: str) -> TrustList:
     """The trust list with a verified revocation list applied (revoked keys drop out)."""
     payload = read_revocations(jws, trust)
     revoked_kids = {bytes.fromhex(k) for k in payload.get("revoked_keys", [])}
-    return TrustList({k: v for k, v in trust.keys.items() if k not in revoked_kids},
-                     trust.revoked_kids | revoked_kids, trust.revoked_cards | set(payload["revoked_cards"]))
+    return TrustList(
+        {k: v for k, v in trust.keys.items() if k not in revoked_kids},
+        trust.revoked_kids | revoked_kids,
+        trust.revoked_cards | set(payload["revoked_cards"]),
+    )

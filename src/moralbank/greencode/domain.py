@@ -17,11 +17,11 @@ CLAIM_ISS = 1
 CLAIM_EXP = 4
 CLAIM_IAT = 6
 CLAIM_HOLDER = -65537  # pseudonymous holder id (not the internal resident id; see docs/greencode.md)
-CLAIM_TIER = -65538    # tier code, e.g. "green"
-CLAIM_BAND = -65539    # optional score band, e.g. "80-89"
-CLAIM_CARD = -65540    # card id: present only on printable cards (they can be revoked)
-CLAIM_NAME = -65541    # optional masked name, e.g. "张*明"
-CLAIM_FORM = -65542    # "phone" (dynamic) or "card" (printable)
+CLAIM_TIER = -65538  # tier code, e.g. "green"
+CLAIM_BAND = -65539  # optional score band, e.g. "80-89"
+CLAIM_CARD = -65540  # card id: present only on printable cards (they can be revoked)
+CLAIM_NAME = -65541  # optional masked name, e.g. "张*明"
+CLAIM_FORM = -65542  # "phone" (dynamic) or "card" (printable)
 
 
 class Form(StrEnum):
@@ -57,9 +57,14 @@ class Claims:
     masked_name: str | None = None
 
     def as_map(self) -> dict[int, object]:
-        claims: dict[int, object] = {CLAIM_ISS: self.issuer, CLAIM_IAT: self.issued_at,
-                                     CLAIM_EXP: self.expires_at, CLAIM_HOLDER: self.holder,
-                                     CLAIM_TIER: self.tier, CLAIM_FORM: str(self.form)}
+        claims: dict[int, object] = {
+            CLAIM_ISS: self.issuer,
+            CLAIM_IAT: self.issued_at,
+            CLAIM_EXP: self.expires_at,
+            CLAIM_HOLDER: self.holder,
+            CLAIM_TIER: self.tier,
+            CLAIM_FORM: str(self.form),
+        }
         if self.band is not None:
             claims[CLAIM_BAND] = self.band
         if self.card_id is not None:
@@ -84,10 +89,17 @@ class Claims:
                 raise ValueError(f"claim {key} must be an integer")
             return v
 
-        return cls(issuer=text(CLAIM_ISS) or "", issued_at=number(CLAIM_IAT), expires_at=number(CLAIM_EXP),
-                   holder=text(CLAIM_HOLDER) or "", tier=text(CLAIM_TIER) or "",
-                   form=Form(text(CLAIM_FORM)), band=text(CLAIM_BAND, False),
-                   card_id=text(CLAIM_CARD, False), masked_name=text(CLAIM_NAME, False))
+        return cls(
+            issuer=text(CLAIM_ISS) or "",
+            issued_at=number(CLAIM_IAT),
+            expires_at=number(CLAIM_EXP),
+            holder=text(CLAIM_HOLDER) or "",
+            tier=text(CLAIM_TIER) or "",
+            form=Form(text(CLAIM_FORM)),
+            band=text(CLAIM_BAND, False),
+            card_id=text(CLAIM_CARD, False),
+            masked_name=text(CLAIM_NAME, False),
+        )
 
 
 @dataclass(frozen=True)

@@ -24,5 +24,7 @@ class GreenCard(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     revoked_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
-    __table_args__ = (Index("ix_green_card_resident_id", "resident_id"),
-                      Index("ix_green_card_revoked_at", "revoked_at"))
+    __table_args__ = (
+        Index("ix_green_card_resident_id", "resident_id"),
+        Index("ix_green_card_revoked_at", "revoked_at"),
+    )

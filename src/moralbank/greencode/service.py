@@ -19,8 +19,21 @@ from moralbank.greencode import codec, domain
 from moralbank.greencode.models import GreenCard
 from moralbank.kernel.keys import KeyRing
 
-__all__ = ["PURPOSE", "Issued", "issue", "revoke_card", "cards_of", "trust_list", "local_trust",
-           "revocation_list", "verify", "rotate_key", "revoke_key", "holder_of", "rules"]
+__all__ = [
+    "PURPOSE",
+    "Issued",
+    "issue",
+    "revoke_card",
+    "cards_of",
+    "trust_list",
+    "local_trust",
+    "revocation_list",
+    "verify",
+    "rotate_key",
+    "revoke_key",
+    "holder_of",
+    "rules",
+]
 
 PURPOSE = "greencode"
 
@@ -57,14 +70,22 @@ def _masked_name(uow: UnitOfWork, resident_id: str, principal: Principal) -> str
     from moralbank.residents import service as residents
 
     try:
-        return domain.mask_name(residents.get(uow, resident_id=resident_id, principal=principal,
-                                              purpose="green code").name)
+        return domain.mask_name(
+            residents.get(uow, resident_id=resident_id, principal=principal, purpose="green code").name
+        )
     except NotFound:
         return None
 
 
-def issue(uow: UnitOfWork, *, resident_id: str, principal: Principal = SYSTEM, card: bool = False,
-          band: bool = False, name: bool = True) -> Issued:
+def issue(
+    uow: UnitOfWork,
+    *,
+    resident_id: str,
+    principal: Principal = SYSTEM,
+    card: bool = False,
+    band: bool = False,
+    name: bool = True,
+) -> Issued:
     """Sign a green code for a resident's current tier: a phone code (valid for the policy's minutes)
     or a printable card (valid for the policy's days, recorded so it can be revoked)."""
     from moralbank.scoring import service as scoring
@@ -77,22 +98,39 @@ def issue(uow: UnitOfWork, *, resident_id: str, principal: Principal = SYSTEM, c
     exp = iat + (days * 86400 if card else minutes * 60)
     card_id = secrets.token_hex(8).upper() if card else None
     claims = domain.Claims(
-        issuer=uow.deps.settings.issuer, issued_at=iat, expires_at=exp, holder=holder_of(uow.keys, resident_id),
-        tier=score.tier, form=domain.Form.CARD if card else domain.Form.PHONE,
-        band=domain.score_band(score.total) if band else None, card_id=card_id,
-        masked_name=_masked_name(uow, resident_id, principal) if name else None)
+        issuer=uow.deps.settings.issuer,
+        issued_at=iat,
+        expires_at=exp,
+        holder=holder_of(uow.keys, resident_id),
+        tier=score.tier,
+        form=domain.Form.CARD if card else domain.Form.PHONE,
+        band=domain.score_band(score.total) if band else None,
+        card_id=card_id,
+        masked_name=_masked_name(uow, resident_id, principal) if name else None,
+    )
     text = codec.encode(claims, key.private, bytes.fromhex(key.kid))
     if card:
-        uow.db.add(GreenCard(card_id=card_id, resident_id=resident_id, tier=score.tier, kid=key.kid,
-                             issued_at=now, expires_at=now + timedelta(seconds=exp - iat),
-                             issued_by=principal.actor))
+        uow.db.add(
+            GreenCard(
+                card_id=card_id,
+                resident_id=resident_id,
+                tier=score.tier,
+                kid=key.kid,
+                issued_at=now,
+                expires_at=now + timedelta(seconds=exp - iat),
+                issued_by=principal.actor,
+            )
+        )
         uow.db.flush()
     return Issued(text, claims, key.kid)
 
 
 def cards_of(uow: UnitOfWork, *, resident_id: str) -> list[GreenCard]:
-    return list(uow.db.scalars(select(GreenCard).where(GreenCard.resident_id == resident_id)
-                               .order_by(GreenCard.issued_at.desc())))
+    return list(
+        uow.db.scalars(
+            select(GreenCard).where(GreenCard.resident_id == resident_id).order_by(GreenCard.issued_at.desc())
+        )
+    )
 
 
 def revoke_card(uow: UnitOfWork, *, card_id: str, principal: Principal, reason: str) -> GreenCard:
@@ -110,14 +148,22 @@ def revoke_card(uow: UnitOfWork, *, card_id: str, principal: Principal, reason: 
 def _revoked_cards(uow: UnitOfWork) -> set[str]:
     """Revoked cards that have not expired yet (an expired card fails anyway)."""
     now = uow.clock.now()
-    return set(uow.db.scalars(select(GreenCard.card_id).where(GreenCard.revoked_at.isnot(None),
-                                                              GreenCard.expires_at > now)))
+    return set(
+        uow.db.scalars(
+            select(GreenCard.card_id).where(GreenCard.revoked_at.isnot(None), GreenCard.expires_at > now)
+        )
+    )
 
 
 def trust_list(keys: KeyRing) -> dict:
     """The JWK Set of every green-code key still trusted (active and retired; revoked keys left out)."""
-    return {"keys": [codec.jwk_of(k.public_bytes(), status=k.status)
-                     for k in keys.signing_keys(PURPOSE) if k.status != "revoked"]}
+    return {
+        "keys": [
+            codec.jwk_of(k.public_bytes(), status=k.status)
+            for k in keys.signing_keys(PURPOSE)
+            if k.status != "revoked"
+        ]
+    }
 
 
 def local_trust(keys: KeyRing) -> codec.TrustList:
@@ -132,9 +178,14 @@ def revocation_list(uow: UnitOfWork) -> str:
     """The signed revocation list (compact JWS): revoked unexpired cards and revoked keys."""
     key = uow.keys.active_signing_key(PURPOSE)
     revoked_keys = [k.kid for k in uow.keys.signing_keys(PURPOSE) if k.status == "revoked"]
-    return codec.sign_revocations(issuer=uow.deps.settings.issuer, issued_at=int(uow.clock.now().timestamp()),
-                                  cards=_revoked_cards(uow), kids=revoked_keys, private=key.private,
-                                  kid=bytes.fromhex(key.kid))
+    return codec.sign_revocations(
+        issuer=uow.deps.settings.issuer,
+        issued_at=int(uow.clock.now().timestamp()),
+        cards=_revoked_cards(uow),
+        kids=revoked_keys,
+        private=key.private,
+        kid=bytes.fromhex(key.kid),
+    )
 
 
 def verify(uow: UnitOfWork, *, text: str, at: datetime | None = None) -> domain.Verdict:

@@ -82,8 +82,9 @@ class ScoreModel:
     min: int = 0
     max: int = 110
     window_months: int = 24
-    negative_months: Mapping[str, int] = field(default_factory=lambda: {"minor": 3, "general": 12,
-                                                                        "serious": 36})
+    negative_months: Mapping[str, int] = field(
+        default_factory=lambda: {"minor": 3, "general": 12, "serious": 36}
+    )
     deeds: tuple[Deed, ...] = ()
     names: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # indicator -> (zh, en)
 
@@ -132,8 +133,20 @@ def add_months(d: date, months: int) -> date:
     """Calendar months, clipped to the month's end (2024-02-29 + 12 months = 2025-02-28)."""
     y, m = divmod(d.month - 1 + months, 12)
     year, month = d.year + y, m + 1
-    days = [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31,
-            31, 30, 31, 30, 31][month - 1]
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
     return date(year, month, min(d.day, days))
 
 
@@ -141,13 +154,13 @@ class Status(StrEnum):
     """Why an entry does or does not count on the day scored."""
 
     COUNTED = "counted"
-    FUTURE = "future"                # deed date after the day scored
+    FUTURE = "future"  # deed date after the day scored
     OUT_OF_WINDOW = "out_of_window"  # a positive deed older than the window
-    EXPIRED = "expired"              # a negative record past its display period
-    REVERSED = "reversed"            # reversed by a later entry (correction, objection, repair)
-    REVERSAL = "reversal"            # the reversing entry itself
-    ZERO = "zero"                    # no points
-    OTHER_ASPECT = "other_aspect"    # not one of the model's aspects
+    EXPIRED = "expired"  # a negative record past its display period
+    REVERSED = "reversed"  # reversed by a later entry (correction, objection, repair)
+    REVERSAL = "reversal"  # the reversing entry itself
+    ZERO = "zero"  # no points
+    OTHER_ASPECT = "other_aspect"  # not one of the model's aspects
 
 
 def effect_end(e: EntryLike, model: ScoreModel) -> date:
@@ -200,8 +213,12 @@ class Score:
 
 def finish(model: ScoreModel, aspect_sums: Mapping[str, int]) -> tuple[tuple[int, ...], int, str]:
     """Sub-scores (each capped at its aspect's maximum), total and tier from the counted points."""
-    subs = tuple(min(aspect_sums.get(a.code, 0), a.max_points) if a.max_points is not None
-                 else aspect_sums.get(a.code, 0) for a in model.aspects)
+    subs = tuple(
+        min(aspect_sums.get(a.code, 0), a.max_points)
+        if a.max_points is not None
+        else aspect_sums.get(a.code, 0)
+        for a in model.aspects
+    )
     total = max(model.min, min(model.max, model.base + sum(subs)))
     return subs, total, model.tier_of(total)
 
@@ -246,18 +263,21 @@ class Explanation:
     raise_by: tuple[Deed, ...]  # catalogued deeds that would raise the score
 
 
-def explain(model: ScoreModel, resident_id: str, entries: Iterable[EntryLike], as_of: date, *,
-            lang: str = "zh-CN") -> Explanation:
+def explain(
+    model: ScoreModel, resident_id: str, entries: Iterable[EntryLike], as_of: date, *, lang: str = "zh-CN"
+) -> Explanation:
     entries = sorted(entries, key=lambda e: e.seq, reverse=True)
     score = compute(model, resident_id, entries, as_of)
     reversal = excluded_by_reversal(entries)
     lines = tuple(Line(e, status_of(e, model, as_of, reversal), effect_end(e, model)) for e in entries)
-    return Explanation(score, lines, principal_reasons(model, score, lines, lang=lang),
-                       raising_deeds(model, score))
+    return Explanation(
+        score, lines, principal_reasons(model, score, lines, lang=lang), raising_deeds(model, score)
+    )
 
 
-def principal_reasons(model: ScoreModel, score: Score, lines: Iterable[Line], *,
-                      lang: str = "zh-CN") -> tuple[str, ...]:
+def principal_reasons(
+    model: ScoreModel, score: Score, lines: Iterable[Line], *, lang: str = "zh-CN"
+) -> tuple[str, ...]:
     """At most four plain reasons why the score is below the next tier: the heaviest negative records
     still in effect first, then the aspects with the most room left below their maximum."""
     if model.next_tier(score.total) is None:
@@ -279,25 +299,38 @@ def principal_reasons(model: ScoreModel, score: Score, lines: Iterable[Line], *,
         else:
             what = f"{len(group)} 条" if len(group) > 1 else f"{group[0].entry.deed_date}"
             reasons.append(f"负面记录“{name}”（{what}）扣 {pts} 分，{until} 起不再计入。")
-    rooms = sorted(((a.max_points - sub, a) for a, sub in zip(model.aspects, score.aspects, strict=True)
-                    if a.max_points is not None and sub < a.max_points), key=lambda g: (-g[0], g[1].code))
+    rooms = sorted(
+        (
+            (a.max_points - sub, a)
+            for a, sub in zip(model.aspects, score.aspects, strict=True)
+            if a.max_points is not None and sub < a.max_points
+        ),
+        key=lambda g: (-g[0], g[1].code),
+    )
     for room, aspect in rooms:
         if len(reasons) >= MAX_REASONS:
             break
         have = aspect.max_points - room  # type: ignore[operator]
         if en:
-            reasons.append(f"{aspect.name_en}: {have} of up to {aspect.max_points} points from deeds "
-                           f"recorded in the last {model.window_months} months.")
+            reasons.append(
+                f"{aspect.name_en}: {have} of up to {aspect.max_points} points from deeds "
+                f"recorded in the last {model.window_months} months."
+            )
         else:
-            reasons.append(f"{aspect.name_zh}：近 {model.window_months} 个月记录的善行计 {have} 分"
-                           f"（最多 {aspect.max_points} 分）。")
+            reasons.append(
+                f"{aspect.name_zh}：近 {model.window_months} 个月记录的善行计 {have} 分"
+                f"（最多 {aspect.max_points} 分）。"
+            )
     return tuple(reasons)
 
 
 def raising_deeds(model: ScoreModel, score: Score, *, limit: int = 6) -> tuple[Deed, ...]:
     """Catalogued positive deeds in aspects with room left below their maximum; most points first."""
-    room = {a.code for a, sub in zip(model.aspects, score.aspects, strict=True)
-            if a.max_points is None or sub < a.max_points}
+    room = {
+        a.code
+        for a, sub in zip(model.aspects, score.aspects, strict=True)
+        if a.max_points is None or sub < a.max_points
+    }
     if score.total >= model.max:
         return ()
     deeds = [d for d in model.deeds if d.points > 0 and d.aspect in room]

@@ -98,13 +98,18 @@ class ScoreDistribution(Base):
 # only for the few reversal residents.
 LEDGER_SCORING_INDEX = Index(
     "ix_ledger_entry_scoring",
-    LedgerEntry.__table__.c.resident_id, LedgerEntry.__table__.c.aspect, LedgerEntry.__table__.c.points,
-    LedgerEntry.__table__.c.deed_date, LedgerEntry.__table__.c.expires_on,
-    LedgerEntry.__table__.c.reverses_seq, LedgerEntry.__table__.c.severity,
+    LedgerEntry.__table__.c.resident_id,
+    LedgerEntry.__table__.c.aspect,
+    LedgerEntry.__table__.c.points,
+    LedgerEntry.__table__.c.deed_date,
+    LedgerEntry.__table__.c.expires_on,
+    LedgerEntry.__table__.c.reverses_seq,
+    LedgerEntry.__table__.c.severity,
 )
 # Reversal pairs are rare: this partial index finds the residents they touch in milliseconds.
 LEDGER_REVERSAL_INDEX = Index(
-    "ix_ledger_entry_reverses_seq", LedgerEntry.__table__.c.reverses_seq,
+    "ix_ledger_entry_reverses_seq",
+    LedgerEntry.__table__.c.reverses_seq,
     sqlite_where=LedgerEntry.__table__.c.reverses_seq.isnot(None),
     postgresql_where=LedgerEntry.__table__.c.reverses_seq.isnot(None),
 )

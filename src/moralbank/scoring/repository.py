@@ -12,17 +12,42 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, bindparam, delete, func, select, text
+from sqlalchemy import Date, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from moralbank.ledger.models import LedgerEntry
 from moralbank.scoring.domain import ScoreModel
 from moralbank.scoring.models import Score, ScoreDistribution, ScoreHistory, ScoreRun
 
-SCORE_COLUMNS = ("resident_id", "grid_code", "aspect_1", "aspect_2", "aspect_3", "aspect_4", "total", "tier",
-                 "as_of", "policy_version", "ledger_seq", "run_id", "computed_at", "next_change")
-HISTORY_COLUMNS = ("resident_id", "run_id", "as_of", "aspect_1", "aspect_2", "aspect_3", "aspect_4", "total",
-                   "tier", "policy_version", "ledger_seq")
+SCORE_COLUMNS = (
+    "resident_id",
+    "grid_code",
+    "aspect_1",
+    "aspect_2",
+    "aspect_3",
+    "aspect_4",
+    "total",
+    "tier",
+    "as_of",
+    "policy_version",
+    "ledger_seq",
+    "run_id",
+    "computed_at",
+    "next_change",
+)
+HISTORY_COLUMNS = (
+    "resident_id",
+    "run_id",
+    "as_of",
+    "aspect_1",
+    "aspect_2",
+    "aspect_3",
+    "aspect_4",
+    "total",
+    "tier",
+    "policy_version",
+    "ledger_seq",
+)
 
 
 def _is_sqlite(db: Session) -> bool:
@@ -31,8 +56,9 @@ def _is_sqlite(db: Session) -> bool:
 
 def aggregate_sql(model: ScoreModel, *, subset: bool) -> Any:
     """The per-resident pass: counted points per aspect, and the earliest effect ends."""
-    sums = ",\n  ".join(f"SUM(CASE WHEN aspect = :a{i} THEN points ELSE 0 END)"
-                        for i in range(len(model.aspects)))
+    sums = ",\n  ".join(
+        f"SUM(CASE WHEN aspect = :a{i} THEN points ELSE 0 END)" for i in range(len(model.aspects))
+    )
     where_subset = "AND resident_id IN :ids" if subset else ""
     sql = f"""
 SELECT resident_id,
@@ -48,36 +74,69 @@ WHERE reverses_seq IS NULL {where_subset}
             OR (expires_on IS NULL AND deed_date > CASE severity WHEN 'minor' THEN :neg_minor
                 WHEN 'serious' THEN :neg_serious ELSE :neg_general END))))
 GROUP BY resident_id"""
-    stmt = text(sql).bindparams(*(bindparam(n, type_=Date) for n in
-                                  ("as_of", "pos_start", "neg_minor", "neg_serious", "neg_general")))
+    stmt = text(sql).bindparams(
+        *(bindparam(n, type_=Date) for n in ("as_of", "pos_start", "neg_minor", "neg_serious", "neg_general"))
+    )
     if subset:
         stmt = stmt.bindparams(bindparam("ids", expanding=True))
     return stmt
 
 
-def aggregate(db: Session, model: ScoreModel, as_of: date, resident_ids: Sequence[str] | None = None
-              ) -> Iterator[tuple]:
+def aggregate(
+    db: Session, model: ScoreModel, as_of: date, resident_ids: Sequence[str] | None = None
+) -> Iterator[tuple]:
     """Rows ``(resident_id, sum_1 … sum_n, min_positive_deed, min_negative_expiry, min_negative_deed)``
     for residents with counted entries (all of them, or those in ``resident_ids``)."""
     params: dict[str, Any] = {f"a{i}": a.code for i, a in enumerate(model.aspects)}
-    params.update(as_of=as_of, pos_start=model.window_start(as_of),
-                  neg_minor=model.negative_start(as_of, "minor"),
-                  neg_serious=model.negative_start(as_of, "serious"),
-                  neg_general=model.negative_start(as_of, "general"))
+    params.update(
+        as_of=as_of,
+        pos_start=model.window_start(as_of),
+        neg_minor=model.negative_start(as_of, "minor"),
+        neg_serious=model.negative_start(as_of, "serious"),
+        neg_general=model.negative_start(as_of, "general"),
+    )
     if resident_ids is None:
         yield from db.execute(aggregate_sql(model, subset=False), params)
         return
     stmt = aggregate_sql(model, subset=True)
     ids = list(resident_ids)
     for i in range(0, len(ids), 500):
-        yield from db.execute(stmt, {**params, "ids": ids[i:i + 500]})
+        yield from db.execute(stmt, {**params, "ids": ids[i : i + 500]})
 
 
-def residents_with_reversals(db: Session, resident_ids: Iterable[str] | None = None) -> set[str]:
-    """Residents with at least one reversal pair (the reference computation scores them)."""
-    q = select(LedgerEntry.resident_id).where(LedgerEntry.reverses_seq.isnot(None)).distinct()
-    found = set(db.scalars(q))
-    return found if resident_ids is None else found & set(resident_ids)
+def reversed_entries(db: Session) -> list[Any]:
+    """Entries another entry reverses and that reverse nothing themselves: the aggregate pass counted
+    them (it skips only reversing entries), so the recompute takes them out again. Reversals are rare;
+    the partial index finds them without scanning the ledger."""
+    e = LedgerEntry
+    targets = select(e.reverses_seq).where(e.reverses_seq.isnot(None)).scalar_subquery()
+    q = select(
+        e.seq,
+        e.resident_id,
+        e.indicator,
+        e.aspect,
+        e.points,
+        e.deed_date,
+        e.source,
+        e.reverses_seq,
+        e.severity,
+        e.expires_on,
+    ).where(e.seq.in_(targets), e.reverses_seq.is_(None))
+    return list(db.execute(q))
+
+
+def enrolled(db: Session) -> list[tuple[str, str]]:
+    """(resident id, grid code) of every enrolled resident.
+
+    A read-only projection of the residents table for the bulk run: ``residents.service.list_ids``
+    builds a dict with a parsed timestamp per resident, which costs more than the whole score pass.
+    """
+    from moralbank.residents.models import Resident
+
+    return [
+        tuple(r)
+        for r in db.execute(select(Resident.id, Resident.grid_code).where(Resident.status == "enrolled"))
+    ]  # type: ignore[misc]
 
 
 def residents_with_entries_after(db: Session, seq: int) -> set[str]:
@@ -94,8 +153,9 @@ def residents_due(db: Session, as_of: date) -> set[str]:
 
 
 def last_run(db: Session) -> ScoreRun | None:
-    return db.scalars(select(ScoreRun).where(ScoreRun.finished_at.isnot(None))
-                      .order_by(ScoreRun.id.desc()).limit(1)).first()
+    return db.scalars(
+        select(ScoreRun).where(ScoreRun.finished_at.isnot(None)).order_by(ScoreRun.id.desc()).limit(1)
+    ).first()
 
 
 def add_run(db: Session, run: ScoreRun) -> ScoreRun:
@@ -106,14 +166,24 @@ def add_run(db: Session, run: ScoreRun) -> ScoreRun:
 
 def current(db: Session, resident_ids: Sequence[str] | None = None) -> dict[str, tuple]:
     """Stored scores as ``resident_id → (a1, a2, a3, a4, total, tier, next_change, policy_version, grid)``."""
-    cols = (Score.resident_id, Score.aspect_1, Score.aspect_2, Score.aspect_3, Score.aspect_4, Score.total,
-            Score.tier, Score.next_change, Score.policy_version, Score.grid_code)
+    cols = (
+        Score.resident_id,
+        Score.aspect_1,
+        Score.aspect_2,
+        Score.aspect_3,
+        Score.aspect_4,
+        Score.total,
+        Score.tier,
+        Score.next_change,
+        Score.policy_version,
+        Score.grid_code,
+    )
     if resident_ids is None:
         return {r[0]: tuple(r[1:]) for r in db.execute(select(*cols))}
     out: dict[str, tuple] = {}
     ids = list(resident_ids)
     for i in range(0, len(ids), 500):
-        for r in db.execute(select(*cols).where(Score.resident_id.in_(ids[i:i + 500]))):
+        for r in db.execute(select(*cols).where(Score.resident_id.in_(ids[i : i + 500]))):
             out[r[0]] = tuple(r[1:])
     return out
 
@@ -123,8 +193,12 @@ def get(db: Session, resident_id: str) -> Score | None:
 
 
 def history(db: Session, resident_id: str, limit: int = 200) -> list[ScoreHistory]:
-    q = select(ScoreHistory).where(ScoreHistory.resident_id == resident_id) \
-        .order_by(ScoreHistory.id.desc()).limit(limit)
+    q = (
+        select(ScoreHistory)
+        .where(ScoreHistory.resident_id == resident_id)
+        .order_by(ScoreHistory.id.desc())
+        .limit(limit)
+    )
     return list(reversed(db.scalars(q).all()))
 
 
@@ -177,21 +251,19 @@ def add_history(db: Session, rows: list[tuple]) -> None:
 def delete_scores(db: Session, resident_ids: Iterable[str]) -> None:
     ids = list(resident_ids)
     for i in range(0, len(ids), 500):
-        db.execute(delete(Score).where(Score.resident_id.in_(ids[i:i + 500])))
+        db.execute(delete(Score).where(Score.resident_id.in_(ids[i : i + 500])))
 
 
 def distributions(db: Session, unit_codes: Iterable[str]) -> dict[str, ScoreDistribution]:
     codes = list(unit_codes)
-    return {d.unit_code: d for d in db.scalars(select(ScoreDistribution)
-                                                .where(ScoreDistribution.unit_code.in_(codes)))}
+    return {
+        d.unit_code: d
+        for d in db.scalars(select(ScoreDistribution).where(ScoreDistribution.unit_code.in_(codes)))
+    }
 
 
-def replace_distributions(db: Session, rows: list[ScoreDistribution], *, everything: bool) -> None:
-    if everything:
-        db.execute(delete(ScoreDistribution))
-    else:
-        delete_codes = [r.unit_code for r in rows]
-        for i in range(0, len(delete_codes), 500):
-            db.execute(delete(ScoreDistribution).where(ScoreDistribution.unit_code.in_(delete_codes[i:i + 500])))
-    db.add_all(rows)
-    db.flush()
+def replace_distributions(db: Session, rows: list[dict]) -> None:
+    """Replace every unit's histogram (one bulk INSERT)."""
+    db.execute(delete(ScoreDistribution))
+    if rows:
+        db.execute(insert(ScoreDistribution), rows)

@@ -9,8 +9,15 @@ from datetime import date
 from html import escape
 
 
-def radar(labels: Sequence[str], values: Sequence[float], maxima: Sequence[float], *, size: int = 260,
-          color: str = "#1b7f3b", title: str = "") -> str:
+def radar(
+    labels: Sequence[str],
+    values: Sequence[float],
+    maxima: Sequence[float],
+    *,
+    size: int = 260,
+    color: str = "#1b7f3b",
+    title: str = "",
+) -> str:
     """One axis per label; each value is drawn as a share of its maximum (0 at the centre)."""
     n = len(labels)
     c = size / 2
@@ -30,19 +37,32 @@ def radar(labels: Sequence[str], values: Sequence[float], maxima: Sequence[float
         axes.append(f'<line x1="{c:.1f}" y1="{c:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#d9dee2"/>')
         lx, ly = at(i, 1.18)
         anchor = "middle" if abs(lx - c) < 10 else ("start" if lx > c else "end")
-        text.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="12" '
-                    f'dominant-baseline="middle">{escape(label)} {value:g}/{top:g}</text>')
+        text.append(
+            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="12" '
+            f'dominant-baseline="middle">{escape(label)} {value:g}/{top:g}</text>'
+        )
     rings = "".join(f'<polygon points="{g}" fill="none" stroke="#d9dee2"/>' for g in grid)
     shape = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in pts)
-    return (f'<svg class="chart radar" role="img" viewBox="0 0 {size} {size}" width="100%" '
-            f'style="max-width:{size}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-            f'{rings}{"".join(axes)}<polygon points="{shape}" fill="{color}" fill-opacity="0.25" '
-            f'stroke="{color}" stroke-width="2"/>{dots}{"".join(text)}</svg>')
+    return (
+        f'<svg class="chart radar" role="img" viewBox="0 0 {size} {size}" width="100%" '
+        f'style="max-width:{size}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'{rings}{"".join(axes)}<polygon points="{shape}" fill="{color}" fill-opacity="0.25" '
+        f'stroke="{color}" stroke-width="2"/>{dots}{"".join(text)}</svg>'
+    )
 
 
-def line(points: Sequence[tuple[date, int]], *, low: int, high: int, thresholds: Sequence[tuple[int, str]] = (),
-         width: int = 360, height: int = 180, color: str = "#1b7f3b", title: str = "") -> str:
+def line(
+    points: Sequence[tuple[date, int]],
+    *,
+    low: int,
+    high: int,
+    thresholds: Sequence[tuple[int, str]] = (),
+    width: int = 360,
+    height: int = 180,
+    color: str = "#1b7f3b",
+    title: str = "",
+) -> str:
     """A step line of (day, total) points, with dashed lines at tier thresholds."""
     left, right, top, bottom = 34, 10, 10, 24
     w, h = width - left - right, height - top - bottom
@@ -58,25 +78,37 @@ def line(points: Sequence[tuple[date, int]], *, low: int, high: int, thresholds:
     def y(v: float) -> float:
         return top + h * (1 - (v - low) / max(1, high - low))
 
-    parts = [f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#5f6b73"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="#5f6b73"/>']
+    parts = [
+        f'<line x1="{left}" y1="{top + h}" x2="{left + w}" y2="{top + h}" stroke="#5f6b73"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + h}" stroke="#5f6b73"/>',
+    ]
     for v in (low, high):
-        parts.append(f'<text x="{left - 4}" y="{y(v):.1f}" text-anchor="end" font-size="10" '
-                     f'dominant-baseline="middle">{v}</text>')
+        parts.append(
+            f'<text x="{left - 4}" y="{y(v):.1f}" text-anchor="end" font-size="10" '
+            f'dominant-baseline="middle">{v}</text>'
+        )
     for v, label in thresholds:
-        parts.append(f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + w}" y2="{y(v):.1f}" stroke="#a4461b" '
-                     f'stroke-dasharray="4 3"/><text x="{left + w}" y="{y(v) - 3:.1f}" text-anchor="end" '
-                     f'font-size="10">{escape(label)} {v}</text>')
+        parts.append(
+            f'<line x1="{left}" y1="{y(v):.1f}" x2="{left + w}" y2="{y(v):.1f}" stroke="#a4461b" '
+            f'stroke-dasharray="4 3"/><text x="{left + w}" y="{y(v) - 3:.1f}" text-anchor="end" '
+            f'font-size="10">{escape(label)} {v}</text>'
+        )
     if pts:
         path = f"M{x(pts[0][0]):.1f},{y(pts[0][1]):.1f}"
         for (_d, prev), (d, v) in zip(pts, pts[1:], strict=False):
             path += f" H{x(d):.1f} V{y(v):.1f}"
             del prev
         parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
-        parts += [f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}"><title>{d}: {v}</title>'
-                  f'</circle>' for d, v in pts]
-        parts.append(f'<text x="{left}" y="{height - 6}" font-size="10">{pts[0][0]}</text>'
-                     f'<text x="{left + w}" y="{height - 6}" font-size="10" text-anchor="end">{pts[-1][0]}</text>')
-    return (f'<svg class="chart line" role="img" viewBox="0 0 {width} {height}" width="100%" '
-            f'style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-            f'{"".join(parts)}</svg>')
+        parts += [
+            f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}"><title>{d}: {v}</title></circle>'
+            for d, v in pts
+        ]
+        parts.append(
+            f'<text x="{left}" y="{height - 6}" font-size="10">{pts[0][0]}</text>'
+            f'<text x="{left + w}" y="{height - 6}" font-size="10" text-anchor="end">{pts[-1][0]}</text>'
+        )
+    return (
+        f'<svg class="chart line" role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="max-width:{width}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f"{''.join(parts)}</svg>"
+    )

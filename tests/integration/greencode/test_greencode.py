@@ -88,8 +88,10 @@ def test_cli_issue_verify_round_trip_offline(town, container, runner, tmp_path) 
     jwks = json.loads(r.stdout)
     assert {k["kty"] for k in jwks["keys"]} == {"OKP"} and all("kid" in k for k in jwks["keys"])
     (tmp_path / "trust.json").write_text(r.stdout)
-    ok = runner.invoke(app, ["greencode", "verify", text, "--at", now.isoformat(),
-                             "--trust-list", str(tmp_path / "trust.json")])
+    ok = runner.invoke(
+        app,
+        ["greencode", "verify", text, "--at", now.isoformat(), "--trust-list", str(tmp_path / "trust.json")],
+    )
     assert ok.exit_code == 0 and "green" in ok.stdout and "张*明" in ok.stdout
     img = runner.invoke(app, ["greencode", "verify", "--image", str(png), "--at", now.isoformat()])
     assert img.exit_code == 0, img.output
@@ -112,5 +114,7 @@ def test_cli_revoked_card_and_unknown_key(town, container, runner, tmp_path) -> 
     r = runner.invoke(app, ["greencode", "verify", text, "--at", at, "--revocations", str(rev)])
     assert r.exit_code == 1 and "revoked card" in r.stdout
     (tmp_path / "other.json").write_text(json.dumps({"keys": [codec.jwk_of(bytes(range(32)))]}))
-    r = runner.invoke(app, ["greencode", "verify", text, "--at", at, "--trust-list", str(tmp_path / "other.json")])
+    r = runner.invoke(
+        app, ["greencode", "verify", text, "--at", at, "--trust-list", str(tmp_path / "other.json")]
+    )
     assert r.exit_code == 1 and "unknown" in r.stdout

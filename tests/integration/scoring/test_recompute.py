@@ -17,13 +17,32 @@ ASPECTS = ("SM", "PE", "FV", "PC")
 _ids = count(1)
 
 
-def entry(rid: str, points: int, days_ago: int, *, aspect: str = "SM", indicator: str = "SM01",
-          expires_in: int | None = None, severity: str | None = None, reverses: int | None = None) -> NewEntry:
+def entry(
+    rid: str,
+    points: int,
+    days_ago: int,
+    *,
+    aspect: str = "SM",
+    indicator: str = "SM01",
+    expires_in: int | None = None,
+    severity: str | None = None,
+    reverses: int | None = None,
+) -> NewEntry:
     deed = AS_OF - timedelta(days=days_ago)
-    return NewEntry(resident_id=rid, indicator=indicator, aspect=aspect, points=points, deed_date=deed,
-                    source="correction" if reverses else "evaluation", actor="user:1", policy_version="1",
-                    reason="test", reverses_seq=reverses, severity=severity,
-                    expires_on=None if expires_in is None else AS_OF + timedelta(days=expires_in))
+    return NewEntry(
+        resident_id=rid,
+        indicator=indicator,
+        aspect=aspect,
+        points=points,
+        deed_date=deed,
+        source="correction" if reverses else "evaluation",
+        actor="user:1",
+        policy_version="1",
+        reason="test",
+        reverses_seq=reverses,
+        severity=severity,
+        expires_on=None if expires_in is None else AS_OF + timedelta(days=expires_in),
+    )
 
 
 def reference(uow, rid: str) -> domain.Score:  # noqa: ANN001
@@ -41,13 +60,13 @@ def as_tuple(s: domain.Score) -> tuple:
 
 
 spec = st.tuples(
-    st.integers(0, 3),                       # resident
-    st.integers(-12, 12).filter(bool),       # points
-    st.integers(0, 1200),                    # days ago
+    st.integers(0, 3),  # resident
+    st.integers(-12, 12).filter(bool),  # points
+    st.integers(0, 1200),  # days ago
     st.sampled_from(ASPECTS),
     st.one_of(st.none(), st.integers(-400, 400)),  # expiry relative to as-of (negatives)
     st.sampled_from([None, "minor", "general", "serious"]),
-    st.booleans(),                           # reverse an earlier entry of this resident
+    st.booleans(),  # reverse an earlier entry of this resident
 )
 
 
@@ -61,8 +80,16 @@ def test_bulk_recompute_equals_reference_on_random_ledgers(container, specs) -> 
         for who, pts, ago, aspect, exp, sev, rev in specs:
             rid = rids[who]
             target = posted[rid][-1] if rev and posted[rid] else None
-            e = entry(rid, pts, ago, aspect=aspect, indicator=aspect + "01",
-                      expires_in=exp if pts < 0 else None, severity=sev if pts < 0 else None, reverses=target)
+            e = entry(
+                rid,
+                pts,
+                ago,
+                aspect=aspect,
+                indicator=aspect + "01",
+                expires_in=exp if pts < 0 else None,
+                severity=sev if pts < 0 else None,
+                reverses=target,
+            )
             posted[rid].extend(x.seq for x in ledger.post(uow, [e]))
         service.recompute(uow, full=True, as_of=AS_OF)
         base = as_tuple(domain.compute(service.model(uow), "X", [], AS_OF))
@@ -73,16 +100,22 @@ def test_bulk_recompute_equals_reference_on_random_ledgers(container, specs) -> 
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(spec, min_size=1, max_size=16), st.lists(spec, min_size=1, max_size=16),
-       st.integers(0, 400))
+@given(st.lists(spec, min_size=1, max_size=16), st.lists(spec, min_size=1, max_size=16), st.integers(0, 400))
 def test_incremental_and_full_agree(container, first, second, later) -> None:  # noqa: ANN001
     batch = next(_ids)
     rids = [f"Q{batch:05d}X{i}" for i in range(4)]
 
     def post(specs) -> None:  # noqa: ANN001
         for who, pts, ago, aspect, exp, sev, _rev in specs:
-            e = entry(rids[who], pts, ago, aspect=aspect, indicator=aspect + "01",
-                      expires_in=exp if pts < 0 else None, severity=sev if pts < 0 else None)
+            e = entry(
+                rids[who],
+                pts,
+                ago,
+                aspect=aspect,
+                indicator=aspect + "01",
+                expires_in=exp if pts < 0 else None,
+                severity=sev if pts < 0 else None,
+            )
             ledger.post(uow, [e])
 
     with container.uow() as uow:
@@ -95,14 +128,18 @@ def test_incremental_and_full_agree(container, first, second, later) -> None:  #
         incremental = {r: stored(uow, r) or base for r in rids}
         service.recompute(uow, full=True, as_of=day)
         assert {r: stored(uow, r) or base for r in rids} == incremental
-        assert incremental == {r: as_tuple(domain.compute(service.model(uow), r, ledger.entries_of(
-            uow, resident_id=r), day)) for r in rids}
+        assert incremental == {
+            r: as_tuple(domain.compute(service.model(uow), r, ledger.entries_of(uow, resident_id=r), day))
+            for r in rids
+        }
         uow.commit()
 
 
 def test_score_record_states_policy_version_and_ledger_size(container) -> None:  # noqa: ANN001
     with container.uow() as uow:
-        ledger.post(uow, [entry("RSIZE0001", 5, 10), entry("RSIZE0001", 5, 20, aspect="PE", indicator="PE01")])
+        ledger.post(
+            uow, [entry("RSIZE0001", 5, 10), entry("RSIZE0001", 5, 20, aspect="PE", indicator="PE01")]
+        )
         run = service.recompute(uow, full=True, as_of=AS_OF)
         s = repository.get(uow.db, "RSIZE0001")
         assert s.total == 70 and s.tier == "standard"
@@ -137,14 +174,24 @@ def test_positive_deed_leaves_the_window_and_incremental_run_notices(container) 
 
 def test_reversed_and_repaired_entries_do_not_count(container) -> None:  # noqa: ANN001
     with container.uow() as uow:
-        [neg] = ledger.post(uow, [entry("RREV00001", -10, 5, indicator="SM09", expires_in=300,
-                                        severity="general")])
+        [neg] = ledger.post(
+            uow, [entry("RREV00001", -10, 5, indicator="SM09", expires_in=300, severity="general")]
+        )
         ledger.post(uow, [entry("RREV00001", 4, 3)])
         service.recompute(uow, full=True, as_of=AS_OF)
         assert stored(uow, "RREV00001")[4] == 54
-        repair = NewEntry(resident_id="RREV00001", indicator="SM09", aspect="SM", points=10,
-                          deed_date=AS_OF, source="repair", actor="user:2", policy_version="1",
-                          reason="credit repair granted", reverses_seq=neg.seq)
+        repair = NewEntry(
+            resident_id="RREV00001",
+            indicator="SM09",
+            aspect="SM",
+            points=10,
+            deed_date=AS_OF,
+            source="repair",
+            actor="user:2",
+            policy_version="1",
+            reason="credit repair granted",
+            reverses_seq=neg.seq,
+        )
         ledger.post(uow, [repair])
         service.recompute(uow, as_of=AS_OF)
         assert stored(uow, "RREV00001")[4] == 64

@@ -58,8 +58,12 @@ def test_staff_see_portraits_in_their_subtree_only_and_each_view_is_logged(town,
     grid1 = client(container, username="grid1")
     assert grid1.get(f"/residents/{town.ids['li']}/portrait").status_code == 200
     assert grid1.get(f"/api/scoring/residents/{town.ids['li']}/portrait").json()["total"] == 43
-    assert client(container, username="village2").get(
-        f"/api/scoring/residents/{town.ids['li']}/portrait").status_code == 404
+    assert (
+        client(container, username="village2")
+        .get(f"/api/scoring/residents/{town.ids['li']}/portrait")
+        .status_code
+        == 404
+    )
     with container.uow() as uow:
         log = audit.list_for_resident(uow, resident_id=town.ids["li"])
     assert len([e for e in log if e.what == "scoring.portrait"]) == 2

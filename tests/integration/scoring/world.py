@@ -1,7 +1,7 @@
 """A small town for scoring and green-code tests: one township, two villages, three grids.
 
-    330281 ─ 330281001 ─ 330281001001 一村 ─ G1 (张三明, 李四), G2 (王五)
-                       └ 330281001002 二村 ─ G3 (赵六)
+330281 ─ 330281001 ─ 330281001001 一村 ─ G1 (张三明, 李四), G2 (王五)
+                   └ 330281001002 二村 ─ G3 (赵六)
 """
 
 from __future__ import annotations
@@ -19,9 +19,15 @@ from moralbank.residents.idnumber import make
 
 V1, V2 = "330281001001", "330281001002"
 G1, G2, G3 = f"{V1}-G01", f"{V1}-G02", f"{V2}-G03"
-UNITS = [("330281", "余姚市", "city", None), ("330281001", "梨洲街道", "township", "330281"),
-         (V1, "一村", "village", "330281001"), (V2, "二村", "village", "330281001"),
-         (G1, "一村一格", "grid", V1), (G2, "一村二格", "grid", V1), (G3, "二村一格", "grid", V2)]
+UNITS = [
+    ("330281", "余姚市", "city", None),
+    ("330281001", "梨洲街道", "township", "330281"),
+    (V1, "一村", "village", "330281001"),
+    (V2, "二村", "village", "330281001"),
+    (G1, "一村一格", "grid", V1),
+    (G2, "一村二格", "grid", V1),
+    (G3, "二村一格", "grid", V2),
+]
 PEOPLE = {"zhang": ("张三明", G1), "li": ("李四", G1), "wang": ("王五", G2), "zhao": ("赵六", G3)}
 PASSWORD = "a long test password"
 
@@ -37,8 +43,14 @@ class Town:
         return Principal(kind="resident", id=rid, role=Role.RESIDENT, display_name=who, resident_id=rid)
 
     def staff(self, role: Role, unit: str, uid: int = 1) -> Principal:
-        return Principal(kind="user", id=str(uid), role=role, display_name=f"{role}", unit_code=unit,
-                         unit_path=self.paths[unit])
+        return Principal(
+            kind="user",
+            id=str(uid),
+            role=role,
+            display_name=f"{role}",
+            unit_code=unit,
+            unit_path=self.paths[unit],
+        )
 
     def post(self, who: str, indicator: str, points: int, days_ago: int = 3, **kw: object) -> int:
         c = self.container
@@ -46,11 +58,24 @@ class Town:
             from moralbank.kernel.clock import local_date
 
             today = local_date(uow.clock.now())
-            [e] = ledger.post(uow, [NewEntry(
-                resident_id=self.ids[who], indicator=indicator, aspect=indicator[:2], points=points,
-                deed_date=today - timedelta(days=days_ago), source=str(kw.pop("source", "evaluation")),
-                actor="user:1", policy_version="1", reason=str(kw.pop("reason", "test deed")),
-                evidence=tuple(kw.pop("evidence", ("file:abc",))), **kw)])  # type: ignore[arg-type]
+            [e] = ledger.post(
+                uow,
+                [
+                    NewEntry(
+                        resident_id=self.ids[who],
+                        indicator=indicator,
+                        aspect=indicator[:2],
+                        points=points,
+                        deed_date=today - timedelta(days=days_ago),
+                        source=str(kw.pop("source", "evaluation")),
+                        actor="user:1",
+                        policy_version="1",
+                        reason=str(kw.pop("reason", "test deed")),
+                        evidence=tuple(kw.pop("evidence", ("file:abc",))),
+                        **kw,
+                    )
+                ],
+            )  # type: ignore[arg-type]
             uow.commit()
             return e.seq
 
@@ -62,9 +87,14 @@ def build_town(container: Container) -> Town:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
         paths = {code: orgs.path_of(uow, code=code) for code, *_ in UNITS}
         for n, (who, (name, grid)) in enumerate(PEOPLE.items()):
-            ids[who] = residents.enrol(uow, principal=SYSTEM, name=name,
-                                       id_number=make("330281", date(1980, 1, 1 + n), 11 + 2 * n), grid=grid,
-                                       consent_text_version="v1")
+            ids[who] = residents.enrol(
+                uow,
+                principal=SYSTEM,
+                name=name,
+                id_number=make("330281", date(1980, 1, 1 + n), 11 + 2 * n),
+                grid=grid,
+                consent_text_version="v1",
+            )
         uow.commit()
     return Town(container, ids, paths)
 
@@ -73,16 +103,22 @@ def create_user(container: Container, username: str, role: Role, unit: str | Non
     from moralbank.auth import service as auth
 
     with container.uow() as uow:
-        auth.create_user(uow, username=username, display_name=username, role=role, password=PASSWORD,
-                         unit_code=unit)
+        auth.create_user(
+            uow, username=username, display_name=username, role=role, password=PASSWORD, unit_code=unit
+        )
         uow.commit()
 
 
-def session_token(container: Container, *, username: str | None = None, resident_id: str | None = None) -> str:
+def session_token(
+    container: Container, *, username: str | None = None, resident_id: str | None = None
+) -> str:
     from moralbank.auth import service as auth
 
     with container.uow() as uow:
-        sign = auth.sign_in(uow, username=username, password=PASSWORD) if username else \
-            auth.resident_session(uow, resident_id=resident_id)
+        sign = (
+            auth.sign_in(uow, username=username, password=PASSWORD)
+            if username
+            else auth.resident_session(uow, resident_id=resident_id)
+        )
         uow.commit()
         return sign.token

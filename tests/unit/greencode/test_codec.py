@@ -25,8 +25,15 @@ def keypair() -> tuple[Ed25519PrivateKey, bytes]:
 
 
 def claims(**kw: object) -> Claims:
-    base = dict(issuer="CN-330281", issued_at=int(T.timestamp()), expires_at=int(T.timestamp()) + 300,
-                holder="ABCDEFGHIJKLMNOP", tier="green", form=Form.PHONE, masked_name="张*明")
+    base = dict(
+        issuer="CN-330281",
+        issued_at=int(T.timestamp()),
+        expires_at=int(T.timestamp()) + 300,
+        holder="ABCDEFGHIJKLMNOP",
+        tier="green",
+        form=Form.PHONE,
+        masked_name="张*明",
+    )
     base.update(kw)
     return Claims(**base)  # type: ignore[arg-type]
 
@@ -46,7 +53,7 @@ def test_valid_code_shows_tier_and_masked_name(signed) -> None:  # noqa: ANN001
 def test_layers_are_the_eu_dcc_ones(signed) -> None:  # noqa: ANN001
     text, _, pub = signed
     assert text.startswith(PREFIX)
-    raw = zlib.decompress(base45.b45decode(text[len(PREFIX):]))
+    raw = zlib.decompress(base45.b45decode(text[len(PREFIX) :]))
     obj = cbor2.loads(raw)
     assert obj.tag == 18
     protected, unprotected, payload, signature = obj.value
@@ -58,7 +65,7 @@ def test_layers_are_the_eu_dcc_ones(signed) -> None:  # noqa: ANN001
 
 def test_tampered_payload_fails(signed) -> None:  # noqa: ANN001
     text, trust, _ = signed
-    obj = cbor2.loads(zlib.decompress(base45.b45decode(text[len(PREFIX):])))
+    obj = cbor2.loads(zlib.decompress(base45.b45decode(text[len(PREFIX) :])))
     protected, unprotected, payload, sig = obj.value
     m = cbor2.loads(payload)
     m[-65538] = "green" if m[-65538] != "green" else "gold"
@@ -82,10 +89,14 @@ def test_unknown_key_fails(signed) -> None:  # noqa: ANN001
 def test_revoked_card_fails_and_signed_list_is_checked() -> None:
     k, pub = keypair()
     kid = codec.kid_of(pub)
-    text = codec.encode(claims(form=Form.CARD, card_id="C0FFEE", expires_at=int(T.timestamp()) + 86400), k, kid)
+    text = codec.encode(
+        claims(form=Form.CARD, card_id="C0FFEE", expires_at=int(T.timestamp()) + 86400), k, kid
+    )
     trust = codec.TrustList.from_public_keys([pub])
     assert codec.verify(text, trust, at=T).valid
-    jws = codec.sign_revocations(issuer="CN-330281", issued_at=0, cards=["C0FFEE"], kids=[], private=k, kid=kid)
+    jws = codec.sign_revocations(
+        issuer="CN-330281", issued_at=0, cards=["C0FFEE"], kids=[], private=k, kid=kid
+    )
     assert codec.verify(text, codec.apply_revocations(trust, jws), at=T).failure is Failure.REVOKED_CARD
     forged = jws.rsplit(".", 1)[0] + "." + jws.rsplit(".", 1)[1][::-1]
     with pytest.raises(ValueError):
@@ -97,8 +108,14 @@ def test_revoked_key_fails_even_for_codes_it_signed_before() -> None:
     new, new_pub = keypair()
     text = codec.encode(claims(), old, codec.kid_of(old_pub))
     trust = codec.TrustList.from_public_keys([old_pub, new_pub])
-    jws = codec.sign_revocations(issuer="x", issued_at=0, cards=[], kids=[codec.kid_of(old_pub).hex()],
-                                 private=new, kid=codec.kid_of(new_pub))
+    jws = codec.sign_revocations(
+        issuer="x",
+        issued_at=0,
+        cards=[],
+        kids=[codec.kid_of(old_pub).hex()],
+        private=new,
+        kid=codec.kid_of(new_pub),
+    )
     assert codec.verify(text, codec.apply_revocations(trust, jws), at=T).failure is Failure.REVOKED_KEY
 
 
@@ -140,8 +157,10 @@ def test_base45_rfc_vectors() -> None:
         codec.b45decode("GGW")  # 65536+: out of range
 
 
-@pytest.mark.parametrize(("name", "masked"), [("张三明", "张*明"), ("张三", "张*"), ("欧阳小明", "欧**明"),
-                                              ("", None), (None, None)])
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [("张三明", "张*明"), ("张三", "张*"), ("欧阳小明", "欧**明"), ("", None), (None, None)],
+)
 def test_masked_name(name: str | None, masked: str | None) -> None:
     assert mask_name(name) == masked
 

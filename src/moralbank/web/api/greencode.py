@@ -48,21 +48,35 @@ def verify(body: VerifyIn, request: Request, _: None = Depends(public)) -> dict:
             if t:
                 tier_name = t.name_en if language_of(request) == "en" else t.name_zh
     c = v.claims if v.valid else None
-    return {"valid": v.valid, "reason": v.reason, "tier": c.tier if c else None, "tier_name": tier_name if c else None,
-            "masked_name": c.masked_name if c else None,
-            "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None}
+    return {
+        "valid": v.valid,
+        "reason": v.reason,
+        "tier": c.tier if c else None,
+        "tier_name": tier_name if c else None,
+        "masked_name": c.masked_name if c else None,
+        "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None,
+    }
 
 
 @router.get("/me")
-def my_code(principal: Principal = Depends(require_roles(Role.RESIDENT)), uow: UnitOfWork = Depends(get_uow)) -> dict:
+def my_code(
+    principal: Principal = Depends(require_roles(Role.RESIDENT)), uow: UnitOfWork = Depends(get_uow)
+) -> dict:
     """A fresh dynamic code for the signed-in resident."""
     issued = service.issue(uow, resident_id=principal.resident_id or "", principal=principal)
-    return {"text": issued.text, "tier": issued.claims.tier, "expires_at": issued.expires_at.isoformat(),
-            "kid": issued.kid}
+    return {
+        "text": issued.text,
+        "tier": issued.claims.tier,
+        "expires_at": issued.expires_at.isoformat(),
+        "kid": issued.kid,
+    }
 
 
 @router.get("/me.png")
-def my_code_png(principal: Principal = Depends(require_roles(Role.RESIDENT)),
-                uow: UnitOfWork = Depends(get_uow)) -> Response:
+def my_code_png(
+    principal: Principal = Depends(require_roles(Role.RESIDENT)), uow: UnitOfWork = Depends(get_uow)
+) -> Response:
     issued = service.issue(uow, resident_id=principal.resident_id or "", principal=principal)
-    return Response(qr.png(issued.text, scale=6), media_type="image/png", headers={"Cache-Control": "no-store"})
+    return Response(
+        qr.png(issued.text, scale=6), media_type="image/png", headers={"Cache-Control": "no-store"}
+    )

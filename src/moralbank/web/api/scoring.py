@@ -14,45 +14,98 @@ from moralbank.web.deps import get_uow, require_roles
 
 router = APIRouter(prefix="/api/scoring", tags=["scoring"])
 
-STAFF = require_roles(Role.GRID_WORKER, Role.VILLAGE_OFFICER, Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN,
-                      Role.AUDITOR, resident="resident_id", purpose="moral portrait")
+STAFF = require_roles(
+    Role.GRID_WORKER,
+    Role.VILLAGE_OFFICER,
+    Role.TOWNSHIP_OFFICER,
+    Role.CITY_ADMIN,
+    Role.AUDITOR,
+    resident="resident_id",
+    purpose="moral portrait",
+)
 
 
 def portrait_json(p: service.Portrait) -> dict:
     m, s = p.model, p.score
     return {
-        "resident_id": p.resident_id, "as_of": s.as_of.isoformat(), "policy_version": m.policy_version,
-        "total": s.total, "tier": s.tier, "scale": {"min": m.min, "max": m.max},
-        "aspects": [{"code": a.code, "name_zh": a.name_zh, "name_en": a.name_en, "points": v,
-                     "max_points": a.max_points} for a, v in zip(m.aspects, s.aspects, strict=True)],
+        "resident_id": p.resident_id,
+        "as_of": s.as_of.isoformat(),
+        "policy_version": m.policy_version,
+        "total": s.total,
+        "tier": s.tier,
+        "scale": {"min": m.min, "max": m.max},
+        "aspects": [
+            {
+                "code": a.code,
+                "name_zh": a.name_zh,
+                "name_en": a.name_en,
+                "points": v,
+                "max_points": a.max_points,
+            }
+            for a, v in zip(m.aspects, s.aspects, strict=True)
+        ],
         "reasons": list(p.explanation.reasons),
-        "raise_by": [{"indicator": d.code, "aspect": d.aspect, "name_zh": d.name_zh, "name_en": d.name_en,
-                      "points": d.points} for d in p.explanation.raise_by],
-        "entries": [{"seq": li.entry.seq, "indicator": li.entry.indicator, "aspect": li.entry.aspect,
-                     "points": li.entry.points, "deed_date": li.entry.deed_date.isoformat(),
-                     "source": li.entry.source, "reason": li.entry.reason, "evidence": list(li.entry.evidence),
-                     "status": str(li.status), "counts_until": li.effect_end.isoformat()}
-                    for li in p.explanation.lines],
+        "raise_by": [
+            {
+                "indicator": d.code,
+                "aspect": d.aspect,
+                "name_zh": d.name_zh,
+                "name_en": d.name_en,
+                "points": d.points,
+            }
+            for d in p.explanation.raise_by
+        ],
+        "entries": [
+            {
+                "seq": li.entry.seq,
+                "indicator": li.entry.indicator,
+                "aspect": li.entry.aspect,
+                "points": li.entry.points,
+                "deed_date": li.entry.deed_date.isoformat(),
+                "source": li.entry.source,
+                "reason": li.entry.reason,
+                "evidence": list(li.entry.evidence),
+                "status": str(li.status),
+                "counts_until": li.effect_end.isoformat(),
+            }
+            for li in p.explanation.lines
+        ],
         "history": [{"as_of": d.isoformat(), "total": t} for d, t in p.history],
         "percentiles": p.percentiles,
-        "record": None if p.record is None else {
-            "total": p.record.total, "tier": p.record.tier, "as_of": p.record.as_of.isoformat(),
-            "policy_version": p.record.policy_version, "ledger_seq": p.record.ledger_seq,
-            "run_id": p.record.run_id},
+        "record": None
+        if p.record is None
+        else {
+            "total": p.record.total,
+            "tier": p.record.tier,
+            "as_of": p.record.as_of.isoformat(),
+            "policy_version": p.record.policy_version,
+            "ledger_seq": p.record.ledger_seq,
+            "run_id": p.record.run_id,
+        },
     }
 
 
 @router.get("/me")
-def my_portrait(request: Request, principal: Principal = Depends(require_roles(Role.RESIDENT)),
-                uow: UnitOfWork = Depends(get_uow)) -> dict:
+def my_portrait(
+    request: Request,
+    principal: Principal = Depends(require_roles(Role.RESIDENT)),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     """The signed-in resident's score, reasons, entries and percentiles."""
-    return portrait_json(service.portrait(uow, resident_id=principal.resident_id or "", principal=principal,
-                                          lang=language_of(request)))
+    return portrait_json(
+        service.portrait(
+            uow, resident_id=principal.resident_id or "", principal=principal, lang=language_of(request)
+        )
+    )
 
 
 @router.get("/residents/{resident_id}/portrait")
-def resident_portrait(request: Request, resident_id: str, principal: Principal = Depends(STAFF),
-                      uow: UnitOfWork = Depends(get_uow)) -> dict:
+def resident_portrait(
+    request: Request,
+    resident_id: str,
+    principal: Principal = Depends(STAFF),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     """A resident's portrait for staff whose organisation subtree holds them; the read is logged."""
     p = service.portrait(uow, resident_id=resident_id, principal=principal, lang=language_of(request))
     uow.commit()
@@ -60,11 +113,22 @@ def resident_portrait(request: Request, resident_id: str, principal: Principal =
 
 
 @router.post("/recompute")
-def recompute(full: bool = False, as_of: date | None = None,
-              principal: Principal = Depends(require_roles(Role.CITY_ADMIN)),
-              uow: UnitOfWork = Depends(get_uow)) -> dict:
+def recompute(
+    full: bool = False,
+    as_of: date | None = None,
+    principal: Principal = Depends(require_roles(Role.CITY_ADMIN)),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     """Run a recompute now (incremental unless ``full``)."""
     s = service.recompute(uow, full=full, as_of=as_of)
     uow.commit()
-    return {"run_id": s.run_id, "full": s.full, "as_of": s.as_of.isoformat(), "policy_version": s.policy_version,
-            "ledger_seq": s.ledger_seq, "residents": s.residents, "changed": s.changed, "dropped": len(s.dropped)}
+    return {
+        "run_id": s.run_id,
+        "full": s.full,
+        "as_of": s.as_of.isoformat(),
+        "policy_version": s.policy_version,
+        "ledger_seq": s.ledger_seq,
+        "residents": s.residents,
+        "changed": s.changed,
+        "dropped": len(s.dropped),
+    }

@@ -29,18 +29,26 @@ def _code_context(request: Request, uow: UnitOfWork, principal: Principal) -> di
     from moralbank.scoring import service as scoring
 
     tier = scoring.model(uow).tier(issued.claims.tier)
-    return {"issued": issued, "svg": qr.svg(issued.text, scale=5), "expires": _local(issued.claims.expires_at),
-            "tier": tier, "refresh": request.app.state.container.settings.greencode_refresh_seconds}
+    return {
+        "issued": issued,
+        "svg": qr.svg(issued.text, scale=5),
+        "expires": _local(issued.claims.expires_at),
+        "tier": tier,
+        "refresh": request.app.state.container.settings.greencode_refresh_seconds,
+    }
 
 
 @router.get("/me/greencode")
-def my_code(request: Request, principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)) -> Response:
+def my_code(
+    request: Request, principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)
+) -> Response:
     return render(request, "greencode/me.html", _code_context(request, uow, principal))
 
 
 @router.get("/me/greencode/code")
-def my_code_fragment(request: Request, principal: Principal = Depends(RESIDENT),
-                     uow: UnitOfWork = Depends(get_uow)) -> Response:
+def my_code_fragment(
+    request: Request, principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)
+) -> Response:
     """The code block alone: the page swaps it in every ``greencode_refresh_seconds``."""
     response = render(request, "greencode/_code.html", _code_context(request, uow, principal))
     response.headers["Cache-Control"] = "no-store"
@@ -48,15 +56,24 @@ def my_code_fragment(request: Request, principal: Principal = Depends(RESIDENT),
 
 
 @router.post("/me/greencode/card")
-def my_card(request: Request, principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)) -> Response:
+def my_card(
+    request: Request, principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)
+) -> Response:
     """Issue a printable card (long validity, revocable) and show it for printing."""
     issued = service.issue(uow, resident_id=principal.resident_id or "", principal=principal, card=True)
     uow.commit()
     from moralbank.scoring import service as scoring
 
-    return render(request, "greencode/card.html", {
-        "issued": issued, "svg": qr.svg(issued.text, scale=4), "expires": _local(issued.claims.expires_at),
-        "tier": scoring.model(uow).tier(issued.claims.tier)})
+    return render(
+        request,
+        "greencode/card.html",
+        {
+            "issued": issued,
+            "svg": qr.svg(issued.text, scale=4),
+            "expires": _local(issued.claims.expires_at),
+            "tier": scoring.model(uow).tier(issued.claims.tier),
+        },
+    )
 
 
 @router.get("/verify")
@@ -65,8 +82,9 @@ def scanner(request: Request, _: None = Depends(public)) -> Response:
 
 
 @router.post("/verify")
-def verify_upload(request: Request, text: str = Form(""), image: UploadFile | None = File(None),
-                  _: None = Depends(public)) -> Response:
+def verify_upload(
+    request: Request, text: str = Form(""), image: UploadFile | None = File(None), _: None = Depends(public)
+) -> Response:
     """No-JavaScript path: paste the text or upload a photo of the code; the server decodes and checks."""
     problem = None
     if image is not None and image.filename:
@@ -83,6 +101,12 @@ def verify_upload(request: Request, text: str = Form(""), image: UploadFile | No
         container = request.app.state.container
         with container.uow(write=False) as uow:
             verdict = service.verify(uow, text=text)
-    return render(request, "greencode/verify.html", {"verdict": verdict, "problem": problem,
-                                                     "expires": _local(verdict.claims.expires_at)
-                                                     if verdict and verdict.claims else None})
+    return render(
+        request,
+        "greencode/verify.html",
+        {
+            "verdict": verdict,
+            "problem": problem,
+            "expires": _local(verdict.claims.expires_at) if verdict and verdict.claims else None,
+        },
+    )
