@@ -60,7 +60,7 @@ __all__ = [
     "review_ring",
     "scan_rings",
     "evidence",
-    "due_date",
+    "disputed_seqs",
 ]
 
 REVIEWERS = frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN})
@@ -155,10 +155,6 @@ def _today(uow: UnitOfWork) -> date:
     return local_date(uow.clock.now())
 
 
-def due_date(uow: UnitOfWork, start: date, working_days: int) -> date:
-    return d.add_working_days(start, working_days, is_workday)
-
-
 def _grid_of(uow: UnitOfWork, resident_id: str) -> str:
     from moralbank.residents import service as residents
 
@@ -224,7 +220,7 @@ def _save(uow: UnitOfWork, row: EvaluationItem, item: d.Item, rules_: d.Rules) -
     row.posted_seq = item.posted_seq
     row.severity = item.severity.value if item.severity else None
     row.automated = item.automated
-    if item.state is d.State.GRID_REVIEW and not item.votes and repo.votes(uow.db, row.id):
+    if item.state is d.State.GRID_REVIEW and not item.votes:
         for v in repo.votes(uow.db, row.id):  # a reopened deed starts grid evaluation afresh
             uow.db.delete(v)
     uow.db.flush()
@@ -955,9 +951,10 @@ def object_to(
         resident_id = principal.resident_id or ""
         row = repo.item_by_seq(uow.db, ledger_seq)  # type: ignore[arg-type]
     _require_resident(principal, resident_id)
-    entry = _entry(uow, resident_id, ledger_seq) if ledger_seq is not None else None
-    if entry is not None and entry.resident_id != resident_id:
-        raise NotFound(f"no ledger entry {ledger_seq}")
+    if ledger_seq is not None:
+        _entry(uow, resident_id, ledger_seq)  # NotFound unless it is this resident's
+        if _is_reversed(uow, resident_id, ledger_seq):
+            raise Conflict("this entry has already been reversed")
     if repo.open_objection_on(uow.db, item_id=row.id if row else None, ledger_seq=ledger_seq):
         raise Conflict("there is already an open objection on this")
     if kind_ is d.ObjectionKind.HUMAN_REVIEW and not (row and row.automated):
