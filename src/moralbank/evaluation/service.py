@@ -42,6 +42,7 @@ __all__ = [
     "withdraw",
     "propose_deduction",
     "propose_from_record",
+    "withdraw_from_record",
     "process_due",
     "object_to",
     "decide_objection",
@@ -283,6 +284,7 @@ MESSAGES = {
     "repair_rejected": ("信用修复未通过", "信用修复未通过，理由：{reason}。"),
     "refused": ("已拒绝自动化决定", "您已拒绝该自动化决定，相关积分已冲回。"),
     "withdrawn": ("已撤回", "「{ind}」已撤回。"),
+    "record_withdrawn": ("部门数据已更正", "部门更正了「{ind}」所依据的记录，相关评议已撤回：{reason}。"),
 }
 
 
@@ -756,6 +758,60 @@ def propose_from_record(
         _post(uow, row, item, rules_, actor=actor)
     else:
         _notify(uow, "record_proposed", resident_id, f"deed:{row.id}", ind=name, points=item.points)
+    return row
+
+
+def withdraw_from_record(
+    uow: UnitOfWork, *, interface: str, source_ref: str, actor: str, reason: str
+) -> EvaluationItem | None:
+    """A department corrected or withdrew a record: undo what its proposal caused (the feeds
+    capability calls this). An item still on its way is withdrawn; a posted one is reversed
+    (``source="correction"``); a decided-against one is left as it is. Idempotent."""
+    row = repo.item_by_record(uow.db, interface, source_ref)
+    if row is None:
+        return None
+    row = repo.item(uow.db, row.id, lock=True)
+    assert row is not None
+    reason = (reason or "").strip() or f"the department withdrew record {source_ref}"
+    if row.state == d.State.POSTED.value and row.posted_seq is not None:
+        if not _is_reversed(uow, row.resident_id, row.posted_seq):
+            seq = _reverse(
+                uow,
+                entry=_entry(uow, row.resident_id, row.posted_seq),
+                source="correction",
+                actor=actor,
+                reason=reason,
+                ref=f"record:{interface}/{source_ref}",
+            )
+            _event(uow, row, d.Event("record_withdrawn", actor, reason, {"seq": seq}))
+            _notify(
+                uow,
+                "record_withdrawn",
+                row.resident_id,
+                f"deed:{row.id}",
+                ind=_indicator_name(rules(uow, version=row.policy_version), row.indicator),
+                reason=reason,
+            )
+    elif d.State(row.state) in d.OPEN_STATES:
+        row.state, row.reason, row.state_since, row.due_on = (
+            d.State.WITHDRAWN.value,
+            reason,
+            uow.clock.now(),
+            None,
+        )
+        for o in repo.objections_of(uow.db, row.resident_id):
+            if o.item_id == row.id and o.state == "open":  # nothing left to decide
+                o.state, o.decision_reason = "upheld", reason
+                o.decided_at, o.decided_by = uow.clock.now(), actor
+        _event(uow, row, d.Event("record_withdrawn", actor, reason))
+        _notify(
+            uow,
+            "record_withdrawn",
+            row.resident_id,
+            f"deed:{row.id}",
+            ind=_indicator_name(rules(uow, version=row.policy_version), row.indicator),
+            reason=reason,
+        )
     return row
 
 

@@ -381,3 +381,46 @@ def test_negative_caps_count_pending_deductions(world):
     )
     assert row.state == "rejected" and "cap" in row.reason
     _do(w, ev.propose_deduction, principal=w.officer, **{**kw, "deed_date": date(2026, 10, 30)})  # October
+
+
+def test_a_department_withdrawing_a_record_undoes_its_effect(world):
+    w = world
+    posted = _do(
+        w,
+        ev.propose_from_record,
+        resident_id=w.ids["B"],
+        indicator="SM01",
+        points=5,
+        deed_date=date(2026, 11, 20),
+        interface="volunteering",
+        source_ref="feeds:v:1:v1",
+        evidence=[],
+    )
+    pending = _do(
+        w,
+        ev.propose_from_record,
+        resident_id=w.ids["C"],
+        indicator="PC05",
+        points=50,
+        deed_date=date(2026, 11, 20),
+        interface="court",
+        source_ref="feeds:c:1:v1",
+        evidence=[],
+    )
+    for interface, ref in (("volunteering", "feeds:v:1:v1"), ("court", "feeds:c:1:v1")):
+        for _ in range(2):  # idempotent
+            _do(
+                w,
+                ev.withdraw_from_record,
+                interface=interface,
+                source_ref=ref,
+                actor="feed:x",
+                reason="记录有误",
+            )
+    assert _do(w, ev.withdraw_from_record, interface="court", source_ref="nope", actor="x", reason="") is None
+    with w.container.uow() as uow:
+        entries = ledger.entries_of(uow, resident_id=w.ids["B"])
+        assert [(e.points, e.source) for e in entries] == [(5, "department"), (-5, "correction")]
+        assert ev.get(uow, principal=w.officer, item_id=posted.id).state == "reversed"
+        assert ev.get(uow, principal=w.officer, item_id=pending.id).state == "withdrawn"
+        assert ledger.entries_of(uow, resident_id=w.ids["C"]) == []
