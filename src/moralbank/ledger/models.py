@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import DDL, JSON, BigInteger, Date, Index, Integer, LargeBinary, String, Text, event
+from sqlalchemy import DDL, JSON, BigInteger, Date, Integer, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from moralbank.db.base import Base, UTCDateTime
@@ -39,8 +39,9 @@ class LedgerEntry(Base):
     severity: Mapped[str | None] = mapped_column(String(16), nullable=True)
     expires_on: Mapped[date | None] = mapped_column(Date, nullable=True)
 
-    # Covering index: a resident's entries and per-resident sums without touching the table.
-    __table_args__ = (Index("ix_ledger_entry_resident_id_points", "resident_id", "points"),)
+    # No index of its own on resident_id: scoring's covering index ``ix_ledger_entry_scoring`` leads
+    # with resident_id and serves ``entries_of`` too; every extra random-key index is paid on each
+    # append (tests/integration/ledger/test_post.py checks such an index exists).
 
 
 class LedgerNode(Base):

@@ -15,6 +15,11 @@ from moralbank.ledger.merkle import EMPTY_ROOT, HASH_SIZE
 from moralbank.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, LedgerState
 
 STRIPE = 256  # hashes per ledger_node row
+# A big batch inserts keys all over the resident indexes; with SQLite's default 2 MB page cache the
+# dirty index pages spill to the WAL again and again within one batch. Bulk batches raise the cache of
+# their connection (pages are only allocated as they are used).
+SQLITE_BULK_ROWS = 10_000
+SQLITE_BULK_CACHE_KIB = 1_048_576
 STRIPE_BYTES = STRIPE * HASH_SIZE
 
 ENTRY_COLUMNS = (
@@ -79,6 +84,8 @@ def insert_entries(db: Session, entries: list[Entry]) -> None:
     """Append entries in one driver-level bulk insert (no ORM objects)."""
     conn = db.connection()
     if _is_sqlite(db):
+        if len(entries) >= SQLITE_BULK_ROWS:
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
         stamp: dict[datetime, str] = {}
         days: dict[date, str] = {}
 

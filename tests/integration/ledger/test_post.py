@@ -97,3 +97,10 @@ def test_the_database_refuses_update_and_delete(container, statement: str) -> No
         conn.execute(text(statement))
     with container.uow(write=False) as uow:
         assert service.get(uow, seq=1).points == 3
+
+
+def test_a_residents_entries_are_found_through_an_index(container) -> None:
+    from sqlalchemy import inspect
+
+    indexes = inspect(container.engine).get_indexes("ledger_entry")
+    assert any(ix["column_names"][:1] == ["resident_id"] for ix in indexes), indexes
