@@ -57,6 +57,7 @@ __all__ = [
     "review_queue",
     "objections_due",
     "overdue",
+    "audit_list",
     "ring_flags",
     "review_ring",
     "scan_rings",
@@ -1380,6 +1381,16 @@ def overdue(uow: UnitOfWork, *, principal: Principal) -> Overdue:
         if o.decide_due < today
     ]
     return Overdue(repo.overdue_items(uow.db, today=today, path_prefix=principal.unit_path), objs)
+
+
+def audit_list(
+    uow: UnitOfWork, *, principal: Principal, state: str = "rejected", limit: int = 200
+) -> list[EvaluationItem]:
+    """Items in one state under the caller's unit (township/city audit; auditors read)."""
+    if principal.role not in (Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN, Role.AUDITOR, Role.VILLAGE_OFFICER):
+        raise PermissionDenied("the audit list is for officers and auditors")
+    d.State(state)  # refuses an unknown state
+    return repo.items_in(uow.db, states=[state], path_prefix=principal.unit_path, limit=limit)
 
 
 def evidence(uow: UnitOfWork, *, principal: Principal, sha256: str) -> tuple[EvidenceFile, bytes]:

@@ -66,7 +66,8 @@ def test_pages_refuse_the_wrong_roles(world, client_for):
     a = client_for(letter="A")
     assert a.get("/evaluation/review").status_code == 403
     assert client_for(username="grid1").get("/evaluation/overdue").status_code == 403
-    assert client_for(username="township").get("/evaluation/overdue").status_code == 200
+    township = client_for(username="township")
+    assert township.get("/evaluation/overdue").status_code == 200
     with world.container.uow() as uow:
         row = ev.propose_from_record(
             uow,
@@ -81,6 +82,8 @@ def test_pages_refuse_the_wrong_roles(world, client_for):
         uow.commit()
         item_id = row.id
     assert a.get(f"/evaluation/items/{item_id}").status_code == 404  # not A's
+    assert f'data-item="{item_id}"' in township.get("/evaluation/overdue?state=posted").text
+    assert f'data-item="{item_id}"' not in township.get("/evaluation/overdue?state=rejected").text
     f = client_for(letter="F")
     assert "拒绝此自动化决定" in f.get(f"/evaluation/items/{item_id}").text
     r = f.post(f"/evaluation/items/{item_id}/refuse", data={"statement": ""})

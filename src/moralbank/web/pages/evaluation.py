@@ -538,10 +538,23 @@ def deduction_submit(
 
 @router.get("/overdue")
 def overdue_page(
-    request: Request, principal: Principal = Depends(OVERSIGHT), uow: UnitOfWork = Depends(get_uow)
+    request: Request,
+    state: str = "rejected",
+    principal: Principal = Depends(OVERSIGHT),
+    uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
+    """The overdue list for the level above, and an audit list of items in one state."""
+    state = state if state in STATE_LABELS else "rejected"
     return render(
-        request, "evaluation/overdue.html", _ctx(request, uow, o=ev.overdue(uow, principal=principal))
+        request,
+        "evaluation/overdue.html",
+        _ctx(
+            request,
+            uow,
+            o=ev.overdue(uow, principal=principal),
+            state=state,
+            audit=ev.audit_list(uow, principal=principal, state=state),
+        ),
     )
 
 
