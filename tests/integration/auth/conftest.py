@@ -27,6 +27,17 @@ UNITS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with the smallest cost: these tests are about the rules, not the hash's strength (which
+    ``test_password_is_stored_as_argon2_not_plain`` and production defaults cover)."""
+    from argon2 import PasswordHasher
+
+    from moralbank.auth import service
+
+    monkeypatch.setattr(service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def tree(container: Container) -> Container:
     with container.uow() as uow:
