@@ -112,15 +112,20 @@ def _city(c: Any, residents_n: int, workdir: Path) -> list[str]:
         grids = sorted(orgs.open_grids(uow))
     rows = city.resident_rows(7, grids, residents_n, TODAY)
     with c.uow() as uow:
-        residents.enrol_rows(uow, rows=rows, principal=SYSTEM, consent_text_version="bench", rng=random.Random(2))
+        residents.enrol_rows(
+            uow, rows=rows, principal=SYSTEM, consent_text_version="bench", rng=random.Random(2)
+        )
         uow.commit()
     needing = [i.name for i in feeds.list_interfaces() if i.consent_required]
     rng = random.Random(3)
     with c.uow() as uow:
         ids = [x["id"] for x in residents.list_ids(uow)]
-        residents.record_consents(uow, records=((rid, "interface", name, True) for rid in ids
-                                                if rng.random() < 0.9 for name in needing),
-                                  text_version="bench", actor="bench")
+        residents.record_consents(
+            uow,
+            records=((rid, "interface", name, True) for rid in ids if rng.random() < 0.9 for name in needing),
+            text_version="bench",
+            actor="bench",
+        )
         uow.commit()
     return [r["id_number"] for _, r in rows]
 
@@ -155,8 +160,10 @@ def _baseline(files: list[tuple[str, Path, int]], workdir: Path) -> float:
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
-    con.execute("CREATE TABLE feed_raw (id INTEGER PRIMARY KEY, interface TEXT, record_id TEXT, id_number TEXT, "
-                "deed_date TEXT, payload TEXT, UNIQUE (interface, record_id))")
+    con.execute(
+        "CREATE TABLE feed_raw (id INTEGER PRIMARY KEY, interface TEXT, record_id TEXT, id_number TEXT, "
+        "deed_date TEXT, payload TEXT, UNIQUE (interface, record_id))"
+    )
     total = 0
     t0 = time.perf_counter()
     con.execute("BEGIN")
@@ -168,12 +175,20 @@ def _baseline(files: list[tuple[str, Path, int]], workdir: Path) -> float:
 
             def rows(reader: Any = reader, name: str = name, rid: int = rid, idn: int = idn) -> Any:
                 for cells in reader:
-                    yield name, cells[rid], cells[idn] if idn < len(cells) else "", cells[2] if len(cells) > 2 else "", \
-                        ",".join(cells)
+                    yield (
+                        name,
+                        cells[rid],
+                        cells[idn] if idn < len(cells) else "",
+                        cells[2] if len(cells) > 2 else "",
+                        ",".join(cells),
+                    )
 
             before = con.total_changes
-            con.executemany("INSERT OR IGNORE INTO feed_raw (interface, record_id, id_number, deed_date, payload) "
-                            "VALUES (?, ?, ?, ?, ?)", rows())
+            con.executemany(
+                "INSERT OR IGNORE INTO feed_raw (interface, record_id, id_number, deed_date, payload) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows(),
+            )
             total += con.total_changes - before
     con.execute("COMMIT")
     seconds = time.perf_counter() - t0
@@ -204,7 +219,9 @@ def _import(c: Any, files: list[tuple[str, Path, int]]) -> dict[str, float]:
             t0 = time.perf_counter()
             for name, path, n in files:
                 task = bar.add_task(name, total=n)
-                r = import_file(c, interface=name, path=path, actor="bench", progress=lambda k, t=task: bar.advance(t, k))
+                r = import_file(
+                    c, interface=name, path=path, actor="bench", progress=lambda k, t=task: bar.advance(t, k)
+                )
                 for key in totals:
                     totals[key] += getattr(r.counts, key)
             seconds = time.perf_counter() - t0
@@ -227,8 +244,13 @@ def measure(kind: str, size: dict[str, int], workdir: Path, files_cache: dict[st
     return {**result, "setup_seconds": setup}
 
 
-def run(report: Any, quick: bool = False, *, size: dict[str, int] | None = None,
-        backends: tuple[str, ...] = ("sqlite", "postgresql")) -> None:
+def run(
+    report: Any,
+    quick: bool = False,
+    *,
+    size: dict[str, int] | None = None,
+    backends: tuple[str, ...] = ("sqlite", "postgresql"),
+) -> None:
     size = size or (QUICK if quick else FULL)
     workdir = Path(getattr(report, "workdir", tempfile.gettempdir())) / "feeds"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -245,17 +267,31 @@ def run(report: Any, quick: bool = False, *, size: dict[str, int] | None = None,
     report.figure("raw sqlite3 executemany of the same rows", baseline, "rows/s")
     for kind, r in results.items():
         rate = r["received"] / r["seconds"]
-        report.figure(f"{kind}: import end to end", r["seconds"], "s",
-                      note=f"{r['received']:,} received, {r['accepted']:,} accepted, {r['quarantined']:,} quarantined, "
-                           f"{r['held_for_consent']:,} held")
+        report.figure(
+            f"{kind}: import end to end",
+            r["seconds"],
+            "s",
+            note=f"{r['received']:,} received, {r['accepted']:,} accepted, {r['quarantined']:,} quarantined, "
+            f"{r['held_for_consent']:,} held",
+        )
         report.figure(f"{kind}: import rate", rate, "rows/s")
-        report.figure(f"{kind}: time inside evaluation.propose_from_record (incl. ledger post)",
-                      r["evaluation_seconds"], "s", note=f"{r['evaluation_seconds'] / r['seconds']:.0%} of the import")
+        report.figure(
+            f"{kind}: time inside evaluation.propose_from_record (incl. ledger post)",
+            r["evaluation_seconds"],
+            "s",
+            note=f"{r['evaluation_seconds'] / r['seconds']:.0%} of the import",
+        )
         report.figure(f"{kind}: peak RSS during import", r["peak_rss"] / 2**20, "MB")
-        report.ratio(f"{kind}: import rate / raw executemany rate", rate, baseline, goal=GOAL_RATIO,
-                     higher_is_better=True)
-        report.ratio(f"{kind}: peak RSS / 1 GB", r["peak_rss"] / 2**20, GOAL_PEAK_MB, goal=1.0,
-                     higher_is_better=False)
+        report.ratio(
+            f"{kind}: import rate / raw executemany rate",
+            rate,
+            baseline,
+            goal=GOAL_RATIO,
+            higher_is_better=True,
+        )
+        report.ratio(
+            f"{kind}: peak RSS / 1 GB", r["peak_rss"] / 2**20, GOAL_PEAK_MB, goal=1.0, higher_is_better=False
+        )
 
 
 class _PrintReport:
@@ -267,13 +303,25 @@ class _PrintReport:
         self.figures.append({"name": name, "value": value, "unit": unit, "note": note})
         print(f"{name}: {value:,.3f} {unit} {note}", flush=True)
 
-    def ratio(self, name: str, value: float, baseline: float, *, goal: float, higher_is_better: bool,
-              unit: str = "", note: str = "") -> None:
+    def ratio(
+        self,
+        name: str,
+        value: float,
+        baseline: float,
+        *,
+        goal: float,
+        higher_is_better: bool,
+        unit: str = "",
+        note: str = "",
+    ) -> None:
         r = value / baseline if baseline else float("inf")
         met = r >= goal if higher_is_better else r <= goal
         self.figures.append({"name": name, "ratio": r, "goal": goal, "met": met})
-        print(f"{name}: ratio {r:.4f} (goal {'≥' if higher_is_better else '≤'} {goal}) "
-              f"{'MET' if met else 'MISSED'}", flush=True)
+        print(
+            f"{name}: ratio {r:.4f} (goal {'≥' if higher_is_better else '≤'} {goal}) "
+            f"{'MET' if met else 'MISSED'}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

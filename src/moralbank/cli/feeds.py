@@ -6,15 +6,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, ProgressColumn, SpinnerColumn, Task, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from moralbank.cli.common import console, container, domain_errors, print_json
 
-app = typer.Typer(help="部门数据接口 Department data interfaces: import, quarantine, pull, export.",
-                  no_args_is_help=True)
-quarantine_app = typer.Typer(help="Rows that could not go in: list, fix, discard, reprocess.",
-                             no_args_is_help=True)
+app = typer.Typer(
+    help="部门数据接口 Department data interfaces: import, quarantine, pull, export.", no_args_is_help=True
+)
+quarantine_app = typer.Typer(
+    help="Rows that could not go in: list, fix, discard, reprocess.", no_args_is_help=True
+)
 app.add_typer(quarantine_app, name="quarantine")
 
 STAFF_ACTOR = "cli"
@@ -29,9 +39,16 @@ class RateColumn(ProgressColumn):
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                    TextColumn("{task.completed:,} rows"), RateColumn(), TimeElapsedColumn(), console=console,
-                    transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,} rows"),
+        RateColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 @app.command("list")
@@ -39,15 +56,27 @@ def list_(json_: bool = typer.Option(False, "--json", help="Machine-readable out
     """The installed interfaces."""
     from moralbank.feeds import service
 
-    items = [{"name": i.name, "name_zh": i.name_zh, "name_en": i.name_en, "department": i.department_zh,
-              "subject": i.subject, "consent_required": i.consent_required, "transports": list(i.transports),
-              "indicators": sorted(i.indicators())} for i in service.list_interfaces()]
+    items = [
+        {
+            "name": i.name,
+            "name_zh": i.name_zh,
+            "name_en": i.name_en,
+            "department": i.department_zh,
+            "subject": i.subject,
+            "consent_required": i.consent_required,
+            "transports": list(i.transports),
+            "indicators": sorted(i.indicators()),
+        }
+        for i in service.list_interfaces()
+    ]
     if json_:
         print_json(items)
         return
     for i in items:
-        console.print(f"{i['name']:<30} {i['name_zh']}  [dim]{i['department']}[/dim]  "
-                      f"{','.join(i['transports'])}{'  需授权' if i['consent_required'] else ''}")
+        console.print(
+            f"{i['name']:<30} {i['name_zh']}  [dim]{i['department']}[/dim]  "
+            f"{','.join(i['transports'])}{'  需授权' if i['consent_required'] else ''}"
+        )
 
 
 @app.command()
@@ -60,8 +89,10 @@ def schema(name: str, json_: bool = typer.Option(False, "--json")) -> None:
     if json_:
         print_json(s)
         return
-    console.print(f"[bold]{s['name']}[/bold] {s['name_zh']} — identifier {s['identifier']} "
-                  f"({s['identifier_standard']}), record id {s['source_id']}")
+    console.print(
+        f"[bold]{s['name']}[/bold] {s['name_zh']} — identifier {s['identifier']} "
+        f"({s['identifier_standard']}), record id {s['source_id']}"
+    )
     for f in s["fields"]:
         console.print(f"  {f['name']:<22} {f['type']:<10} {'required' if f['required'] else 'optional'}")
 
@@ -75,10 +106,15 @@ def sample_id_numbers(c, limit: int, seed: int) -> list[str]:  # noqa: ANN001
 
 
 @app.command()
-def sample(name: str, rows: int = typer.Option(100, "--rows", min=1), out: Path = typer.Option(..., "--out"),
-           seed: int = typer.Option(1), bad: int = typer.Option(0, help="Deliberately bad rows to include."),
-           encoding: str = typer.Option("utf-8", help="CSV only: utf-8, utf-8-sig or gb18030."),
-           residents: int = typer.Option(500, help="How many distinct residents the rows name.")) -> None:
+def sample(
+    name: str,
+    rows: int = typer.Option(100, "--rows", min=1),
+    out: Path = typer.Option(..., "--out"),
+    seed: int = typer.Option(1),
+    bad: int = typer.Option(0, help="Deliberately bad rows to include."),
+    encoding: str = typer.Option("utf-8", help="CSV only: utf-8, utf-8-sig or gb18030."),
+    residents: int = typer.Option(500, help="How many distinct residents the rows name."),
+) -> None:
     """Write a valid sample file for the demo city's residents (CSV, or XLSX/JSONL by extension)."""
     from moralbank.feeds import samples, service
     from moralbank.kernel.clock import local_date
@@ -89,23 +125,36 @@ def sample(name: str, rows: int = typer.Option(100, "--rows", min=1), out: Path 
         ids = sample_id_numbers(c, min(residents, rows), seed)
         if not ids:
             raise typer.BadParameter("no enrolled residents: build the demo city first (moralbank demo)")
-        n = samples.write(out, iface, samples.rows(iface, ids, rows, seed=seed, today=local_date(c.clock.now()),
-                                                   bad=bad), encoding=encoding)
+        n = samples.write(
+            out,
+            iface,
+            samples.rows(iface, ids, rows, seed=seed, today=local_date(c.clock.now()), bad=bad),
+            encoding=encoding,
+        )
     console.print(f"wrote {n} rows to {out}")
 
 
 @app.command("import")
-def import_(name: str, file: Path = typer.Argument(..., exists=True, dir_okay=False),
-            json_: bool = typer.Option(False, "--json"),
-            batch_size: int = typer.Option(0, help="Rows per committed batch (default 5000).")) -> None:
+def import_(
+    name: str,
+    file: Path = typer.Argument(..., exists=True, dir_okay=False),
+    json_: bool = typer.Option(False, "--json"),
+    batch_size: int = typer.Option(0, help="Rows per committed batch (default 5000)."),
+) -> None:
     """Import a department file; prints the counts received = accepted + duplicates + quarantined +
     held_for_consent. Safe to run again (also after a crash): nothing is taken twice."""
     from moralbank.feeds.importer import import_file
 
     with domain_errors(), _progress() as bar:
         task = bar.add_task(f"{name} ← {file.name}", total=None)
-        result = import_file(container(), interface=name, path=file, actor=STAFF_ACTOR,
-                             batch_size=batch_size or None, progress=lambda n: bar.advance(task, n))
+        result = import_file(
+            container(),
+            interface=name,
+            path=file,
+            actor=STAFF_ACTOR,
+            batch_size=batch_size or None,
+            progress=lambda n: bar.advance(task, n),
+        )
     out = result.as_dict()
     if json_:
         print_json(out)
@@ -114,8 +163,11 @@ def import_(name: str, file: Path = typer.Argument(..., exists=True, dir_okay=Fa
 
 
 @app.command()
-def pull(name: str, url: str = typer.Option(None, help="Override the interface's pull URL."),
-         json_: bool = typer.Option(False, "--json")) -> None:
+def pull(
+    name: str,
+    url: str = typer.Option(None, help="Override the interface's pull URL."),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
     """Pull new records from the department's REST endpoint (schedule it: cron / systemd timer)."""
     from moralbank.feeds.importer import pull as do_pull
 
@@ -141,21 +193,27 @@ def health(json_: bool = typer.Option(False, "--json")) -> None:
         return
     for r in rows:
         rate = f"{r['accepted_rate']:.1%}" if r["accepted_rate"] is not None else "-"
-        console.print(f"{r['interface']:<30} last={r['last_arrival_at'] or '-'} received={r['received']} "
-                      f"accepted={rate} quarantine_open={r['quarantine_open']} lag_days={r['lag_days']}")
+        console.print(
+            f"{r['interface']:<30} last={r['last_arrival_at'] or '-'} received={r['received']} "
+            f"accepted={rate} quarantine_open={r['quarantine_open']} lag_days={r['lag_days']}"
+        )
 
 
 @app.command()
-def export(since: str = typer.Option(None, "--since", help="Date or ISO time; default: since the last export."),
-           out: Path = typer.Option(None, "--out", help="Directory (default: DATA_DIR/exports)."),
-           json_: bool = typer.Option(False, "--json")) -> None:
+def export(
+    since: str = typer.Option(None, "--since", help="Date or ISO time; default: since the last export."),
+    out: Path = typer.Option(None, "--out", help="Directory (default: DATA_DIR/exports)."),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
     """Return evaluation results to the public credit platform: JSON Lines + CSV + signed manifest."""
     from moralbank.feeds import service
 
     c = container()
     with domain_errors(), c.uow() as uow:
         at = service.datetime_or_date(since) if since else None
-        manifest = service.export(uow, out_dir=out or c.settings.data_dir / "exports", actor=STAFF_ACTOR, since=at)
+        manifest = service.export(
+            uow, out_dir=out or c.settings.data_dir / "exports", actor=STAFF_ACTOR, since=at
+        )
         uow.commit()
     if json_:
         print_json(manifest)
@@ -174,8 +232,10 @@ def secret(name: str) -> None:
 
 
 @app.command("release-held")
-def release_held(resident: str = typer.Option(None, help="Only this resident's records."),
-                 interface: str = typer.Option(None)) -> None:
+def release_held(
+    resident: str = typer.Option(None, help="Only this resident's records."),
+    interface: str = typer.Option(None),
+) -> None:
     """Use held records of residents who have consented since they arrived."""
     from moralbank.feeds import service
 
@@ -187,27 +247,37 @@ def release_held(resident: str = typer.Option(None, help="Only this resident's r
 
 
 @quarantine_app.command("list")
-def q_list(interface: str = typer.Option(None), status: str = typer.Option("open"),
-           reason: str = typer.Option(None), limit: int = typer.Option(200),
-           json_: bool = typer.Option(False, "--json")) -> None:
+def q_list(
+    interface: str = typer.Option(None),
+    status: str = typer.Option("open"),
+    reason: str = typer.Option(None),
+    limit: int = typer.Option(200),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
     """Quarantined rows with file, row, field and reason."""
     from moralbank.feeds import service
 
     c = container()
     with c.uow(write=False) as uow:
-        rows = service.quarantine_list(uow, interface=interface, status=None if status == "all" else status,
-                                       reason=reason, limit=limit)
+        rows = service.quarantine_list(
+            uow, interface=interface, status=None if status == "all" else status, reason=reason, limit=limit
+        )
     if json_:
         print_json(rows)
         return
     for r in rows:
-        console.print(f"#{r['id']} {r['interface']} {r['file']} row {r['row']} field {r['field']}: "
-                      f"{r['reason']} — {r['detail']} [{r['status']}]")
+        console.print(
+            f"#{r['id']} {r['interface']} {r['file']} row {r['row']} field {r['field']}: "
+            f"{r['reason']} — {r['detail']} [{r['status']}]"
+        )
 
 
 @quarantine_app.command("fix")
-def q_fix(qid: int, set_: list[str] = typer.Option(..., "--set", help="field=value (repeat)."),
-          json_: bool = typer.Option(False, "--json")) -> None:
+def q_fix(
+    qid: int,
+    set_: list[str] = typer.Option(..., "--set", help="field=value (repeat)."),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
     """Correct cells of a quarantined row; it goes in at the next reprocess."""
     from moralbank.feeds import service
 
@@ -237,8 +307,11 @@ def q_discard(qid: int, reason: str = typer.Option("", help="Why.")) -> None:
 
 
 @quarantine_app.command("reprocess")
-def q_reprocess(interface: str = typer.Option(None), ids: list[int] = typer.Option(None, "--id"),
-                json_: bool = typer.Option(False, "--json")) -> None:
+def q_reprocess(
+    interface: str = typer.Option(None),
+    ids: list[int] = typer.Option(None, "--id"),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
     """Run open and fixed rows through the import again."""
     from moralbank.feeds import service
 
@@ -246,5 +319,6 @@ def q_reprocess(interface: str = typer.Option(None), ids: list[int] = typer.Opti
     with domain_errors(), c.uow() as uow:
         counts = service.quarantine_reprocess(uow, actor=STAFF_ACTOR, interface=interface, ids=ids or None)
         uow.commit()
-    print_json(counts.as_dict()) if json_ else console.print(" ".join(f"{k}={v}" for k, v in
-                                                                      counts.as_dict().items()))
+    print_json(counts.as_dict()) if json_ else console.print(
+        " ".join(f"{k}={v}" for k, v in counts.as_dict().items())
+    )

@@ -29,11 +29,17 @@ def build_feeds(container: Any, *, scale: str, seed: int) -> str:
     for i, iface in enumerate(feeds.list_interfaces()):
         ext, encoding = FORMATS[i % len(FORMATS)]
         path = out / f"{iface.name}-{seed}.{ext}"
-        samples.write(path, iface, samples.rows(iface, ids, rows, seed=seed, today=today, bad=bad),
-                      encoding=encoding or "utf-8")
+        samples.write(
+            path,
+            iface,
+            samples.rows(iface, ids, rows, seed=seed, today=today, bad=bad),
+            encoding=encoding or "utf-8",
+        )
         counts = import_file(container, interface=iface.name, path=path, actor="demo").counts
         for k in total:
             total[k] += getattr(counts, k)
-    return (f"feeds: 18 interfaces, {total['received']} department records — {total['accepted']} accepted, "
-            f"{total['quarantined']} quarantined, {total['held_for_consent']} held for consent "
-            f"(files in {out})")
+    return (
+        f"feeds: 18 interfaces, {total['received']} department records — {total['accepted']} accepted, "
+        f"{total['quarantined']} quarantined, {total['held_for_consent']} held for consent "
+        f"(files in {out})"
+    )

@@ -45,8 +45,18 @@ MISSING = "missing_value"
 RAGGED = "ragged_row"
 BAD_ENCODING = "bad_encoding"
 BAD_JSON = "bad_json"
-REASONS = (BAD_ID_NUMBER, BAD_USCC, UNKNOWN_PERSON, BAD_DATE, UNKNOWN_CODE, WRONG_TYPE, MISSING, RAGGED,
-           BAD_ENCODING, BAD_JSON)
+REASONS = (
+    BAD_ID_NUMBER,
+    BAD_USCC,
+    UNKNOWN_PERSON,
+    BAD_DATE,
+    UNKNOWN_CODE,
+    WRONG_TYPE,
+    MISSING,
+    RAGGED,
+    BAD_ENCODING,
+    BAD_JSON,
+)
 
 
 # -- the interface, as declared ---------------------------------------------------------------------
@@ -125,9 +135,14 @@ class Interface:
     def schema(self) -> dict[str, Any]:
         """The public description behind ``moralbank feeds schema NAME --json``."""
         return {
-            "name": self.name, "name_zh": self.name_zh, "name_en": self.name_en,
-            "department": {"code": self.department_code, "name_zh": self.department_zh,
-                           "name_en": self.department_en},
+            "name": self.name,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "department": {
+                "code": self.department_code,
+                "name_zh": self.department_zh,
+                "name_en": self.department_en,
+            },
             "subject": self.subject,
             "identifier": self.identifier,
             "identifier_standard": "GB 11643" if self.subject == "person" else "GB 32100",
@@ -136,13 +151,30 @@ class Interface:
             "date_field": self.date_field,
             "consent_required": self.consent_required,
             "transports": list(self.transports),
-            "fields": [{"name": f.name, "type": f.type, "required": f.required,
-                        **({"codes": list(f.codes)} if f.codes else {}),
-                        "label_zh": f.label_zh, "label_en": f.label_en} for f in self.fields],
-            "rules": [{"indicator": r.indicator, "points": r.points,
-                       "when": {k: list(v) for k, v in r.when},
-                       **({"per_field": r.per_field, "per": r.per, "max_points": r.max_points}
-                          if r.per_field else {})} for r in self.rules],
+            "fields": [
+                {
+                    "name": f.name,
+                    "type": f.type,
+                    "required": f.required,
+                    **({"codes": list(f.codes)} if f.codes else {}),
+                    "label_zh": f.label_zh,
+                    "label_en": f.label_en,
+                }
+                for f in self.fields
+            ],
+            "rules": [
+                {
+                    "indicator": r.indicator,
+                    "points": r.points,
+                    "when": {k: list(v) for k, v in r.when},
+                    **(
+                        {"per_field": r.per_field, "per": r.per, "max_points": r.max_points}
+                        if r.per_field
+                        else {}
+                    ),
+                }
+                for r in self.rules
+            ],
         }
 
 
@@ -172,13 +204,26 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
             problems.append(Problem(f"fields[{i}] needs name and type", field="fields", file=source))
             continue
         if f["type"] not in FIELD_TYPES:
-            problems.append(Problem(f"fields[{i}]: unknown type {f['type']!r} (one of {', '.join(FIELD_TYPES)})",
-                                    field=f["name"], file=source))
+            problems.append(
+                Problem(
+                    f"fields[{i}]: unknown type {f['type']!r} (one of {', '.join(FIELD_TYPES)})",
+                    field=f["name"],
+                    file=source,
+                )
+            )
         codes = tuple(str(c) for c in f.get("codes") or ())
         if f["type"] == "code" and not codes:
             problems.append(Problem("a code field lists its codes", field=f["name"], file=source))
-        fields.append(FieldSpec(str(f["name"]), str(f["type"]), bool(f.get("required", True)), codes,
-                                str(f.get("label_zh", "")), str(f.get("label_en", ""))))
+        fields.append(
+            FieldSpec(
+                str(f["name"]),
+                str(f["type"]),
+                bool(f.get("required", True)),
+                codes,
+                str(f.get("label_zh", "")),
+                str(f.get("label_en", "")),
+            )
+        )
     by_name = {f.name: f for f in fields}
     if len(by_name) != len(fields):
         problems.append(Problem("field names must be unique", field="fields", file=source))
@@ -188,13 +233,19 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
     identifier = need("identifier")
     person_field = data.get("person_field") or identifier
     want_type = {"person": "id_number", "organisation": "uscc"}.get(subject)
-    for key, value, typ in (("identifier", identifier, want_type), ("person_field", person_field, "id_number"),
-                            ("source_id", need("source_id"), None), ("date_field", need("date_field"), "date")):
+    for key, value, typ in (
+        ("identifier", identifier, want_type),
+        ("person_field", person_field, "id_number"),
+        ("source_id", need("source_id"), None),
+        ("date_field", need("date_field"), "date"),
+    ):
         if value is None:
             continue
         spec = by_name.get(value)
         if spec is None:
-            problems.append(Problem(f"{key} names field {value!r}, which is not declared", field=key, file=source))
+            problems.append(
+                Problem(f"{key} names field {value!r}, which is not declared", field=key, file=source)
+            )
         elif typ and spec.type != typ:
             problems.append(Problem(f"{key} {value!r} must be of type {typ}", field=key, file=source))
         elif not spec.required:
@@ -209,18 +260,41 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
             allowed = tuple(_as_code(a) for a in (allowed if isinstance(allowed, list) else [allowed]))
             spec = by_name.get(f)
             if spec is None:
-                problems.append(Problem(f"rules[{i}].when names unknown field {f!r}", field="rules", file=source))
+                problems.append(
+                    Problem(f"rules[{i}].when names unknown field {f!r}", field="rules", file=source)
+                )
             elif spec.codes and not set(allowed) <= set(spec.codes):
-                problems.append(Problem(f"rules[{i}].when: {sorted(set(allowed) - set(spec.codes))} not among "
-                                        f"the codes of {f!r}", field="rules", file=source))
+                problems.append(
+                    Problem(
+                        f"rules[{i}].when: {sorted(set(allowed) - set(spec.codes))} not among "
+                        f"the codes of {f!r}",
+                        field="rules",
+                        file=source,
+                    )
+                )
             when.append((str(f), allowed))
         per_field = r.get("per_field")
-        if per_field is not None and (per_field not in by_name or by_name[per_field].type not in ("int", "decimal")):
-            problems.append(Problem(f"rules[{i}].per_field must be a numeric field", field="rules", file=source))
+        if per_field is not None and (
+            per_field not in by_name or by_name[per_field].type not in ("int", "decimal")
+        ):
+            problems.append(
+                Problem(f"rules[{i}].per_field must be a numeric field", field="rules", file=source)
+            )
         if not isinstance(r["points"], int) or r["points"] == 0:
-            problems.append(Problem(f"rules[{i}].points is a non-zero whole number", field="rules", file=source))
-        rules.append(Rule(str(r["indicator"]), int(r["points"]) if isinstance(r["points"], int) else 0,
-                          tuple(when), per_field, r.get("per"), r.get("max_points"), str(r.get("note_zh", ""))))
+            problems.append(
+                Problem(f"rules[{i}].points is a non-zero whole number", field="rules", file=source)
+            )
+        rules.append(
+            Rule(
+                str(r["indicator"]),
+                int(r["points"]) if isinstance(r["points"], int) else 0,
+                tuple(when),
+                per_field,
+                r.get("per"),
+                r.get("max_points"),
+                str(r.get("note_zh", "")),
+            )
+        )
     transports = tuple(data.get("transports") or ("file",))
     for t in transports:
         if t not in TRANSPORTS:
@@ -229,8 +303,9 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
     if "pull" in transports and not pull_url:
         problems.append(Problem("a pulled interface names pull.url", field="pull", file=source))
     if "consent_required" not in data:
-        problems.append(Problem("'consent_required' is required (true or false)", field="consent_required",
-                                file=source))
+        problems.append(
+            Problem("'consent_required' is required (true or false)", field="consent_required", file=source)
+        )
     for key in ("name_zh", "name_en"):
         need(key)
     for key in ("code", "name_zh", "name_en"):
@@ -239,12 +314,23 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
     if problems:
         raise InvalidInput(problems)
     return Interface(
-        name=str(name), name_zh=str(data["name_zh"]), name_en=str(data["name_en"]),
-        department_code=str(dept["code"]), department_zh=str(dept["name_zh"]), department_en=str(dept["name_en"]),
-        subject=str(subject), identifier=str(identifier), person_field=str(person_field),
-        source_id=str(data["source_id"]), date_field=str(data["date_field"]),
-        consent_required=bool(data["consent_required"]), transports=transports, fields=tuple(fields),
-        rules=tuple(rules), pull_url=pull_url, description_zh=str(data.get("description_zh", "")),
+        name=str(name),
+        name_zh=str(data["name_zh"]),
+        name_en=str(data["name_en"]),
+        department_code=str(dept["code"]),
+        department_zh=str(dept["name_zh"]),
+        department_en=str(dept["name_en"]),
+        subject=str(subject),
+        identifier=str(identifier),
+        person_field=str(person_field),
+        source_id=str(data["source_id"]),
+        date_field=str(data["date_field"]),
+        consent_required=bool(data["consent_required"]),
+        transports=transports,
+        fields=tuple(fields),
+        rules=tuple(rules),
+        pull_url=pull_url,
+        description_zh=str(data.get("description_zh", "")),
     )
 
 
@@ -257,7 +343,9 @@ def load_interface(path: Path) -> Interface:
         raise InvalidInput(Problem("an interface file is a YAML mapping", file=path.name))
     iface = parse_interface(data, source=path.name)
     if path.stem != iface.name:
-        raise InvalidInput(Problem(f"file name {path.stem!r} differs from name {iface.name!r}", file=path.name))
+        raise InvalidInput(
+            Problem(f"file name {path.stem!r} differs from name {iface.name!r}", file=path.name)
+        )
     return iface
 
 
@@ -272,8 +360,11 @@ def load_interfaces(directory: Path = INTERFACES_DIR) -> dict[str, Interface]:
 
 def check_against_policy(iface: Interface, indicators: dict[str, Any]) -> list[Problem]:
     """Indicator codes of the rules that the policy does not have (``indicators``: code -> anything)."""
-    return [Problem(f"indicator {r.indicator!r} is not in the policy", field="rules", file=iface.name)
-            for r in iface.rules if r.indicator not in indicators]
+    return [
+        Problem(f"indicator {r.indicator!r} is not in the policy", field="rules", file=iface.name)
+        for r in iface.rules
+        if r.indicator not in indicators
+    ]
 
 
 # -- reading files ------------------------------------------------------------------------------------
@@ -337,13 +428,27 @@ def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Raw
                 continue
             line = reader.line_num
             if len(cells) != n:
-                yield RawRow(i, line, {}, Problem(f"{len(cells)} cells where the header has {n}", row=i,
-                                                  line=line, file=path.name, field=RAGGED))
+                yield RawRow(
+                    i,
+                    line,
+                    {},
+                    Problem(
+                        f"{len(cells)} cells where the header has {n}",
+                        row=i,
+                        line=line,
+                        file=path.name,
+                        field=RAGGED,
+                    ),
+                )
                 continue
             bad = next((h for h, c in zip(header, cells, strict=True) if _has_surrogate(c)), None)
             if bad is not None:
-                yield RawRow(i, line, {}, Problem(f"bytes that are not {encoding}", row=i, line=line,
-                                                  file=path.name, field=bad))
+                yield RawRow(
+                    i,
+                    line,
+                    {},
+                    Problem(f"bytes that are not {encoding}", row=i, line=line, file=path.name, field=bad),
+                )
                 continue
             yield RawRow(i, line, {h: (c.strip() or None) for h, c in zip(header, cells, strict=True)})
 
@@ -394,8 +499,18 @@ def read_xlsx(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Ra
             if len(cells) != n:
                 cells += [None] * (n - len(cells)) if len(cells) < n else []
                 if len(cells) != n:
-                    yield RawRow(i, i + 1, {}, Problem(f"{len(cells)} cells where the header has {n}", row=i,
-                                                       line=i + 1, file=path.name, field=RAGGED))
+                    yield RawRow(
+                        i,
+                        i + 1,
+                        {},
+                        Problem(
+                            f"{len(cells)} cells where the header has {n}",
+                            row=i,
+                            line=i + 1,
+                            file=path.name,
+                            field=RAGGED,
+                        ),
+                    )
                     continue
             yield RawRow(i, i + 1, {h: _cell_text(c) for h, c in zip(header, cells, strict=True)})
     finally:
@@ -417,21 +532,33 @@ def read_jsonl_lines(lines: Iterable[bytes], *, file: str) -> Iterator[RawRow]:
         try:
             text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
         except UnicodeDecodeError:
-            yield RawRow(i, line_no, {}, Problem("bytes that are not UTF-8", row=i, line=line_no, file=file,
-                                                 field=BAD_ENCODING))
+            yield RawRow(
+                i,
+                line_no,
+                {},
+                Problem("bytes that are not UTF-8", row=i, line=line_no, file=file, field=BAD_ENCODING),
+            )
             continue
         try:
             obj = json.loads(text)
         except ValueError as e:
-            yield RawRow(i, line_no, {}, Problem(f"not JSON: {e.msg}", row=i, line=line_no, file=file,
-                                                 field=BAD_JSON))
+            yield RawRow(
+                i, line_no, {}, Problem(f"not JSON: {e.msg}", row=i, line=line_no, file=file, field=BAD_JSON)
+            )
             continue
         if not isinstance(obj, dict):
-            yield RawRow(i, line_no, {}, Problem("a line is one JSON object", row=i, line=line_no, file=file,
-                                                 field=BAD_JSON))
+            yield RawRow(
+                i,
+                line_no,
+                {},
+                Problem("a line is one JSON object", row=i, line=line_no, file=file, field=BAD_JSON),
+            )
             continue
-        yield RawRow(i, line_no, {str(k): _cell_text(v) if not isinstance(v, bool) else _as_code(v)
-                                  for k, v in obj.items()})
+        yield RawRow(
+            i,
+            line_no,
+            {str(k): _cell_text(v) if not isinstance(v, bool) else _as_code(v) for k, v in obj.items()},
+        )
 
 
 def read_rows(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
@@ -483,8 +610,12 @@ def content_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(canon.encode()).hexdigest()
 
 
-_DATE_FORMATS = (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-                 re.compile(r"^(\d{4})(\d{2})(\d{2})$"), re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"))
+_DATE_FORMATS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+)
 
 
 def parse_date(text: str) -> date:
@@ -558,8 +689,11 @@ def _convert(spec: FieldSpec, text: str) -> tuple[Any, str | None]:
 
 
 _DETAIL = {
-    WRONG_TYPE: "不是{type}类型的值", BAD_DATE: "不是有效日期", UNKNOWN_CODE: "不是本接口定义的代码",
-    BAD_ID_NUMBER: "身份证号码（GB 11643）校验不通过", BAD_USCC: "统一社会信用代码（GB 32100）校验不通过",
+    WRONG_TYPE: "不是{type}类型的值",
+    BAD_DATE: "不是有效日期",
+    UNKNOWN_CODE: "不是本接口定义的代码",
+    BAD_ID_NUMBER: "身份证号码（GB 11643）校验不通过",
+    BAD_USCC: "统一社会信用代码（GB 32100）校验不通过",
     MISSING: "必填字段为空",
 }
 
@@ -580,8 +714,13 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
             continue
         value, reason = _convert(spec, text)
         if reason:
-            return RowProblem(raw.row, raw.line, spec.name, reason,
-                              _DETAIL[reason].format(type=spec.type) + f": {text[:60]!r}")
+            return RowProblem(
+                raw.row,
+                raw.line,
+                spec.name,
+                reason,
+                _DETAIL[reason].format(type=spec.type) + f": {text[:60]!r}",
+            )
         values[spec.name] = value
     deed = date.fromisoformat(values[iface.date_field])
     if today is not None and deed > today:
@@ -596,8 +735,9 @@ class Mapping:
     rule: int  # index of the rule that matched
 
 
-def apply_rules(iface: Interface, values: dict[str, Any], *, caps: dict[str, tuple[int, int]] | None = None
-                ) -> Mapping | None:
+def apply_rules(
+    iface: Interface, values: dict[str, Any], *, caps: dict[str, tuple[int, int]] | None = None
+) -> Mapping | None:
     """The indicator and points a record earns; ``caps`` (indicator -> (min, max) points per deed, from
     the policy) clamp what the interface asks for, so configuration can never exceed the policy."""
     for i, rule in enumerate(iface.rules):
@@ -634,9 +774,14 @@ class Counts:
         return self.received == self.accepted + self.duplicates + self.quarantined + self.held_for_consent
 
     def as_dict(self) -> dict[str, int]:
-        return {"received": self.received, "accepted": self.accepted, "duplicates": self.duplicates,
-                "quarantined": self.quarantined, "held_for_consent": self.held_for_consent,
-                "corrections": self.corrections}
+        return {
+            "received": self.received,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "held_for_consent": self.held_for_consent,
+            "corrections": self.corrections,
+        }
 
 
 # -- push signatures ------------------------------------------------------------------------------------

@@ -35,8 +35,12 @@ class ImportResult:
     counts: Counts
 
     def as_dict(self) -> dict[str, Any]:
-        return {"import_id": self.import_id, "interface": self.interface, "file": self.file,
-                **self.counts.as_dict()}
+        return {
+            "import_id": self.import_id,
+            "interface": self.interface,
+            "file": self.file,
+            **self.counts.as_dict(),
+        }
 
 
 def file_sha256(path: Path) -> str:
@@ -60,14 +64,29 @@ def _batches(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
         yield batch
 
 
-def run_import(container: Any, *, interface: str, rows: Iterable[RawRow], file_name: str, content_sha256: str,
-               transport: str = "file", actor: str = "system", batch_size: int | None = None,
-               progress: Callable[[int], None] | None = None) -> ImportResult:
+def run_import(
+    container: Any,
+    *,
+    interface: str,
+    rows: Iterable[RawRow],
+    file_name: str,
+    content_sha256: str,
+    transport: str = "file",
+    actor: str = "system",
+    batch_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
     """Import an arrival (any iterable of raw rows) in committed batches; resumable."""
     size = batch_size or DEFAULT_BATCH
     with container.uow() as uow:
-        run = service.begin_import(uow, interface=interface, transport=transport, file_name=file_name,
-                                   file_sha256=content_sha256, actor=actor)
+        run = service.begin_import(
+            uow,
+            interface=interface,
+            transport=transport,
+            file_name=file_name,
+            file_sha256=content_sha256,
+            actor=actor,
+        )
         import_id, done = run.id, run.rows_done
         uow.commit()
     if done and progress:
@@ -89,19 +108,35 @@ def run_import(container: Any, *, interface: str, rows: Iterable[RawRow], file_n
     return ImportResult(import_id, interface, file_name, counts)
 
 
-def import_file(container: Any, *, interface: str, path: Path, actor: str = "system",
-                batch_size: int | None = None, progress: Callable[[int], None] | None = None) -> ImportResult:
+def import_file(
+    container: Any,
+    *,
+    interface: str,
+    path: Path,
+    actor: str = "system",
+    batch_size: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
     """Import a CSV (UTF-8, UTF-8 BOM, GB18030), XLSX or JSON Lines file, streaming it."""
     iface = service.get_interface(interface)
     path = Path(path)
     required = [f.name for f in iface.fields if f.required]
     rows = domain.read_rows(path, fields=required)
-    return run_import(container, interface=interface, rows=rows, file_name=path.name,
-                      content_sha256=file_sha256(path), actor=actor, batch_size=batch_size, progress=progress)
+    return run_import(
+        container,
+        interface=interface,
+        rows=rows,
+        file_name=path.name,
+        content_sha256=file_sha256(path),
+        actor=actor,
+        batch_size=batch_size,
+        progress=progress,
+    )
 
 
-def import_body(container: Any, *, interface: str, body: bytes, name: str, transport: str,
-                actor: str) -> ImportResult:
+def import_body(
+    container: Any, *, interface: str, body: bytes, name: str, transport: str, actor: str
+) -> ImportResult:
     """Import a pushed or pulled body: JSON Lines, or a JSON object ``{"records": [...]}``."""
     stripped = body.lstrip()
     if stripped.startswith(b"{") and b'"records"' in stripped[:4096]:
@@ -115,12 +150,26 @@ def import_body(container: Any, *, interface: str, body: bytes, name: str, trans
         if isinstance(records, list):
             body = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records)
     rows = domain.read_jsonl_lines(body.splitlines(), file=name)
-    return run_import(container, interface=interface, rows=rows, file_name=name,
-                      content_sha256=hashlib.sha256(body).hexdigest(), transport=transport, actor=actor)
+    return run_import(
+        container,
+        interface=interface,
+        rows=rows,
+        file_name=name,
+        content_sha256=hashlib.sha256(body).hexdigest(),
+        transport=transport,
+        actor=actor,
+    )
 
 
-def pull(container: Any, *, interface: str, url: str | None = None, actor: str = "system",
-         max_pages: int = 1000, token: str | None = None) -> list[ImportResult]:
+def pull(
+    container: Any,
+    *,
+    interface: str,
+    url: str | None = None,
+    actor: str = "system",
+    max_pages: int = 1000,
+    token: str | None = None,
+) -> list[ImportResult]:
     """Scheduled pull from a department's REST endpoint (run it from cron or a systemd timer).
 
     ``GET <url>?since=<cursor>`` answers ``{"records": [...], "next": "<cursor>"}``; each page is one
@@ -149,8 +198,16 @@ def pull(container: Any, *, interface: str, url: str | None = None, actor: str =
                 import json
 
                 body = b"\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True).encode() for r in records)
-                results.append(import_body(container, interface=interface, body=body, transport="pull",
-                                           name=f"pull:{url}?since={cursor or ''}", actor=actor))
+                results.append(
+                    import_body(
+                        container,
+                        interface=interface,
+                        body=body,
+                        transport="pull",
+                        name=f"pull:{url}?since={cursor or ''}",
+                        actor=actor,
+                    )
+                )
             with container.uow() as uow:
                 service.set_pull_cursor(uow, interface=interface, cursor=nxt or cursor)
                 uow.commit()

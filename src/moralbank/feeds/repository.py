@@ -9,17 +9,31 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from moralbank.feeds.models import (FeedCursor, FeedExport, FeedHealthDay, FeedImport, FeedPush, FeedQuarantine,
-                                    FeedRecord, FeedRecordVersion)
+from moralbank.feeds.models import (
+    FeedCursor,
+    FeedExport,
+    FeedHealthDay,
+    FeedImport,
+    FeedPush,
+    FeedQuarantine,
+    FeedRecord,
+    FeedRecordVersion,
+)
 
 CHUNK = 900  # stay under SQLite's bound-parameter limit in IN lists
 
 
 def running_import(db: Session, interface: str, file_sha256: str) -> FeedImport | None:
-    return db.scalars(select(FeedImport).where(FeedImport.interface == interface,
-                                               FeedImport.file_sha256 == file_sha256,
-                                               FeedImport.status == "running")
-                      .order_by(FeedImport.id.desc()).limit(1)).first()
+    return db.scalars(
+        select(FeedImport)
+        .where(
+            FeedImport.interface == interface,
+            FeedImport.file_sha256 == file_sha256,
+            FeedImport.status == "running",
+        )
+        .order_by(FeedImport.id.desc())
+        .limit(1)
+    ).first()
 
 
 def get_import(db: Session, import_id: int) -> FeedImport | None:
@@ -41,8 +55,11 @@ def existing_records(db: Session, interface: str, source_ids: Sequence[str]) -> 
     out: dict[str, FeedRecord] = {}
     ids = list(source_ids)
     for i in range(0, len(ids), CHUNK):
-        for rec in db.scalars(select(FeedRecord).where(FeedRecord.interface == interface,
-                                                       FeedRecord.source_record_id.in_(ids[i:i + CHUNK]))):
+        for rec in db.scalars(
+            select(FeedRecord).where(
+                FeedRecord.interface == interface, FeedRecord.source_record_id.in_(ids[i : i + CHUNK])
+            )
+        ):
             out[rec.source_record_id] = rec
     return out
 
@@ -61,9 +78,15 @@ def quarantined_rows(db: Session, interface: str, file_sha256: str, rows: Sequen
     out: set[int] = set()
     rows = list(rows)
     for i in range(0, len(rows), CHUNK):
-        out.update(db.scalars(select(FeedQuarantine.row_no).where(
-            FeedQuarantine.interface == interface, FeedQuarantine.file_sha256 == file_sha256,
-            FeedQuarantine.row_no.in_(rows[i:i + CHUNK]))))
+        out.update(
+            db.scalars(
+                select(FeedQuarantine.row_no).where(
+                    FeedQuarantine.interface == interface,
+                    FeedQuarantine.file_sha256 == file_sha256,
+                    FeedQuarantine.row_no.in_(rows[i : i + CHUNK]),
+                )
+            )
+        )
     return out
 
 
@@ -72,15 +95,25 @@ def insert_quarantine(db: Session, rows: list[dict[str, Any]]) -> None:
         db.execute(insert(FeedQuarantine), rows)
 
 
-def quarantine(db: Session, *, interface: str | None = None, status: str | None = "open",
-               reason: str | None = None, ids: Iterable[int] | None = None, limit: int | None = 200,
-               offset: int = 0) -> list[FeedQuarantine]:
+def quarantine(
+    db: Session,
+    *,
+    interface: str | None = None,
+    status: str | None = "open",
+    reason: str | None = None,
+    ids: Iterable[int] | None = None,
+    limit: int | None = 200,
+    offset: int = 0,
+) -> list[FeedQuarantine]:
     q = select(FeedQuarantine).order_by(FeedQuarantine.id)
     if interface:
         q = q.where(FeedQuarantine.interface == interface)
     if status:
-        q = q.where(FeedQuarantine.status == status) if status != "pending" else \
-            q.where(FeedQuarantine.status.in_(("open", "fixed")))
+        q = (
+            q.where(FeedQuarantine.status == status)
+            if status != "pending"
+            else q.where(FeedQuarantine.status.in_(("open", "fixed")))
+        )
     if reason:
         q = q.where(FeedQuarantine.reason == reason)
     if ids is not None:
@@ -95,14 +128,18 @@ def quarantine_row(db: Session, qid: int) -> FeedQuarantine | None:
 
 
 def quarantine_counts(db: Session) -> dict[tuple[str, str], int]:
-    rows = db.execute(select(FeedQuarantine.interface, FeedQuarantine.status, func.count())
-                      .group_by(FeedQuarantine.interface, FeedQuarantine.status))
+    rows = db.execute(
+        select(FeedQuarantine.interface, FeedQuarantine.status, func.count()).group_by(
+            FeedQuarantine.interface, FeedQuarantine.status
+        )
+    )
     return {(i, s): n for i, s, n in rows}
 
 
 def push_by_key(db: Session, interface: str, key: str) -> FeedPush | None:
-    return db.scalars(select(FeedPush).where(FeedPush.interface == interface,
-                                             FeedPush.idempotency_key == key)).first()
+    return db.scalars(
+        select(FeedPush).where(FeedPush.interface == interface, FeedPush.idempotency_key == key)
+    ).first()
 
 
 def cursor(db: Session, interface: str) -> FeedCursor | None:
@@ -114,40 +151,65 @@ def health_day(db: Session, interface: str, day: date) -> FeedHealthDay | None:
 
 
 def health_totals(db: Session, *, since: date | None = None) -> dict[str, dict[str, Any]]:
-    q = select(FeedHealthDay.interface, func.sum(FeedHealthDay.received), func.sum(FeedHealthDay.accepted),
-               func.sum(FeedHealthDay.duplicates), func.sum(FeedHealthDay.quarantined),
-               func.sum(FeedHealthDay.held_for_consent), func.sum(FeedHealthDay.lag_days_sum),
-               func.sum(FeedHealthDay.lag_days_n), func.max(FeedHealthDay.last_arrival_at)
-               ).group_by(FeedHealthDay.interface)
+    q = select(
+        FeedHealthDay.interface,
+        func.sum(FeedHealthDay.received),
+        func.sum(FeedHealthDay.accepted),
+        func.sum(FeedHealthDay.duplicates),
+        func.sum(FeedHealthDay.quarantined),
+        func.sum(FeedHealthDay.held_for_consent),
+        func.sum(FeedHealthDay.lag_days_sum),
+        func.sum(FeedHealthDay.lag_days_n),
+        func.max(FeedHealthDay.last_arrival_at),
+    ).group_by(FeedHealthDay.interface)
     if since is not None:
         q = q.where(FeedHealthDay.day >= since)
     out = {}
     for name, rec, acc, dup, qua, held, lag_sum, lag_n, last in db.execute(q):
-        out[name] = {"received": int(rec or 0), "accepted": int(acc or 0), "duplicates": int(dup or 0),
-                     "quarantined": int(qua or 0), "held_for_consent": int(held or 0),
-                     "lag_days": (float(lag_sum) / lag_n) if lag_n else None, "last_arrival_at": last}
+        out[name] = {
+            "received": int(rec or 0),
+            "accepted": int(acc or 0),
+            "duplicates": int(dup or 0),
+            "quarantined": int(qua or 0),
+            "held_for_consent": int(held or 0),
+            "lag_days": (float(lag_sum) / lag_n) if lag_n else None,
+            "last_arrival_at": last,
+        }
     return out
 
 
 def health_days(db: Session, interface: str, since: date) -> list[FeedHealthDay]:
-    return list(db.scalars(select(FeedHealthDay).where(FeedHealthDay.interface == interface,
-                                                       FeedHealthDay.day >= since).order_by(FeedHealthDay.day)))
+    return list(
+        db.scalars(
+            select(FeedHealthDay)
+            .where(FeedHealthDay.interface == interface, FeedHealthDay.day >= since)
+            .order_by(FeedHealthDay.day)
+        )
+    )
 
 
 def records_of(db: Session, resident_id: str) -> list[FeedRecord]:
-    return list(db.scalars(select(FeedRecord).where(FeedRecord.resident_id == resident_id)
-                           .order_by(FeedRecord.deed_date.desc(), FeedRecord.id.desc())))
+    return list(
+        db.scalars(
+            select(FeedRecord)
+            .where(FeedRecord.resident_id == resident_id)
+            .order_by(FeedRecord.deed_date.desc(), FeedRecord.id.desc())
+        )
+    )
 
 
 def record_counts_of(db: Session, resident_id: str) -> dict[tuple[str, str], int]:
-    rows = db.execute(select(FeedRecord.interface, FeedRecord.status, func.count())
-                      .where(FeedRecord.resident_id == resident_id)
-                      .group_by(FeedRecord.interface, FeedRecord.status))
+    rows = db.execute(
+        select(FeedRecord.interface, FeedRecord.status, func.count())
+        .where(FeedRecord.resident_id == resident_id)
+        .group_by(FeedRecord.interface, FeedRecord.status)
+    )
     return {(i, s): n for i, s, n in rows}
 
 
-def held_records(db: Session, *, resident_id: str | None = None, interface: str | None = None,
-                 limit: int = 10000) -> list[FeedRecord]:
+def held_records(
+    db: Session, *, resident_id: str | None = None, interface: str | None = None, limit: int = 10000
+) -> list[FeedRecord]:
     q = select(FeedRecord).where(FeedRecord.status == "held").order_by(FeedRecord.id).limit(limit)
     if resident_id:
         q = q.where(FeedRecord.resident_id == resident_id)
@@ -169,8 +231,13 @@ def set_import_progress(db: Session, import_id: int, values: dict[str, Any]) -> 
 
 
 def record_versions(db: Session, record_id: int) -> list[FeedRecordVersion]:
-    return list(db.scalars(select(FeedRecordVersion).where(FeedRecordVersion.record_id == record_id)
-                           .order_by(FeedRecordVersion.version)))
+    return list(
+        db.scalars(
+            select(FeedRecordVersion)
+            .where(FeedRecordVersion.record_id == record_id)
+            .order_by(FeedRecordVersion.version)
+        )
+    )
 
 
 def latest_arrival(db: Session) -> datetime | None:

@@ -17,8 +17,17 @@ from typing import Any
 from moralbank.feeds.domain import Interface, file_format
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-BAD_KINDS = ("bad_id_number", "unknown_person", "bad_date", "unknown_code", "wrong_type", "missing_value",
-             "ragged_row", "bad_encoding", "bad_uscc")
+BAD_KINDS = (
+    "bad_id_number",
+    "unknown_person",
+    "bad_date",
+    "unknown_code",
+    "wrong_type",
+    "missing_value",
+    "ragged_row",
+    "bad_encoding",
+    "bad_uscc",
+)
 
 
 def make_uscc(rng: random.Random, division: str = "330281") -> str:
@@ -53,9 +62,15 @@ def _value(field: Any, rng: random.Random, today: date) -> Any:
     if t == "bool":
         return rng.choice(("true", "false"))
     if t == "int":
-        ranges = {"months": (1, 24), "volume_ml": (200, 400), "amount_fen": (10_000, 500_000),
-                  "overdue_cycles": (1, 3), "months_on_time": (0, 24), "months_overdue": (1, 4),
-                  "year": (today.year - 1, today.year - 1)}
+        ranges = {
+            "months": (1, 24),
+            "volume_ml": (200, 400),
+            "amount_fen": (10_000, 500_000),
+            "overdue_cycles": (1, 3),
+            "months_on_time": (0, 24),
+            "months_overdue": (1, 4),
+            "year": (today.year - 1, today.year - 1),
+        }
         lo, hi = ranges.get(name, (1, 10))
         return str(rng.randint(lo, hi))
     if t == "str":
@@ -63,8 +78,16 @@ def _value(field: Any, rng: random.Random, today: date) -> Any:
     raise AssertionError(t)
 
 
-def rows(iface: Interface, id_numbers: Sequence[str], n: int, *, seed: int = 1, today: date,
-         bad: int = 0, prefix: str | None = None) -> Iterator[dict[str, Any]]:
+def rows(
+    iface: Interface,
+    id_numbers: Sequence[str],
+    n: int,
+    *,
+    seed: int = 1,
+    today: date,
+    bad: int = 0,
+    prefix: str | None = None,
+) -> Iterator[dict[str, Any]]:
     """``n`` rows (``bad`` of them deliberately wrong, spread through the file). A bad row carries its
     kind under ``"__bad__"``; writers turn ``ragged_row`` and ``bad_encoding`` into real damage."""
     rng = random.Random(f"{iface.name}:{seed}")
@@ -118,7 +141,9 @@ def _spoil(iface: Interface, row: dict[str, Any], kind: str, rng: random.Random)
     elif kind == "missing_value":
         row[iface.date_field] = None
     elif kind == "bad_uscc":
-        row[iface.identifier] = row[iface.identifier][:-1] + ("0" if row[iface.identifier][-1] != "0" else "1")
+        row[iface.identifier] = row[iface.identifier][:-1] + (
+            "0" if row[iface.identifier][-1] != "0" else "1"
+        )
 
 
 def write(path: Path, iface: Interface, data: Iterator[dict[str, Any]], *, encoding: str = "utf-8") -> int:
@@ -152,8 +177,11 @@ def _write_csv(path: Path, names: list[str], data: Iterator[dict[str, Any]], enc
             line = buf.getvalue().encode(encoding)
             if bad == "bad_encoding":  # bytes no text encoding of ours can read, inside a field
                 marker = cells[-1].encode(encoding) if cells[-1] else b""
-                line = line.replace(b"\r\n", b"\xff\xfe\xff\r\n") if not marker else \
-                    line.replace(marker, marker + b"\xff\xfe\xff", 1)
+                line = (
+                    line.replace(b"\r\n", b"\xff\xfe\xff\r\n")
+                    if not marker
+                    else line.replace(marker, marker + b"\xff\xfe\xff", 1)
+                )
             f.write(line)
             n += 1
     return n

@@ -90,7 +90,9 @@ def _memo(memo: dict[str, Any] | None, kind: str) -> dict[Any, Any]:
     return table
 
 
-def _resolve(uow: Any, id_numbers: Iterable[str], memo: dict[str, Any] | None = None) -> dict[str, str | None]:
+def _resolve(
+    uow: Any, id_numbers: Iterable[str], memo: dict[str, Any] | None = None
+) -> dict[str, str | None]:
     """Resident ids of GB 11643 numbers (None: not a resident of the city). ``memo`` remembers them for
     the rest of one import (a year of records names each resident about a dozen times)."""
     from moralbank.residents import service as residents
@@ -106,8 +108,9 @@ def _resolve(uow: Any, id_numbers: Iterable[str], memo: dict[str, Any] | None = 
     return known
 
 
-def _consents(uow: Any, iface: Interface, resident_ids: Iterable[str], memo: dict[str, Any] | None = None
-              ) -> dict[str, bool]:
+def _consents(
+    uow: Any, iface: Interface, resident_ids: Iterable[str], memo: dict[str, Any] | None = None
+) -> dict[str, bool]:
     """Whether each resident's current consent covers the interface. Within one import the answer is
     remembered: a consent revoked while an import runs applies from the next import on."""
     ids = list(dict.fromkeys(resident_ids))
@@ -122,7 +125,9 @@ def _consents(uow: Any, iface: Interface, resident_ids: Iterable[str], memo: dic
         yes = set(bulk(uow, resident_ids=wanted, interface=iface.name))
         known.update({r: r in yes for r in wanted})
     else:
-        known.update({r: bool(residents.has_consent(uow, resident_id=r, interface=iface.name)) for r in wanted})
+        known.update(
+            {r: bool(residents.has_consent(uow, resident_id=r, interface=iface.name)) for r in wanted}
+        )
     return known
 
 
@@ -131,14 +136,30 @@ def source_ref(iface: str, source_record_id: str, version: int) -> str:
     return f"feeds:{iface}:{source_record_id}:v{version}"
 
 
-def _propose(uow: Any, iface: Interface, *, resident_id: str, indicator: str, points: int, deed_date: date,
-             ref: str, import_id: int) -> str | None:
+def _propose(
+    uow: Any,
+    iface: Interface,
+    *,
+    resident_id: str,
+    indicator: str,
+    points: int,
+    deed_date: date,
+    ref: str,
+    import_id: int,
+) -> str | None:
     """Hand a mapped record to big-data evaluation; returns a short reference to what it made."""
     from moralbank.evaluation import service as evaluation
 
     result = evaluation.propose_from_record(
-        uow, resident_id=resident_id, indicator=indicator, points=points, deed_date=deed_date,
-        source_ref=ref, interface=iface.name, evidence=[f"feed-import:{import_id}", ref])
+        uow,
+        resident_id=resident_id,
+        indicator=indicator,
+        points=points,
+        deed_date=deed_date,
+        source_ref=ref,
+        interface=iface.name,
+        evidence=[f"feed-import:{import_id}", ref],
+    )
     return _effect_ref(result)
 
 
@@ -174,12 +195,26 @@ def _undo(uow: Any, iface: Interface, old: FeedRecord, *, actor: str, reason: st
 
     entries = ledger.entries_of(uow, resident_id=old.resident_id)
     done = {e.reverses_seq for e in entries if e.reverses_seq}
-    rev = [NewEntry(resident_id=e.resident_id, indicator=e.indicator, aspect=e.aspect, points=-e.points,
-                    deed_date=e.deed_date, source="correction", actor=actor,
-                    policy_version=e.policy_version, reason=reason, source_ref=ref,
-                    evidence=(ref, f"ledger:{e.seq}"), reverses_seq=e.seq, severity=e.severity,
-                    expires_on=e.expires_on)
-           for e in entries if e.source_ref == old.effect and e.reverses_seq is None and e.seq not in done]
+    rev = [
+        NewEntry(
+            resident_id=e.resident_id,
+            indicator=e.indicator,
+            aspect=e.aspect,
+            points=-e.points,
+            deed_date=e.deed_date,
+            source="correction",
+            actor=actor,
+            policy_version=e.policy_version,
+            reason=reason,
+            source_ref=ref,
+            evidence=(ref, f"ledger:{e.seq}"),
+            reverses_seq=e.seq,
+            severity=e.severity,
+            expires_on=e.expires_on,
+        )
+        for e in entries
+        if e.source_ref == old.effect and e.reverses_seq is None and e.seq not in done
+    ]
     if rev:
         ledger.post(uow, rev)
 
@@ -187,17 +222,30 @@ def _undo(uow: Any, iface: Interface, old: FeedRecord, *, actor: str, reason: st
 # -- imports -----------------------------------------------------------------------------------------
 
 
-def begin_import(uow: Any, *, interface: str, transport: str, file_name: str, file_sha256: str,
-                 actor: str) -> FeedImport:
+def begin_import(
+    uow: Any, *, interface: str, transport: str, file_name: str, file_sha256: str, actor: str
+) -> FeedImport:
     """The progress row of an arrival; an unfinished import of the same content is resumed."""
     get_interface(interface)
     run = repository.running_import(uow.db, interface, file_sha256)
     if run is not None:
         return run
-    run = FeedImport(interface=interface, transport=transport, file_name=file_name[:255],
-                     file_sha256=file_sha256, status="running", rows_done=0, received=0, accepted=0,
-                     duplicates=0, quarantined=0, held_for_consent=0, corrections=0, actor=actor,
-                     started_at=uow.clock.now())
+    run = FeedImport(
+        interface=interface,
+        transport=transport,
+        file_name=file_name[:255],
+        file_sha256=file_sha256,
+        status="running",
+        rows_done=0,
+        received=0,
+        accepted=0,
+        duplicates=0,
+        quarantined=0,
+        held_for_consent=0,
+        corrections=0,
+        actor=actor,
+        started_at=uow.clock.now(),
+    )
     repository.add(uow.db, run)
     uow.flush()
     return run
@@ -213,11 +261,14 @@ def finish_import(uow: Any, *, import_id: int) -> FeedImport:
 
 
 def import_counts(run: FeedImport) -> Counts:
-    return Counts(run.received, run.accepted, run.duplicates, run.quarantined, run.held_for_consent,
-                  run.corrections)
+    return Counts(
+        run.received, run.accepted, run.duplicates, run.quarantined, run.held_for_consent, run.corrections
+    )
 
 
-def import_batch(uow: Any, *, import_id: int, rows: list[RawRow], memo: dict[str, Any] | None = None) -> Counts:
+def import_batch(
+    uow: Any, *, import_id: int, rows: list[RawRow], memo: dict[str, Any] | None = None
+) -> Counts:
     """Take one batch of raw rows of an import: validate, resolve, dedupe, map, hand to evaluation,
     quarantine what is bad, and advance the import's progress row, all in the caller's transaction."""
     run = repository.get_import(uow.db, import_id)
@@ -232,12 +283,19 @@ def import_batch(uow: Any, *, import_id: int, rows: list[RawRow], memo: dict[str
         problems.extend(p)
     _store_quarantine(uow, iface, run, problems)
     last_row = max((r.row for r in rows), default=run.rows_done)
-    repository.set_import_progress(uow.db, run.id, {
-        "rows_done": max(run.rows_done, last_row),
-        "received": run.received + counts.received, "accepted": run.accepted + counts.accepted,
-        "duplicates": run.duplicates + counts.duplicates, "quarantined": run.quarantined + counts.quarantined,
-        "held_for_consent": run.held_for_consent + counts.held_for_consent,
-        "corrections": run.corrections + counts.corrections})
+    repository.set_import_progress(
+        uow.db,
+        run.id,
+        {
+            "rows_done": max(run.rows_done, last_row),
+            "received": run.received + counts.received,
+            "accepted": run.accepted + counts.accepted,
+            "duplicates": run.duplicates + counts.duplicates,
+            "quarantined": run.quarantined + counts.quarantined,
+            "held_for_consent": run.held_for_consent + counts.held_for_consent,
+            "corrections": run.corrections + counts.corrections,
+        },
+    )
     uow.db.expire(run)
     return counts
 
@@ -264,13 +322,17 @@ def _stored_values(iface: Interface, rec: Record, resident_id: str, uow: Any) ->
     out = dict(rec.values)
     for spec in iface.fields:
         if spec.type == "id_number" and out.get(spec.name):
-            out[spec.name] = resident_id if spec.name == iface.person_field else \
-                "h:" + uow.keys.keyed_hash(str(out[spec.name]))[:24]
+            out[spec.name] = (
+                resident_id
+                if spec.name == iface.person_field
+                else "h:" + uow.keys.keyed_hash(str(out[spec.name]))[:24]
+            )
     return out
 
 
-def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], memo: dict[str, Any] | None = None
-             ) -> tuple[Counts, list[tuple[RawRow, RowProblem, str | None]]]:
+def _process(
+    uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], memo: dict[str, Any] | None = None
+) -> tuple[Counts, list[tuple[RawRow, RowProblem, str | None]]]:
     now = uow.clock.now()
     today = local_date(now)
     counts = Counts(received=len(raws))
@@ -287,8 +349,19 @@ def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], me
     for raw, rec in valid:
         rid = residents.get(rec.id_number)
         if rid is None:
-            problems.append((raw, RowProblem(raw.row, raw.line, iface.person_field, domain.UNKNOWN_PERSON,
-                                             "本市居民中没有这个身份号码"), None))
+            problems.append(
+                (
+                    raw,
+                    RowProblem(
+                        raw.row,
+                        raw.line,
+                        iface.person_field,
+                        domain.UNKNOWN_PERSON,
+                        "本市居民中没有这个身份号码",
+                    ),
+                    None,
+                )
+            )
         else:
             known.append((raw, rec, rid))
     counts.quarantined = len(problems)
@@ -315,17 +388,35 @@ def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], me
             if ok:
                 counts.accepted += 1
                 if mapping:
-                    effect = _propose(uow, iface, resident_id=rid, indicator=mapping.indicator,
-                                      points=mapping.points, deed_date=rec.deed_date,
-                                      ref=source_ref(iface.name, rec.source_record_id, version), import_id=run.id)
+                    effect = _propose(
+                        uow,
+                        iface,
+                        resident_id=rid,
+                        indicator=mapping.indicator,
+                        points=mapping.points,
+                        deed_date=rec.deed_date,
+                        ref=source_ref(iface.name, rec.source_record_id, version),
+                        import_id=run.id,
+                    )
             else:
                 counts.held_for_consent += 1
-            inserts.append({"interface": iface.name, "source_record_id": rec.source_record_id, "resident_id": rid,
-                            "version": version, "content_hash": h, "status": "used" if ok else "held",
-                            "indicator": mapping.indicator if mapping else None,
-                            "points": mapping.points if mapping else None, "deed_date": rec.deed_date,
-                            "payload": json.dumps(stored, ensure_ascii=False, sort_keys=True), "effect": effect,
-                            "import_id": run.id, "received_at": now})
+            inserts.append(
+                {
+                    "interface": iface.name,
+                    "source_record_id": rec.source_record_id,
+                    "resident_id": rid,
+                    "version": version,
+                    "content_hash": h,
+                    "status": "used" if ok else "held",
+                    "indicator": mapping.indicator if mapping else None,
+                    "points": mapping.points if mapping else None,
+                    "deed_date": rec.deed_date,
+                    "payload": json.dumps(stored, ensure_ascii=False, sort_keys=True),
+                    "effect": effect,
+                    "import_id": run.id,
+                    "received_at": now,
+                }
+            )
             continue
         if old.content_hash == h:
             if old.status == "held" and ok:  # consent given since: the record may now be used
@@ -338,14 +429,31 @@ def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], me
             continue
         # Same record id, different content: a correction. The old version is kept and its effect
         # reversed through the ledger's correction path; the new version is then evaluated afresh.
-        versions.append({"record_id": old.id, "resident_id": old.resident_id, "version": old.version,
-                         "content_hash": old.content_hash, "status": old.status, "indicator": old.indicator,
-                         "points": old.points, "deed_date": old.deed_date, "payload": old.payload,
-                         "effect": old.effect, "import_id": old.import_id, "superseded_at": now,
-                         "superseded_by_import": run.id})
+        versions.append(
+            {
+                "record_id": old.id,
+                "resident_id": old.resident_id,
+                "version": old.version,
+                "content_hash": old.content_hash,
+                "status": old.status,
+                "indicator": old.indicator,
+                "points": old.points,
+                "deed_date": old.deed_date,
+                "payload": old.payload,
+                "effect": old.effect,
+                "import_id": old.import_id,
+                "superseded_at": now,
+                "superseded_by_import": run.id,
+            }
+        )
         if old.status == "used" and old.indicator:
-            _undo(uow, iface, old, actor=f"feed:{iface.name}",
-                  reason=f"部门更正记录 {old.source_record_id}（第{old.version + 1}版）")
+            _undo(
+                uow,
+                iface,
+                old,
+                actor=f"feed:{iface.name}",
+                reason=f"部门更正记录 {old.source_record_id}（第{old.version + 1}版）",
+            )
         old.version += 1
         old.content_hash = h
         old.resident_id = rid
@@ -361,10 +469,16 @@ def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], me
             counts.accepted += 1
             counts.corrections += 1
             if mapping:
-                old.effect = _propose(uow, iface, resident_id=rid, indicator=mapping.indicator,
-                                      points=mapping.points, deed_date=rec.deed_date,
-                                      ref=source_ref(iface.name, old.source_record_id, old.version),
-                                      import_id=run.id)
+                old.effect = _propose(
+                    uow,
+                    iface,
+                    resident_id=rid,
+                    indicator=mapping.indicator,
+                    points=mapping.points,
+                    deed_date=rec.deed_date,
+                    ref=source_ref(iface.name, old.source_record_id, old.version),
+                    import_id=run.id,
+                )
         else:
             counts.held_for_consent += 1
     repository.insert_versions(uow.db, versions)
@@ -377,23 +491,46 @@ def _process(uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], me
 def _use(uow: Any, iface: Interface, rec: FeedRecord, import_id: int) -> None:
     rec.status = "used"
     if rec.indicator and rec.points:
-        rec.effect = _propose(uow, iface, resident_id=rec.resident_id, indicator=rec.indicator, points=rec.points,
-                              deed_date=rec.deed_date, ref=source_ref(iface.name, rec.source_record_id, rec.version),
-                              import_id=import_id)
+        rec.effect = _propose(
+            uow,
+            iface,
+            resident_id=rec.resident_id,
+            indicator=rec.indicator,
+            points=rec.points,
+            deed_date=rec.deed_date,
+            ref=source_ref(iface.name, rec.source_record_id, rec.version),
+            import_id=import_id,
+        )
 
 
-def _store_quarantine(uow: Any, iface: Interface, run: FeedImport,
-                      problems: list[tuple[RawRow, RowProblem, str | None]]) -> None:
+def _store_quarantine(
+    uow: Any, iface: Interface, run: FeedImport, problems: list[tuple[RawRow, RowProblem, str | None]]
+) -> None:
     if not problems:
         return
-    already = repository.quarantined_rows(uow.db, iface.name, run.file_sha256, [r.row for r, _, _ in problems])
+    already = repository.quarantined_rows(
+        uow.db, iface.name, run.file_sha256, [r.row for r, _, _ in problems]
+    )
     now = uow.clock.now()
-    rows = [{"interface": iface.name, "import_id": run.id, "file_name": run.file_name,
-             "file_sha256": run.file_sha256, "row_no": raw.row, "line_no": raw.line, "field": p.field,
-             "reason": p.reason, "detail": p.detail[:500],
-             "raw": uow.keys.encrypt(json.dumps(raw.values, ensure_ascii=False)), "resident_id": rid,
-             "status": "open", "created_at": now}
-            for raw, p, rid in problems if raw.row not in already]
+    rows = [
+        {
+            "interface": iface.name,
+            "import_id": run.id,
+            "file_name": run.file_name,
+            "file_sha256": run.file_sha256,
+            "row_no": raw.row,
+            "line_no": raw.line,
+            "field": p.field,
+            "reason": p.reason,
+            "detail": p.detail[:500],
+            "raw": uow.keys.encrypt(json.dumps(raw.values, ensure_ascii=False)),
+            "resident_id": rid,
+            "status": "open",
+            "created_at": now,
+        }
+        for raw, p, rid in problems
+        if raw.row not in already
+    ]
     repository.insert_quarantine(uow.db, rows)
 
 
@@ -402,8 +539,18 @@ def _health(uow: Any, interface: str, c: Counts, lag_sum: float, lag_n: int) -> 
     day = local_date(now)
     h = repository.health_day(uow.db, interface, day)
     if h is None:
-        h = FeedHealthDay(interface=interface, day=day, received=0, accepted=0, duplicates=0, quarantined=0,
-                          held_for_consent=0, lag_days_sum=0.0, lag_days_n=0, last_arrival_at=now)
+        h = FeedHealthDay(
+            interface=interface,
+            day=day,
+            received=0,
+            accepted=0,
+            duplicates=0,
+            quarantined=0,
+            held_for_consent=0,
+            lag_days_sum=0.0,
+            lag_days_n=0,
+            last_arrival_at=now,
+        )
         repository.add(uow.db, h)
     h.received += c.received
     h.accepted += c.accepted
@@ -418,18 +565,39 @@ def _health(uow: Any, interface: str, c: Counts, lag_sum: float, lag_n: int) -> 
 # -- quarantine ----------------------------------------------------------------------------------------
 
 
-def quarantine_list(uow: Any, *, interface: str | None = None, status: str | None = "open",
-                    reason: str | None = None, limit: int | None = 200, offset: int = 0) -> list[dict[str, Any]]:
+def quarantine_list(
+    uow: Any,
+    *,
+    interface: str | None = None,
+    status: str | None = "open",
+    reason: str | None = None,
+    limit: int | None = 200,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
     """Quarantined rows, with their raw values decrypted for the staff who fix them."""
-    return [quarantine_view(uow, q) for q in repository.quarantine(
-        uow.db, interface=interface, status=status, reason=reason, limit=limit, offset=offset)]
+    return [
+        quarantine_view(uow, q)
+        for q in repository.quarantine(
+            uow.db, interface=interface, status=status, reason=reason, limit=limit, offset=offset
+        )
+    ]
 
 
 def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
-    return {"id": q.id, "interface": q.interface, "file": q.file_name, "row": q.row_no, "line": q.line_no,
-            "field": q.field, "reason": q.reason, "detail": q.detail, "status": q.status,
-            "values": json.loads(uow.keys.decrypt(q.raw)), "import_id": q.import_id,
-            "resolved_by": q.resolved_by}
+    return {
+        "id": q.id,
+        "interface": q.interface,
+        "file": q.file_name,
+        "row": q.row_no,
+        "line": q.line_no,
+        "field": q.field,
+        "reason": q.reason,
+        "detail": q.detail,
+        "status": q.status,
+        "values": json.loads(uow.keys.decrypt(q.raw)),
+        "import_id": q.import_id,
+        "resolved_by": q.resolved_by,
+    }
 
 
 def _quarantined(uow: Any, qid: int) -> Any:
@@ -441,7 +609,9 @@ def _quarantined(uow: Any, qid: int) -> Any:
     return q
 
 
-def quarantine_fix(uow: Any, *, quarantine_id: int, values: dict[str, str | None], actor: str) -> dict[str, Any]:
+def quarantine_fix(
+    uow: Any, *, quarantine_id: int, values: dict[str, str | None], actor: str
+) -> dict[str, Any]:
     """Correct some cells of a quarantined row (it goes in at the next reprocess)."""
     q = _quarantined(uow, quarantine_id)
     iface = get_interface(q.interface)
@@ -468,8 +638,9 @@ def quarantine_discard(uow: Any, *, quarantine_id: int, actor: str, reason: str 
     return quarantine_view(uow, q)
 
 
-def quarantine_reprocess(uow: Any, *, actor: str, interface: str | None = None,
-                         ids: Iterable[int] | None = None) -> Counts:
+def quarantine_reprocess(
+    uow: Any, *, actor: str, interface: str | None = None, ids: Iterable[int] | None = None
+) -> Counts:
     """Run open and fixed rows through the import again: the ones that now pass go in (and leave the
     quarantine as ``reprocessed``); the others stay, with the new reason."""
     pending = repository.quarantine(uow.db, interface=interface, status="pending", ids=ids, limit=None)
@@ -478,12 +649,18 @@ def quarantine_reprocess(uow: Any, *, actor: str, interface: str | None = None,
     for q in pending:
         by_iface.setdefault(q.interface, []).append(q)
     for name, rows in by_iface.items():
-        run = begin_import(uow, interface=name, transport="requeue", file_name="quarantine",
-                           file_sha256=f"reprocess:{uow.clock.now().isoformat()}:{name}", actor=actor)
+        run = begin_import(
+            uow,
+            interface=name,
+            transport="requeue",
+            file_name="quarantine",
+            file_sha256=f"reprocess:{uow.clock.now().isoformat()}:{name}",
+            actor=actor,
+        )
         iface = get_interface(name)
         raws = [RawRow(i, q.line_no, json.loads(uow.keys.decrypt(q.raw))) for i, q in enumerate(rows, 1)]
         for part_start in range(0, len(raws), 1000):
-            part = raws[part_start:part_start + 1000]
+            part = raws[part_start : part_start + 1000]
             counts, problems = Counts(), []
             for sub in _distinct_runs(iface, part):
                 c, p = _process(uow, iface, run, sub)
@@ -493,24 +670,36 @@ def quarantine_reprocess(uow: Any, *, actor: str, interface: str | None = None,
             for raw in part:
                 q = rows[raw.row - 1]
                 if raw.row in failed:
-                    q.reason, q.field, q.detail = failed[raw.row].reason, failed[raw.row].field, \
-                        failed[raw.row].detail[:500]
+                    q.reason, q.field, q.detail = (
+                        failed[raw.row].reason,
+                        failed[raw.row].field,
+                        failed[raw.row].detail[:500],
+                    )
                     q.status = "open"
                 else:
                     q.status = "reprocessed"
                     q.resolved_by = q.resolved_by or actor
                     q.resolved_at = uow.clock.now()
             total.add(counts)
-        repository.set_import_progress(uow.db, run.id, {**{k: v for k, v in total.as_dict().items()},
-                                                        "rows_done": len(raws), "status": "done",
-                                                        "finished_at": uow.clock.now()})
+        repository.set_import_progress(
+            uow.db,
+            run.id,
+            {
+                **{k: v for k, v in total.as_dict().items()},
+                "rows_done": len(raws),
+                "status": "done",
+                "finished_at": uow.clock.now(),
+            },
+        )
     return total
 
 
 # -- consent -------------------------------------------------------------------------------------------
 
 
-def release_held(uow: Any, *, actor: str, resident_id: str | None = None, interface: str | None = None) -> int:
+def release_held(
+    uow: Any, *, actor: str, resident_id: str | None = None, interface: str | None = None
+) -> int:
     """Use held records whose resident has consented since. Returns how many were released."""
     released = 0
     held = repository.held_records(uow.db, resident_id=resident_id, interface=interface)
@@ -538,25 +727,46 @@ def consent_lines(uow: Any, *, resident_id: str) -> list[dict[str, Any]]:
         if not iface.consent_required and not used:
             continue
         consented = _consents(uow, iface, [resident_id])[resident_id]
-        out.append({"interface": iface.name, "name_zh": iface.name_zh, "name_en": iface.name_en,
-                    "department_zh": iface.department_zh, "department_en": iface.department_en,
-                    "consent_required": iface.consent_required, "consented": consented,
-                    "records_used": used, "records_held": held})
+        out.append(
+            {
+                "interface": iface.name,
+                "name_zh": iface.name_zh,
+                "name_en": iface.name_en,
+                "department_zh": iface.department_zh,
+                "department_en": iface.department_en,
+                "consent_required": iface.consent_required,
+                "consented": consented,
+                "records_used": used,
+                "records_held": held,
+            }
+        )
     return out
 
 
 def export_of(uow: Any, *, resident_id: str) -> dict[str, Any]:
     """What the data interfaces hold about a resident, for their data export (residents.export)."""
-    return {"consents": consent_lines(uow, resident_id=resident_id),
-            "records": records_of(uow, resident_id=resident_id)}
+    return {
+        "consents": consent_lines(uow, resident_id=resident_id),
+        "records": records_of(uow, resident_id=resident_id),
+    }
 
 
 def records_of(uow: Any, *, resident_id: str) -> list[dict[str, Any]]:
     """A resident's department records (for their data export)."""
-    return [{"interface": r.interface, "source_record_id": r.source_record_id, "version": r.version,
-             "status": r.status, "indicator": r.indicator, "points": r.points,
-             "deed_date": r.deed_date.isoformat(), "received_at": r.received_at,
-             "values": json.loads(r.payload)} for r in repository.records_of(uow.db, resident_id)]
+    return [
+        {
+            "interface": r.interface,
+            "source_record_id": r.source_record_id,
+            "version": r.version,
+            "status": r.status,
+            "indicator": r.indicator,
+            "points": r.points,
+            "deed_date": r.deed_date.isoformat(),
+            "received_at": r.received_at,
+            "values": json.loads(r.payload),
+        }
+        for r in repository.records_of(uow.db, resident_id)
+    ]
 
 
 # -- push ------------------------------------------------------------------------------------------------
@@ -569,8 +779,15 @@ def push_secret(uow: Any, interface: str) -> bytes:
     return uow.keys.secret(f"feeds-push-{interface}")
 
 
-def check_push(uow: Any, *, interface: str, body: bytes, signature: str | None, idempotency_key: str | None,
-               principal: Any) -> FeedPush | None:
+def check_push(
+    uow: Any,
+    *,
+    interface: str,
+    body: bytes,
+    signature: str | None,
+    idempotency_key: str | None,
+    principal: Any,
+) -> FeedPush | None:
     """Authorise a push; returns the stored earlier push of the same idempotency key, if any."""
     from moralbank.errors import NotAuthenticated, PermissionDenied
 
@@ -582,19 +799,29 @@ def check_push(uow: Any, *, interface: str, body: bytes, signature: str | None, 
     if not domain.signature_ok(push_secret(uow, interface), body, signature):
         raise NotAuthenticated("bad or missing X-Moralbank-Signature")
     if not idempotency_key or len(idempotency_key) > 128:
-        raise InvalidInput(Problem("an Idempotency-Key header (1-128 characters) is required",
-                                   field="Idempotency-Key"))
+        raise InvalidInput(
+            Problem("an Idempotency-Key header (1-128 characters) is required", field="Idempotency-Key")
+        )
     earlier = repository.push_by_key(uow.db, interface, idempotency_key)
     if earlier is not None and earlier.body_sha256 != hashlib.sha256(body).hexdigest():
         raise Conflict("this Idempotency-Key was used with a different body")
     return earlier
 
 
-def record_push(uow: Any, *, interface: str, idempotency_key: str, body: bytes, import_id: int,
-                response: dict[str, Any]) -> None:
-    repository.add(uow.db, FeedPush(interface=interface, idempotency_key=idempotency_key,
-                                    body_sha256=hashlib.sha256(body).hexdigest(), import_id=import_id,
-                                    response=json.dumps(response), received_at=uow.clock.now()))
+def record_push(
+    uow: Any, *, interface: str, idempotency_key: str, body: bytes, import_id: int, response: dict[str, Any]
+) -> None:
+    repository.add(
+        uow.db,
+        FeedPush(
+            interface=interface,
+            idempotency_key=idempotency_key,
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            import_id=import_id,
+            response=json.dumps(response),
+            received_at=uow.clock.now(),
+        ),
+    )
 
 
 # -- pull cursors ------------------------------------------------------------------------------------------
@@ -630,18 +857,28 @@ def health(uow: Any) -> list[dict[str, Any]]:
         t = totals.get(iface.name, {})
         received = t.get("received", 0)
         last = t.get("last_arrival_at")
-        out.append({
-            "interface": iface.name, "name_zh": iface.name_zh, "name_en": iface.name_en,
-            "department_zh": iface.department_zh, "last_arrival_at": last,
-            "hours_since_arrival": round((uow.clock.now() - last).total_seconds() / 3600, 1) if last else None,
-            "received": received, "received_7d": week.get(iface.name, {}).get("received", 0),
-            "accepted": t.get("accepted", 0), "duplicates": t.get("duplicates", 0),
-            "quarantined": t.get("quarantined", 0), "held_for_consent": t.get("held_for_consent", 0),
-            "accepted_rate": round(t.get("accepted", 0) / received, 4) if received else None,
-            "quarantined_rate": round(t.get("quarantined", 0) / received, 4) if received else None,
-            "lag_days": round(t["lag_days"], 1) if t.get("lag_days") is not None else None,
-            "quarantine_open": open_q.get((iface.name, "open"), 0) + open_q.get((iface.name, "fixed"), 0),
-        })
+        out.append(
+            {
+                "interface": iface.name,
+                "name_zh": iface.name_zh,
+                "name_en": iface.name_en,
+                "department_zh": iface.department_zh,
+                "last_arrival_at": last,
+                "hours_since_arrival": round((uow.clock.now() - last).total_seconds() / 3600, 1)
+                if last
+                else None,
+                "received": received,
+                "received_7d": week.get(iface.name, {}).get("received", 0),
+                "accepted": t.get("accepted", 0),
+                "duplicates": t.get("duplicates", 0),
+                "quarantined": t.get("quarantined", 0),
+                "held_for_consent": t.get("held_for_consent", 0),
+                "accepted_rate": round(t.get("accepted", 0) / received, 4) if received else None,
+                "quarantined_rate": round(t.get("quarantined", 0) / received, 4) if received else None,
+                "lag_days": round(t["lag_days"], 1) if t.get("lag_days") is not None else None,
+                "quarantine_open": open_q.get((iface.name, "open"), 0) + open_q.get((iface.name, "fixed"), 0),
+            }
+        )
     return out
 
 
@@ -649,14 +886,26 @@ def health_series(uow: Any, *, interface: str, days: int = 30) -> list[dict[str,
     from datetime import timedelta
 
     since = local_date(uow.clock.now()) - timedelta(days=days - 1)
-    return [{"day": h.day, "received": h.received, "accepted": h.accepted, "quarantined": h.quarantined}
-            for h in repository.health_days(uow.db, interface, since)]
+    return [
+        {"day": h.day, "received": h.received, "accepted": h.accepted, "quarantined": h.quarantined}
+        for h in repository.health_days(uow.db, interface, since)
+    ]
 
 
 def recent_imports(uow: Any, *, interface: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    return [{"id": r.id, "interface": r.interface, "transport": r.transport, "file": r.file_name,
-             "status": r.status, **import_counts(r).as_dict(), "started_at": r.started_at,
-             "finished_at": r.finished_at} for r in repository.imports(uow.db, interface=interface, limit=limit)]
+    return [
+        {
+            "id": r.id,
+            "interface": r.interface,
+            "transport": r.transport,
+            "file": r.file_name,
+            "status": r.status,
+            **import_counts(r).as_dict(),
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+        }
+        for r in repository.imports(uow.db, interface=interface, limit=limit)
+    ]
 
 
 def datetime_or_date(text: str) -> datetime:
@@ -740,19 +989,32 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
         w.writerow([el for _, el in cols])
         for e in _entries_after(uow, after, size):
             if e.resident_id not in shared:
-                shared[e.resident_id] = residents.has_consent(uow, resident_id=e.resident_id, purpose=PUBLIC_CREDIT)
+                shared[e.resident_id] = residents.has_consent(
+                    uow, resident_id=e.resident_id, purpose=PUBLIC_CREDIT
+                )
             if not shared[e.resident_id]:
                 withheld += 1
                 continue
             # entries from department data are posted by actor "feed:<interface>"
             iface = e.actor.split(":", 1)[1] if e.actor.startswith("feed:") else None
             provider = catalogue()[iface].department_zh if iface in catalogue() else "道德银行"
-            rec = {"record_id": e.seq, "resident_id": e.resident_id, "subject_type": "自然人",
-                   "indicator": e.indicator, "indicator_name": names.get(e.indicator, e.indicator),
-                   "aspect": e.aspect, "points": e.points, "deed_date": e.deed_date.isoformat(),
-                   "recorded_at": e.recorded_at.isoformat(), "source": e.source, "source_ref": e.source_ref,
-                   "policy_version": e.policy_version, "reverses": e.reverses_seq,
-                   "expires_on": e.expires_on.isoformat() if e.expires_on else None, "provider": provider}
+            rec = {
+                "record_id": e.seq,
+                "resident_id": e.resident_id,
+                "subject_type": "自然人",
+                "indicator": e.indicator,
+                "indicator_name": names.get(e.indicator, e.indicator),
+                "aspect": e.aspect,
+                "points": e.points,
+                "deed_date": e.deed_date.isoformat(),
+                "recorded_at": e.recorded_at.isoformat(),
+                "source": e.source,
+                "source_ref": e.source_ref,
+                "policy_version": e.policy_version,
+                "reverses": e.reverses_seq,
+                "expires_on": e.expires_on.isoformat() if e.expires_on else None,
+                "provider": provider,
+            }
             fj.write(json.dumps({el: rec[k] for k, el in cols}, ensure_ascii=False) + "\n")
             w.writerow(["" if rec[k] is None else rec[k] for k, _ in cols])
             rows += 1
@@ -762,20 +1024,36 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
 
     key = uow.keys.active_signing_key("feeds-export")
     manifest = {
-        "format": "moralbank.credit-return/1", "standard": "GB/T 39445-2020",
-        "generated_at": now.isoformat(), "since": since.isoformat() if since else None,
-        "first_seq": after + 1 if rows else None, "last_seq": size if rows else None, "rows": rows,
+        "format": "moralbank.credit-return/1",
+        "standard": "GB/T 39445-2020",
+        "generated_at": now.isoformat(),
+        "since": since.isoformat() if since else None,
+        "first_seq": after + 1 if rows else None,
+        "last_seq": size if rows else None,
+        "rows": rows,
         "withheld_without_consent": withheld,
         "files": [{"name": p.name, "sha256": sha(p), "rows": rows} for p in (jsonl, csvp)],
         "columns": [{"field": k, "element": el} for k, el in cols],
-        "key_id": key.kid, "public_key": base64.b64encode(key.public_bytes()).decode(),
+        "key_id": key.kid,
+        "public_key": base64.b64encode(key.public_bytes()).decode(),
     }
     body = domain.manifest_bytes(manifest)
     (target / "manifest.json").write_bytes(body)
     (target / "manifest.sig").write_text(base64.b64encode(key.private.sign(body)).decode() + "\n")
-    repository.add(uow.db, FeedExport(since=since, first_seq=manifest["first_seq"], last_seq=size, rows=rows,
-                                      directory=str(target), manifest_sha256=hashlib.sha256(body).hexdigest(),
-                                      key_id=key.kid, created_at=now, actor=actor))
+    repository.add(
+        uow.db,
+        FeedExport(
+            since=since,
+            first_seq=manifest["first_seq"],
+            last_seq=size,
+            rows=rows,
+            directory=str(target),
+            manifest_sha256=hashlib.sha256(body).hexdigest(),
+            key_id=key.kid,
+            created_at=now,
+            actor=actor,
+        ),
+    )
     return {**manifest, "directory": str(target)}
 
 
@@ -797,7 +1075,9 @@ def verify_export(directory: Any, *, trusted: dict[str, bytes]) -> dict[str, Any
         problems.append(Problem("manifest signed by an untrusted key", file="manifest.json"))
     else:
         try:
-            Ed25519PublicKey.from_public_bytes(pub).verify(base64.b64decode((d / "manifest.sig").read_text()), body)
+            Ed25519PublicKey.from_public_bytes(pub).verify(
+                base64.b64decode((d / "manifest.sig").read_text()), body
+            )
         except InvalidSignature:
             problems.append(Problem("manifest signature does not verify", file="manifest.sig"))
     for f in manifest["files"]:

@@ -19,8 +19,12 @@ from moralbank.policy import service as policy
 from moralbank.residents import service as residents
 from moralbank.residents.idnumber import make
 
-UNITS = [("330281", "余姚市", "city", None), ("330281001", "梨洲街道", "township", "330281"),
-         ("330281001001", "一村", "village", "330281001"), ("330281001001-G01", "一村一格", "grid", "330281001001")]
+UNITS = [
+    ("330281", "余姚市", "city", None),
+    ("330281001", "梨洲街道", "township", "330281"),
+    ("330281001001", "一村", "village", "330281001"),
+    ("330281001001-G01", "一村一格", "grid", "330281001001"),
+]
 
 
 @dataclass
@@ -33,11 +37,24 @@ class City:
     def today(self) -> date:
         return local_date(self.container.clock.now())
 
-    def write(self, path: Path, interface: str, n: int, *, seed: int = 1, bad: int = 0, encoding: str = "utf-8",
-              people: list[str] | None = None) -> Path:
+    def write(
+        self,
+        path: Path,
+        interface: str,
+        n: int,
+        *,
+        seed: int = 1,
+        bad: int = 0,
+        encoding: str = "utf-8",
+        people: list[str] | None = None,
+    ) -> Path:
         iface = feeds.get_interface(interface)
-        samples.write(path, iface, samples.rows(iface, people or self.id_numbers[:8], n, seed=seed, today=self.today,
-                                                bad=bad), encoding=encoding)
+        samples.write(
+            path,
+            iface,
+            samples.rows(iface, people or self.id_numbers[:8], n, seed=seed, today=self.today, bad=bad),
+            encoding=encoding,
+        )
         return path
 
 
@@ -47,8 +64,17 @@ def build_city(container: Container) -> City:
         policy.ensure_installed(uow)
         for code, name, level, parent in UNITS:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
-        ids = [residents.enrol(uow, principal=SYSTEM, name=f"居民{i}", id_number=n, grid="330281001001-G01",
-                               consent_text_version="v1") for i, n in enumerate(numbers)]
+        ids = [
+            residents.enrol(
+                uow,
+                principal=SYSTEM,
+                name=f"居民{i}",
+                id_number=n,
+                grid="330281001001-G01",
+                consent_text_version="v1",
+            )
+            for i, n in enumerate(numbers)
+        ]
         needing = [i.name for i in feeds.list_interfaces() if i.consent_required]
         records = [(ids[r], "interface", name, True) for r in range(8) for name in needing]
         records += [(ids[8], "interface", name, True) for name in needing if name != "volunteer_hours"]

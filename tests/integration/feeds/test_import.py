@@ -19,19 +19,26 @@ from .conftest import City
 
 def _ledger_sum(city: City) -> dict[str, int]:
     with city.container.uow(write=False) as uow:
-        return {rid: sum(e.points for e in ledger.entries_of(uow, resident_id=rid)) for rid in city.resident_ids}
+        return {
+            rid: sum(e.points for e in ledger.entries_of(uow, resident_id=rid)) for rid in city.resident_ids
+        }
 
 
-@pytest.mark.parametrize("name,encoding", [("x.csv", "utf-8"), ("x.csv", "utf-8-sig"), ("x.csv", "gb18030"),
-                                           ("x.xlsx", None), ("x.jsonl", None)])
-def test_every_format_and_encoding_goes_in_and_counts_reconcile(city: City, tmp_path: Path, name: str,
-                                                                encoding: str | None) -> None:
+@pytest.mark.parametrize(
+    "name,encoding",
+    [("x.csv", "utf-8"), ("x.csv", "utf-8-sig"), ("x.csv", "gb18030"), ("x.xlsx", None), ("x.jsonl", None)],
+)
+def test_every_format_and_encoding_goes_in_and_counts_reconcile(
+    city: City, tmp_path: Path, name: str, encoding: str | None
+) -> None:
     path = city.write(tmp_path / name, "blood_donation", 30, bad=9, encoding=encoding or "utf-8")
     result = import_file(city.container, interface="blood_donation", path=path)
     c = result.counts
     assert c.received == 30
     assert c.received == c.accepted + c.duplicates + c.quarantined + c.held_for_consent
-    assert c.quarantined == 9  # every bad kind: checksum, unknown person, date, type, missing, ragged, encoding
+    assert (
+        c.quarantined == 9
+    )  # every bad kind: checksum, unknown person, date, type, missing, ragged, encoding
     assert c.accepted == 21
     with city.container.uow(write=False) as uow:
         rows = feeds.quarantine_list(uow, interface="blood_donation")
@@ -63,8 +70,15 @@ def test_the_same_file_twice_changes_nothing(city: City, tmp_path: Path) -> None
 
 def test_a_changed_record_is_a_correction_through_the_ledger(city: City, tmp_path: Path) -> None:
     iface = feeds.get_interface("blood_donation")
-    rows = [{"record_id": "BD-1", "id_number": city.id_numbers[0], "donated_on": "2026-10-01",
-             "kind": "whole_blood", "volume_ml": 300}]
+    rows = [
+        {
+            "record_id": "BD-1",
+            "id_number": city.id_numbers[0],
+            "donated_on": "2026-10-01",
+            "kind": "whole_blood",
+            "volume_ml": 300,
+        }
+    ]
     p1 = tmp_path / "a.jsonl"
     p1.write_text("\n".join(json.dumps(r) for r in rows))
     import_file(city.container, interface=iface.name, path=p1)
@@ -99,8 +113,13 @@ def test_records_without_consent_are_held_and_released_after_consent(city: City,
     assert c.held_for_consent == 12 and c.accepted == 0
     assert _ledger_sum(city)[city.resident_ids[8]] == 0
     with city.container.uow() as uow:
-        residents.grant_consent(uow, resident_id=city.resident_ids[8], principal=SYSTEM, text_version="v2",
-                                interface="volunteer_hours")
+        residents.grant_consent(
+            uow,
+            resident_id=city.resident_ids[8],
+            principal=SYSTEM,
+            text_version="v2",
+            interface="volunteer_hours",
+        )
         released = feeds.release_held(uow, actor="test")
         uow.commit()
     assert 0 < released < 12
@@ -122,7 +141,9 @@ def test_revoking_consent_stops_future_use(city: City, tmp_path: Path) -> None:
     c = import_file(city.container, interface="blood_donation", path=p).counts
     assert c.held_for_consent == 5 and c.accepted == 0
     with city.container.uow(write=False) as uow:
-        line = next(x for x in feeds.consent_lines(uow, resident_id=rid) if x["interface"] == "blood_donation")
+        line = next(
+            x for x in feeds.consent_lines(uow, resident_id=rid) if x["interface"] == "blood_donation"
+        )
     assert line == {**line, "consented": False, "records_held": 5, "records_used": 0}
 
 
@@ -132,7 +153,9 @@ def test_quarantine_fix_and_reprocess_lets_the_row_in(city: City, tmp_path: Path
     with city.container.uow() as uow:
         rows = feeds.quarantine_list(uow, interface="blood_donation")
         bad_date = next(r for r in rows if r["reason"] == "bad_date")
-        feeds.quarantine_fix(uow, quarantine_id=bad_date["id"], values={"donated_on": "2026-11-01"}, actor="t")
+        feeds.quarantine_fix(
+            uow, quarantine_id=bad_date["id"], values={"donated_on": "2026-11-01"}, actor="t"
+        )
         ragged = next(r for r in rows if r["reason"] == "ragged_row")
         feeds.quarantine_discard(uow, quarantine_id=ragged["id"], actor="t", reason="duplicate of row 3")
         counts = feeds.quarantine_reprocess(uow, actor="t")

@@ -19,8 +19,8 @@ from moralbank.feeds.importer import import_file
 from moralbank.feeds.models import FeedImport, FeedQuarantine, FeedRecord
 from moralbank.ledger import service as ledger
 
-from ..feeds.conftest import City, build_city
 from ...conftest import PG_URL, create_schema
+from ..feeds.conftest import City, build_city
 
 SCRIPT = """
 import json, sys
@@ -42,10 +42,20 @@ def _db_url(container: Container) -> str:
 
 
 def _run(container: Container, path: Path, env_extra: dict[str, str]) -> subprocess.Popen:
-    env = {**os.environ, "MORALBANK_DATABASE_URL": _db_url(container),
-           "MORALBANK_DATA_DIR": str(container.settings.data_dir), "MORALBANK_FEEDS_BATCH": "10", **env_extra}
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, "volunteer_hours", str(path)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "MORALBANK_DATABASE_URL": _db_url(container),
+        "MORALBANK_DATA_DIR": str(container.settings.data_dir),
+        "MORALBANK_FEEDS_BATCH": "10",
+        **env_extra,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, "volunteer_hours", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _kill_when_paused(proc: subprocess.Popen) -> None:
@@ -60,7 +70,9 @@ def _kill_when_paused(proc: subprocess.Popen) -> None:
             proc.stderr.close()
             return
         if not line and proc.poll() is not None:
-            raise AssertionError(f"importer ended before pausing: {proc.stdout.read() if proc.stdout else ''}")
+            raise AssertionError(
+                f"importer ended before pausing: {proc.stdout.read() if proc.stdout else ''}"
+            )
     proc.kill()
     raise AssertionError("importer never paused")
 
@@ -69,24 +81,42 @@ def _state(city: City) -> dict:
     index = {rid: i for i, rid in enumerate(city.resident_ids)}
     with city.container.uow(write=False) as uow:
         # (content hashes cover the pseudonymous resident id, which differs between the two databases)
-        records = sorted((r.source_record_id, index[r.resident_id], r.version, r.status, r.indicator, r.points,
-                          r.deed_date.isoformat()) for r in uow.db.scalars(select(FeedRecord)))
+        records = sorted(
+            (
+                r.source_record_id,
+                index[r.resident_id],
+                r.version,
+                r.status,
+                r.indicator,
+                r.points,
+                r.deed_date.isoformat(),
+            )
+            for r in uow.db.scalars(select(FeedRecord))
+        )
         quarantine = sorted((q.row_no, q.reason, q.field) for q in uow.db.scalars(select(FeedQuarantine)))
-        entries = sorted((index[e.resident_id], e.indicator, e.points, e.deed_date.isoformat(), e.source)
-                         for rid in city.resident_ids for e in ledger.entries_of(uow, resident_id=rid))
-        runs = [(r.status, r.received, r.accepted, r.duplicates, r.quarantined, r.held_for_consent)
-                for r in uow.db.scalars(select(FeedImport))]
+        entries = sorted(
+            (index[e.resident_id], e.indicator, e.points, e.deed_date.isoformat(), e.source)
+            for rid in city.resident_ids
+            for e in ledger.entries_of(uow, resident_id=rid)
+        )
+        runs = [
+            (r.status, r.received, r.accepted, r.duplicates, r.quarantined, r.held_for_consent)
+            for r in uow.db.scalars(select(FeedImport))
+        ]
         size = ledger.tree_size(uow)
     return {"records": records, "quarantine": quarantine, "entries": entries, "imports": runs, "tree": size}
 
 
-def test_kill_minus_9_at_several_points_then_rerun_equals_one_clean_import(city: City, tmp_path: Path) -> None:
+def test_kill_minus_9_at_several_points_then_rerun_equals_one_clean_import(
+    city: City, tmp_path: Path
+) -> None:
     people = city.id_numbers  # includes residents 8 (no consent here) and 9 (none at all): held rows
     path = city.write(tmp_path / "volunteer.csv", "volunteer_hours", 120, bad=12, people=people)
 
     # the reference: one clean import into a fresh database sharing the keys (same keyed hashes)
-    ref_settings = Settings(data_dir=city.container.settings.data_dir,
-                            database_url=f"sqlite:///{tmp_path / 'reference.db'}")
+    ref_settings = Settings(
+        data_dir=city.container.settings.data_dir, database_url=f"sqlite:///{tmp_path / 'reference.db'}"
+    )
     ref = bootstrap(ref_settings, clock=city.container.clock, migrate=False)
     create_schema(ref.engine)
     ref_city = build_city(ref)
@@ -95,18 +125,22 @@ def test_kill_minus_9_at_several_points_then_rerun_equals_one_clean_import(city:
     expected = _state(ref_city)
     ref.engine.dispose()
 
-    for hook in ({"MORALBANK_FEEDS_PAUSE_AFTER_BATCH": "1"},   # killed between batches
-                 {"MORALBANK_FEEDS_PAUSE_IN_BATCH": "3"},      # killed inside a batch, before its commit
-                 {"MORALBANK_FEEDS_PAUSE_IN_BATCH": "1"},      # killed in the first batch of a resumed run
-                 {"MORALBANK_FEEDS_PAUSE_AFTER_BATCH": "4"}):
+    for hook in (
+        {"MORALBANK_FEEDS_PAUSE_AFTER_BATCH": "1"},  # killed between batches
+        {"MORALBANK_FEEDS_PAUSE_IN_BATCH": "3"},  # killed inside a batch, before its commit
+        {"MORALBANK_FEEDS_PAUSE_IN_BATCH": "1"},  # killed in the first batch of a resumed run
+        {"MORALBANK_FEEDS_PAUSE_AFTER_BATCH": "4"},
+    ):
         _kill_when_paused(_run(city.container, path, hook))
     final = _run(city.container, path, {})
     out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err
     counts = json.loads(out)
     assert counts["received"] == 120
-    assert counts["received"] == counts["accepted"] + counts["duplicates"] + counts["quarantined"] + \
-        counts["held_for_consent"]
+    assert (
+        counts["received"]
+        == counts["accepted"] + counts["duplicates"] + counts["quarantined"] + counts["held_for_consent"]
+    )
     assert counts["held_for_consent"] > 0 and counts["quarantined"] >= 10
     assert _state(city) == expected
 

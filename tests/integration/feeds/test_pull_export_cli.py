@@ -28,14 +28,23 @@ class Department:
 
     def page(self, since: str | None) -> dict:
         start = int(since or 0)
-        chunk = self.records[start:start + 5]
+        chunk = self.records[start : start + 5]
         return {"records": chunk, "next": str(start + len(chunk)) if chunk else since}
 
 
 @pytest.fixture
 def department(city: City) -> Iterator[tuple[str, Department]]:
-    recs = [{"record_id": f"BR-{i}", "id_number": city.id_numbers[i % 8], "due_on": "2026-10-15",
-             "status": "on_time", "months_on_time": 12 + i % 3, "amount_fen": 120000} for i in range(12)]
+    recs = [
+        {
+            "record_id": f"BR-{i}",
+            "id_number": city.id_numbers[i % 8],
+            "due_on": "2026-10-15",
+            "status": "on_time",
+            "months_on_time": 12 + i % 3,
+            "amount_fen": 120000,
+        }
+        for i in range(12)
+    ]
     dept = Department(recs)
 
     class Handler(BaseHTTPRequestHandler):
@@ -85,9 +94,13 @@ def test_pull_is_refused_for_an_interface_that_is_not_pulled(city: City) -> None
 
 
 def test_export_is_incremental_signed_and_tamper_evident(city: City, tmp_path: Path) -> None:
-    import_file(city.container, interface="blood_donation",
-                path=city.write(tmp_path / "b.csv", "blood_donation", 12,
-                                people=city.id_numbers[:2] + [city.id_numbers[8]]))
+    import_file(
+        city.container,
+        interface="blood_donation",
+        path=city.write(
+            tmp_path / "b.csv", "blood_donation", 12, people=city.id_numbers[:2] + [city.id_numbers[8]]
+        ),
+    )
     with city.container.uow() as uow:
         m = feeds.export(uow, out_dir=tmp_path / "out", actor="test")
         uow.commit()
@@ -125,7 +138,7 @@ def test_cli_contracts(city: City, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert len(listed) == 18 and {"name", "name_zh", "department"} <= set(listed[0])
     schema = json.loads(runner.invoke(app, ["feeds", "schema", "tax_credit", "--json"]).stdout)
     assert schema["identifier"] == "uscc" and schema["source_id"] == "record_id"
-    assert {"name": "grade", "type": "code", "required": True} .items() <= schema["fields"][4].items()
+    assert {"name": "grade", "type": "code", "required": True}.items() <= schema["fields"][4].items()
     for ext in ("csv", "xlsx", "jsonl"):
         out = tmp_path / f"s.{ext}"
         r = runner.invoke(app, ["feeds", "sample", "blood_donation", "--rows", "15", "--out", str(out)])
@@ -134,11 +147,15 @@ def test_cli_contracts(city: City, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         assert r.exit_code == 0, r.output
         counts = json.loads(r.stdout)
         assert counts["received"] == 15 and counts["quarantined"] == 0
-        assert counts["received"] == counts["accepted"] + counts["duplicates"] + counts["quarantined"] + \
-            counts["held_for_consent"]
+        assert (
+            counts["received"]
+            == counts["accepted"] + counts["duplicates"] + counts["quarantined"] + counts["held_for_consent"]
+        )
     r = runner.invoke(app, ["feeds", "health", "--json"])
     assert json.loads(r.stdout)[2]["interface"] == "blood_donation"
-    r = runner.invoke(app, ["feeds", "export", "--since", "2026-01-01", "--out", str(tmp_path / "e"), "--json"])
+    r = runner.invoke(
+        app, ["feeds", "export", "--since", "2026-01-01", "--out", str(tmp_path / "e"), "--json"]
+    )
     assert r.exit_code == 0, r.output and json.loads(r.stdout)["rows"] >= 0
     r = runner.invoke(app, ["feeds", "quarantine", "list", "--json"])
     assert json.loads(r.stdout) == []

@@ -28,9 +28,18 @@ def _token(city: City, scopes: set[str]) -> str:
 
 
 def _body(city: City, n: int, start: int = 0) -> bytes:
-    return b"\n".join(json.dumps({"record_id": f"P-{i}", "id_number": city.id_numbers[i % 8],
-                                  "donated_on": "2026-11-01", "kind": "whole_blood", "volume_ml": 300}).encode()
-                      for i in range(start, start + n))
+    return b"\n".join(
+        json.dumps(
+            {
+                "record_id": f"P-{i}",
+                "id_number": city.id_numbers[i % 8],
+                "donated_on": "2026-11-01",
+                "kind": "whole_blood",
+                "volume_ml": 300,
+            }
+        ).encode()
+        for i in range(start, start + n)
+    )
 
 
 def _secret(city: City) -> bytes:
@@ -42,8 +51,11 @@ def test_a_signed_push_goes_in_once_whatever_is_retried(city: City) -> None:
     client = TestClient(create_app(city.container))
     token = _token(city, {"feeds:push:blood_donation"})
     body = _body(city, 6)
-    headers = {"authorization": f"Bearer {token}", "idempotency-key": "batch-0001",
-               "x-moralbank-signature": domain.sign_body(_secret(city), body)}
+    headers = {
+        "authorization": f"Bearer {token}",
+        "idempotency-key": "batch-0001",
+        "x-moralbank-signature": domain.sign_body(_secret(city), body),
+    }
     r = client.post("/api/feeds/blood_donation/records", content=body, headers=headers)
     assert r.status_code == 200, r.text
     first = r.json()
@@ -56,8 +68,11 @@ def test_a_signed_push_goes_in_once_whatever_is_retried(city: City) -> None:
     assert (third["accepted"], third["duplicates"]) == (0, 6)
     # the same key with another body is refused
     other = _body(city, 2, start=50)
-    r = client.post("/api/feeds/blood_donation/records", content=other,
-                    headers={**headers, "x-moralbank-signature": domain.sign_body(_secret(city), other)})
+    r = client.post(
+        "/api/feeds/blood_donation/records",
+        content=other,
+        headers={**headers, "x-moralbank-signature": domain.sign_body(_secret(city), other)},
+    )
     assert r.status_code == 409
 
 
@@ -67,26 +82,56 @@ def test_push_refuses_bad_signatures_missing_keys_and_wrong_scopes(city: City) -
     good = domain.sign_body(_secret(city), body)
     token = _token(city, {"feeds:push:blood_donation"})
     base = {"authorization": f"Bearer {token}", "idempotency-key": "k1"}
-    assert client.post("/api/feeds/blood_donation/records", content=body,
-                       headers={**base, "x-moralbank-signature": "sha256=" + "0" * 64}).status_code == 401
-    assert client.post("/api/feeds/blood_donation/records", content=body + b" ",
-                       headers={**base, "x-moralbank-signature": good}).status_code == 401
-    assert client.post("/api/feeds/blood_donation/records", content=body,
-                       headers={"authorization": base["authorization"], "x-moralbank-signature": good}
-                       ).status_code == 422
+    assert (
+        client.post(
+            "/api/feeds/blood_donation/records",
+            content=body,
+            headers={**base, "x-moralbank-signature": "sha256=" + "0" * 64},
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/feeds/blood_donation/records",
+            content=body + b" ",
+            headers={**base, "x-moralbank-signature": good},
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/api/feeds/blood_donation/records",
+            content=body,
+            headers={"authorization": base["authorization"], "x-moralbank-signature": good},
+        ).status_code
+        == 422
+    )
     other = _token(city, {"feeds:push:volunteer_hours"})
-    assert client.post("/api/feeds/blood_donation/records", content=body,
-                       headers={**base, "authorization": f"Bearer {other}", "x-moralbank-signature": good}
-                       ).status_code == 403
-    assert client.post("/api/feeds/blood_donation/records", content=body,
-                       headers={"idempotency-key": "k1", "x-moralbank-signature": good}).status_code == 401
+    assert (
+        client.post(
+            "/api/feeds/blood_donation/records",
+            content=body,
+            headers={**base, "authorization": f"Bearer {other}", "x-moralbank-signature": good},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/feeds/blood_donation/records",
+            content=body,
+            headers={"idempotency-key": "k1", "x-moralbank-signature": good},
+        ).status_code
+        == 401
+    )
     with city.container.uow(write=False) as uow:
         assert feeds.recent_imports(uow) == []
 
 
 def _staff(city: City, role: Role = Role.CITY_ADMIN) -> TestClient:
     with city.container.uow() as uow:
-        auth.create_user(uow, username="admin", display_name="市管理员", role=role, password="a long password 1")
+        auth.create_user(
+            uow, username="admin", display_name="市管理员", role=role, password="a long password 1"
+        )
         s = auth.user_session(uow, username="admin")
         uow.commit()
     client = TestClient(create_app(city.container), follow_redirects=False)
@@ -95,14 +140,21 @@ def _staff(city: City, role: Role = Role.CITY_ADMIN) -> TestClient:
 
 
 def test_staff_fix_a_quarantined_row_on_the_page_and_reprocess(city: City, tmp_path: Path) -> None:
-    import_file(city.container, interface="blood_donation",
-                path=city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9))
+    import_file(
+        city.container,
+        interface="blood_donation",
+        path=city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9),
+    )
     client = _staff(city)
     page = client.get("/staff/feeds/quarantine?interface=blood_donation", headers=HTML)
     assert page.status_code == 200 and "bad_date" in page.text and "b.csv" in page.text
     with city.container.uow(write=False) as uow:
         row = next(r for r in feeds.quarantine_list(uow) if r["reason"] == "bad_date")
-    form = {f"f_{k}": (v or "") for k, v in row["values"].items() if k in feeds.get_interface("blood_donation").field_names}
+    form = {
+        f"f_{k}": (v or "")
+        for k, v in row["values"].items()
+        if k in feeds.get_interface("blood_donation").field_names
+    }
     form["f_donated_on"] = "2026-11-02"
     assert client.post(f"/staff/feeds/quarantine/{row['id']}/fix", data=form).status_code == 303
     r = client.post("/staff/feeds/quarantine/reprocess", data={"interface": "blood_donation"})
@@ -110,13 +162,20 @@ def test_staff_fix_a_quarantined_row_on_the_page_and_reprocess(city: City, tmp_p
     shown = client.get(r.headers["location"], headers=HTML).text
     assert "入库 1" in shown
     health = client.get("/staff/feeds", headers=HTML)
-    assert health.status_code == 200 and 'data-interface="blood_donation"' in health.text and "<svg" in health.text
+    assert (
+        health.status_code == 200
+        and 'data-interface="blood_donation"' in health.text
+        and "<svg" in health.text
+    )
     assert client.get("/api/feeds/health").json()[0]["interface"]
 
 
 def test_an_auditor_sees_but_cannot_fix(city: City, tmp_path: Path) -> None:
-    import_file(city.container, interface="blood_donation",
-                path=city.write(tmp_path / "b.csv", "blood_donation", 10, bad=3))
+    import_file(
+        city.container,
+        interface="blood_donation",
+        path=city.write(tmp_path / "b.csv", "blood_donation", 10, bad=3),
+    )
     client = _staff(city, Role.AUDITOR)
     assert client.get("/staff/feeds/quarantine", headers=HTML).status_code == 200
     with city.container.uow(write=False) as uow:
@@ -125,8 +184,11 @@ def test_an_auditor_sees_but_cannot_fix(city: City, tmp_path: Path) -> None:
 
 
 def test_a_resident_sees_which_department_data_is_used_and_what_is_held(city: City, tmp_path: Path) -> None:
-    import_file(city.container, interface="volunteer_hours",
-                path=city.write(tmp_path / "v.csv", "volunteer_hours", 6, people=[city.id_numbers[9]]))
+    import_file(
+        city.container,
+        interface="volunteer_hours",
+        path=city.write(tmp_path / "v.csv", "volunteer_hours", 6, people=[city.id_numbers[9]]),
+    )
     with city.container.uow() as uow:
         s = auth.resident_session(uow, resident_id=city.resident_ids[9])
         uow.commit()

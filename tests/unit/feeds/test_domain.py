@@ -39,14 +39,17 @@ def _data(name: str = "blood_donation") -> dict:
     return yaml.safe_load((domain.INTERFACES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("spoil,needle", [
-    (lambda d: d.pop("consent_required"), "consent_required"),
-    (lambda d: d.update(identifier="nope"), "identifier names field 'nope'"),
-    (lambda d: d["fields"].append({"name": "x", "type": "float"}), "unknown type"),
-    (lambda d: d["rules"][0].update(when={"kind": "unheard_of"}), "not among the codes"),
-    (lambda d: d.update(transports=["file", "pull"]), "pull.url"),
-    (lambda d: d.update(date_field="kind"), "must be of type date"),
-])
+@pytest.mark.parametrize(
+    "spoil,needle",
+    [
+        (lambda d: d.pop("consent_required"), "consent_required"),
+        (lambda d: d.update(identifier="nope"), "identifier names field 'nope'"),
+        (lambda d: d["fields"].append({"name": "x", "type": "float"}), "unknown type"),
+        (lambda d: d["rules"][0].update(when={"kind": "unheard_of"}), "not among the codes"),
+        (lambda d: d.update(transports=["file", "pull"]), "pull.url"),
+        (lambda d: d.update(date_field="kind"), "must be of type date"),
+    ],
+)
 def test_a_broken_interface_file_is_refused_with_the_reason(spoil, needle: str) -> None:  # noqa: ANN001
     data = copy.deepcopy(_data())
     spoil(data)
@@ -56,13 +59,26 @@ def test_a_broken_interface_file_is_refused_with_the_reason(spoil, needle: str) 
 
 def test_validation_reasons() -> None:
     iface = IFACES["blood_donation"]
-    good = {"record_id": "1", "id_number": PEOPLE[0], "donated_on": "2026/11/01", "kind": "platelets",
-            "volume_ml": "300"}
+    good = {
+        "record_id": "1",
+        "id_number": PEOPLE[0],
+        "donated_on": "2026/11/01",
+        "kind": "platelets",
+        "volume_ml": "300",
+    }
     rec = domain.validate(iface, _raw(**good), today=TODAY)
-    assert isinstance(rec, domain.Record) and rec.deed_date == date(2026, 11, 1) and rec.values["volume_ml"] == 300
-    cases = {"id_number": (PEOPLE[0][:17] + ("0" if PEOPLE[0][17] != "0" else "1"), "bad_id_number"),
-             "donated_on": ("2026-02-30", "bad_date"), "kind": ("plasma", "unknown_code"),
-             "volume_ml": ("三百", "wrong_type"), "record_id": (None, "missing_value")}
+    assert (
+        isinstance(rec, domain.Record)
+        and rec.deed_date == date(2026, 11, 1)
+        and rec.values["volume_ml"] == 300
+    )
+    cases = {
+        "id_number": (PEOPLE[0][:17] + ("0" if PEOPLE[0][17] != "0" else "1"), "bad_id_number"),
+        "donated_on": ("2026-02-30", "bad_date"),
+        "kind": ("plasma", "unknown_code"),
+        "volume_ml": ("三百", "wrong_type"),
+        "record_id": (None, "missing_value"),
+    }
     for field, (value, reason) in cases.items():
         p = domain.validate(iface, _raw(**{**good, field: value}), today=TODAY)
         assert isinstance(p, RowProblem) and (p.field, p.reason) == (field, reason)
@@ -72,8 +88,14 @@ def test_validation_reasons() -> None:
 
 def test_organisation_codes_are_checked_with_gb_32100() -> None:
     iface = IFACES["tax_credit"]
-    row = {"record_id": "T1", "uscc": "91350100M000100Y43", "legal_rep_id_number": PEOPLE[1],
-           "assessed_on": "2026-04-01", "grade": "A", "year": "2025"}
+    row = {
+        "record_id": "T1",
+        "uscc": "91350100M000100Y43",
+        "legal_rep_id_number": PEOPLE[1],
+        "assessed_on": "2026-04-01",
+        "grade": "A",
+        "year": "2025",
+    }
     assert isinstance(domain.validate(iface, _raw(**row), today=TODAY), domain.Record)
     bad = domain.validate(iface, _raw(**{**row, "uscc": "91350100M000100Y44"}), today=TODAY)
     assert isinstance(bad, RowProblem) and bad.reason == "bad_uscc"
@@ -91,8 +113,10 @@ def test_rules_map_to_indicators_and_policy_caps_clamp() -> None:
     assert domain.apply_rules(court, {"status": "fulfilled"}) is None
 
 
-@pytest.mark.parametrize("ext,encoding", [("csv", "utf-8"), ("csv", "utf-8-sig"), ("csv", "gb18030"),
-                                          ("xlsx", "utf-8"), ("jsonl", "utf-8")])
+@pytest.mark.parametrize(
+    "ext,encoding",
+    [("csv", "utf-8"), ("csv", "utf-8-sig"), ("csv", "gb18030"), ("xlsx", "utf-8"), ("jsonl", "utf-8")],
+)
 def test_files_round_trip_in_every_format(tmp_path: Path, ext: str, encoding: str) -> None:
     iface = IFACES["market_supervision"]
     path = tmp_path / f"m.{ext}"
@@ -108,10 +132,19 @@ def test_files_round_trip_in_every_format(tmp_path: Path, ext: str, encoding: st
 def test_a_damaged_row_does_not_spoil_the_file(tmp_path: Path) -> None:
     iface = IFACES["blood_donation"]
     path = tmp_path / "b.csv"
-    lines = ["record_id,id_number,donated_on,kind,volume_ml", f"1,{PEOPLE[0]},2026-11-01,whole_blood,300",
-             f"2,{PEOPLE[1]},2026-11-01,whole_blood", f"3,{PEOPLE[2]},2026-11-01,whole_blood,300"]
-    data = "\r\n".join(lines).encode() + b"\r\n" + f"4,{PEOPLE[3]},2026-11-01,".encode() + b"\xff\xfe" + \
-        b",300\r\n"
+    lines = [
+        "record_id,id_number,donated_on,kind,volume_ml",
+        f"1,{PEOPLE[0]},2026-11-01,whole_blood,300",
+        f"2,{PEOPLE[1]},2026-11-01,whole_blood",
+        f"3,{PEOPLE[2]},2026-11-01,whole_blood,300",
+    ]
+    data = (
+        "\r\n".join(lines).encode()
+        + b"\r\n"
+        + f"4,{PEOPLE[3]},2026-11-01,".encode()
+        + b"\xff\xfe"
+        + b",300\r\n"
+    )
     path.write_bytes(data)
     out = [domain.validate(iface, r, today=TODAY) for r in domain.read_rows(path)]
     assert [type(o).__name__ for o in out] == ["Record", "RowProblem", "Record", "RowProblem"]
@@ -136,20 +169,26 @@ def test_push_signature() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from(["accepted", "duplicates", "quarantined", "held_for_consent"]), max_size=50),
-       st.integers(min_value=1, max_value=7))
+@given(
+    st.lists(st.sampled_from(["accepted", "duplicates", "quarantined", "held_for_consent"]), max_size=50),
+    st.integers(min_value=1, max_value=7),
+)
 def test_counts_reconcile_however_batches_split(outcomes: list[str], cut: int) -> None:
     total = Counts()
     for i in range(0, len(outcomes), cut):
-        part = Counts(received=len(outcomes[i:i + cut]))
-        for o in outcomes[i:i + cut]:
+        part = Counts(received=len(outcomes[i : i + cut]))
+        for o in outcomes[i : i + cut]:
             setattr(part, o, getattr(part, o) + 1)
         total.add(part)
     assert total.reconciles() and total.received == len(outcomes)
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers(), st.text(max_size=5))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "c"]), st.one_of(st.none(), st.integers(), st.text(max_size=5))
+    )
+)
 def test_content_hash_ignores_key_order_and_sees_every_change(values: dict) -> None:
     flipped = dict(reversed(list(values.items())))
     assert domain.content_hash(values) == domain.content_hash(flipped)

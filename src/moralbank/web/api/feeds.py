@@ -36,8 +36,12 @@ WATCHERS = require_roles(Role.CITY_ADMIN, Role.AUDITOR)
 
 
 @router.post("/{interface}/records")
-async def push(interface: str, request: Request, principal: Principal = Depends(PUSHER),
-               uow: UnitOfWork = Depends(get_uow)) -> dict[str, Any]:
+async def push(
+    interface: str,
+    request: Request,
+    principal: Principal = Depends(PUSHER),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict[str, Any]:
     # The token check may have written (last use, access log): end that transaction first, so the
     # import's own batch transactions do not wait on it (SQLite has one writer).
     uow.commit()
@@ -50,16 +54,34 @@ async def push(interface: str, request: Request, principal: Principal = Depends(
 
     def work() -> dict[str, Any]:
         with container.uow(write=False) as uow:
-            earlier = service.check_push(uow, interface=interface, body=body, signature=signature,
-                                         idempotency_key=key, principal=principal)
+            earlier = service.check_push(
+                uow,
+                interface=interface,
+                body=body,
+                signature=signature,
+                idempotency_key=key,
+                principal=principal,
+            )
             if earlier is not None:
                 return {**json.loads(earlier.response), "replayed": True}
-        result = import_body(container, interface=interface, body=body, name=f"push:{key}", transport="push",
-                             actor=principal.actor).as_dict()
+        result = import_body(
+            container,
+            interface=interface,
+            body=body,
+            name=f"push:{key}",
+            transport="push",
+            actor=principal.actor,
+        ).as_dict()
         try:
             with container.uow() as uow:
-                service.record_push(uow, interface=interface, idempotency_key=str(key), body=body,
-                                    import_id=result["import_id"], response=result)
+                service.record_push(
+                    uow,
+                    interface=interface,
+                    idempotency_key=str(key),
+                    body=body,
+                    import_id=result["import_id"],
+                    response=result,
+                )
                 uow.commit()
         except IntegrityError:  # the same key raced in twice: both imports were exactly-once anyway
             pass
