@@ -1,0 +1,114 @@
+"""Residents and orgs over HTTP: scope, the access log, the resident's own page."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from moralbank.auth import service as auth
+from moralbank.auth.domain import SYSTEM
+from moralbank.bootstrap import Container
+from moralbank.residents import service as residents
+from moralbank.web.app import create_app
+from moralbank.web.deps import SESSION_COOKIE
+from tests.integration.residents.conftest import number
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def people(city: Container) -> dict[str, str]:
+    with city.uow() as uow:
+        ids = {
+            "mine": residents.enrol(uow, principal=SYSTEM, name="张光明", id_number=number(1980, 1),
+                                    grid="330281001001-G01", consent_text_version="v1", phone="13900000001"),
+            "other": residents.enrol(uow, principal=SYSTEM, name="李东方", id_number=number(1981, 3),
+                                     grid="330281001002-G01", consent_text_version="v1"),
+        }
+        for username, role, unit in [("village1", "village_officer", "330281001001"),
+                                     ("admin", "city_admin", None)]:
+            auth.create_user(uow, username=username, display_name=username, role=role,
+                             password="a long test password", unit_code=unit)
+        uow.commit()
+    return ids
+
+
+def client_as(container: Container, *, username: str | None = None, resident_id: str | None = None) -> TestClient:
+    with container.uow() as uow:
+        sign = auth.user_session(uow, username=username) if username else \
+            auth.resident_session(uow, resident_id=resident_id or "")
+        uow.commit()
+    client = TestClient(create_app(container))
+    client.cookies.set(SESSION_COOKIE, sign.token)
+    return client
+
+
+def test_a_village_officer_sees_their_village_and_not_another(city: Container, people: dict[str, str]) -> None:
+    c = client_as(city, username="village1")
+    listed = c.get("/api/residents").json()
+    assert [r["id"] for r in listed] == [people["mine"]]
+    assert c.get(f"/api/residents/{people['mine']}", params={"why": "home visit"}).json()["name"] == "张光明"
+    assert c.get(f"/api/residents/{people['other']}").status_code == 404
+    page = c.get("/residents", params={"name": "张"}, headers={"accept": "text/html"})
+    assert "张光明" in page.text and "李东方" not in page.text
+    assert "张光明" in c.get(f"/residents/{people['mine']}", headers={"accept": "text/html"}).text
+    with city.uow() as uow:
+        whys = {e.why for e in auth_log(uow, people["mine"])}
+    assert {"home visit", "居民名单查询", "查看居民档案"} <= whys
+
+
+def auth_log(uow, resident_id: str):  # noqa: ANN001, ANN201
+    from moralbank.audit import service as audit
+
+    return audit.list_for_resident(uow, resident_id=resident_id)
+
+
+def test_the_org_tree_is_browsable_and_only_the_city_admin_changes_it(city: Container,
+                                                                     people: dict[str, str]) -> None:
+    officer = client_as(city, username="village1")
+    page = officer.get("/orgs", headers={"accept": "text/html"})  # starts at the officer's own unit
+    assert "光明社区" in page.text and "一网格" in page.text and "二网格" in page.text
+    assert "一网格" in officer.get("/orgs/330281001001/children").text
+    assert officer.get("/orgs", params={"code": "330281001002"}).status_code == 404  # another village
+    assert officer.get("/orgs/330281001002/children").status_code == 404
+    new = {"code": "330281001001-G03", "name_zh": "三网格", "level": "grid", "parent": "330281001001"}
+    assert officer.post("/api/orgs", json=new).status_code == 403
+    admin = client_as(city, username="admin")
+    assert admin.post("/api/orgs", json=new).status_code == 201
+    assert admin.post("/api/orgs/330281001001/move", json={"parent": "330281001001-G01"}).status_code == 422
+    units = admin.get("/api/orgs", params={"under": "330281001001"}).json()
+    assert "330281001001-G03" in {u["code"] for u in units}
+
+
+def test_a_resident_manages_consent_downloads_data_corrects_and_withdraws(city: Container,
+                                                                          people: dict[str, str]) -> None:
+    me = people["mine"]
+    c = client_as(city, resident_id=me)
+    page = c.get("/me")
+    assert "张光明" in page.text and "330281********" in page.text
+    r = c.post("/me/consents", data={"kind": "purpose", "subject": "bank_credit", "granted": "true"},
+               follow_redirects=False)
+    assert r.status_code == 303
+    with city.uow() as uow:
+        assert residents.has_consent(uow, resident_id=me, purpose="bank_credit")
+    c.post("/me/consents", data={"kind": "purpose", "subject": "bank_credit", "granted": "false"})
+    data = c.get("/me/export.json")
+    assert "attachment" in data.headers["content-disposition"]
+    body = data.json()
+    assert body["profile"]["id_number"] == number(1980, 1)
+    assert [x["granted"] for x in body["consents"]] == [True, False]
+    assert c.get(f"/api/residents/{people['other']}").status_code == 404
+    c.post("/me/corrections", data={"field": "name", "value": "张广明", "reason": "错字"})
+    officer = client_as(city, username="village1")
+    pending = officer.get("/api/residents/corrections").json()
+    assert [p["requested_value"] for p in pending] == ["张广明"]
+    officer.post(f"/api/residents/corrections/{pending[0]['id']}/decision", json={"accept": True})
+    assert "张广明" in c.get("/me").text
+    assert c.post("/me/withdraw", data={"confirm": "true"}, follow_redirects=False).status_code == 303
+    with city.uow() as uow:
+        assert residents.counts(uow).get("withdrawn") == 1
