@@ -89,7 +89,7 @@ def test_resident_and_officer_in_the_browser(container, live_server, page):
     page.fill("#statement", "合同已履行完毕，附收据")
     page.click("button:has-text('提出异议')")
     page.wait_for_selector("text=异议已受理")
-    assert page.text_content("#state") == "有异议"
+    assert page.text_content("#state") == "有异议，待决定"
 
     # a township officer upholds it with written reasons
     _staff_login(page, base, "township")

@@ -1046,8 +1046,9 @@ def object_to(
         ev = d.dispute(item, actor="system:evaluation")
         _save(uow, row, item, rules_)
         _event(uow, row, ev, objection=obj)
+    else:  # a decided item or a ledger entry: the objection itself is the mark
+        _event(uow, None, d.Event("marked_disputed", "system:evaluation"), objection=obj)
     obj.marked_at = uow.clock.now()
-    _event(uow, None, d.Event("marked_disputed", "system:evaluation"), objection=obj)
     _notify(uow, "objection_marked", resident_id, f"objection:{obj.id}", due=obj.decide_due.isoformat())
     return obj
 

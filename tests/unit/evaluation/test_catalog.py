@@ -20,7 +20,7 @@ def test_every_visible_string_is_translated():
         text = path.read_text()
         wanted |= set(re.findall(r'_\(\s*"([^"]+)"', text)) | set(re.findall(r"_\(\s*'([^']+)'", text))
         wanted |= set(re.findall(r'_run\([^)]*?"([^"]*[\u4e00-\u9fff][^"]*)"', text, re.S))
-    for labels in (pages.STATE_LABELS, pages.ORIGIN_LABELS, pages.OBJECTION_LABELS):
+    for labels in (pages.STATE_LABELS, pages.ORIGIN_LABELS, pages.OBJECTION_LABELS, pages.ACTION_LABELS):
         wanted |= set(labels.values())
     missing = sorted(w for w in wanted if not catalog.get(w))
     assert not missing, missing
