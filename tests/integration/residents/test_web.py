@@ -112,3 +112,10 @@ def test_a_resident_manages_consent_downloads_data_corrects_and_withdraws(city: 
     assert c.post("/me/withdraw", data={"confirm": "true"}, follow_redirects=False).status_code == 303
     with city.uow() as uow:
         assert residents.counts(uow).get("withdrawn") == 1
+
+
+def test_pages_speak_english_when_asked(city: Container, people: dict[str, str]) -> None:
+    c = client_as(city, resident_id=people["mine"])
+    page = c.get("/me", params={"lang": "en"}).text
+    assert "My consents" in page and "Download all my data" in page and "Leave the moral bank" in page
+    assert "Share my score with partner banks" in page
