@@ -167,3 +167,8 @@ def test_masked_name(name: str | None, masked: str | None) -> None:
 
 def test_score_band() -> None:
     assert score_band(83) == "80-89" and score_band(100) == "100-109"
+
+
+@given(st.binary(max_size=300), st.binary(max_size=70000))
+def test_sig_structure_bytes_equal_cbor2_encoding(protected: bytes, payload: bytes) -> None:
+    assert codec.sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
