@@ -214,20 +214,32 @@ def _import(c: Any, files: list[tuple[str, Path, int]]) -> dict[str, float]:
 
     feeds._propose = timed  # type: ignore[assignment]
     totals = {"received": 0, "accepted": 0, "quarantined": 0, "held_for_consent": 0, "duplicates": 0}
+    plain = {"rows": 0, "seconds": 0.0}  # interfaces whose records earn no points: the feeds path alone
+    no_rules = {i.name for i in feeds.list_interfaces() if not i.rules}
     try:
         with PeakRss() as rss, Progress(transient=True) as bar:
             t0 = time.perf_counter()
             for name, path, n in files:
                 task = bar.add_task(name, total=n)
+                t1 = time.perf_counter()
                 r = import_file(
                     c, interface=name, path=path, actor="bench", progress=lambda k, t=task: bar.advance(t, k)
                 )
+                if name in no_rules:
+                    plain["rows"] += r.counts.received
+                    plain["seconds"] += time.perf_counter() - t1
                 for key in totals:
                     totals[key] += getattr(r.counts, key)
             seconds = time.perf_counter() - t0
     finally:
         feeds._propose = original  # type: ignore[assignment]
-    return {**totals, "seconds": seconds, "evaluation_seconds": spent["evaluation"], "peak_rss": rss.peak}
+    return {
+        **totals,
+        "seconds": seconds,
+        "evaluation_seconds": spent["evaluation"],
+        "peak_rss": rss.peak,
+        "plain_rate": plain["rows"] / plain["seconds"] if plain["seconds"] else 0.0,
+    }
 
 
 def measure(kind: str, size: dict[str, int], workdir: Path, files_cache: dict[str, Any]) -> dict[str, Any]:
@@ -282,6 +294,11 @@ def run(
             note=f"{r['evaluation_seconds'] / r['seconds']:.0%} of the import",
         )
         report.figure(f"{kind}: peak RSS during import", r["peak_rss"] / 2**20, "MB")
+        report.figure(
+            f"{kind}: import rate of the interfaces without indicator rules (no evaluation, no ledger)",
+            r["plain_rate"],
+            "rows/s",
+        )
         report.ratio(
             f"{kind}: import rate / raw executemany rate",
             rate,
