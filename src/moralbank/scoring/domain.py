@@ -87,6 +87,9 @@ class ScoreModel:
     )
     deeds: tuple[Deed, ...] = ()
     names: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # indicator -> (zh, en)
+    bases: Mapping[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # indicator -> published basis (zh, en)
 
     @property
     def aspect_codes(self) -> tuple[str, ...]:
@@ -126,6 +129,11 @@ class ScoreModel:
 
     def indicator_name(self, code: str, lang: str = "zh-CN") -> str:
         zh, en = self.names.get(code, (code, code))
+        return en if lang.startswith("en") else zh
+
+    def indicator_basis(self, code: str, lang: str = "zh-CN") -> str:
+        """The published rule an indicator rests on (the catalogue's basis text)."""
+        zh, en = self.bases.get(code, ("", ""))
         return en if lang.startswith("en") else zh
 
 

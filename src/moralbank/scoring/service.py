@@ -54,6 +54,7 @@ def model_of(policy: Any) -> domain.ScoreModel:
         if not i.is_negative and i.points > 0
     )
     names = {i.code: (i.name_zh, i.name_en) for i in policy.indicators.values()}
+    bases = {i.code: (i.basis_zh, i.basis_en) for i in policy.indicators.values()}
     return domain.ScoreModel(
         policy_version=str(policy.version),
         aspects=aspects,
@@ -65,6 +66,7 @@ def model_of(policy: Any) -> domain.ScoreModel:
         negative_months=months,
         deeds=deeds,
         names=names,
+        bases=bases,
     )
 
 

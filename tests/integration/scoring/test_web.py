@@ -39,6 +39,7 @@ def test_resident_portrait_has_both_charts_entries_and_reasons(town, container) 
     assert 'class="chart radar"' in html and 'class="chart line"' in html
     assert "合同违约" in html and "未达到更高等级的主要原因" in html
     assert html.count('class="entry') == 2
+    assert "第十三条" in html  # the published basis of the rule
     assert "/me/portrait/entries/" in html  # objection form on counted entries
     assert "这些善行可以提高积分" in html
     en = c.get("/me/portrait?lang=en").text
