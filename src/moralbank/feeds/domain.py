@@ -427,11 +427,11 @@ def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Raw
             if not cells:
                 continue
             line = reader.line_num
-            if len(cells) != n:
+            if len(cells) != n:  # keep what lines up with the header, for staff to fix
                 yield RawRow(
                     i,
                     line,
-                    {},
+                    {h: _printable(c) for h, c in zip(header, cells, strict=False)},
                     Problem(
                         f"{len(cells)} cells where the header has {n}",
                         row=i,
@@ -446,11 +446,17 @@ def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Raw
                 yield RawRow(
                     i,
                     line,
-                    {},
+                    {h: _printable(c) for h, c in zip(header, cells, strict=True)},
                     Problem(f"bytes that are not {encoding}", row=i, line=line, file=path.name, field=bad),
                 )
                 continue
             yield RawRow(i, line, {h: (c.strip() or None) for h, c in zip(header, cells, strict=True)})
+
+
+def _printable(cell: str) -> str | None:
+    """A cell as staff may see it: undecodable bytes shown as U+FFFD."""
+    text = "".join("\ufffd" if "\udc80" <= ch <= "\udcff" else ch for ch in cell).strip()
+    return text or None
 
 
 def _check_header(header: list[str], fields: Iterable[str] | None, file: str) -> None:
