@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from moralbank.auth.models import ApiToken, AuthSession, LoginAttempt, OneTimeCode, StaffUser
@@ -97,7 +97,3 @@ def failures(db: Session, key: str, since: datetime) -> list[datetime]:
 def clear_failures(db: Session, key: str) -> None:
     db.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
 
-
-def count_users_with_role(db: Session, role: str) -> int:
-    return int(db.scalar(select(func.count()).select_from(StaffUser)
-                         .where(StaffUser.role == role, StaffUser.active.is_(True))) or 0)

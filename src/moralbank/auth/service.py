@@ -30,7 +30,6 @@ from moralbank.auth.domain import (
     OTP_MAX_ATTEMPTS,
     OTP_REQUESTS,
     OTP_RESEND_GAP,
-    PARTNER_ROLES,
     RESIDENT_SESSION,
     STAFF_LOGIN,
     STAFF_SESSION,
@@ -500,7 +499,3 @@ def can(uow: UnitOfWork, principal: Principal, action: Action | str, **kwargs: o
     except (NotFound, PermissionDenied):
         return False
     return True
-
-
-def is_partner(principal: Principal) -> bool:
-    return principal.role in PARTNER_ROLES

@@ -124,7 +124,7 @@ def require_roles(*roles: Role, resident: str | None = None, unit: str | None = 
             action = Action.WRITE if write else Action.READ
             if resident:
                 auth.authorize(uow, principal, action, resident_id=request.path_params[resident],
-                               purpose=purpose)
+                               purpose=purpose if principal.is_partner else None)
             if unit:
                 auth.authorize(uow, principal, action, unit_code=request.path_params[unit])
         return principal
