@@ -112,3 +112,14 @@ def test_public_pages_still_show_who_is_signed_in_and_residents_go_to_their_sign
     assert client.get("/login?next=/me/consents", headers=HTML).headers["location"] == "/login/resident"
     client.post("/login", data={"username": "wang", "password": PASSWORD})
     assert "王村干部" in client.get("/login", headers=HTML).text  # a public page, header shows the user
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(tree: Container) -> None:
+    _users(tree)
+    client = TestClient(create_app(tree), follow_redirects=False)
+    client.post("/login", data={"username": "wang", "password": PASSWORD})
+    first = client.cookies[SESSION_COOKIE]
+    client.post("/login", data={"username": "audit", "password": PASSWORD})
+    assert client.get("/api/auth/me").json()["role"] == "auditor"
+    replay = TestClient(create_app(tree), cookies={SESSION_COOKIE: first})
+    assert replay.get("/api/auth/me").status_code == 401

@@ -28,7 +28,11 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return default
 
 
-def _signed_in(request: Request, sign: auth.SignIn, target: str) -> Response:
+def _signed_in(request: Request, uow: UnitOfWork, sign: auth.SignIn, target: str) -> Response:
+    """Commit the new session (ending the browser's previous one) and set its cookie."""
+    if previous := request.cookies.get(SESSION_COOKIE):
+        auth.sign_out(uow, token=previous)
+    uow.commit()
     response = RedirectResponse(target, status_code=303)
     settings = request.app.state.container.settings
     max_age = int((sign.expires_at - request.app.state.container.clock.now()).total_seconds())
@@ -62,8 +66,7 @@ def login_submit(request: Request, username: str = Form(""), password: str = For
         return render(request, "auth/login.html", {"next": safe_next(next), "username": username,
                                                    "error": _("失败次数过多，请15分钟后再试")},
                       status_code=429)
-    uow.commit()
-    return _signed_in(request, sign, safe_next(next))
+    return _signed_in(request, uow, sign, safe_next(next))
 
 
 @router.post("/logout", dependencies=[Depends(public)])
@@ -117,8 +120,7 @@ def resident_submit(request: Request, phone: str = Form(""), code: str = Form(""
         uow.commit()  # the attempt counts
         return render(request, "auth/login_resident.html",
                       {"phone": phone, "sent": True, "error": _("验证码错误或已过期")}, status_code=401)
-    uow.commit()
-    return _signed_in(request, sign, "/me")
+    return _signed_in(request, uow, sign, "/me")
 
 
 # -- the access log ----------------------------------------------------------------------------------------
