@@ -241,9 +241,9 @@ def _throttled(uow: UnitOfWork, key: str) -> None:
 def sign_in(uow: UnitOfWork, *, username: str, password: str, client: str | None = None) -> SignIn:
     """Check a staff password and open a session.
 
-    Wrong username and wrong password give the same error. The failure is recorded even though the
-    caller's transaction is about to fail: call :func:`record_failure` commits nothing, so the web
-    route commits after catching NotAuthenticated (see ``web/pages/auth.py``).
+    Wrong username and wrong password give the same error. A failure is added to the unit of work
+    before NotAuthenticated is raised: the caller commits after catching it, so the failure counts
+    towards the lockout (``web/pages/auth.py`` does).
     """
     key = f"user:{username.strip().lower()}"
     _throttled(uow, key)
