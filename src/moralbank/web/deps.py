@@ -96,20 +96,24 @@ class Access:
     unit: str | None = None  # path parameter naming an organisation unit whose scope is checked
     scope: str | None = None  # partner scope, may use path parameters: "feeds:push:{interface}"
     purpose: str | None = None  # the purpose a partner reads a resident's data for (consent checked)
+    personal_data: bool = True  # a GET keyed by a resident id returns their personal data (logged)
 
 
 def require_roles(*roles: Role, resident: str | None = None, unit: str | None = None,
-                  scope: str | None = None, purpose: str | None = None) -> Callable[..., Principal]:
+                  scope: str | None = None, purpose: str | None = None,
+                  personal_data: bool = True) -> Callable[..., Principal]:
     """A dependency that admits principals of ``roles`` and returns the principal.
 
     ``resident="resident_id"`` (or ``unit="code"``) names a path parameter: the object must be in the
     caller's scope (checked by ``auth.service.authorize``; outside scope gives 404 like a missing id).
     Writing methods (POST, PUT, PATCH, DELETE) are refused to auditors whatever ``roles`` says.
+    ``personal_data=False`` says a GET keyed by a resident id returns nothing personal (so the route
+    matrix does not expect an access-log entry for it).
     """
     if not roles:
         raise ValueError("require_roles needs at least one role (use public for open routes)")
     access = Access(roles=frozenset(Role(r) for r in roles), resident=resident, unit=unit, scope=scope,
-                    purpose=purpose)
+                    purpose=purpose, personal_data=personal_data)
 
     def dependency(request: Request, principal: Principal = Depends(current_principal),
                    uow: UnitOfWork = Depends(get_uow)) -> Principal:
@@ -173,7 +177,7 @@ def access_of(route: Any) -> Access | None:
         return Access(roles=roles, resident=next((a.resident for a in restricted if a.resident), None),
                       unit=next((a.unit for a in restricted if a.unit), None),
                       scope=next((a.scope for a in restricted if a.scope), None),
-                      purpose=first.purpose)
+                      purpose=first.purpose, personal_data=all(a.personal_data for a in restricted))
     return found[0] if found else None
 
 

@@ -12,6 +12,8 @@ provider user, a department feed token, and a resident. It expects:
 * an admitted role, with ids of objects in its scope: not 403 and never 5xx; not 401 either, unless
   the same credentials work on ``/api/auth/me`` (then the route asked for more than sign-in, such as
   a department push's body signature);
+* an admitted staff or partner role reading a route keyed by a resident id with 200: one more entry
+  in that resident's access log (every read of personal data is logged);
 * an admitted role, with the id of **another unit's** or **another resident's** object (path
   parameters named like ``resident_id`` or ``code``, or declared with ``resident=``/``unit=``): 404,
   the same answer as for an id that does not exist, so ids cannot be probed.
@@ -198,6 +200,14 @@ def lint_declarations(app: FastAPI) -> list[str]:
     return problems
 
 
+def _reads(c: Container, resident_id: str) -> int:
+    """How many reads of the resident's data the access log holds."""
+    from moralbank.audit import service as audit
+
+    with c.uow(write=False) as uow:
+        return len(audit.list_for_resident(uow, resident_id=resident_id, limit=100_000))
+
+
 def _expected_allowed(access: Access, actor: Actor, write: bool, values: dict[str, str]) -> bool:
     if access.public:
         return True
@@ -236,8 +246,14 @@ def check_app(app: FastAPI, world: World, only: str = "") -> tuple[list[str], in
                 values.update({p: inside for p in resident_params})
                 values.update({p: actor.inside_unit for p in unit_params})
                 url = route.path_format.format(**values)
+                watch = inside if (resident_params and not write and access.personal_data
+                                   and actor.role not in (None, Role.RESIDENT)) else None
+                reads_before = _reads(world.container, watch) if watch else 0
                 status = client.request(method, url, headers=headers).status_code
                 sent += 1
+                if watch and status == 200 and _reads(world.container, watch) == reads_before:
+                    problems.append(f"{method} {url} as {actor.name}: 200 with a resident's data but no "
+                                    "access-log entry (audit.service.log_read)")
                 if status == 401 and actor.role is not None:  # the session may have been signed out
                     headers, _ = actor.credentials(False, fresh=True)
                     status = client.request(method, url, headers=headers).status_code

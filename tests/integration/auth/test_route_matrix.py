@@ -45,6 +45,11 @@ def test_the_matrix_catches_undeclared_routes_and_unscoped_handlers(container: C
     def leaky(resident_id: str, _: Principal = Depends(require_roles(*OFFICERS))) -> dict:
         return {"id": resident_id}
 
+    @router.get("/api/toy/quiet/{resident_id}")  # scoped, and says it returns nothing personal
+    def quiet(resident_id: str, _: Principal = Depends(require_roles(*OFFICERS, resident="resident_id",
+                                                                      personal_data=False))) -> dict:
+        return {"known": True}
+
     @router.post("/api/toy/open/{resident_id}", dependencies=[Depends(public)])
     def public_with_resident(resident_id: str) -> dict:
         return {}
@@ -73,4 +78,8 @@ def test_the_matrix_catches_undeclared_routes_and_unscoped_handlers(container: C
     assert f"/api/toy/residents/{world.residents['village2']} as village_officer (outside their scope): 200" \
         in text
     assert "GET /api/toy/declared-but-refuses as resident: 403, expected the route to admit" in text
-    assert len(problems) == 4, text  # 3 officers see outside their scope, 1 liar; nothing else
+    assert f"GET /api/toy/residents/{world.home_resident} as grid_worker: 200 with a resident's data but no " \
+        "access-log entry" in text
+    assert "/api/toy/quiet" not in text  # declared personal_data=False
+    # 3 officers see outside their scope; 4 officers read without a log entry; 1 liar; nothing else
+    assert len(problems) == 8, text
