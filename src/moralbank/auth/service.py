@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -329,8 +329,11 @@ def _resident_principal(uow: UnitOfWork, resident_id: str) -> Principal:
     from moralbank.residents import service as residents
 
     grid = residents.grid_of(uow, resident_id=resident_id)
-    return Principal(kind="resident", id=resident_id, role=Role.RESIDENT, display_name=resident_id,
-                     unit_code=grid, unit_path=_path_of(uow, grid), resident_id=resident_id)
+    me = Principal(kind="resident", id=resident_id, role=Role.RESIDENT, display_name=resident_id,
+                   unit_code=grid, unit_path=_path_of(uow, grid), resident_id=resident_id)
+    # Their own name for the page header (a resident reading their own data is not logged).
+    name = residents.get(uow, resident_id=resident_id, principal=me, purpose="sign-in").name
+    return replace(me, display_name=name or resident_id)
 
 
 def _resident_by_phone(uow: UnitOfWork, phone: str) -> str | None:

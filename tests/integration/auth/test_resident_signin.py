@@ -44,7 +44,7 @@ def test_code_signs_the_resident_in_as_themselves(tree: Container, resident: str
         sign = auth.verify_code(uow, phone=PHONE, code=_last_code(tree))
         uow.commit()
     assert sign.principal.role == Role.RESIDENT and sign.principal.resident_id == resident
-    assert sign.principal.unit_code == "330281001001-G01"
+    assert sign.principal.unit_code == "330281001001-G01" and sign.principal.display_name == "张三"
     with tree.uow() as uow:
         assert auth.principal_for_session(uow, token=sign.token).resident_id == resident
         stored = [row.code_hash for row in uow.db.query(OneTimeCode)]
