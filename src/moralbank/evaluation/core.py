@@ -25,13 +25,9 @@ from moralbank.evaluation.models import (
 from moralbank.evaluation.workdays import is_workday
 from moralbank.kernel.clock import local_date
 
-REVIEWERS = frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN})
-
-
-AUDITORS = frozenset({Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN})
-
-
-RING_LOOKBACK_DAYS = 180
+REVIEWERS = frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN})  # decide items
+AUDITORS = frozenset({Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN})  # reopen what a village rejected
+RING_LOOKBACK_DAYS = 180  # rings are looked for in the last half year of confirmations
 
 
 @dataclass(frozen=True)
