@@ -41,6 +41,10 @@ def existing_hashes(db: Session, hashes: Sequence[bytes]) -> dict[bytes, tuple[s
     return out
 
 
+def any_resident(db: Session) -> bool:
+    return db.scalar(select(Resident.id).limit(1)) is not None
+
+
 def grid_and_path(db: Session, resident_id: str) -> tuple[str, str] | None:
     row = db.execute(select(Resident.grid_code, OrgUnit.path).join(OrgUnit, OrgUnit.code == Resident.grid_code)
                      .where(Resident.id == resident_id)).first()

@@ -8,7 +8,11 @@ Services never commit; the caller's unit of work does. Reads of personal data go
 from __future__ import annotations
 
 import builtins
+import itertools
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +22,7 @@ from moralbank.db.uow import UnitOfWork
 from moralbank.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from moralbank.kernel.clock import local_date
 from moralbank.kernel.tabular import read_table
-from moralbank.residents import domain, idnumber, repository
+from moralbank.residents import bulk, domain, idnumber, repository
 from moralbank.residents.models import CorrectionRequest, Household, Resident, ResidentConsent, ResidentEvent
 from moralbank.residents.schemas import ConsentOut, CorrectionOut, ImportReport, ResidentOut, ResidentSummary
 
@@ -253,10 +257,14 @@ def import_file(uow: UnitOfWork, *, source: Path | bytes, principal: Principal, 
 
 def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]], principal: Principal,
                consent_text_version: str, source: str = "import", file: str = "rows",
-               progress: Callable[[int], None] | None = None,
-               rng: Any = None) -> ImportReport:
+               progress: Callable[[int], None] | None = None, rng: Any = None,
+               workers: int | None = None) -> ImportReport:
     """The bulk enrolment path (files, the form, the demo city): validation, keyed hash, encryption,
-    grid and household assignment, then Core bulk inserts in batches of 10,000."""
+    grid and household assignment, then bulk inserts in batches of 10,000.
+
+    With more than one batch, ``workers`` processes (default: one per spare core, at least one)
+    prepare batches while this process writes; ``workers=0`` does everything in this process.
+    """
     from moralbank.orgs import service as orgs
 
     started = time.perf_counter()
@@ -266,97 +274,77 @@ def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]]
                                    field="consent_text_version"))
     min_age, guardian_below = _enrolment_rules(uow)
     now = uow.clock.now()
-    today = local_date(now)
     grids = orgs.open_grids(uow)
+    # The auth rule book on each grid's path (known already): no query per grid.
+    allowed = frozenset(g for g, path in grids.items()
+                        if decide(principal, Action.WRITE, Target(kind="unit", unit_path=path)))
+    ctx = bulk.Context(open_grids=frozenset(grids), allowed_grids=allowed, min_age=min_age,
+                       guardian_below=guardian_below, today=local_date(now), version=consent_text_version.strip())
+    tools = bulk.crypto(uow.keys)  # creates missing keys here, before any worker reads the key files
     repository.prepare_bulk(uow.db)
-    allowed: dict[str, bool] = {}
     seen: dict[bytes, int] = {}
-    batch: builtins.list[tuple[int, Mapping[str, str]]] = []
+    # A first import into an empty table needs no look-ups: every earlier row of the file is in ``seen``.
+    look_up = repository.any_resident(uow.db)
+    batches = _batches(rows, BATCH)
+    if workers is None:
+        workers = min(2, max(1, (os.cpu_count() or 1) - 1))
 
-    def may_write(grid: str) -> bool:
-        # The auth rule book on the grid's path (known already): no query per grid.
-        if grid not in allowed:
-            allowed[grid] = bool(decide(principal, Action.WRITE, Target(kind="unit", unit_path=grids[grid])))
-        return allowed[grid]
-
-    def flush() -> None:
-        _enrol_batch(uow, batch, report=report, grids=grids, may_write=may_write, seen=seen,
-                     min_age=min_age, guardian_below=guardian_below, today=today, now=now,
-                     version=consent_text_version.strip(), actor=principal.actor, source=source, rng=rng)
+    def store(prepared: builtins.list[bulk.Prepared], problems: builtins.list[Problem]) -> None:
+        report.problems.extend(problems)
+        _store_batch(uow, prepared, report=report, seen=seen, now=now, version=ctx.version,
+                     actor=principal.actor, source=source, rng=rng, look_up=look_up)
         if progress:
-            progress(len(batch))
-        batch.clear()
+            progress(len(prepared) + len({p.row for p in problems}))
 
-    for item in rows:
-        batch.append(item)
-        if len(batch) >= BATCH:
-            flush()
-    if batch:
-        flush()
+    if workers > 0 and len(batches) > 1:
+        # Workers validate, hash and encrypt the next batches while this process inserts.
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
+                                              else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=bulk.init_worker,
+                                 initargs=(str(uow.keys.dir),)) as pool:
+            for prepared, problems in pool.map(bulk.prepare_in_worker, batches, itertools.repeat(ctx)):
+                store(prepared, problems)
+    else:
+        for batch in batches:
+            store(*bulk.prepare(batch, ctx, tools))
     report.problems.sort(key=lambda p: (p.row or 0, p.field or ""))
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _enrol_batch(uow: UnitOfWork, batch: builtins.list[tuple[int, Mapping[str, str]]], *, report: ImportReport,
-                 grids: dict[str, str], may_write: Callable[[str], bool], seen: dict[bytes, int], min_age: int,
-                 guardian_below: int, today: Any, now: Any, version: str, actor: str, source: str,
-                 rng: Any) -> None:
-    id_hasher, phone_hasher, encrypt = _crypto(uow)
+def _batches(rows: Iterable[tuple[int, Mapping[str, str]]], size: int
+             ) -> builtins.list[builtins.list[tuple[int, Mapping[str, str]]]]:
+    out: builtins.list[builtins.list[tuple[int, Mapping[str, str]]]] = []
+    it = iter(rows)
+    while chunk := builtins.list(itertools.islice(it, size)):
+        out.append(chunk)
+    return out
+
+
+def _store_batch(uow: UnitOfWork, prepared: builtins.list[bulk.Prepared], *, report: ImportReport,
+                 seen: dict[bytes, int], now: Any, version: str, actor: str, source: str, rng: Any,
+                 look_up: bool = True) -> None:
+    """Duplicates in the file, rows already enrolled, households, pseudonymous ids, then one insert."""
     problems = report.problems
-    good: builtins.list[tuple[int, Mapping[str, str], idnumber.IdNumber, bytes, str | None]] = []
-    for number, row in batch:
-        n_before = len(problems)
-        name = (row.get("name") or "").strip()
-        try:
-            parsed = idnumber.parse(row.get("id_number") or "")
-        except idnumber.BadIdNumber as e:
-            problems.append(Problem(str(e), field="id_number", row=number))
-            parsed = None
-        grid = (row.get("grid") or "").strip()
-        if grid not in grids:
-            problems.append(Problem(f"no open grid {grid!r}" if grid else "a grid is required",
-                                    field="grid", row=number))
-        elif not may_write(grid):
-            problems.append(Problem(f"grid {grid} is outside your organisation unit", field="grid", row=number))
-        phone = (row.get("phone") or "").strip() or None
-        if phone:
-            try:
-                phone = normalise_phone(phone)
-            except InvalidInput:
-                problems.append(Problem("not a mainland mobile number", field="phone", row=number))
-        guardian_name = (row.get("guardian_name") or "").strip()
-        guardian_id = (row.get("guardian_id_number") or "").strip()
-        if guardian_id:
-            try:
-                guardian_id = idnumber.parse(guardian_id).number
-            except idnumber.BadIdNumber as e:
-                problems.append(Problem(str(e), field="guardian_id_number", row=number))
-        if parsed is not None:
-            problems.extend(domain.check_enrolment(
-                name=name, birth=parsed.birth, today=today, min_age=min_age, consent_text_version=version,
-                guardian=domain.Guardian(guardian_name, guardian_id or None) if guardian_name else None,
-                guardian_below=guardian_below, row=number))
-        if len(problems) > n_before or parsed is None:
-            continue
-        id_hash = id_hasher(parsed.number)
-        first = seen.get(id_hash)
+    good = []
+    for p in prepared:
+        first = seen.get(p[4])
         if first is not None:
-            problems.append(Problem(f"the same ID number as row {first}", field="id_number", row=number))
+            problems.append(Problem(f"the same ID number as row {first}", field="id_number", row=p[0]))
             continue
-        seen[id_hash] = number
-        good.append((number, row, parsed, id_hash, phone))
+        seen[p[4]] = p[0]
+        good.append(p)
     if not good:
         return
-    existing = repository.existing_hashes(uow.db, [g[3] for g in good])
+    existing = repository.existing_hashes(uow.db, [p[4] for p in good]) if look_up else {}
     fresh = []
-    for g in good:
-        hit = existing.get(g[3])
+    for p in good:
+        hit = existing.get(p[4])
         if hit is None:
-            fresh.append(g)
+            fresh.append(p)
         elif hit[1] == domain.WITHDRAWN:
             problems.append(Problem(f"this person withdrew ({hit[0]}); re-enrolment needs a new opt-in",
-                                    field="id_number", row=g[0]))
+                                    field="id_number", row=p[0]))
         else:
             report.unchanged += 1
     if not fresh:
@@ -364,24 +352,17 @@ def _enrol_batch(uow: UnitOfWork, batch: builtins.list[tuple[int, Mapping[str, s
     households = _households_for(uow, fresh, report=report, now=now, rng=rng)
     ids = domain.pseudonyms(len(fresh), rng=rng)
     rows: builtins.list[tuple[Any, ...]] = []
-    for rid, (number, row, parsed, id_hash, phone) in zip(ids, fresh, strict=True):
-        grid = row["grid"].strip()
-        household_number = (row.get("household") or "").strip()
+    for rid, (number, name, grid, household, id_hash, id_enc, birth, sex, phone_enc, phone_hash, g_name,
+              g_enc, g_rel) in zip(ids, fresh, strict=True):
         hid = None
-        if household_number:
-            hid, hgrid = households[household_number]
+        if household:
+            hid, hgrid = households[household]
             if hgrid != grid:
-                problems.append(Problem(f"household {household_number} is in grid {hgrid}, not {grid}",
+                problems.append(Problem(f"household {household} is in grid {hgrid}, not {grid}",
                                         field="household", row=number))
                 continue
-        guardian_name = (row.get("guardian_name") or "").strip() or None
-        guardian_id = (row.get("guardian_id_number") or "").strip()
-        rows.append((
-            rid, grid, hid, row["name"].strip(), encrypt(parsed.number), id_hash, parsed.birth, parsed.sex,
-            encrypt(phone) if phone else None, phone_hasher(phone) if phone else None, guardian_name,
-            encrypt(idnumber.normalise(guardian_id)) if guardian_id else None,
-            (row.get("guardian_relation") or "").strip()[:32] or None, version[:32], now, actor, source,
-            domain.ENROLLED))
+        rows.append((rid, grid, hid, name, id_enc, id_hash, birth, sex, phone_enc, phone_hash, g_name, g_enc, g_rel,
+                     version[:32], now, actor, source, domain.ENROLLED))
     repository.insert_residents(uow.db, RESIDENT_COLUMNS, rows)
     report.enrolled += len(rows)
 
@@ -391,20 +372,15 @@ RESIDENT_COLUMNS = ("id", "grid_code", "household_id", "name", "id_number_enc", 
                     "consent_text_version", "enrolled_at", "enrolled_by", "source", "status")
 
 
-def _crypto(uow: UnitOfWork) -> tuple[Callable[[str], bytes], Callable[[str], bytes], Callable[[str], bytes]]:
-    """(ID-number hasher, phone hasher, encryptor), each with its key fetched once for the batch."""
-    return uow.keys.hasher("lookup"), uow.keys.hasher("phone"), uow.keys.encryptor()
-
-
 def _households_for(uow: UnitOfWork, fresh: builtins.list[Any], *, report: ImportReport, now: Any,
                     rng: Any) -> dict[str, tuple[str, str]]:
     """household number → (id, grid) for every number in the batch; new ones are created in the grid of
     their first member."""
     wanted: dict[str, str] = {}
-    for _, row, _, _, _ in fresh:
-        number = (row.get("household") or "").strip()
+    for p in fresh:
+        number, grid = p[3], p[2]
         if number and number not in wanted:
-            wanted[number] = row["grid"].strip()
+            wanted[number] = grid
     if not wanted:
         return {}
     known = repository.households_by_number(uow.db, builtins.list(wanted))
