@@ -143,11 +143,32 @@ def audit_list(
     return repo.items_in(uow.db, states=[state], path_prefix=principal.unit_path, limit=limit)
 
 
+def _may_see_evidence(uow: UnitOfWork, principal: Principal, row: EvaluationItem) -> bool:
+    """Who reads the item, and — while it waits for grid mutual evaluation — the neighbours asked to
+    confirm it (residents of the same grid), so they judge the photos, not only the words."""
+    if may_read(principal, row):
+        return True
+    return (
+        principal.role == Role.RESIDENT
+        and principal.resident_id is not None
+        and row.state == d.State.GRID_REVIEW.value
+        and grid_of_resident(uow, principal.resident_id) == row.grid_code
+    )
+
+
+def evidence_of(uow: UnitOfWork, *, principal: Principal, item_id: int) -> list[EvidenceFile]:
+    """The evidence files of an item (for its readers, and for the neighbours confirming it)."""
+    row = repo.item(uow.db, item_id)
+    if row is None or not _may_see_evidence(uow, principal, row):
+        raise NotFound(f"no evaluation item {item_id}")
+    return repo.files(uow.db, item_id)
+
+
 def evidence(uow: UnitOfWork, *, principal: Principal, sha256: str) -> tuple[EvidenceFile, bytes]:
-    """An evidence file's bytes, for someone who may read an item it belongs to."""
+    """An evidence file's bytes, for someone who may see an item it belongs to."""
     for f in repo.file_by_hash(uow.db, sha256):
         row = repo.item(uow.db, f.item_id)
-        if row is not None and may_read(principal, row):
+        if row is not None and _may_see_evidence(uow, principal, row):
             return f, evidence_files.load(uow.deps.settings.files_dir, sha256)
     raise NotFound("no such file")
 

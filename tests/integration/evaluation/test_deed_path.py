@@ -79,8 +79,18 @@ def test_evidence_files_are_type_checked_and_stored_by_hash(world):
         sha = ev.trail(uow, principal=w.resident("A"), item_id=item_id).files[0].sha256
         meta, data = ev.evidence(uow, principal=w.officer, sha256=sha)
         assert meta.media_type == "image/png" and data == PNG
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound):  # another grid's resident
             ev.evidence(uow, principal=w.resident("E"), sha256=sha)
+        # a neighbour asked to confirm it sees the photo while it waits for the grid
+        assert ev.evidence(uow, principal=w.resident("C"), sha256=sha)[1] == PNG
+        assert [f.sha256 for f in ev.evidence_of(uow, principal=w.resident("C"), item_id=item_id)] == [sha]
+    _do(w, ev.vote, principal=w.resident("B"), item_id=item_id, confirm=True)
+    _do(w, ev.vote, principal=w.resident("C"), item_id=item_id, confirm=True)
+    with w.container.uow() as uow:  # ... and no longer once the grid has spoken
+        with pytest.raises(NotFound):
+            ev.evidence(uow, principal=w.resident("D"), sha256=sha)
+        with pytest.raises(NotFound):
+            ev.evidence_of(uow, principal=w.resident("D"), item_id=item_id)
     assert sha == hashlib.sha256(PNG).hexdigest()
     assert (w.container.settings.files_dir / "evidence" / sha[:2] / sha[2:4] / sha).read_bytes() == PNG
 

@@ -50,7 +50,10 @@ def test_resident_submits_and_officer_reviews_through_pages(world, client_for):
     )
     assert r.status_code == 422 and "JPEG" in r.text
     b = client_for(letter="B")
-    assert f'data-item="{item_id}"' in b.get("/evaluation/confirm").text
+    confirm_page = b.get("/evaluation/confirm").text
+    assert f'data-item="{item_id}"' in confirm_page
+    photo = confirm_page.split('href="/evaluation/files/')[1].split('"')[0]
+    assert b.get(f"/evaluation/files/{photo}").content == PNG  # the neighbour sees the photo
     assert b.post(f"/evaluation/items/{item_id}/vote", data={"confirm": "yes"}).status_code == 303
     officer = client_for(username="village1")
     page = officer.get("/evaluation/review").text

@@ -344,11 +344,9 @@ def inbox_page(
 def confirm_page(
     request: Request, principal: Principal = Depends(SUBMITTERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
-    return render(
-        request,
-        "evaluation/confirm.html",
-        _ctx(request, uow, items=ev.pending_confirmations(uow, principal=principal)),
-    )
+    items = ev.pending_confirmations(uow, principal=principal)
+    files = {i.id: ev.evidence_of(uow, principal=principal, item_id=i.id) for i in items}
+    return render(request, "evaluation/confirm.html", _ctx(request, uow, items=items, files=files))
 
 
 @router.post("/items/{item_id}/vote")
