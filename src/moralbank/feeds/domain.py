@@ -45,6 +45,7 @@ MISSING = "missing_value"
 RAGGED = "ragged_row"
 BAD_ENCODING = "bad_encoding"
 BAD_JSON = "bad_json"
+STRUCTURAL = (RAGGED, BAD_ENCODING, BAD_JSON)
 REASONS = (
     BAD_ID_NUMBER,
     BAD_USCC,
@@ -725,13 +726,21 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
                 raw.line,
                 spec.name,
                 reason,
-                _DETAIL[reason].format(type=spec.type) + f": {text[:60]!r}",
+                _DETAIL[reason].format(type=spec.type) + f": {_shown(spec, text)!r}",
             )
         values[spec.name] = value
     deed = date.fromisoformat(values[iface.date_field])
     if today is not None and deed > today:
         return RowProblem(raw.row, raw.line, iface.date_field, BAD_DATE, f"日期在将来: {deed.isoformat()}")
     return Record(raw.row, values, str(values[iface.source_id]), str(values[iface.person_field]), deed)
+
+
+def _shown(spec: FieldSpec, text: str) -> str:
+    """A bad value as the quarantine's (unencrypted) reason may quote it: an ID number is masked
+    like staff see it (330281********123X); the full row stays encrypted."""
+    if spec.type == "id_number":
+        return text[:6] + "*" * max(len(text) - 10, 0) + text[-4:] if len(text) > 10 else "*" * len(text)
+    return text[:60]
 
 
 @dataclass(frozen=True)

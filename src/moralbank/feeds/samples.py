@@ -94,6 +94,7 @@ def rows(
     bad_at = set(rng.sample(range(n), min(bad, n))) if bad else set()
     prefix = prefix or f"{iface.name[:4].upper()}{seed}"
     kinds = [k for k in BAD_KINDS if k != "bad_uscc" or iface.subject == "organisation"]
+    rng.shuffle(kinds)  # so a few bad rows per file still show every kind across the interfaces
     k = 0
     for i in range(n):
         row: dict[str, Any] = {}

@@ -643,7 +643,12 @@ def quarantine_reprocess(
 ) -> Counts:
     """Run open and fixed rows through the import again: the ones that now pass go in (and leave the
     quarantine as ``reprocessed``); the others stay, with the new reason."""
-    pending = repository.quarantine(uow.db, interface=interface, status="pending", ids=ids, limit=None)
+    pending = [
+        q
+        for q in repository.quarantine(uow.db, interface=interface, status="pending", ids=ids, limit=None)
+        # a damaged row (cells out of line, undecodable bytes) goes back only once a person fixed it
+        if q.status == "fixed" or q.reason not in domain.STRUCTURAL
+    ]
     total = Counts()
     by_iface: dict[str, list[Any]] = {}
     for q in pending:

@@ -160,7 +160,7 @@ def test_staff_fix_a_quarantined_row_on_the_page_and_reprocess(city: City, tmp_p
     r = client.post("/staff/feeds/quarantine/reprocess", data={"interface": "blood_donation"})
     assert r.status_code == 303
     shown = client.get(r.headers["location"], headers=HTML).text
-    assert "入库 1" in shown
+    assert "入库 1" in shown, shown[shown.find("flash") :][:300]
     health = client.get("/staff/feeds", headers=HTML)
     assert (
         health.status_code == 200

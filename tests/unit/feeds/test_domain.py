@@ -82,6 +82,8 @@ def test_validation_reasons() -> None:
     for field, (value, reason) in cases.items():
         p = domain.validate(iface, _raw(**{**good, field: value}), today=TODAY)
         assert isinstance(p, RowProblem) and (p.field, p.reason) == (field, reason)
+    shown = domain.validate(iface, _raw(**{**good, "id_number": cases["id_number"][0]}), today=TODAY)
+    assert PEOPLE[0][6:14] not in shown.detail  # the birth date of a bad ID number is not quoted
     future = domain.validate(iface, _raw(**{**good, "donated_on": "2027-01-01"}), today=TODAY)
     assert isinstance(future, RowProblem) and future.reason == "bad_date"
 
