@@ -274,6 +274,8 @@ class Throttle:
 
 STAFF_LOGIN = Throttle(limit=5, window=timedelta(minutes=15))
 """Five wrong passwords for a username in 15 minutes lock it for the rest of the window."""
+CLIENT_LOGIN = Throttle(limit=30, window=timedelta(minutes=15))
+"""Thirty failures from one client address in 15 minutes (trying many usernames) lock that address."""
 OTP_REQUESTS = Throttle(limit=5, window=timedelta(hours=1))
 """Five codes per phone per hour."""
 OTP_RESEND_GAP = timedelta(seconds=60)

@@ -94,6 +94,11 @@ def failures(db: Session, key: str, since: datetime) -> list[datetime]:
     return list(db.scalars(select(LoginAttempt.at).where(LoginAttempt.key == key, LoginAttempt.at >= since)))
 
 
+def failures_from(db: Session, client: str, since: datetime) -> list[datetime]:
+    return list(db.scalars(select(LoginAttempt.at).where(LoginAttempt.client == client,
+                                                         LoginAttempt.at >= since)))
+
+
 def clear_failures(db: Session, key: str) -> None:
     db.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
 

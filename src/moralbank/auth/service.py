@@ -1,7 +1,7 @@
 """Sign-in, accounts, API tokens, and the authorisation checks every capability calls.
 
 * Staff: username + password (argon2id), a server-side session; five failures in 15 minutes lock the
-  username for the rest of the window.
+  username for the rest of the window, thirty from one client address lock that address.
 * Residents: phone + one-time code sent through ``uow.deps.sms``; the code is kept as an HMAC,
   expires in 5 minutes and allows 5 attempts; the resident is found by the phone's keyed hash.
 * Partner systems: API tokens with a role, scopes, a unit, an expiry; revocable.
@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from moralbank.auth import repository as repo
 from moralbank.auth.domain import (
+    CLIENT_LOGIN,
     DEFAULT_SCOPES,
     OTP_DIGITS,
     OTP_LIFETIME,
@@ -231,9 +232,11 @@ def _user_principal(uow: UnitOfWork, user: StaffUser) -> Principal:
                      scopes=frozenset(user.scopes or []))
 
 
-def _throttled(uow: UnitOfWork, key: str) -> None:
+def _throttled(uow: UnitOfWork, key: str, client: str | None) -> None:
     now = uow.clock.now()
     until = STAFF_LOGIN.locked_until(repo.failures(uow.db, key, now - STAFF_LOGIN.window), now)
+    if client and until is None:
+        until = CLIENT_LOGIN.locked_until(repo.failures_from(uow.db, client, now - CLIENT_LOGIN.window), now)
     if until is not None:
         raise RateLimited(f"too many failed sign-ins; try again after {until:%H:%M} UTC")
 
@@ -246,7 +249,7 @@ def sign_in(uow: UnitOfWork, *, username: str, password: str, client: str | None
     towards the lockout (``web/pages/auth.py`` does).
     """
     key = f"user:{username.strip().lower()}"
-    _throttled(uow, key)
+    _throttled(uow, key, client)
     user = repo.user_by_username(uow.db, username.strip().lower())
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)

@@ -35,7 +35,9 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from moralbank.auth import service
 
-    monkeypatch.setattr(service, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(service, "_hasher", cheap)
+    monkeypatch.setattr(service, "_DUMMY_HASH", cheap.hash("not a password of anyone"))
 
 
 @pytest.fixture

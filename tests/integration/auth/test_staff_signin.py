@@ -167,3 +167,16 @@ def test_prune_removes_only_old_sessions(tree: Container, clock) -> None:  # noq
         auth.principal_for_session(uow, token=new.token)
         with pytest.raises(NotAuthenticated):
             auth.principal_for_session(uow, token=old.token)
+
+
+def test_one_address_trying_many_usernames_is_locked_out(tree: Container) -> None:
+    _village_officer(tree)
+    for i in range(30):
+        with tree.uow() as uow:
+            with pytest.raises(NotAuthenticated):
+                auth.sign_in(uow, username=f"guess{i}", password="guess guess guess", client="203.0.113.9")
+            uow.commit()
+    with tree.uow() as uow:
+        with pytest.raises(RateLimited):
+            auth.sign_in(uow, username="wang", password=PASSWORD, client="203.0.113.9")
+        auth.sign_in(uow, username="wang", password=PASSWORD, client="198.51.100.1")  # others still can
