@@ -79,8 +79,13 @@ def measure(n: int, workdir: Path) -> dict[str, float]:
     households = source.execute("SELECT * FROM household").fetchall()
     rows = source.execute(f"SELECT {', '.join(cols)} FROM resident").fetchall()
     random.Random(1).shuffle(rows)  # insertion order as it came from the file, not the PK order
-    schema = [r[0] for r in source.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
-                                           "AND tbl_name IN ('org_unit', 'household', 'resident')")]
+    schema = [
+        r[0]
+        for r in source.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND tbl_name IN ('org_unit', 'household', 'resident')"
+        )
+    ]
     units = source.execute("SELECT * FROM org_unit").fetchall()
     source.close()
     base_path = workdir / "baseline.db"
@@ -108,25 +113,43 @@ def measure(n: int, workdir: Path) -> dict[str, float]:
         uow.commit()
     reimport = time.perf_counter() - t0
     assert again.enrolled == 0 and again.unchanged == n
-    return {"rows": n, "seconds": ours, "cpu_seconds": ours_cpu, "baseline_seconds": baseline,
-            "baseline_cpu_seconds": baseline_cpu, "reimport_seconds": reimport, "rows_per_second": n / ours}
+    return {
+        "rows": n,
+        "seconds": ours,
+        "cpu_seconds": ours_cpu,
+        "baseline_seconds": baseline,
+        "baseline_cpu_seconds": baseline_cpu,
+        "reimport_seconds": reimport,
+        "rows_per_second": n / ours,
+    }
 
 
 def run(report: Any, quick: bool = False) -> None:
     n = QUICK if quick else FULL
     workdir = Path(getattr(report, "workdir", tempfile.gettempdir())) / "enrol"
     r = measure(n, workdir)
-    report.figure(f"enrol {n:,} residents from CSV", r["seconds"], "s",
-                  note=f"goal < {GOAL_SECONDS:.0f} s at 600,000" if not quick else "quick size")
+    report.figure(
+        f"enrol {n:,} residents from CSV",
+        r["seconds"],
+        "s",
+        note=f"goal < {GOAL_SECONDS:.0f} s at 600,000" if not quick else "quick size",
+    )
     report.figure("enrolment CPU time (this process)", r["cpu_seconds"], "s")
     report.figure("enrolment rate", r["rows_per_second"], "rows/s")
     report.figure("raw sqlite3 executemany of the same rows", r["baseline_seconds"], "s")
     report.figure("raw sqlite3 executemany CPU time", r["baseline_cpu_seconds"], "s")
     report.figure("re-import of the same file (changes nothing)", r["reimport_seconds"], "s")
-    report.ratio("enrolment time / raw executemany time", r["seconds"], r["baseline_seconds"], goal=6.0,
-                 higher_is_better=False)
+    report.ratio(
+        "enrolment time / raw executemany time",
+        r["seconds"],
+        r["baseline_seconds"],
+        goal=6.0,
+        higher_is_better=False,
+    )
     if not quick:
-        report.ratio("enrolment time / 30 s goal", r["seconds"], GOAL_SECONDS, goal=1.0, higher_is_better=False)
+        report.ratio(
+            "enrolment time / 30 s goal", r["seconds"], GOAL_SECONDS, goal=1.0, higher_is_better=False
+        )
 
 
 class _PrintReport:
@@ -138,13 +161,24 @@ class _PrintReport:
         self.figures[name] = value
         print(f"  {name}: {value:,.3f} {unit} {note}")
 
-    def ratio(self, name: str, value: float, baseline: float, *, goal: float, higher_is_better: bool,
-              unit: str = "", note: str = "") -> None:
+    def ratio(
+        self,
+        name: str,
+        value: float,
+        baseline: float,
+        *,
+        goal: float,
+        higher_is_better: bool,
+        unit: str = "",
+        note: str = "",
+    ) -> None:
         ratio = value / baseline
         met = ratio >= goal if higher_is_better else ratio <= goal
         self.figures[name] = ratio
-        print(f"  {name}: {ratio:.3f} (goal {'≥' if higher_is_better else '≤'} {goal}) "
-              f"{'MET' if met else 'MISSED'}")
+        print(
+            f"  {name}: {ratio:.3f} (goal {'≥' if higher_is_better else '≤'} {goal}) "
+            f"{'MET' if met else 'MISSED'}"
+        )
 
 
 if __name__ == "__main__":

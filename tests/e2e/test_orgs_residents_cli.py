@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 
 from moralbank.cli.common import container
 from moralbank.cli.main import app
-
 from moralbank.residents import idnumber
 
-ORGS = ("code,name_zh,name_en,level,parent\n330281,余姚市,Yuyao,city,\n330281001,梨洲街道,Lizhou,township,330281\n"
-        "330281001001,光明社区,,village,330281001\n330281001001-G01,一网格,,grid,330281001001\n")
+ORGS = (
+    "code,name_zh,name_en,level,parent\n330281,余姚市,Yuyao,city,\n330281001,梨洲街道,Lizhou,township,330281\n"
+    "330281001001,光明社区,,village,330281001\n330281001001-G01,一网格,,grid,330281001001\n"
+)
 
 
 def run(args: list[str], env: dict[str, str]) -> Result:
@@ -45,11 +46,17 @@ def test_org_and_residents_contracts(env: dict[str, str], tmp_path: Path) -> Non
     assert r.exit_code == 0, r.output
     r = run(["org", "export", "--json"], env)
     units = json.loads(r.stdout)
-    assert {"code": "330281001001-G01", "name": "一网格", "name_en": "", "level": "grid",
-            "parent": "330281001001"} in units
+    assert {
+        "code": "330281001001-G01",
+        "name": "一网格",
+        "name_en": "",
+        "level": "grid",
+        "parent": "330281001001",
+    } in units
     assert all(set(u) >= {"code", "name", "level", "parent"} for u in units)
 
     from datetime import date
+
     numbers = [idnumber.make("330281", date(1970 + i, 1, 1), 2 * i + 1) for i in range(3)]
     rows = "name,id_number,grid\n" + "".join(f"居民{i},{n},330281001001-G01\n" for i, n in enumerate(numbers))
     rows += "坏行,123,330281001001-G01\n"
@@ -65,7 +72,9 @@ def test_org_and_residents_contracts(env: dict[str, str], tmp_path: Path) -> Non
     assert not any(n in r.stdout for n in numbers)
 
     rid = listed[0]["id"]
-    r = run(["residents", "consent", rid, "--grant", "purpose:bank_credit", "--text-version", "c1", "--json"], env)
+    r = run(
+        ["residents", "consent", rid, "--grant", "purpose:bank_credit", "--text-version", "c1", "--json"], env
+    )
     assert json.loads(r.stdout)[0]["subject"] == "bank_credit", r.output
     r = run(["residents", "export", rid], env)
     assert json.loads(r.stdout)["resident_id"] == rid

@@ -8,8 +8,9 @@ import typer
 
 from moralbank.cli.common import console, container, domain_errors, print_json
 
-app = typer.Typer(help="Organisation units: create, rename, move, close, import, tree, export.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Organisation units: create, rename, move, close, import, tree, export.", no_args_is_help=True
+)
 
 ACTOR = "cli"
 
@@ -24,19 +25,24 @@ def _actor() -> str:
 
 
 @app.command()
-def create(code: str = typer.Argument(..., help="GB/T 2260 / statistical code; grids: <village>-G03."),
-           name: str = typer.Argument(..., help="Chinese name, e.g. 梨洲街道."),
-           level: str = typer.Option(..., "--level", help="city | township | village | grid"),
-           parent: str = typer.Option(None, "--parent", help="Code of the parent unit (none for the city)."),
-           name_en: str = typer.Option("", "--name-en", help="English name."),
-           json_: bool = typer.Option(False, "--json", help="Print the unit as JSON.")) -> None:
+def create(
+    code: str = typer.Argument(..., help="GB/T 2260 / statistical code; grids: <village>-G03."),
+    name: str = typer.Argument(..., help="Chinese name, e.g. 梨洲街道."),
+    level: str = typer.Option(..., "--level", help="city | township | village | grid"),
+    parent: str = typer.Option(None, "--parent", help="Code of the parent unit (none for the city)."),
+    name_en: str = typer.Option("", "--name-en", help="English name."),
+    json_: bool = typer.Option(False, "--json", help="Print the unit as JSON."),
+) -> None:
     """Create a unit under its parent."""
     from moralbank.orgs import service
     from moralbank.orgs.schemas import UnitOut
 
     with domain_errors(), container().uow() as uow:
-        unit = UnitOut.of(service.create(uow, code=code, name_zh=name, level=level, parent=parent,
-                                         name_en=name_en, actor=_actor()))
+        unit = UnitOut.of(
+            service.create(
+                uow, code=code, name_zh=name, level=level, parent=parent, name_en=name_en, actor=_actor()
+            )
+        )
         uow.commit()
     if json_:
         print_json(unit.as_dict())
@@ -45,8 +51,11 @@ def create(code: str = typer.Argument(..., help="GB/T 2260 / statistical code; g
 
 
 @app.command()
-def rename(code: str, name: str = typer.Argument(None, help="New Chinese name."),
-           name_en: str = typer.Option(None, "--name-en", help="New English name.")) -> None:
+def rename(
+    code: str,
+    name: str = typer.Argument(None, help="New Chinese name."),
+    name_en: str = typer.Option(None, "--name-en", help="New English name."),
+) -> None:
     """Rename a unit (the old name stays in its history)."""
     from moralbank.orgs import service
 
@@ -79,9 +88,12 @@ def close(code: str) -> None:
 
 
 @app.command("import")
-def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False,
-                                        help="CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX."),
-            json_: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+def import_(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV (UTF-8, UTF-8 BOM or GB18030) or XLSX."
+    ),
+    json_: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
     """Import units (columns: code, name_zh, name_en, level, parent). Re-importing changes nothing."""
     from moralbank.orgs import service
 
@@ -93,17 +105,21 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False,
     else:
         for p in report.problems:
             console.print(f"[red]row {p.row}[/red] {p.field}: {p.reason}")
-        console.print(f"{file.name}: {report.created} created, {report.updated} updated, "
-                      f"{report.unchanged} unchanged, {report.rejected_rows} rows rejected")
+        console.print(
+            f"{file.name}: {report.created} created, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.rejected_rows} rows rejected"
+        )
     if report.problems:
         raise typer.Exit(1)
 
 
 @app.command()
-def tree(code: str = typer.Argument(None, help="Root of the tree shown (default: every city)."),
-         depth: int = typer.Option(2, help="Levels below the root to show."),
-         closed: bool = typer.Option(False, "--closed", help="Include closed units."),
-         json_: bool = typer.Option(False, "--json")) -> None:
+def tree(
+    code: str = typer.Argument(None, help="Root of the tree shown (default: every city)."),
+    depth: int = typer.Option(2, help="Levels below the root to show."),
+    closed: bool = typer.Option(False, "--closed", help="Include closed units."),
+    json_: bool = typer.Option(False, "--json"),
+) -> None:
     """Show the tree of units."""
     from moralbank.orgs import service
 
@@ -118,8 +134,19 @@ def tree(code: str = typer.Argument(None, help="Root of the tree shown (default:
     top = units[0].path.count("/")
     shown = [u for u in units if u.path.count("/") - top <= depth]
     if json_:
-        print_json([{"code": u.code, "name": u.name_zh, "level": u.level, "parent": u.parent_code,
-                     "path": u.path, "closed": u.closed_at is not None} for u in shown])
+        print_json(
+            [
+                {
+                    "code": u.code,
+                    "name": u.name_zh,
+                    "level": u.level,
+                    "parent": u.parent_code,
+                    "path": u.path,
+                    "closed": u.closed_at is not None,
+                }
+                for u in shown
+            ]
+        )
         return
     for u in shown:
         indent = "  " * (u.path.count("/") - top)
@@ -128,8 +155,10 @@ def tree(code: str = typer.Argument(None, help="Root of the tree shown (default:
 
 
 @app.command()
-def export(json_: bool = typer.Option(False, "--json", help="JSON list of {code, name, level, parent}."),
-           closed: bool = typer.Option(False, "--closed", help="Include closed units.")) -> None:
+def export(
+    json_: bool = typer.Option(False, "--json", help="JSON list of {code, name, level, parent}."),
+    closed: bool = typer.Option(False, "--closed", help="Include closed units."),
+) -> None:
     """Export every unit: ``code``, ``name``, ``level`` (city|township|village|grid), ``parent``."""
     from moralbank.orgs import service
 

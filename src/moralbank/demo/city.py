@@ -28,10 +28,14 @@ RESIDENTS = {"town": 4_000, "yuyao": 600_000}
 CONSENT_TEXT = "demo-2026.1"
 # Share of residents who consent to each data interface / purpose (a realistic, partial uptake).
 CONSENT_SHARES = {
-    ("interface", "social_security"): 0.62, ("interface", "taxation"): 0.34,
-    ("interface", "market_supervision"): 0.21, ("interface", "public_security"): 0.28,
+    ("interface", "social_security"): 0.62,
+    ("interface", "taxation"): 0.34,
+    ("interface", "market_supervision"): 0.21,
+    ("interface", "public_security"): 0.28,
     ("interface", "volunteering"): 0.45,
-    ("purpose", "bank_credit"): 0.27, ("purpose", "courtesy"): 0.48, ("purpose", "honour_roll"): 0.22,
+    ("purpose", "bank_credit"): 0.27,
+    ("purpose", "courtesy"): 0.48,
+    ("purpose", "honour_roll"): 0.22,
 }
 
 
@@ -52,8 +56,11 @@ def unit_rows(seed: int) -> list[tuple[int, dict[str, str]]]:
     from moralbank.kernel.tabular import read_table
 
     rng = random.Random(f"{seed}:orgs")
-    townships = [r for _, r in read_table(townships_file(), filename="yuyao_townships.csv").rows
-                 if r["level"] == "township"]
+    townships = [
+        r
+        for _, r in read_table(townships_file(), filename="yuyao_townships.csv").rows
+        if r["level"] == "township"
+    ]
     rows: list[tuple[int, dict[str, str]]] = []
     used: set[str] = set()
     per_township = _split(VILLAGES, len(townships), rng)
@@ -67,11 +74,25 @@ def unit_rows(seed: int) -> list[tuple[int, dict[str, str]]]:
             code = f"{t['code']}{number:03d}"
             suffix = "社区" if street or i < 2 else "村"
             name = place(rng, used) + suffix
-            rows.append((len(rows) + 2, {"code": code, "name_zh": name, "name_en": "", "level": "village",
-                                          "parent": t["code"]}))
+            rows.append(
+                (
+                    len(rows) + 2,
+                    {"code": code, "name_zh": name, "name_en": "", "level": "village", "parent": t["code"]},
+                )
+            )
             for g in range(1, per_village[k] + 1):
-                rows.append((len(rows) + 2, {"code": orgs_domain.grid_code(code, g), "name_zh": f"{name}第{g}网格",
-                                              "name_en": "", "level": "grid", "parent": code}))
+                rows.append(
+                    (
+                        len(rows) + 2,
+                        {
+                            "code": orgs_domain.grid_code(code, g),
+                            "name_zh": f"{name}第{g}网格",
+                            "name_en": "",
+                            "level": "grid",
+                            "parent": code,
+                        },
+                    )
+                )
             k += 1
     return rows
 
@@ -96,7 +117,9 @@ def resident_rows(seed: int, grids: list[str], total: int, today: date) -> list[
             surname = None
             for _ in range(size):
                 while True:
-                    number = idnumber.make(CITY, start + timedelta(days=rng.randrange(span)), rng.randrange(1000))
+                    number = idnumber.make(
+                        CITY, start + timedelta(days=rng.randrange(span)), rng.randrange(1000)
+                    )
                     if number not in used_ids:
                         used_ids.add(number)
                         break
@@ -106,8 +129,18 @@ def resident_rows(seed: int, grids: list[str], total: int, today: date) -> list[
                 elif rng.random() < 0.6:
                     name = surname + name[1:]
                 phone = str(phone_base + len(rows) + 1) if rng.random() < 0.6 or not rows else ""
-                rows.append((len(rows) + 2, {"name": name, "id_number": number, "grid": grid,
-                                              "household": household, "phone": phone}))
+                rows.append(
+                    (
+                        len(rows) + 2,
+                        {
+                            "name": name,
+                            "id_number": number,
+                            "grid": grid,
+                            "household": household,
+                            "phone": phone,
+                        },
+                    )
+                )
     return rows
 
 
@@ -132,12 +165,24 @@ def build_city(container: Container, *, scale: str, seed: int) -> str:
         today = local_date(uow.clock.now())
     rows = resident_rows(seed, grids, RESIDENTS[scale], today)
     with container.uow() as uow:
-        report = residents.enrol_rows(uow, rows=rows, principal=SYSTEM, consent_text_version=CONSENT_TEXT,
-                                      source="demo", file="demo", rng=random.Random(f"{seed}:ids"))
+        report = residents.enrol_rows(
+            uow,
+            rows=rows,
+            principal=SYSTEM,
+            consent_text_version=CONSENT_TEXT,
+            source="demo",
+            file="demo",
+            rng=random.Random(f"{seed}:ids"),
+        )
         consents = 0
         if not already:
-            consents = residents.record_consents(uow, records=_consents(uow, seed), text_version=CONSENT_TEXT,
-                                                 actor="demo:paper-form", note="synthetic demo consent")
+            consents = residents.record_consents(
+                uow,
+                records=_consents(uow, seed),
+                text_version=CONSENT_TEXT,
+                actor="demo:paper-form",
+                note="synthetic demo consent",
+            )
         uow.commit()
     with container.uow(write=False) as uow:
         levels = orgs.counts(uow)
@@ -145,10 +190,12 @@ def build_city(container: Container, *, scale: str, seed: int) -> str:
         sample = _samples(uow, rows)
     container.cache["demo_residents"] = sample
     who = f"; e.g. {sample[0]['name']} ({sample[0]['id']}, phone {sample[0]['phone']})" if sample else ""
-    return (f"city: Yuyao-shaped (synthetic), {levels.get('township', 0)} townships, "
-            f"{levels.get('village', 0)} villages/communities, {levels.get('grid', 0)} grids; "
-            f"{total:,} residents enrolled ({report.enrolled:,} new, {report.households_created:,} households), "
-            f"{consents:,} consent records{who}")
+    return (
+        f"city: Yuyao-shaped (synthetic), {levels.get('township', 0)} townships, "
+        f"{levels.get('village', 0)} villages/communities, {levels.get('grid', 0)} grids; "
+        f"{total:,} residents enrolled ({report.enrolled:,} new, {report.households_created:,} households), "
+        f"{consents:,} consent records{who}"
+    )
 
 
 def _consents(uow: Any, seed: int) -> list[tuple[str, str, str, bool]]:

@@ -52,8 +52,13 @@ def _check_required(columns: list[str | None], required: tuple[str, ...], file: 
         raise InvalidInput([Problem(f"missing column {c!r}", field=c, row=1, file=file) for c in missing])
 
 
-def read_table(source: Path | bytes, *, filename: str | None = None, aliases: Mapping[str, str] | None = None,
-               required: tuple[str, ...] = ()) -> Table:
+def read_table(
+    source: Path | bytes,
+    *,
+    filename: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+    required: tuple[str, ...] = (),
+) -> Table:
     """Read a CSV or XLSX file (by extension; bytes need ``filename``)."""
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     if isinstance(source, Path):

@@ -25,8 +25,12 @@ _CODE_FORMS = {
     "village": re.compile(r"^\d{12}$"),
     "grid": re.compile(r"^\d{12}-G\d{2,4}$"),
 }
-_CODE_FORM_TEXT = {"city": "6 digits (GB/T 2260)", "township": "9 digits", "village": "12 digits",
-                   "grid": "<village code>-G<2-4 digits>, e.g. 330281001001-G03"}
+_CODE_FORM_TEXT = {
+    "city": "6 digits (GB/T 2260)",
+    "township": "9 digits",
+    "village": "12 digits",
+    "grid": "<village code>-G<2-4 digits>, e.g. 330281001001-G03",
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +53,15 @@ def grid_code(village_code: str, number: int) -> str:
     return f"{village_code}-G{number:02d}"
 
 
-def check_new_unit(*, code: str, level: str, name_zh: str, parent: Unit | None, field_prefix: str = "",
-                   row: int | None = None) -> list[Problem]:
+def check_new_unit(
+    *,
+    code: str,
+    level: str,
+    name_zh: str,
+    parent: Unit | None,
+    field_prefix: str = "",
+    row: int | None = None,
+) -> list[Problem]:
     """Every problem with creating a unit (empty list: fine)."""
     problems: list[Problem] = []
 
@@ -66,7 +77,9 @@ def check_new_unit(*, code: str, level: str, name_zh: str, parent: Unit | None, 
         bad("name_zh", "a unit needs a Chinese name")
     elif len(name_zh) > 100:
         bad("name_zh", "name longer than 100 characters")
-    problems += [Problem(p, field=field_prefix + "parent", row=row) for p in placement_problems(level, parent)]
+    problems += [
+        Problem(p, field=field_prefix + "parent", row=row) for p in placement_problems(level, parent)
+    ]
     if parent is not None and not problems and not code.startswith(parent.code):
         bad("code", f"a {level} code starts with its parent's code {parent.code}; got {code!r}")
     return problems
@@ -100,7 +113,7 @@ def check_move(unit: Unit, new_parent: Unit) -> None:
 def rebase_path(old_path: str, old_prefix: str, new_prefix: str) -> str:
     """The path of a descendant after its ancestor moved from ``old_prefix`` to ``new_prefix``."""
     assert old_path.startswith(old_prefix)
-    return new_prefix + old_path[len(old_prefix):]
+    return new_prefix + old_path[len(old_prefix) :]
 
 
 def level_order(level: str) -> int:

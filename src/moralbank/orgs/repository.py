@@ -19,7 +19,9 @@ def get_many(db: Session, codes: Iterable[str]) -> dict[str, OrgUnit]:
     codes = list(set(codes))
     out: dict[str, OrgUnit] = {}
     for i in range(0, len(codes), 500):
-        out.update({u.code: u for u in db.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes[i:i + 500])))})
+        out.update(
+            {u.code: u for u in db.scalars(select(OrgUnit).where(OrgUnit.code.in_(codes[i : i + 500])))}
+        )
     return out
 
 
@@ -37,7 +39,9 @@ def children(db: Session, code: str | None, *, include_closed: bool = False) -> 
     return list(db.scalars(q.order_by(OrgUnit.code)))
 
 
-def subtree(db: Session, path: str, *, level: str | None = None, include_closed: bool = False) -> list[OrgUnit]:
+def subtree(
+    db: Session, path: str, *, level: str | None = None, include_closed: bool = False
+) -> list[OrgUnit]:
     q = select(OrgUnit).where(OrgUnit.path.startswith(path, autoescape=True))
     if level:
         q = q.where(OrgUnit.level == level)
@@ -47,13 +51,20 @@ def subtree(db: Session, path: str, *, level: str | None = None, include_closed:
 
 
 def count_open_children(db: Session, code: str) -> int:
-    return db.scalar(select(func.count()).select_from(OrgUnit).where(
-        OrgUnit.parent_code == code, OrgUnit.closed_at.is_(None))) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(OrgUnit)
+            .where(OrgUnit.parent_code == code, OrgUnit.closed_at.is_(None))
+        )
+        or 0
+    )
 
 
 def count_by_level(db: Session) -> dict[str, int]:
-    rows = db.execute(select(OrgUnit.level, func.count()).where(OrgUnit.closed_at.is_(None))
-                      .group_by(OrgUnit.level))
+    rows = db.execute(
+        select(OrgUnit.level, func.count()).where(OrgUnit.closed_at.is_(None)).group_by(OrgUnit.level)
+    )
     return {level: n for level, n in rows}
 
 
@@ -70,30 +81,43 @@ def rebase_subtree(db: Session, old_prefix: str, new_prefix: str) -> int:
     """Rewrite the path of every unit under ``old_prefix`` (the moved unit included) in one statement."""
     n = len(old_prefix)
     result = db.execute(
-        update(OrgUnit).where(OrgUnit.path.startswith(old_prefix, autoescape=True))
+        update(OrgUnit)
+        .where(OrgUnit.path.startswith(old_prefix, autoescape=True))
         .values(path=literal(new_prefix, String).concat(func.substr(OrgUnit.path, n + 1)))
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     db.expire_all()
     return result.rowcount or 0
 
 
 def history(db: Session, code: str) -> list[OrgUnitEvent]:
-    return list(db.scalars(select(OrgUnitEvent).where(OrgUnitEvent.code == code)
-                           .order_by(OrgUnitEvent.at, OrgUnitEvent.id)))
+    return list(
+        db.scalars(
+            select(OrgUnitEvent).where(OrgUnitEvent.code == code).order_by(OrgUnitEvent.at, OrgUnitEvent.id)
+        )
+    )
 
 
 def paths_of(db: Session, codes: Iterable[str]) -> dict[str, str]:
     codes = list(set(codes))
     out: dict[str, str] = {}
     for i in range(0, len(codes), 500):
-        out.update({c: p for c, p in db.execute(select(OrgUnit.code, OrgUnit.path)
-                                                .where(OrgUnit.code.in_(codes[i:i + 500])))})
+        out.update(
+            {
+                c: p
+                for c, p in db.execute(
+                    select(OrgUnit.code, OrgUnit.path).where(OrgUnit.code.in_(codes[i : i + 500]))
+                )
+            }
+        )
     return out
 
 
 def open_grids(db: Session) -> dict[str, str]:
     """Code → path of every open grid (the import path assigns residents against this)."""
-    rows = db.execute(select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == "grid", OrgUnit.closed_at.is_(None)))
+    rows = db.execute(
+        select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == "grid", OrgUnit.closed_at.is_(None))
+    )
     return {code: path for code, path in rows}
 
 
@@ -105,5 +129,9 @@ def bulk_insert(db: Session, rows: list[dict], events: list[dict]) -> None:
 
 
 def set_closed(db: Session, code: str, at: datetime) -> None:
-    db.execute(update(OrgUnit).where(OrgUnit.code == code).values(closed_at=at)
-               .execution_options(synchronize_session=False))
+    db.execute(
+        update(OrgUnit)
+        .where(OrgUnit.code == code)
+        .values(closed_at=at)
+        .execution_options(synchronize_session=False)
+    )

@@ -24,8 +24,14 @@ class UnitOut:
 
     def export(self) -> dict[str, Any]:
         """The public export shape other tools rely on (`moralbank org export --json`)."""
-        return {"code": self.code, "name": self.name_zh, "name_en": self.name_en, "level": self.level,
-                "parent": self.parent, "closed": self.closed_at is not None}
+        return {
+            "code": self.code,
+            "name": self.name_zh,
+            "name_en": self.name_en,
+            "level": self.level,
+            "parent": self.parent,
+            "closed": self.closed_at is not None,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +66,11 @@ class ImportReport:
         return len({p.row for p in self.problems})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "rejected_rows": self.rejected_rows,
-                "problems": [{"row": p.row, "field": p.field, "reason": p.reason} for p in self.problems]}
+        return {
+            "file": self.file,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected_rows": self.rejected_rows,
+            "problems": [{"row": p.row, "field": p.field, "reason": p.reason} for p in self.problems],
+        }

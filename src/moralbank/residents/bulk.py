@@ -34,8 +34,21 @@ class Context:
 
 # (row number, name, grid, household number, id hash, encrypted id number, birth date, sex, encrypted phone,
 #  phone hash, guardian name, encrypted guardian id number, guardian relation)
-Prepared = tuple[int, str, str, str, bytes, bytes, date, str, bytes | None, bytes | None, str | None,
-                 bytes | None, str | None]
+Prepared = tuple[
+    int,
+    str,
+    str,
+    str,
+    bytes,
+    bytes,
+    date,
+    str,
+    bytes | None,
+    bytes | None,
+    str | None,
+    bytes | None,
+    str | None,
+]
 Crypto = tuple[Callable[[str], bytes], Callable[[str], bytes], Callable[[str], bytes]]
 
 
@@ -44,8 +57,9 @@ def crypto(keys: KeyRing) -> Crypto:
     return keys.hasher("lookup"), keys.hasher("phone"), keys.encryptor()
 
 
-def prepare(batch: list[tuple[int, Mapping[str, str]]], ctx: Context, tools: Crypto
-            ) -> tuple[list[Prepared], list[Problem]]:
+def prepare(
+    batch: list[tuple[int, Mapping[str, str]]], ctx: Context, tools: Crypto
+) -> tuple[list[Prepared], list[Problem]]:
     """Validate, hash and encrypt a batch; every bad row gives one problem per bad field."""
     id_hasher, phone_hasher, encrypt = tools
     problems: list[Problem] = []
@@ -60,10 +74,13 @@ def prepare(batch: list[tuple[int, Mapping[str, str]]], ctx: Context, tools: Cry
             parsed = None
         grid = (row.get("grid") or "").strip()
         if grid not in ctx.open_grids:
-            problems.append(Problem(f"no open grid {grid!r}" if grid else "a grid is required",
-                                    field="grid", row=number))
+            problems.append(
+                Problem(f"no open grid {grid!r}" if grid else "a grid is required", field="grid", row=number)
+            )
         elif grid not in ctx.allowed_grids:
-            problems.append(Problem(f"grid {grid} is outside your organisation unit", field="grid", row=number))
+            problems.append(
+                Problem(f"grid {grid} is outside your organisation unit", field="grid", row=number)
+            )
         phone = (row.get("phone") or "").strip() or None
         if phone:
             try:
@@ -78,18 +95,37 @@ def prepare(batch: list[tuple[int, Mapping[str, str]]], ctx: Context, tools: Cry
             except idnumber.BadIdNumber as e:
                 problems.append(Problem(str(e), field="guardian_id_number", row=number))
         if parsed is not None:
-            problems.extend(domain.check_enrolment(
-                name=name, birth=parsed.birth, today=ctx.today, min_age=ctx.min_age,
-                consent_text_version=ctx.version,
-                guardian=domain.Guardian(guardian_name, guardian_id or None) if guardian_name else None,
-                guardian_below=ctx.guardian_below, row=number))
+            problems.extend(
+                domain.check_enrolment(
+                    name=name,
+                    birth=parsed.birth,
+                    today=ctx.today,
+                    min_age=ctx.min_age,
+                    consent_text_version=ctx.version,
+                    guardian=domain.Guardian(guardian_name, guardian_id or None) if guardian_name else None,
+                    guardian_below=ctx.guardian_below,
+                    row=number,
+                )
+            )
         if len(problems) > n_before or parsed is None:
             continue
-        out.append((number, name, grid, (row.get("household") or "").strip(), id_hasher(parsed.number),
-                    encrypt(parsed.number), parsed.birth, parsed.sex, encrypt(phone) if phone else None,
-                    phone_hasher(phone) if phone else None, guardian_name or None,
-                    encrypt(guardian_id) if guardian_id else None,
-                    (row.get("guardian_relation") or "").strip()[:32] or None))
+        out.append(
+            (
+                number,
+                name,
+                grid,
+                (row.get("household") or "").strip(),
+                id_hasher(parsed.number),
+                encrypt(parsed.number),
+                parsed.birth,
+                parsed.sex,
+                encrypt(phone) if phone else None,
+                phone_hasher(phone) if phone else None,
+                guardian_name or None,
+                encrypt(guardian_id) if guardian_id else None,
+                (row.get("guardian_relation") or "").strip()[:32] or None,
+            )
+        )
     return out, problems
 
 
@@ -104,6 +140,8 @@ def init_worker(keys_dir: str) -> None:
     _worker_tools = crypto(KeyRing(Path(keys_dir)))
 
 
-def prepare_in_worker(batch: list[tuple[int, Mapping[str, str]]], ctx: Context) -> tuple[list[Any], list[Problem]]:
+def prepare_in_worker(
+    batch: list[tuple[int, Mapping[str, str]]], ctx: Context
+) -> tuple[list[Any], list[Problem]]:
     assert _worker_tools is not None, "init_worker did not run"
     return prepare(batch, ctx, _worker_tools)

@@ -33,9 +33,15 @@ CONSENT_KINDS = (INTERFACE, PURPOSE)
 # Purposes a resident can consent to, with zh/en names. Data interfaces come from the feeds
 # capability (their YAML files); this list is the fallback the pages show when none are installed.
 PURPOSES: dict[str, tuple[str, str]] = {
-    "bank_credit": ("向合作银行提供道德积分用于道德贷授信", "Share my score with partner banks for moral loans"),
+    "bank_credit": (
+        "向合作银行提供道德积分用于道德贷授信",
+        "Share my score with partner banks for moral loans",
+    ),
     "courtesy": ("向礼遇服务提供方出示绿码等级", "Show my green-code tier to courtesy providers"),
-    "public_credit": ("与市公共信用平台共享积分记录", "Share my records with the city's public credit platform"),
+    "public_credit": (
+        "与市公共信用平台共享积分记录",
+        "Share my records with the city's public credit platform",
+    ),
     "honour_roll": ("在村（社区）公示榜上公示我的善行", "Show my good deeds on the village honour roll"),
 }
 DEFAULT_INTERFACES: dict[str, tuple[str, str]] = {
@@ -82,9 +88,17 @@ class Guardian:
     relation: str = ""
 
 
-def check_enrolment(*, name: str, birth: date, today: date, min_age: int, consent_text_version: str,
-                    guardian: Guardian | None, guardian_below: int = GUARDIAN_AGE,
-                    row: int | None = None) -> list[Problem]:
+def check_enrolment(
+    *,
+    name: str,
+    birth: date,
+    today: date,
+    min_age: int,
+    consent_text_version: str,
+    guardian: Guardian | None,
+    guardian_below: int = GUARDIAN_AGE,
+    row: int | None = None,
+) -> list[Problem]:
     """Everything wrong with enrolling this person today (empty: fine).
 
     ``guardian_below`` comes from the policy; it can raise the guardian age, never lower it below 14.
@@ -96,18 +110,29 @@ def check_enrolment(*, name: str, birth: date, today: date, min_age: int, consen
     elif len(name.strip()) > NAME_MAX:
         problems.append(Problem(f"name longer than {NAME_MAX} characters", field="name", row=row))
     if not consent_text_version or not consent_text_version.strip():
-        problems.append(Problem("enrolment is opt-in: the consent text version the resident agreed to is "
-                                "required", field="consent_text_version", row=row))
+        problems.append(
+            Problem(
+                "enrolment is opt-in: the consent text version the resident agreed to is required",
+                field="consent_text_version",
+                row=row,
+            )
+        )
     if birth > today:
         problems.append(Problem("birth date in the future", field="id_number", row=row))
         return problems
     age = age_on(birth, today)
     if age < min_age:
-        problems.append(Problem(f"aged {age}: the policy enrols residents from age {min_age}",
-                                field="id_number", row=row))
+        problems.append(
+            Problem(f"aged {age}: the policy enrols residents from age {min_age}", field="id_number", row=row)
+        )
     elif age < guardian_below and (guardian is None or not guardian.name.strip()):
-        problems.append(Problem(f"aged {age}: under {guardian_below} a guardian's consent is required "
-                                "(guardian name)", field="guardian_name", row=row))
+        problems.append(
+            Problem(
+                f"aged {age}: under {guardian_below} a guardian's consent is required (guardian name)",
+                field="guardian_name",
+                row=row,
+            )
+        )
     return problems
 
 
@@ -125,7 +150,9 @@ class ConsentRecord:
 
 def check_subject(kind: str, subject: str) -> None:
     if kind not in CONSENT_KINDS:
-        raise InvalidInput(Problem(f"consent is per {' or '.join(CONSENT_KINDS)}, not {kind!r}", field="kind"))
+        raise InvalidInput(
+            Problem(f"consent is per {' or '.join(CONSENT_KINDS)}, not {kind!r}", field="kind")
+        )
     if not SUBJECT_RE.match(subject or ""):
         raise InvalidInput(Problem(f"not a {kind} code: {subject!r}", field=kind))
 
@@ -189,7 +216,7 @@ def pseudonyms(n: int, *, prefix: str = "R", rng: random.Random | None = None) -
 
     raw = rng.randbytes(10 * n) if rng is not None else os.urandom(10 * n)
     text = base64.b32encode(raw).decode().translate(_TO_CROCKFORD)
-    return [prefix + text[i:i + 12] for i in range(0, 16 * n, 16)]
+    return [prefix + text[i : i + 12] for i in range(0, 16 * n, 16)]
 
 
 def mask_name(name: str) -> str:

@@ -27,16 +27,23 @@ def id_by_hash(db: Session, id_hash: bytes) -> str | None:
 
 
 def id_by_phone_hash(db: Session, phone_hash: bytes) -> str | None:
-    return db.scalar(select(Resident.id).where(Resident.phone_hash == phone_hash, Resident.status == "enrolled")
-                     .order_by(Resident.enrolled_at).limit(1))
+    return db.scalar(
+        select(Resident.id)
+        .where(Resident.phone_hash == phone_hash, Resident.status == "enrolled")
+        .order_by(Resident.enrolled_at)
+        .limit(1)
+    )
 
 
 def existing_hashes(db: Session, hashes: Sequence[bytes]) -> dict[bytes, tuple[str, str]]:
     """id_hash → (resident id, status) for those already present."""
     out: dict[str, tuple[str, str]] = {}
     for i in range(0, len(hashes), CHUNK):
-        rows = db.execute(select(Resident.id_hash, Resident.id, Resident.status)
-                          .where(Resident.id_hash.in_(hashes[i:i + CHUNK])))
+        rows = db.execute(
+            select(Resident.id_hash, Resident.id, Resident.status).where(
+                Resident.id_hash.in_(hashes[i : i + CHUNK])
+            )
+        )
         out.update({h: (rid, status) for h, rid, status in rows})
     return out
 
@@ -46,13 +53,25 @@ def any_resident(db: Session) -> bool:
 
 
 def grid_and_path(db: Session, resident_id: str) -> tuple[str, str] | None:
-    row = db.execute(select(Resident.grid_code, OrgUnit.path).join(OrgUnit, OrgUnit.code == Resident.grid_code)
-                     .where(Resident.id == resident_id)).first()
+    row = db.execute(
+        select(Resident.grid_code, OrgUnit.path)
+        .join(OrgUnit, OrgUnit.code == Resident.grid_code)
+        .where(Resident.id == resident_id)
+    ).first()
     return (row[0], row[1]) if row else None
 
 
-def search(db: Session, *, within: str | None, name: str | None, grid_path: str | None,
-           id_hash: bytes | None, status: str | None, limit: int, offset: int) -> list[tuple[Resident, str]]:
+def search(
+    db: Session,
+    *,
+    within: str | None,
+    name: str | None,
+    grid_path: str | None,
+    id_hash: bytes | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> list[tuple[Resident, str]]:
     q = select(Resident, OrgUnit.path).join(OrgUnit, OrgUnit.code == Resident.grid_code)
     if within:
         q = q.where(OrgUnit.path.startswith(within, autoescape=True))
@@ -69,18 +88,32 @@ def search(db: Session, *, within: str | None, name: str | None, grid_path: str 
 
 
 def count_in(db: Session, path: str, *, status: str = "enrolled") -> int:
-    return db.scalar(select(func.count()).select_from(Resident).join(OrgUnit, OrgUnit.code == Resident.grid_code)
-                     .where(OrgUnit.path.startswith(path, autoescape=True), Resident.status == status)) or 0
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(Resident)
+            .join(OrgUnit, OrgUnit.code == Resident.grid_code)
+            .where(OrgUnit.path.startswith(path, autoescape=True), Resident.status == status)
+        )
+        or 0
+    )
 
 
 def count_by_status(db: Session) -> dict[str, int]:
-    return {status: n for status, n in db.execute(select(Resident.status, func.count()).group_by(Resident.status))}
+    return {
+        status: n for status, n in db.execute(select(Resident.status, func.count()).group_by(Resident.status))
+    }
 
 
-def list_ids(db: Session, *, limit: int | None, offset: int = 0, status: str = "enrolled"
-             ) -> list[tuple[str, str, Any]]:
-    q = select(Resident.id, Resident.grid_code, Resident.enrolled_at).where(Resident.status == status) \
-        .order_by(Resident.id).offset(offset)
+def list_ids(
+    db: Session, *, limit: int | None, offset: int = 0, status: str = "enrolled"
+) -> list[tuple[str, str, Any]]:
+    q = (
+        select(Resident.id, Resident.grid_code, Resident.enrolled_at)
+        .where(Resident.status == status)
+        .order_by(Resident.id)
+        .offset(offset)
+    )
     if limit is not None:
         q = q.limit(limit)
     return [tuple(r) for r in db.execute(q)]  # type: ignore[misc]
@@ -94,20 +127,31 @@ def households_by_number(db: Session, numbers: Sequence[str]) -> dict[str, tuple
     """household number → (household id, grid code)."""
     out: dict[str, tuple[str, str]] = {}
     for i in range(0, len(numbers), CHUNK):
-        rows = db.execute(select(Household.number, Household.id, Household.grid_code)
-                          .where(Household.number.in_(numbers[i:i + CHUNK])))
+        rows = db.execute(
+            select(Household.number, Household.id, Household.grid_code).where(
+                Household.number.in_(numbers[i : i + CHUNK])
+            )
+        )
         out.update({n: (hid, grid) for n, hid, grid in rows})
     return out
 
 
 def household_member_ids(db: Session, household_id: str) -> set[str]:
-    return set(db.scalars(select(Resident.id).where(Resident.household_id == household_id,
-                                                    Resident.status == "enrolled")))
+    return set(
+        db.scalars(
+            select(Resident.id).where(Resident.household_id == household_id, Resident.status == "enrolled")
+        )
+    )
 
 
 def consents(db: Session, resident_id: str) -> list[ResidentConsent]:
-    return list(db.scalars(select(ResidentConsent).where(ResidentConsent.resident_id == resident_id)
-                           .order_by(ResidentConsent.at, ResidentConsent.id)))
+    return list(
+        db.scalars(
+            select(ResidentConsent)
+            .where(ResidentConsent.resident_id == resident_id)
+            .order_by(ResidentConsent.at, ResidentConsent.id)
+        )
+    )
 
 
 def consents_for(db: Session, resident_id: str, subjects: Iterable[tuple[str, str]]) -> list[ResidentConsent]:
@@ -119,19 +163,28 @@ def consents_for(db: Session, resident_id: str, subjects: Iterable[tuple[str, st
     return list(db.scalars(q.order_by(ResidentConsent.at, ResidentConsent.id)))
 
 
-def corrections(db: Session, *, resident_id: str | None = None, status: str | None = None,
-                within: str | None = None, limit: int = 200) -> list[CorrectionRequest]:
+def corrections(
+    db: Session,
+    *,
+    resident_id: str | None = None,
+    status: str | None = None,
+    within: str | None = None,
+    limit: int = 200,
+) -> list[CorrectionRequest]:
     q = select(CorrectionRequest)
     if resident_id:
         q = q.where(CorrectionRequest.resident_id == resident_id)
     if status:
         q = q.where(CorrectionRequest.status == status)
     if within:
-        q = q.join(Resident, Resident.id == CorrectionRequest.resident_id) \
-            .join(OrgUnit, OrgUnit.code == Resident.grid_code) \
+        q = (
+            q.join(Resident, Resident.id == CorrectionRequest.resident_id)
+            .join(OrgUnit, OrgUnit.code == Resident.grid_code)
             .where(OrgUnit.path.startswith(within, autoescape=True))
-    return list(db.scalars(q.order_by(CorrectionRequest.created_at.desc(), CorrectionRequest.id.desc())
-                           .limit(limit)))
+        )
+    return list(
+        db.scalars(q.order_by(CorrectionRequest.created_at.desc(), CorrectionRequest.id.desc()).limit(limit))
+    )
 
 
 def correction(db: Session, request_id: int) -> CorrectionRequest | None:
@@ -139,8 +192,13 @@ def correction(db: Session, request_id: int) -> CorrectionRequest | None:
 
 
 def events(db: Session, resident_id: str) -> list[ResidentEvent]:
-    return list(db.scalars(select(ResidentEvent).where(ResidentEvent.resident_id == resident_id)
-                           .order_by(ResidentEvent.at, ResidentEvent.id)))
+    return list(
+        db.scalars(
+            select(ResidentEvent)
+            .where(ResidentEvent.resident_id == resident_id)
+            .order_by(ResidentEvent.at, ResidentEvent.id)
+        )
+    )
 
 
 def add(db: Session, obj: Any) -> None:
@@ -156,6 +214,10 @@ def prepare_bulk(db: Session) -> None:
 
 
 def insert_residents(db: Session, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    insert_rows(db, Resident.__table__, columns, rows)
+
+
+def insert_rows(db: Session, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """The fast path for enrolment, on the unit of work's own connection and transaction: the
     driver's ``executemany`` on SQLite, ``COPY`` on PostgreSQL. At 600,000 rows SQLAlchemy's
     per-row parameter processing alone would take a third of the time budget, so values arrive
@@ -166,9 +228,11 @@ def insert_residents(db: Session, columns: Sequence[str], rows: list[tuple[Any, 
         return
     conn = db.connection()
     dialect = conn.dialect
-    table = Resident.__table__
-    procs = [(i, table.c[name].type._cached_bind_processor(dialect)) for i, name in enumerate(columns)
-             if not isinstance(table.c[name].type, (String, LargeBinary))]
+    procs = [
+        (i, table.c[name].type._cached_bind_processor(dialect))
+        for i, name in enumerate(columns)
+        if not isinstance(table.c[name].type, (String, LargeBinary))
+    ]
     procs = [(i, p) for i, p in procs if p is not None]
     if procs:
         # Memoised per value: the enrolment time is one value, birth dates repeat.
@@ -186,12 +250,12 @@ def insert_residents(db: Session, columns: Sequence[str], rows: list[tuple[Any, 
     names = ", ".join(columns)
     if dialect.name == "postgresql":
         raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY resident ({names}) FROM STDIN") as copy:
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         return
     marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
-    conn.exec_driver_sql(f"INSERT INTO resident ({names}) VALUES ({marks})", rows)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
 
 def bulk_insert(db: Session, model: Any, rows: list[dict[str, Any]]) -> None:

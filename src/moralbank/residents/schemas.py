@@ -89,7 +89,12 @@ class ImportReport:
         return len({p.row for p in self.problems})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "enrolled": self.enrolled, "unchanged": self.unchanged,
-                "households_created": self.households_created, "rejected_rows": self.rejected_rows,
-                "problems": [{"row": p.row, "field": p.field, "reason": p.reason} for p in self.problems],
-                "seconds": round(self.seconds, 3)}
+        return {
+            "file": self.file,
+            "enrolled": self.enrolled,
+            "unchanged": self.unchanged,
+            "households_created": self.households_created,
+            "rejected_rows": self.rejected_rows,
+            "problems": [{"row": p.row, "field": p.field, "reason": p.reason} for p in self.problems],
+            "seconds": round(self.seconds, 3),
+        }

@@ -12,8 +12,8 @@ import itertools
 import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,40 @@ from moralbank.residents import bulk, domain, idnumber, repository
 from moralbank.residents.models import CorrectionRequest, Household, Resident, ResidentConsent, ResidentEvent
 from moralbank.residents.schemas import ConsentOut, CorrectionOut, ImportReport, ResidentOut, ResidentSummary
 
-__all__ = ["get", "search", "list_ids", "grid_of", "household_members", "has_consent", "resolve_id_number",
-           "find_by_phone", "count_in", "counts", "enrol", "enrol_rows", "import_file", "move_grid",
-           "create_household", "set_household", "consents", "consent_history", "grant_consent",
-           "revoke_consent", "record_consents", "export", "request_correction", "decide_correction",
-           "corrections", "withdraw", "history", "consent_catalogue", "IMPORT_ALIASES"]
+__all__ = [
+    "get",
+    "search",
+    "list_ids",
+    "grid_of",
+    "household_members",
+    "has_consent",
+    "resolve_id_number",
+    "find_by_phone",
+    "count_in",
+    "counts",
+    "enrol",
+    "enrol_rows",
+    "import_file",
+    "move_grid",
+    "create_household",
+    "set_household",
+    "consents",
+    "consent_history",
+    "grant_consent",
+    "revoke_consent",
+    "record_consents",
+    "export",
+    "request_correction",
+    "decide_correction",
+    "corrections",
+    "withdraw",
+    "history",
+    "consent_catalogue",
+    "IMPORT_ALIASES",
+]
 
 BATCH = 10_000
+
 
 def _hash(uow: UnitOfWork, value: str, *, name: str = "lookup") -> bytes:
     """The keyed hash a resident is found by (``uow.keys.keyed_hash``), as 32 raw bytes."""
@@ -63,19 +90,23 @@ def household_members(uow: UnitOfWork, *, resident_id: str) -> set[str]:
     return repository.household_member_ids(uow.db, r.household_id) | {r.id}
 
 
-def has_consent(uow: UnitOfWork, *, resident_id: str, interface: str | None = None,
-                purpose: str | None = None) -> bool:
+def has_consent(
+    uow: UnitOfWork, *, resident_id: str, interface: str | None = None, purpose: str | None = None
+) -> bool:
     """Whether an enrolled resident's current consent covers the interface and/or purpose asked
     about. With neither: whether they are enrolled (enrolment is itself an opt-in)."""
     r = repository.get(uow.db, resident_id)
     if r is None or r.status != domain.ENROLLED:
         return False
-    wanted = ([(domain.INTERFACE, interface)] if interface else []) + \
-        ([(domain.PURPOSE, purpose)] if purpose else [])
+    wanted = ([(domain.INTERFACE, interface)] if interface else []) + (
+        [(domain.PURPOSE, purpose)] if purpose else []
+    )
     if not wanted:
         return True
-    records = [domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, c.id)
-               for c in repository.consents_for(uow.db, resident_id, wanted)]
+    records = [
+        domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, c.id)
+        for c in repository.consents_for(uow.db, resident_id, wanted)
+    ]
     return domain.consent_given(records, interface=interface, purpose=purpose)
 
 
@@ -108,20 +139,35 @@ def counts(uow: UnitOfWork) -> dict[str, int]:
 
 def list_ids(uow: UnitOfWork, *, limit: int | None = None, offset: int = 0) -> builtins.list[dict[str, Any]]:
     """Enrolled residents as ``{id, grid, enrolled_at}``: pseudonymous, never the ID number."""
-    return [{"id": rid, "grid": grid, "enrolled_at": at}
-            for rid, grid, at in repository.list_ids(uow.db, limit=limit, offset=offset)]
+    return [
+        {"id": rid, "grid": grid, "enrolled_at": at}
+        for rid, grid, at in repository.list_ids(uow.db, limit=limit, offset=offset)
+    ]
 
 
 # -- access checks --------------------------------------------------------------------------------
 
 
-def _authorize(uow: UnitOfWork, principal: Principal, action: str, *, resident_id: str | None = None,
-               unit_code: str | None = None, purpose: str | None = None) -> None:
+def _authorize(
+    uow: UnitOfWork,
+    principal: Principal,
+    action: str,
+    *,
+    resident_id: str | None = None,
+    unit_code: str | None = None,
+    purpose: str | None = None,
+) -> None:
     """Role and organisation subtree, through the auth capability's one rule book."""
     from moralbank.auth import service as auth
 
-    auth.authorize(uow, principal, action, resident_id=resident_id, unit_code=unit_code,
-                   purpose=purpose if principal.is_partner else None)
+    auth.authorize(
+        uow,
+        principal,
+        action,
+        resident_id=resident_id,
+        unit_code=unit_code,
+        purpose=purpose if principal.is_partner else None,
+    )
 
 
 def _log(uow: UnitOfWork, principal: Principal, resident_id: str, what: str, why: str) -> None:
@@ -132,8 +178,13 @@ def _log(uow: UnitOfWork, principal: Principal, resident_id: str, what: str, why
 
 def _scope_path(principal: Principal) -> str | None:
     """The subtree a staff principal may list; raise for those who list nobody."""
-    if principal.role not in (Role.CITY_ADMIN, Role.TOWNSHIP_OFFICER, Role.VILLAGE_OFFICER,
-                              Role.GRID_WORKER, Role.AUDITOR):
+    if principal.role not in (
+        Role.CITY_ADMIN,
+        Role.TOWNSHIP_OFFICER,
+        Role.VILLAGE_OFFICER,
+        Role.GRID_WORKER,
+        Role.AUDITOR,
+    ):
         raise PermissionDenied("only staff search residents")
     if principal.unit_path is None:
         if principal.role in (Role.CITY_ADMIN, Role.AUDITOR):
@@ -146,11 +197,23 @@ def _out(uow: UnitOfWork, r: Resident, path: str) -> ResidentOut:
     number = uow.keys.decrypt(r.id_number_enc) if r.id_number_enc else ""
     phone = uow.keys.decrypt(r.phone_enc) if r.phone_enc else None
     return ResidentOut(
-        id=r.id, name=r.name, grid=r.grid_code, grid_path=path, household_id=r.household_id,
-        birth_date=r.birth_date, sex=r.sex, id_number_masked=idnumber.mask(number) if number else "",
-        phone_masked=(phone[:3] + "****" + phone[7:]) if phone else None, guardian_name=r.guardian_name,
-        guardian_relation=r.guardian_relation, consent_text_version=r.consent_text_version,
-        enrolled_at=r.enrolled_at, enrolled_by=r.enrolled_by, status=r.status, withdrawn_at=r.withdrawn_at)
+        id=r.id,
+        name=r.name,
+        grid=r.grid_code,
+        grid_path=path,
+        household_id=r.household_id,
+        birth_date=r.birth_date,
+        sex=r.sex,
+        id_number_masked=idnumber.mask(number) if number else "",
+        phone_masked=(phone[:3] + "****" + phone[7:]) if phone else None,
+        guardian_name=r.guardian_name,
+        guardian_relation=r.guardian_relation,
+        consent_text_version=r.consent_text_version,
+        enrolled_at=r.enrolled_at,
+        enrolled_by=r.enrolled_by,
+        status=r.status,
+        withdrawn_at=r.withdrawn_at,
+    )
 
 
 # -- reading personal data ----------------------------------------------------------------------
@@ -165,9 +228,18 @@ def get(uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str
     return _out(uow, r, path[1] if path else "")
 
 
-def search(uow: UnitOfWork, *, principal: Principal, purpose: str, name: str | None = None,
-           grid: str | None = None, id_number: str | None = None, status: str | None = domain.ENROLLED,
-           limit: int = 50, offset: int = 0) -> builtins.list[ResidentSummary]:
+def search(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    purpose: str,
+    name: str | None = None,
+    grid: str | None = None,
+    id_number: str | None = None,
+    status: str | None = domain.ENROLLED,
+    limit: int = 50,
+    offset: int = 0,
+) -> builtins.list[ResidentSummary]:
     """Staff search within their subtree: by name (prefix), grid or any unit's subtree, or ID number
     (exact, through the keyed hash). Each resident shown is logged as read."""
     within = _scope_path(principal)
@@ -182,13 +254,31 @@ def search(uow: UnitOfWork, *, principal: Principal, purpose: str, name: str | N
             id_hash = _hash(uow, idnumber.parse(id_number).number)
         except idnumber.BadIdNumber as e:
             raise InvalidInput(Problem(str(e), field="id_number")) from None
-    rows = repository.search(uow.db, within=within, name=(name or "").strip() or None, grid_path=grid_path,
-                             id_hash=id_hash, status=status, limit=max(1, min(limit, 500)), offset=offset)
+    rows = repository.search(
+        uow.db,
+        within=within,
+        name=(name or "").strip() or None,
+        grid_path=grid_path,
+        id_hash=id_hash,
+        status=status,
+        limit=max(1, min(limit, 500)),
+        offset=offset,
+    )
     for r, _ in rows:
         _log(uow, principal, r.id, "resident.summary", purpose)
-    return [ResidentSummary(r.id, r.name, r.grid_code, r.household_id, r.sex,
-                            r.birth_date.year if r.birth_date else None, r.status, r.enrolled_at)
-            for r, _ in rows]
+    return [
+        ResidentSummary(
+            r.id,
+            r.name,
+            r.grid_code,
+            r.household_id,
+            r.sex,
+            r.birth_date.year if r.birth_date else None,
+            r.status,
+            r.enrolled_at,
+        )
+        for r, _ in rows
+    ]
 
 
 def history(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> builtins.list[ResidentEvent]:
@@ -212,19 +302,36 @@ def _enrolment_rules(uow: UnitOfWork) -> tuple[int, int]:
     return int(rules.min_age), int(getattr(rules, "guardian_consent_below", domain.GUARDIAN_AGE))
 
 
-def enrol(uow: UnitOfWork, *, principal: Principal, name: str, id_number: str, grid: str,
-          consent_text_version: str, phone: str | None = None, household: str | None = None,
-          guardian: domain.Guardian | None = None, source: str = "form") -> str:
+def enrol(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    name: str,
+    id_number: str,
+    grid: str,
+    consent_text_version: str,
+    phone: str | None = None,
+    household: str | None = None,
+    guardian: domain.Guardian | None = None,
+    source: str = "form",
+) -> str:
     """Enrol one resident who opted in (signed consent text ``consent_text_version``); returns the id.
 
     ``household`` is a household number (户号): joined when it exists, created in the grid otherwise.
     """
-    row = {"name": name, "id_number": id_number, "grid": grid, "phone": phone or "", "household": household or "",
-           "guardian_name": guardian.name if guardian else "",
-           "guardian_id_number": (guardian.id_number or "") if guardian else "",
-           "guardian_relation": guardian.relation if guardian else ""}
-    report = enrol_rows(uow, rows=[(1, row)], principal=principal, consent_text_version=consent_text_version,
-                        source=source)
+    row = {
+        "name": name,
+        "id_number": id_number,
+        "grid": grid,
+        "phone": phone or "",
+        "household": household or "",
+        "guardian_name": guardian.name if guardian else "",
+        "guardian_id_number": (guardian.id_number or "") if guardian else "",
+        "guardian_relation": guardian.relation if guardian else "",
+    }
+    report = enrol_rows(
+        uow, rows=[(1, row)], principal=principal, consent_text_version=consent_text_version, source=source
+    )
     if report.problems:
         raise InvalidInput([Problem(p.reason, field=p.field) for p in report.problems])
     if report.unchanged:
@@ -235,30 +342,67 @@ def enrol(uow: UnitOfWork, *, principal: Principal, name: str, id_number: str, g
 
 
 IMPORT_ALIASES = {
-    "姓名": "name", "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",
-    "id": "id_number", "网格": "grid", "网格代码": "grid", "grid_code": "grid", "户号": "household",
-    "household_number": "household", "手机": "phone", "手机号": "phone", "手机号码": "phone",
-    "监护人": "guardian_name", "监护人姓名": "guardian_name", "监护人身份证号": "guardian_id_number",
-    "监护关系": "guardian_relation", "与监护人关系": "guardian_relation",
+    "姓名": "name",
+    "身份证号": "id_number",
+    "身份证号码": "id_number",
+    "公民身份号码": "id_number",
+    "id": "id_number",
+    "网格": "grid",
+    "网格代码": "grid",
+    "grid_code": "grid",
+    "户号": "household",
+    "household_number": "household",
+    "手机": "phone",
+    "手机号": "phone",
+    "手机号码": "phone",
+    "监护人": "guardian_name",
+    "监护人姓名": "guardian_name",
+    "监护人身份证号": "guardian_id_number",
+    "监护关系": "guardian_relation",
+    "与监护人关系": "guardian_relation",
 }
 
 
-def import_file(uow: UnitOfWork, *, source: Path | bytes, principal: Principal, consent_text_version: str,
-                filename: str | None = None, progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_file(
+    uow: UnitOfWork,
+    *,
+    source: Path | bytes,
+    principal: Principal,
+    consent_text_version: str,
+    filename: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Enrol residents from a CSV/XLSX file (see docs/residents.md for the columns).
 
     Every bad row is reported with row, field and reason; good rows are enrolled; importing the same
     file again changes nothing (rows are matched by the keyed hash of the ID number).
     """
-    table = read_table(source, filename=filename, aliases=IMPORT_ALIASES, required=("name", "id_number", "grid"))
-    return enrol_rows(uow, rows=table.rows, principal=principal, consent_text_version=consent_text_version,
-                      source=f"import:{table.name}"[:200], file=table.name, progress=progress)
+    table = read_table(
+        source, filename=filename, aliases=IMPORT_ALIASES, required=("name", "id_number", "grid")
+    )
+    return enrol_rows(
+        uow,
+        rows=table.rows,
+        principal=principal,
+        consent_text_version=consent_text_version,
+        source=f"import:{table.name}"[:200],
+        file=table.name,
+        progress=progress,
+    )
 
 
-def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]], principal: Principal,
-               consent_text_version: str, source: str = "import", file: str = "rows",
-               progress: Callable[[int], None] | None = None, rng: Any = None,
-               workers: int | None = None) -> ImportReport:
+def enrol_rows(
+    uow: UnitOfWork,
+    *,
+    rows: Iterable[tuple[int, Mapping[str, str]]],
+    principal: Principal,
+    consent_text_version: str,
+    source: str = "import",
+    file: str = "rows",
+    progress: Callable[[int], None] | None = None,
+    rng: Any = None,
+    workers: int | None = None,
+) -> ImportReport:
     """The bulk enrolment path (files, the form, the demo city): validation, keyed hash, encryption,
     grid and household assignment, then bulk inserts in batches of 10,000.
 
@@ -270,16 +414,27 @@ def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]]
     started = time.perf_counter()
     report = ImportReport(file=file)
     if not (consent_text_version or "").strip():
-        raise InvalidInput(Problem("enrolment is opt-in: name the consent text version the residents signed",
-                                   field="consent_text_version"))
+        raise InvalidInput(
+            Problem(
+                "enrolment is opt-in: name the consent text version the residents signed",
+                field="consent_text_version",
+            )
+        )
     min_age, guardian_below = _enrolment_rules(uow)
     now = uow.clock.now()
     grids = orgs.open_grids(uow)
     # The auth rule book on each grid's path (known already): no query per grid.
-    allowed = frozenset(g for g, path in grids.items()
-                        if decide(principal, Action.WRITE, Target(kind="unit", unit_path=path)))
-    ctx = bulk.Context(open_grids=frozenset(grids), allowed_grids=allowed, min_age=min_age,
-                       guardian_below=guardian_below, today=local_date(now), version=consent_text_version.strip())
+    allowed = frozenset(
+        g for g, path in grids.items() if decide(principal, Action.WRITE, Target(kind="unit", unit_path=path))
+    )
+    ctx = bulk.Context(
+        open_grids=frozenset(grids),
+        allowed_grids=allowed,
+        min_age=min_age,
+        guardian_below=guardian_below,
+        today=local_date(now),
+        version=consent_text_version.strip(),
+    )
     tools = bulk.crypto(uow.keys)  # creates missing keys here, before any worker reads the key files
     repository.prepare_bulk(uow.db)
     seen: dict[bytes, int] = {}
@@ -291,17 +446,32 @@ def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]]
 
     def store(prepared: builtins.list[bulk.Prepared], problems: builtins.list[Problem]) -> None:
         report.problems.extend(problems)
-        _store_batch(uow, prepared, report=report, seen=seen, now=now, version=ctx.version,
-                     actor=principal.actor, source=source, rng=rng, look_up=look_up)
+        _store_batch(
+            uow,
+            prepared,
+            report=report,
+            seen=seen,
+            now=now,
+            version=ctx.version,
+            actor=principal.actor,
+            source=source,
+            rng=rng,
+            look_up=look_up,
+        )
         if progress:
             progress(len(prepared) + len({p.row for p in problems}))
 
     if workers > 0 and len(batches) > 1:
         # Workers validate, hash and encrypt the next batches while this process inserts.
-        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods()
-                                              else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=bulk.init_worker,
-                                 initargs=(str(uow.keys.dir),)) as pool:
+        context = multiprocessing.get_context(
+            "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        )
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=context,
+            initializer=bulk.init_worker,
+            initargs=(str(uow.keys.dir),),
+        ) as pool:
             for prepared, problems in pool.map(bulk.prepare_in_worker, batches, itertools.repeat(ctx)):
                 store(prepared, problems)
     else:
@@ -312,8 +482,9 @@ def enrol_rows(uow: UnitOfWork, *, rows: Iterable[tuple[int, Mapping[str, str]]]
     return report
 
 
-def _batches(rows: Iterable[tuple[int, Mapping[str, str]]], size: int
-             ) -> builtins.list[builtins.list[tuple[int, Mapping[str, str]]]]:
+def _batches(
+    rows: Iterable[tuple[int, Mapping[str, str]]], size: int
+) -> builtins.list[builtins.list[tuple[int, Mapping[str, str]]]]:
     out: builtins.list[builtins.list[tuple[int, Mapping[str, str]]]] = []
     it = iter(rows)
     while chunk := builtins.list(itertools.islice(it, size)):
@@ -321,9 +492,19 @@ def _batches(rows: Iterable[tuple[int, Mapping[str, str]]], size: int
     return out
 
 
-def _store_batch(uow: UnitOfWork, prepared: builtins.list[bulk.Prepared], *, report: ImportReport,
-                 seen: dict[bytes, int], now: Any, version: str, actor: str, source: str, rng: Any,
-                 look_up: bool = True) -> None:
+def _store_batch(
+    uow: UnitOfWork,
+    prepared: builtins.list[bulk.Prepared],
+    *,
+    report: ImportReport,
+    seen: dict[bytes, int],
+    now: Any,
+    version: str,
+    actor: str,
+    source: str,
+    rng: Any,
+    look_up: bool = True,
+) -> None:
     """Duplicates in the file, rows already enrolled, households, pseudonymous ids, then one insert."""
     problems = report.problems
     good = []
@@ -343,8 +524,13 @@ def _store_batch(uow: UnitOfWork, prepared: builtins.list[bulk.Prepared], *, rep
         if hit is None:
             fresh.append(p)
         elif hit[1] == domain.WITHDRAWN:
-            problems.append(Problem(f"this person withdrew ({hit[0]}); re-enrolment needs a new opt-in",
-                                    field="id_number", row=p[0]))
+            problems.append(
+                Problem(
+                    f"this person withdrew ({hit[0]}); re-enrolment needs a new opt-in",
+                    field="id_number",
+                    row=p[0],
+                )
+            )
         else:
             report.unchanged += 1
     if not fresh:
@@ -352,28 +538,82 @@ def _store_batch(uow: UnitOfWork, prepared: builtins.list[bulk.Prepared], *, rep
     households = _households_for(uow, fresh, report=report, now=now, rng=rng)
     ids = domain.pseudonyms(len(fresh), rng=rng)
     rows: builtins.list[tuple[Any, ...]] = []
-    for rid, (number, name, grid, household, id_hash, id_enc, birth, sex, phone_enc, phone_hash, g_name,
-              g_enc, g_rel) in zip(ids, fresh, strict=True):
+    for rid, (
+        number,
+        name,
+        grid,
+        household,
+        id_hash,
+        id_enc,
+        birth,
+        sex,
+        phone_enc,
+        phone_hash,
+        g_name,
+        g_enc,
+        g_rel,
+    ) in zip(ids, fresh, strict=True):
         hid = None
         if household:
             hid, hgrid = households[household]
             if hgrid != grid:
-                problems.append(Problem(f"household {household} is in grid {hgrid}, not {grid}",
-                                        field="household", row=number))
+                problems.append(
+                    Problem(
+                        f"household {household} is in grid {hgrid}, not {grid}", field="household", row=number
+                    )
+                )
                 continue
-        rows.append((rid, grid, hid, name, id_enc, id_hash, birth, sex, phone_enc, phone_hash, g_name, g_enc, g_rel,
-                     version[:32], now, actor, source, domain.ENROLLED))
+        rows.append(
+            (
+                rid,
+                grid,
+                hid,
+                name,
+                id_enc,
+                id_hash,
+                birth,
+                sex,
+                phone_enc,
+                phone_hash,
+                g_name,
+                g_enc,
+                g_rel,
+                version[:32],
+                now,
+                actor,
+                source,
+                domain.ENROLLED,
+            )
+        )
     repository.insert_residents(uow.db, RESIDENT_COLUMNS, rows)
     report.enrolled += len(rows)
 
 
-RESIDENT_COLUMNS = ("id", "grid_code", "household_id", "name", "id_number_enc", "id_hash", "birth_date", "sex",
-                    "phone_enc", "phone_hash", "guardian_name", "guardian_id_enc", "guardian_relation",
-                    "consent_text_version", "enrolled_at", "enrolled_by", "source", "status")
+RESIDENT_COLUMNS = (
+    "id",
+    "grid_code",
+    "household_id",
+    "name",
+    "id_number_enc",
+    "id_hash",
+    "birth_date",
+    "sex",
+    "phone_enc",
+    "phone_hash",
+    "guardian_name",
+    "guardian_id_enc",
+    "guardian_relation",
+    "consent_text_version",
+    "enrolled_at",
+    "enrolled_by",
+    "source",
+    "status",
+)
 
 
-def _households_for(uow: UnitOfWork, fresh: builtins.list[Any], *, report: ImportReport, now: Any,
-                    rng: Any) -> dict[str, tuple[str, str]]:
+def _households_for(
+    uow: UnitOfWork, fresh: builtins.list[Any], *, report: ImportReport, now: Any, rng: Any
+) -> dict[str, tuple[str, str]]:
     """household number → (id, grid) for every number in the batch; new ones are created in the grid of
     their first member."""
     wanted: dict[str, str] = {}
@@ -386,8 +626,10 @@ def _households_for(uow: UnitOfWork, fresh: builtins.list[Any], *, report: Impor
     known = repository.households_by_number(uow.db, builtins.list(wanted))
     missing = [n for n in wanted if n not in known]
     new_ids = domain.pseudonyms(len(missing), prefix="H", rng=rng)
-    rows = [{"id": hid, "number": n[:64], "grid_code": wanted[n], "created_at": now}
-            for hid, n in zip(new_ids, missing, strict=True)]
+    rows = [
+        {"id": hid, "number": n[:64], "grid_code": wanted[n], "created_at": now}
+        for hid, n in zip(new_ids, missing, strict=True)
+    ]
     repository.bulk_insert(uow.db, Household, rows)
     report.households_created += len(rows)
     known.update({r["number"]: (r["id"], r["grid_code"]) for r in rows})
@@ -397,10 +639,14 @@ def _households_for(uow: UnitOfWork, fresh: builtins.list[Any], *, report: Impor
 # -- changes after enrolment ----------------------------------------------------------------------
 
 
-def _event(uow: UnitOfWork, resident_id: str, kind: str, old: str | None, new: str | None,
-           actor: str) -> None:
-    uow.db.add(ResidentEvent(resident_id=resident_id, kind=kind, old_value=old, new_value=new, actor=actor,
-                             at=uow.clock.now()))
+def _event(
+    uow: UnitOfWork, resident_id: str, kind: str, old: str | None, new: str | None, actor: str
+) -> None:
+    uow.db.add(
+        ResidentEvent(
+            resident_id=resident_id, kind=kind, old_value=old, new_value=new, actor=actor, at=uow.clock.now()
+        )
+    )
 
 
 def _enrolled(uow: UnitOfWork, resident_id: str) -> Resident:
@@ -443,7 +689,9 @@ def create_household(uow: UnitOfWork, *, grid: str, principal: Principal, number
     return hid
 
 
-def set_household(uow: UnitOfWork, *, resident_id: str, household_id: str | None, principal: Principal) -> None:
+def set_household(
+    uow: UnitOfWork, *, resident_id: str, household_id: str | None, principal: Principal
+) -> None:
     """Put a resident into a household of their grid (None: out of any household)."""
     _authorize(uow, principal, "write", resident_id=resident_id)
     r = _enrolled(uow, resident_id)
@@ -452,8 +700,12 @@ def set_household(uow: UnitOfWork, *, resident_id: str, household_id: str | None
         if h is None:
             raise NotFound(f"no household {household_id}")
         if h.grid_code != r.grid_code:
-            raise InvalidInput(Problem(f"household {household_id} is in grid {h.grid_code}, the resident in "
-                                       f"{r.grid_code}", field="household_id"))
+            raise InvalidInput(
+                Problem(
+                    f"household {household_id} is in grid {h.grid_code}, the resident in {r.grid_code}",
+                    field="household_id",
+                )
+            )
     if r.household_id == household_id:
         return
     _event(uow, r.id, "household", r.household_id, household_id, principal.actor)
@@ -472,8 +724,10 @@ def consent_catalogue() -> dict[str, dict[str, tuple[str, str]]]:
 
         installed = feeds.load_interfaces()
         if installed:
-            interfaces = {code: (getattr(i, "name_zh", code), getattr(i, "name_en", code))
-                          for code, i in installed.items()}
+            interfaces = {
+                code: (getattr(i, "name_zh", code), getattr(i, "name_en", code))
+                for code, i in installed.items()
+            }
     except Exception:  # noqa: BLE001 - no feeds installed (yet): the default list
         pass
     return {domain.INTERFACE: interfaces, domain.PURPOSE: dict(domain.PURPOSES)}
@@ -482,19 +736,31 @@ def consent_catalogue() -> dict[str, dict[str, tuple[str, str]]]:
 def consent_history(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> builtins.list[ConsentOut]:
     """Every consent act of a resident, oldest first."""
     _authorize(uow, principal, "read", resident_id=resident_id)
-    return [ConsentOut(c.kind, c.subject, c.granted, c.text_version, c.actor, c.at, c.note)
-            for c in repository.consents(uow.db, resident_id)]
+    return [
+        ConsentOut(c.kind, c.subject, c.granted, c.text_version, c.actor, c.at, c.note)
+        for c in repository.consents(uow.db, resident_id)
+    ]
 
 
 def consents(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> dict[tuple[str, str], bool]:
     """The current state: (kind, subject) → granted, for every subject ever decided."""
     history = consent_history(uow, resident_id=resident_id, principal=principal)
-    return domain.current_consents([domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, i)
-                                    for i, c in enumerate(history)])
+    return domain.current_consents(
+        [domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, i) for i, c in enumerate(history)]
+    )
 
 
-def _consent(uow: UnitOfWork, *, resident_id: str, principal: Principal, interface: str | None,
-             purpose: str | None, granted: bool, text_version: str, note: str) -> None:
+def _consent(
+    uow: UnitOfWork,
+    *,
+    resident_id: str,
+    principal: Principal,
+    interface: str | None,
+    purpose: str | None,
+    granted: bool,
+    text_version: str,
+    note: str,
+) -> None:
     if (interface is None) == (purpose is None):
         raise InvalidInput(Problem("name exactly one interface or one purpose", field="interface"))
     kind, subject = (domain.INTERFACE, interface) if interface else (domain.PURPOSE, purpose)
@@ -503,38 +769,90 @@ def _consent(uow: UnitOfWork, *, resident_id: str, principal: Principal, interfa
         raise InvalidInput(Problem("a grant names the consent text version shown", field="text_version"))
     _authorize(uow, principal, "write", resident_id=resident_id)
     _enrolled(uow, resident_id)
-    uow.db.add(ResidentConsent(resident_id=resident_id, kind=kind, subject=subject, granted=granted,
-                               text_version=(text_version or "-")[:32], actor=principal.actor,
-                               at=uow.clock.now(), note=note[:200]))
+    uow.db.add(
+        ResidentConsent(
+            resident_id=resident_id,
+            kind=kind,
+            subject=subject,
+            granted=granted,
+            text_version=(text_version or "-")[:32],
+            actor=principal.actor,
+            at=uow.clock.now(),
+            note=note[:200],
+        )
+    )
     uow.flush()
 
 
-def grant_consent(uow: UnitOfWork, *, resident_id: str, principal: Principal, text_version: str,
-                  interface: str | None = None, purpose: str | None = None, note: str = "") -> None:
+def grant_consent(
+    uow: UnitOfWork,
+    *,
+    resident_id: str,
+    principal: Principal,
+    text_version: str,
+    interface: str | None = None,
+    purpose: str | None = None,
+    note: str = "",
+) -> None:
     """Record that the resident consents to one data interface or one purpose (a new record)."""
-    _consent(uow, resident_id=resident_id, principal=principal, interface=interface, purpose=purpose,
-             granted=True, text_version=text_version, note=note)
+    _consent(
+        uow,
+        resident_id=resident_id,
+        principal=principal,
+        interface=interface,
+        purpose=purpose,
+        granted=True,
+        text_version=text_version,
+        note=note,
+    )
 
 
-def revoke_consent(uow: UnitOfWork, *, resident_id: str, principal: Principal, interface: str | None = None,
-                   purpose: str | None = None, note: str = "") -> None:
+def revoke_consent(
+    uow: UnitOfWork,
+    *,
+    resident_id: str,
+    principal: Principal,
+    interface: str | None = None,
+    purpose: str | None = None,
+    note: str = "",
+) -> None:
     """Record that the resident withdraws a consent (a new record; the grant stays in the history)."""
-    _consent(uow, resident_id=resident_id, principal=principal, interface=interface, purpose=purpose,
-             granted=False, text_version="-", note=note)
+    _consent(
+        uow,
+        resident_id=resident_id,
+        principal=principal,
+        interface=interface,
+        purpose=purpose,
+        granted=False,
+        text_version="-",
+        note=note,
+    )
 
 
-def record_consents(uow: UnitOfWork, *, records: Iterable[tuple[str, str, str, bool]], text_version: str,
-                    actor: str, note: str = "") -> int:
+CONSENT_COLUMNS = ("resident_id", "kind", "subject", "granted", "text_version", "actor", "at", "note")
+
+
+def record_consents(
+    uow: UnitOfWork,
+    *,
+    records: Iterable[tuple[str, str, str, bool]],
+    text_version: str,
+    actor: str,
+    note: str = "",
+) -> int:
     """Bulk-record signed consent forms (resident id, kind, subject, granted): the demo city and paper
     forms scanned in bulk. Returns how many records were appended."""
     now = uow.clock.now()
+    version, note = text_version[:32], note[:200]
     rows = []
+    checked: set[tuple[str, str]] = set()
     for rid, kind, subject, granted in records:
-        domain.check_subject(kind, subject)
-        rows.append({"resident_id": rid, "kind": kind, "subject": subject, "granted": granted,
-                     "text_version": text_version[:32], "actor": actor, "at": now, "note": note[:200]})
+        if (kind, subject) not in checked:
+            domain.check_subject(kind, subject)
+            checked.add((kind, subject))
+        rows.append((rid, kind, subject, granted, version, actor, now, note))
     for i in range(0, len(rows), BATCH * 5):
-        repository.bulk_insert(uow.db, ResidentConsent, rows[i:i + BATCH * 5])
+        repository.insert_rows(uow.db, ResidentConsent.__table__, CONSENT_COLUMNS, rows[i : i + BATCH * 5])
     return len(rows)
 
 
@@ -542,25 +860,44 @@ def record_consents(uow: UnitOfWork, *, records: Iterable[tuple[str, str, str, b
 
 
 def _correction_out(c: CorrectionRequest) -> CorrectionOut:
-    return CorrectionOut(c.id, c.resident_id, c.field, c.requested_value, c.reason, c.status, c.created_at,
-                         c.created_by, c.decided_at, c.decided_by, c.decision_note)
+    return CorrectionOut(
+        c.id,
+        c.resident_id,
+        c.field,
+        c.requested_value,
+        c.reason,
+        c.status,
+        c.created_at,
+        c.created_by,
+        c.decided_at,
+        c.decided_by,
+        c.decision_note,
+    )
 
 
-def request_correction(uow: UnitOfWork, *, resident_id: str, principal: Principal, field: str, value: str,
-                       reason: str = "") -> CorrectionOut:
+def request_correction(
+    uow: UnitOfWork, *, resident_id: str, principal: Principal, field: str, value: str, reason: str = ""
+) -> CorrectionOut:
     """A resident (or staff on their behalf) asks to correct data held about them."""
     domain.check_correction(field, value, reason)
     _authorize(uow, principal, "write", resident_id=resident_id)
     _enrolled(uow, resident_id)
-    c = CorrectionRequest(resident_id=resident_id, field=field, requested_value=value.strip(),
-                          reason=(reason or "").strip(), status=domain.OPEN, created_at=uow.clock.now(),
-                          created_by=principal.actor)
+    c = CorrectionRequest(
+        resident_id=resident_id,
+        field=field,
+        requested_value=value.strip(),
+        reason=(reason or "").strip(),
+        status=domain.OPEN,
+        created_at=uow.clock.now(),
+        created_by=principal.actor,
+    )
     repository.add(uow.db, c)
     return _correction_out(c)
 
 
-def decide_correction(uow: UnitOfWork, *, request_id: int, principal: Principal, accept: bool,
-                      note: str = "") -> CorrectionOut:
+def decide_correction(
+    uow: UnitOfWork, *, request_id: int, principal: Principal, accept: bool, note: str = ""
+) -> CorrectionOut:
     """Staff accept or reject a correction. An accepted name or phone is applied at once; an accepted
     household number moves the resident into that household."""
     c = repository.correction(uow.db, request_id)
@@ -587,17 +924,22 @@ def decide_correction(uow: UnitOfWork, *, request_id: int, principal: Principal,
             found = repository.households_by_number(uow.db, [c.requested_value])
             if not found:
                 raise InvalidInput(Problem(f"no household {c.requested_value}", field="value"))
-            set_household(uow, resident_id=r.id, household_id=found[c.requested_value][0], principal=principal)
+            set_household(
+                uow, resident_id=r.id, household_id=found[c.requested_value][0], principal=principal
+            )
     uow.flush()
     return _correction_out(c)
 
 
-def corrections(uow: UnitOfWork, *, principal: Principal, resident_id: str | None = None,
-                status: str | None = None) -> builtins.list[CorrectionOut]:
+def corrections(
+    uow: UnitOfWork, *, principal: Principal, resident_id: str | None = None, status: str | None = None
+) -> builtins.list[CorrectionOut]:
     """Correction requests: a resident's own, or those in a staff member's subtree."""
     if resident_id is not None:
         _authorize(uow, principal, "read", resident_id=resident_id)
-        return [_correction_out(c) for c in repository.corrections(uow.db, resident_id=resident_id, status=status)]
+        return [
+            _correction_out(c) for c in repository.corrections(uow.db, resident_id=resident_id, status=status)
+        ]
     within = _scope_path(principal)
     return [_correction_out(c) for c in repository.corrections(uow.db, status=status, within=within)]
 
@@ -605,8 +947,9 @@ def corrections(uow: UnitOfWork, *, principal: Principal, resident_id: str | Non
 # -- export and withdrawal ------------------------------------------------------------------------
 
 
-def export(uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str = "data access request"
-           ) -> dict[str, Any]:
+def export(
+    uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str = "data access request"
+) -> dict[str, Any]:
     """Everything moralbank holds about a resident, as JSON-ready data (PIPL Art. 45).
 
     Other capabilities' data is included through their services when they are installed.
@@ -624,12 +967,16 @@ def export(uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: 
         "generated_at": uow.clock.now(),
         "resident_id": r.id,
         "profile": profile,
-        "household": {"id": r.household_id,
-                      "members": sorted(household_members(uow, resident_id=r.id)) if r.household_id else []},
+        "household": {
+            "id": r.household_id,
+            "members": sorted(household_members(uow, resident_id=r.id)) if r.household_id else [],
+        },
         "consents": [c.__dict__ for c in consent_history(uow, resident_id=r.id, principal=principal)],
         "corrections": [c.__dict__ for c in repository_corrections(uow, r.id)],
-        "history": [{"kind": e.kind, "old": e.old_value, "new": e.new_value, "actor": e.actor, "at": e.at}
-                    for e in repository.events(uow.db, r.id)],
+        "history": [
+            {"kind": e.kind, "old": e.old_value, "new": e.new_value, "actor": e.actor, "at": e.at}
+            for e in repository.events(uow.db, r.id)
+        ],
     }
     data.update(_other_capabilities(uow, r.id))
     return data
@@ -672,7 +1019,9 @@ def _other_capabilities(uow: UnitOfWork, resident_id: str) -> dict[str, Any]:
         if fn is None:
             continue
         result = fn(uow, resident_id=resident_id, **kwargs)
-        out[key] = [_plain(x) for x in result] if isinstance(result, (builtins.list, tuple)) else _plain(result)
+        out[key] = (
+            [_plain(x) for x in result] if isinstance(result, (builtins.list, tuple)) else _plain(result)
+        )
     return out
 
 
@@ -687,12 +1036,26 @@ def withdraw(uow: UnitOfWork, *, resident_id: str, principal: Principal, reason:
     _authorize(uow, principal, "write", resident_id=resident_id)
     r = _enrolled(uow, resident_id)
     now = uow.clock.now()
-    state = domain.current_consents([domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, c.id)
-                                     for c in repository.consents(uow.db, resident_id)])
+    state = domain.current_consents(
+        [
+            domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, c.id)
+            for c in repository.consents(uow.db, resident_id)
+        ]
+    )
     for (kind, subject), granted in sorted(state.items()):
         if granted:
-            uow.db.add(ResidentConsent(resident_id=r.id, kind=kind, subject=subject, granted=False,
-                                       text_version="-", actor=principal.actor, at=now, note="withdrawal"))
+            uow.db.add(
+                ResidentConsent(
+                    resident_id=r.id,
+                    kind=kind,
+                    subject=subject,
+                    granted=False,
+                    text_version="-",
+                    actor=principal.actor,
+                    at=now,
+                    note="withdrawal",
+                )
+            )
     _event(uow, r.id, "withdraw", domain.ENROLLED, domain.WITHDRAWN, principal.actor)
     if reason:
         _event(uow, r.id, "withdraw_reason", None, reason[:200], principal.actor)

@@ -16,10 +16,18 @@ from moralbank.residents.models import Resident
 from tests.integration.residents.conftest import VILLAGE_1, VILLAGE_2, number
 
 
-def enrol(uow, name: str = "张三", year: int = 1980, seq: int = 1, grid: str = "330281001001-G01",
-          **kw) -> str:
-    return residents.enrol(uow, principal=SYSTEM, name=name, id_number=number(year, seq), grid=grid,
-                           consent_text_version="v1", **kw)
+def enrol(
+    uow, name: str = "张三", year: int = 1980, seq: int = 1, grid: str = "330281001001-G01", **kw
+) -> str:
+    return residents.enrol(
+        uow,
+        principal=SYSTEM,
+        name=name,
+        id_number=number(year, seq),
+        grid=grid,
+        consent_text_version="v1",
+        **kw,
+    )
 
 
 def test_the_id_number_is_stored_encrypted_and_found_by_keyed_hash(city: Container) -> None:
@@ -50,12 +58,16 @@ def test_a_village_officer_reads_their_village_only_and_every_read_is_logged(cit
             residents.get(uow, resident_id=other, principal=VILLAGE_1, purpose="case review")
         found = residents.search(uow, principal=VILLAGE_1, purpose="search", name="")
         assert [r.id for r in found] == [mine]
-        assert [r.id for r in residents.search(uow, principal=VILLAGE_2, purpose="s", id_number=number(1980))] == []
+        assert [
+            r.id for r in residents.search(uow, principal=VILLAGE_2, purpose="s", id_number=number(1980))
+        ] == []
         uow.commit()
     with city.uow() as uow:
         log = audit.list_for_resident(uow, resident_id=mine)
-        assert {(e.what, e.why, e.actor) for e in log} == {("resident.profile", "case review", "user:9"),
-                                                          ("resident.summary", "search", "user:9")}
+        assert {(e.what, e.why, e.actor) for e in log} == {
+            ("resident.profile", "case review", "user:9"),
+            ("resident.summary", "search", "user:9"),
+        }
         assert audit.list_for_resident(uow, resident_id=other) == []
 
 
@@ -70,8 +82,12 @@ def test_consent_is_per_interface_and_purpose_with_full_history(city: Container)
         rid = enrol(uow)
         assert residents.has_consent(uow, resident_id=rid)
         assert not residents.has_consent(uow, resident_id=rid, purpose="bank_credit")
-        residents.grant_consent(uow, resident_id=rid, principal=SYSTEM, text_version="c2", purpose="bank_credit")
-        residents.grant_consent(uow, resident_id=rid, principal=SYSTEM, text_version="c2", interface="taxation")
+        residents.grant_consent(
+            uow, resident_id=rid, principal=SYSTEM, text_version="c2", purpose="bank_credit"
+        )
+        residents.grant_consent(
+            uow, resident_id=rid, principal=SYSTEM, text_version="c2", interface="taxation"
+        )
         city.clock.advance(minutes=5)
         residents.revoke_consent(uow, resident_id=rid, principal=SYSTEM, purpose="bank_credit")
         uow.commit()
@@ -80,14 +96,19 @@ def test_consent_is_per_interface_and_purpose_with_full_history(city: Container)
         assert residents.has_consent(uow, resident_id=rid, interface="taxation")
         assert not residents.has_consent(uow, resident_id=rid, interface="taxation", purpose="bank_credit")
         history = residents.consent_history(uow, resident_id=rid, principal=SYSTEM)
-        assert [(c.subject, c.granted) for c in history] == [("bank_credit", True), ("taxation", True),
-                                                            ("bank_credit", False)]
+        assert [(c.subject, c.granted) for c in history] == [
+            ("bank_credit", True),
+            ("taxation", True),
+            ("bank_credit", False),
+        ]
 
 
 def test_consent_records_cannot_be_changed_in_the_database(city: Container) -> None:
     with city.uow() as uow:
         rid = enrol(uow)
-        residents.grant_consent(uow, resident_id=rid, principal=SYSTEM, text_version="c", interface="taxation")
+        residents.grant_consent(
+            uow, resident_id=rid, principal=SYSTEM, text_version="c", interface="taxation"
+        )
         uow.commit()
     with city.uow() as uow, pytest.raises(Exception, match="append-only"):
         uow.db.execute(text("UPDATE resident_consent SET granted = false"))
@@ -117,13 +138,16 @@ def test_correction_request_is_decided_by_staff_and_applied(city: Container) -> 
     with city.uow() as uow:
         rid = enrol(uow, "张山")
         me = Principal(kind="resident", id=rid, role=Role.RESIDENT, resident_id=rid)
-        req = residents.request_correction(uow, resident_id=rid, principal=me, field="name", value="张珊",
-                                           reason="户口本上是珊")
+        req = residents.request_correction(
+            uow, resident_id=rid, principal=me, field="name", value="张珊", reason="户口本上是珊"
+        )
         with pytest.raises(PermissionDenied):
             residents.decide_correction(uow, request_id=req.id, principal=me, accept=True)
         with pytest.raises((NotFound, PermissionDenied)):
             residents.decide_correction(uow, request_id=req.id, principal=VILLAGE_2, accept=True)
-        done = residents.decide_correction(uow, request_id=req.id, principal=VILLAGE_1, accept=True, note="已核实")
+        done = residents.decide_correction(
+            uow, request_id=req.id, principal=VILLAGE_1, accept=True, note="已核实"
+        )
         assert done.status == "accepted"
         assert residents.get(uow, resident_id=rid, principal=me, purpose="own").name == "张珊"
         with pytest.raises(Conflict):
@@ -148,15 +172,25 @@ def test_export_holds_everything_about_the_resident(city: Container) -> None:
 def test_withdrawal_revokes_consents_and_erases_personal_data(city: Container) -> None:
     with city.uow() as uow:
         rid = enrol(uow, phone="13900000003")
-        residents.grant_consent(uow, resident_id=rid, principal=SYSTEM, text_version="c", interface="taxation")
+        residents.grant_consent(
+            uow, resident_id=rid, principal=SYSTEM, text_version="c", interface="taxation"
+        )
         me = Principal(kind="resident", id=rid, role=Role.RESIDENT, resident_id=rid)
         residents.withdraw(uow, resident_id=rid, principal=me, reason="不想参加")
         uow.commit()
     with city.uow() as uow:
         row = uow.db.get(Resident, rid)
-        assert (row.status, row.name, row.id_number_enc, row.phone_hash) == ("withdrawn", "（已退出）", None, None)
+        assert (row.status, row.name, row.id_number_enc, row.phone_hash) == (
+            "withdrawn",
+            "（已退出）",
+            None,
+            None,
+        )
         assert not residents.has_consent(uow, resident_id=rid)
-        assert [c.granted for c in residents.consent_history(uow, resident_id=rid, principal=SYSTEM)] == [True, False]
+        assert [c.granted for c in residents.consent_history(uow, resident_id=rid, principal=SYSTEM)] == [
+            True,
+            False,
+        ]
         assert residents.find_by_phone(uow, phone="13900000003") is None
         with pytest.raises(InvalidInput, match="withdrew"):
             enrol(uow)

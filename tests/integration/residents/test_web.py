@@ -25,30 +25,58 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def people(city: Container) -> dict[str, str]:
     with city.uow() as uow:
         ids = {
-            "mine": residents.enrol(uow, principal=SYSTEM, name="张光明", id_number=number(1980, 1),
-                                    grid="330281001001-G01", consent_text_version="v1", phone="13900000001"),
-            "other": residents.enrol(uow, principal=SYSTEM, name="李东方", id_number=number(1981, 3),
-                                     grid="330281001002-G01", consent_text_version="v1"),
+            "mine": residents.enrol(
+                uow,
+                principal=SYSTEM,
+                name="张光明",
+                id_number=number(1980, 1),
+                grid="330281001001-G01",
+                consent_text_version="v1",
+                phone="13900000001",
+            ),
+            "other": residents.enrol(
+                uow,
+                principal=SYSTEM,
+                name="李东方",
+                id_number=number(1981, 3),
+                grid="330281001002-G01",
+                consent_text_version="v1",
+            ),
         }
-        for username, role, unit in [("village1", "village_officer", "330281001001"),
-                                     ("admin", "city_admin", None)]:
-            auth.create_user(uow, username=username, display_name=username, role=role,
-                             password="a long test password", unit_code=unit)
+        for username, role, unit in [
+            ("village1", "village_officer", "330281001001"),
+            ("admin", "city_admin", None),
+        ]:
+            auth.create_user(
+                uow,
+                username=username,
+                display_name=username,
+                role=role,
+                password="a long test password",
+                unit_code=unit,
+            )
         uow.commit()
     return ids
 
 
-def client_as(container: Container, *, username: str | None = None, resident_id: str | None = None) -> TestClient:
+def client_as(
+    container: Container, *, username: str | None = None, resident_id: str | None = None
+) -> TestClient:
     with container.uow() as uow:
-        sign = auth.user_session(uow, username=username) if username else \
-            auth.resident_session(uow, resident_id=resident_id or "")
+        sign = (
+            auth.user_session(uow, username=username)
+            if username
+            else auth.resident_session(uow, resident_id=resident_id or "")
+        )
         uow.commit()
     client = TestClient(create_app(container))
     client.cookies.set(SESSION_COOKIE, sign.token)
     return client
 
 
-def test_a_village_officer_sees_their_village_and_not_another(city: Container, people: dict[str, str]) -> None:
+def test_a_village_officer_sees_their_village_and_not_another(
+    city: Container, people: dict[str, str]
+) -> None:
     c = client_as(city, username="village1")
     listed = c.get("/api/residents").json()
     assert [r["id"] for r in listed] == [people["mine"]]
@@ -68,8 +96,9 @@ def auth_log(uow, resident_id: str):  # noqa: ANN001, ANN201
     return audit.list_for_resident(uow, resident_id=resident_id)
 
 
-def test_the_org_tree_is_browsable_and_only_the_city_admin_changes_it(city: Container,
-                                                                     people: dict[str, str]) -> None:
+def test_the_org_tree_is_browsable_and_only_the_city_admin_changes_it(
+    city: Container, people: dict[str, str]
+) -> None:
     officer = client_as(city, username="village1")
     page = officer.get("/orgs", headers={"accept": "text/html"})  # starts at the officer's own unit
     assert "光明社区" in page.text and "一网格" in page.text and "二网格" in page.text
@@ -85,14 +114,18 @@ def test_the_org_tree_is_browsable_and_only_the_city_admin_changes_it(city: Cont
     assert "330281001001-G03" in {u["code"] for u in units}
 
 
-def test_a_resident_manages_consent_downloads_data_corrects_and_withdraws(city: Container,
-                                                                          people: dict[str, str]) -> None:
+def test_a_resident_manages_consent_downloads_data_corrects_and_withdraws(
+    city: Container, people: dict[str, str]
+) -> None:
     me = people["mine"]
     c = client_as(city, resident_id=me)
     page = c.get("/me")
     assert "张光明" in page.text and "330281********" in page.text
-    r = c.post("/me/consents", data={"kind": "purpose", "subject": "bank_credit", "granted": "true"},
-               follow_redirects=False)
+    r = c.post(
+        "/me/consents",
+        data={"kind": "purpose", "subject": "bank_credit", "granted": "true"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     with city.uow() as uow:
         assert residents.has_consent(uow, resident_id=me, purpose="bank_credit")

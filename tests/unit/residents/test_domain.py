@@ -20,8 +20,14 @@ def test_age_turns_on_the_birthday() -> None:
 
 
 def _check(birth: date, *, min_age: int = 0, guardian: Guardian | None = None, version: str = "v1") -> list:
-    return domain.check_enrolment(name="张三", birth=birth, today=TODAY, min_age=min_age,
-                                  consent_text_version=version, guardian=guardian)
+    return domain.check_enrolment(
+        name="张三",
+        birth=birth,
+        today=TODAY,
+        min_age=min_age,
+        consent_text_version=version,
+        guardian=guardian,
+    )
 
 
 def test_under_14_needs_a_guardian() -> None:
@@ -36,8 +42,15 @@ def test_the_policy_minimum_age_refuses_younger_residents() -> None:
 
 
 def test_the_policy_cannot_lower_the_guardian_age_below_14() -> None:
-    problems = domain.check_enrolment(name="张三", birth=date(2014, 1, 1), today=TODAY, min_age=0,
-                                      consent_text_version="v1", guardian=None, guardian_below=10)
+    problems = domain.check_enrolment(
+        name="张三",
+        birth=date(2014, 1, 1),
+        today=TODAY,
+        min_age=0,
+        consent_text_version="v1",
+        guardian=None,
+        guardian_below=10,
+    )
     assert [p.field for p in problems] == ["guardian_name"]
 
 
@@ -49,8 +62,10 @@ T = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_newest_consent_record_wins() -> None:
-    records = [ConsentRecord("purpose", "bank_credit", True, T, 1),
-               ConsentRecord("purpose", "bank_credit", False, T + timedelta(days=1), 2)]
+    records = [
+        ConsentRecord("purpose", "bank_credit", True, T, 1),
+        ConsentRecord("purpose", "bank_credit", False, T + timedelta(days=1), 2),
+    ]
     assert domain.current_consents(records) == {("purpose", "bank_credit"): False}
     assert not domain.consent_given(records, interface=None, purpose="bank_credit")
 

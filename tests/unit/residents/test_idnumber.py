@@ -30,13 +30,16 @@ def test_a_yuyao_resident_born_before_1989_is_accepted() -> None:
     assert idnumber.parse(n).birth == date(1960, 5, 5)
 
 
-@pytest.mark.parametrize(("number", "reason"), [
-    ("33028119500304017", "18 characters"),
-    ("330281195003040171", "check character"),
-    ("330281195002300170", None),  # 30 February
-    ("999999195003040170", None),
-    ("33028119500304017A", "check character 0-9 or X"),
-])
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("33028119500304017", "18 characters"),
+        ("330281195003040171", "check character"),
+        ("330281195002300170", None),  # 30 February
+        ("999999195003040170", None),
+        ("33028119500304017A", "check character 0-9 or X"),
+    ],
+)
 def test_bad_numbers_say_why(number: str, reason: str | None) -> None:
     body = number[:17]
     if reason is None:  # give the bad date/division a correct check character

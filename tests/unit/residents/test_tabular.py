@@ -29,8 +29,10 @@ def test_xlsx_reads_like_csv() -> None:
     buf = io.BytesIO()
     wb.save(buf)
     table = read_table(buf.getvalue(), filename="r.xlsx", aliases=ALIASES)
-    assert table.rows == [(2, {"name": "张三", "id_number": "330281195003040170", "grid": "330281001001-G01"}),
-                          (4, {"name": "李四", "id_number": "12345", "grid": "330281001001-G02"})]
+    assert table.rows == [
+        (2, {"name": "张三", "id_number": "330281195003040170", "grid": "330281001001-G01"}),
+        (4, {"name": "李四", "id_number": "12345", "grid": "330281001001-G02"}),
+    ]
 
 
 def test_a_missing_column_is_reported_on_row_1() -> None:

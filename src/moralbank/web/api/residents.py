@@ -64,59 +64,107 @@ class WithdrawIn(BaseModel):
 
 
 @router.get("")
-def search(name: str | None = None, grid: str | None = Query(None, description="A unit: its subtree."),
-           id_number: str | None = None, status: str | None = "enrolled",
-           why: str = Query("staff search", description="Purpose of the read (access log)."),
-           limit: int = Query(50, le=500), offset: int = 0, principal: Principal = Depends(STAFF_READ),
-           uow: UnitOfWork = Depends(get_uow)) -> list[dict[str, Any]]:
+def search(
+    name: str | None = None,
+    grid: str | None = Query(None, description="A unit: its subtree."),
+    id_number: str | None = None,
+    status: str | None = "enrolled",
+    why: str = Query("staff search", description="Purpose of the read (access log)."),
+    limit: int = Query(50, le=500),
+    offset: int = 0,
+    principal: Principal = Depends(STAFF_READ),
+    uow: UnitOfWork = Depends(get_uow),
+) -> list[dict[str, Any]]:
     """Residents in the caller's subtree (name prefix, grid or unit, ID number)."""
-    found = service.search(uow, principal=principal, purpose=why, name=name, grid=grid, id_number=id_number,
-                           status=status, limit=limit, offset=offset)
+    found = service.search(
+        uow,
+        principal=principal,
+        purpose=why,
+        name=name,
+        grid=grid,
+        id_number=id_number,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )
     uow.commit()  # the access log entries
     return [r.__dict__ for r in found]
 
 
 @router.post("", status_code=201)
 def enrol(body: EnrolIn, principal: Principal = Depends(OFFICER), uow: UnitOfWork = Depends(get_uow)) -> dict:
-    guardian = domain.Guardian(body.guardian_name, body.guardian_id_number, body.guardian_relation) \
-        if body.guardian_name else None
-    rid = service.enrol(uow, principal=principal, name=body.name, id_number=body.id_number, grid=body.grid,
-                        consent_text_version=body.consent_text_version, phone=body.phone,
-                        household=body.household, guardian=guardian, source="web")
+    guardian = (
+        domain.Guardian(body.guardian_name, body.guardian_id_number, body.guardian_relation)
+        if body.guardian_name
+        else None
+    )
+    rid = service.enrol(
+        uow,
+        principal=principal,
+        name=body.name,
+        id_number=body.id_number,
+        grid=body.grid,
+        consent_text_version=body.consent_text_version,
+        phone=body.phone,
+        household=body.household,
+        guardian=guardian,
+        source="web",
+    )
     uow.commit()
     return {"id": rid}
 
 
 @router.post("/import")
-async def import_residents(file: UploadFile = File(...), consent_text_version: str = Form(...),
-                           principal: Principal = Depends(OFFICER), uow: UnitOfWork = Depends(get_uow)) -> dict:
+async def import_residents(
+    file: UploadFile = File(...),
+    consent_text_version: str = Form(...),
+    principal: Principal = Depends(OFFICER),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     """Enrol residents from CSV/XLSX; bad rows come back with row, field and reason."""
     data = await file.read(200_000_000)
-    report = service.import_file(uow, source=data, filename=file.filename or "upload.csv", principal=principal,
-                                 consent_text_version=consent_text_version)
+    report = service.import_file(
+        uow,
+        source=data,
+        filename=file.filename or "upload.csv",
+        principal=principal,
+        consent_text_version=consent_text_version,
+    )
     uow.commit()
     return report.as_dict()
 
 
 @router.get("/corrections")
-def corrections(status: str | None = "open", principal: Principal = Depends(STAFF_READ),
-                uow: UnitOfWork = Depends(get_uow)) -> list[dict]:
+def corrections(
+    status: str | None = "open",
+    principal: Principal = Depends(STAFF_READ),
+    uow: UnitOfWork = Depends(get_uow),
+) -> list[dict]:
     """Correction requests in the caller's subtree."""
     return [c.__dict__ for c in service.corrections(uow, principal=principal, status=status)]
 
 
 @router.post("/corrections/{request_id}/decision")
-def decide(request_id: int, body: DecisionIn, principal: Principal = Depends(OFFICER),
-           uow: UnitOfWork = Depends(get_uow)) -> dict:
-    out = service.decide_correction(uow, request_id=request_id, principal=principal, accept=body.accept,
-                                    note=body.note)
+def decide(
+    request_id: int,
+    body: DecisionIn,
+    principal: Principal = Depends(OFFICER),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
+    out = service.decide_correction(
+        uow, request_id=request_id, principal=principal, accept=body.accept, note=body.note
+    )
     uow.commit()
     return out.__dict__
 
 
 @router.get("/{resident_id}")
-def get_resident(resident_id: str, why: str = Query("staff view", description="Purpose (access log)."),
-                 principal: Principal = Depends(SELF_OR_STAFF), uow: UnitOfWork = Depends(get_uow)) -> dict:
+def get_resident(
+    resident_id: str,
+    why: str = Query("staff view", description="Purpose (access log)."),
+    principal: Principal = Depends(SELF_OR_STAFF),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     """A resident's profile (ID number masked). The read is logged."""
     out = service.get(uow, resident_id=resident_id, principal=principal, purpose=why).as_dict()
     uow.commit()
@@ -124,23 +172,31 @@ def get_resident(resident_id: str, why: str = Query("staff view", description="P
 
 
 @router.get("/{resident_id}/consents")
-def consents(resident_id: str, principal: Principal = Depends(SELF_OR_STAFF),
-             uow: UnitOfWork = Depends(get_uow)) -> dict:
+def consents(
+    resident_id: str, principal: Principal = Depends(SELF_OR_STAFF), uow: UnitOfWork = Depends(get_uow)
+) -> dict:
     """Current consent per interface/purpose, and the full history of consent acts."""
     current = service.consents(uow, resident_id=resident_id, principal=principal)
     history = service.consent_history(uow, resident_id=resident_id, principal=principal)
-    return {"current": [{"kind": k, "subject": s, "granted": g} for (k, s), g in sorted(current.items())],
-            "history": [c.__dict__ for c in history]}
+    return {
+        "current": [{"kind": k, "subject": s, "granted": g} for (k, s), g in sorted(current.items())],
+        "history": [c.__dict__ for c in history],
+    }
 
 
 @router.post("/{resident_id}/consents")
-def record_consent(resident_id: str, body: ConsentIn, principal: Principal = Depends(SELF_OR_OFFICER),
-                   uow: UnitOfWork = Depends(get_uow)) -> dict:
+def record_consent(
+    resident_id: str,
+    body: ConsentIn,
+    principal: Principal = Depends(SELF_OR_OFFICER),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     """Grant or revoke one consent (a new record; nothing is overwritten)."""
     subject = {body.kind: body.subject}
     if body.granted:
-        service.grant_consent(uow, resident_id=resident_id, principal=principal, text_version=body.text_version,
-                              **subject)
+        service.grant_consent(
+            uow, resident_id=resident_id, principal=principal, text_version=body.text_version, **subject
+        )
     else:
         service.revoke_consent(uow, resident_id=resident_id, principal=principal, **subject)
     uow.commit()
@@ -148,8 +204,9 @@ def record_consent(resident_id: str, body: ConsentIn, principal: Principal = Dep
 
 
 @router.get("/{resident_id}/export")
-def export(resident_id: str, principal: Principal = Depends(SELF_OR_STAFF),
-           uow: UnitOfWork = Depends(get_uow)) -> dict:
+def export(
+    resident_id: str, principal: Principal = Depends(SELF_OR_STAFF), uow: UnitOfWork = Depends(get_uow)
+) -> dict:
     """Everything held about the resident (JSON)."""
     data = service.export(uow, resident_id=resident_id, principal=principal)
     uow.commit()
@@ -157,25 +214,43 @@ def export(resident_id: str, principal: Principal = Depends(SELF_OR_STAFF),
 
 
 @router.post("/{resident_id}/corrections", status_code=201)
-def request_correction(resident_id: str, body: CorrectionIn, principal: Principal = Depends(SELF_OR_OFFICER),
-                       uow: UnitOfWork = Depends(get_uow)) -> dict:
-    out = service.request_correction(uow, resident_id=resident_id, principal=principal, field=body.field,
-                                     value=body.value, reason=body.reason)
+def request_correction(
+    resident_id: str,
+    body: CorrectionIn,
+    principal: Principal = Depends(SELF_OR_OFFICER),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
+    out = service.request_correction(
+        uow,
+        resident_id=resident_id,
+        principal=principal,
+        field=body.field,
+        value=body.value,
+        reason=body.reason,
+    )
     uow.commit()
     return out.__dict__
 
 
 @router.post("/{resident_id}/grid")
-def move_grid(resident_id: str, body: MoveIn, principal: Principal = Depends(require_roles(
-        *OFFICERS, resident="resident_id")), uow: UnitOfWork = Depends(get_uow)) -> dict:
+def move_grid(
+    resident_id: str,
+    body: MoveIn,
+    principal: Principal = Depends(require_roles(*OFFICERS, resident="resident_id")),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     service.move_grid(uow, resident_id=resident_id, grid=body.grid, principal=principal)
     uow.commit()
     return {"grid": body.grid}
 
 
 @router.post("/{resident_id}/withdraw")
-def withdraw(resident_id: str, body: WithdrawIn, principal: Principal = Depends(SELF_OR_OFFICER),
-             uow: UnitOfWork = Depends(get_uow)) -> dict:
+def withdraw(
+    resident_id: str,
+    body: WithdrawIn,
+    principal: Principal = Depends(SELF_OR_OFFICER),
+    uow: UnitOfWork = Depends(get_uow),
+) -> dict:
     service.withdraw(uow, resident_id=resident_id, principal=principal, reason=body.reason)
     uow.commit()
     return {"status": "withdrawn"}

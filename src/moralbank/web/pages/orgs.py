@@ -28,8 +28,12 @@ def _start(uow: UnitOfWork, principal: Principal, code: str | None) -> str | Non
 
 
 @router.get("/orgs")
-def tree_page(request: Request, code: str | None = Query(None), principal: Principal = Depends(READ),
-              uow: UnitOfWork = Depends(get_uow)) -> Response:
+def tree_page(
+    request: Request,
+    code: str | None = Query(None),
+    principal: Principal = Depends(READ),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     code = _start(uow, principal, code)
     if code is None:
         return render(request, "orgs/tree.html", {"unit": None})
@@ -39,16 +43,29 @@ def tree_page(request: Request, code: str | None = Query(None), principal: Princ
     unit = service.get(uow, code=code)
     parts = [p for p in unit.path.strip("/").split("/") if p]
     ancestors = [service.get(uow, code=c) for c in parts[:-1]]
-    return render(request, "orgs/tree.html", {
-        "unit": unit, "ancestors": ancestors, "children": service.children(uow, code=code),
-        "history": service.history(uow, code=code)[-10:][::-1], "levels": domain.LEVEL_NAMES_ZH,
-        "in_scope": principal.covers(unit.path), "principal_covers": principal.covers})
+    return render(
+        request,
+        "orgs/tree.html",
+        {
+            "unit": unit,
+            "ancestors": ancestors,
+            "children": service.children(uow, code=code),
+            "history": service.history(uow, code=code)[-10:][::-1],
+            "levels": domain.LEVEL_NAMES_ZH,
+            "in_scope": principal.covers(unit.path),
+            "principal_covers": principal.covers,
+        },
+    )
 
 
 @router.get("/orgs/{code}/children")
-def children_fragment(request: Request, code: str, _: Principal = Depends(READ_UNIT),
-                      uow: UnitOfWork = Depends(get_uow)) -> Response:
+def children_fragment(
+    request: Request, code: str, _: Principal = Depends(READ_UNIT), uow: UnitOfWork = Depends(get_uow)
+) -> Response:
     """The children of a unit as a list fragment (HTMX expands the tree in place)."""
     service.get(uow, code=code)
-    return render(request, "orgs/_children.html", {"children": service.children(uow, code=code),
-                                                   "levels": domain.LEVEL_NAMES_ZH})
+    return render(
+        request,
+        "orgs/_children.html",
+        {"children": service.children(uow, code=code), "levels": domain.LEVEL_NAMES_ZH},
+    )

@@ -25,47 +25,87 @@ PAGE = 50
 
 
 @router.get("/residents")
-def list_page(request: Request, name: str | None = None, grid: str | None = None, id_number: str | None = None,
-              page: int = Query(1, ge=1), principal: Principal = Depends(STAFF_READ),
-              uow: UnitOfWork = Depends(get_uow)) -> Response:
+def list_page(
+    request: Request,
+    name: str | None = None,
+    grid: str | None = None,
+    id_number: str | None = None,
+    page: int = Query(1, ge=1),
+    principal: Principal = Depends(STAFF_READ),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     error = None
     found: list = []
     try:
-        found = service.search(uow, principal=principal, purpose="居民名单查询", name=name, grid=grid or None,
-                               id_number=id_number or None, limit=PAGE, offset=(page - 1) * PAGE)
+        found = service.search(
+            uow,
+            principal=principal,
+            purpose="居民名单查询",
+            name=name,
+            grid=grid or None,
+            id_number=id_number or None,
+            limit=PAGE,
+            offset=(page - 1) * PAGE,
+        )
         uow.commit()  # the access log entries
     except InvalidInput as e:
         error = str(e.problems[0].reason)
-    return render(request, "residents/list.html", {
-        "found": found, "q": {"name": name or "", "grid": grid or "", "id_number": id_number or ""},
-        "page": page, "more": len(found) == PAGE, "error": error})
+    return render(
+        request,
+        "residents/list.html",
+        {
+            "found": found,
+            "q": {"name": name or "", "grid": grid or "", "id_number": id_number or ""},
+            "page": page,
+            "more": len(found) == PAGE,
+            "error": error,
+        },
+    )
 
 
 @router.get("/residents/corrections")
-def corrections_page(request: Request, status: str = "open", principal: Principal = Depends(STAFF_READ),
-                     uow: UnitOfWork = Depends(get_uow)) -> Response:
+def corrections_page(
+    request: Request,
+    status: str = "open",
+    principal: Principal = Depends(STAFF_READ),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     rows = service.corrections(uow, principal=principal, status=None if status == "all" else status)
-    return render(request, "residents/corrections.html", {"rows": rows, "status": status,
-                                                          "can_decide": principal.role in OFFICERS})
+    return render(
+        request,
+        "residents/corrections.html",
+        {"rows": rows, "status": status, "can_decide": principal.role in OFFICERS},
+    )
 
 
 @router.post("/residents/corrections/{request_id}")
-def decide_correction(request_id: int, accept: bool = Form(...), note: str = Form(""),
-                      principal: Principal = Depends(OFFICER), uow: UnitOfWork = Depends(get_uow)) -> Response:
+def decide_correction(
+    request_id: int,
+    accept: bool = Form(...),
+    note: str = Form(""),
+    principal: Principal = Depends(OFFICER),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     service.decide_correction(uow, request_id=request_id, principal=principal, accept=accept, note=note)
     uow.commit()
     return RedirectResponse("/residents/corrections", status_code=303)
 
 
 @router.get("/residents/{resident_id}")
-def detail_page(request: Request, resident_id: str,
-                principal: Principal = Depends(require_roles(*STAFF, resident="resident_id")),
-                uow: UnitOfWork = Depends(get_uow)) -> Response:
+def detail_page(
+    request: Request,
+    resident_id: str,
+    principal: Principal = Depends(require_roles(*STAFF, resident="resident_id")),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     profile = service.get(uow, resident_id=resident_id, principal=principal, purpose="查看居民档案")
-    ctx = {"r": profile, "history": service.history(uow, resident_id=resident_id, principal=principal),
-           "consents": service.consent_history(uow, resident_id=resident_id, principal=principal),
-           "corrections": service.corrections(uow, principal=principal, resident_id=resident_id),
-           "members": sorted(service.household_members(uow, resident_id=resident_id) - {resident_id})}
+    ctx = {
+        "r": profile,
+        "history": service.history(uow, resident_id=resident_id, principal=principal),
+        "consents": service.consent_history(uow, resident_id=resident_id, principal=principal),
+        "corrections": service.corrections(uow, principal=principal, resident_id=resident_id),
+        "members": sorted(service.household_members(uow, resident_id=resident_id) - {resident_id}),
+    }
     uow.commit()
     return render(request, "residents/detail.html", ctx)
 
@@ -78,26 +118,47 @@ def _rid(principal: Principal) -> str:
 
 
 @router.get("/me")
-def my_page(request: Request, principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow),
-            done: str | None = None) -> Response:
+def my_page(
+    request: Request,
+    principal: Principal = Depends(RESIDENT),
+    uow: UnitOfWork = Depends(get_uow),
+    done: str | None = None,
+) -> Response:
     rid = _rid(principal)
     current = service.consents(uow, resident_id=rid, principal=principal)
-    return render(request, "residents/me.html", {
-        "r": service.get(uow, resident_id=rid, principal=principal, purpose="本人查看"),
-        "catalogue": service.consent_catalogue(), "current": current,
-        "history": service.consent_history(uow, resident_id=rid, principal=principal)[::-1],
-        "corrections": service.corrections(uow, principal=principal, resident_id=rid),
-        "fields": domain.CORRECTABLE, "done": done})
+    return render(
+        request,
+        "residents/me.html",
+        {
+            "r": service.get(uow, resident_id=rid, principal=principal, purpose="本人查看"),
+            "catalogue": service.consent_catalogue(),
+            "current": current,
+            "history": service.consent_history(uow, resident_id=rid, principal=principal)[::-1],
+            "corrections": service.corrections(uow, principal=principal, resident_id=rid),
+            "fields": domain.CORRECTABLE,
+            "done": done,
+        },
+    )
 
 
 @router.post("/me/consents")
-def my_consent(kind: str = Form(...), subject: str = Form(...), granted: bool = Form(...),
-               principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)) -> Response:
+def my_consent(
+    kind: str = Form(...),
+    subject: str = Form(...),
+    granted: bool = Form(...),
+    principal: Principal = Depends(RESIDENT),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     if kind not in domain.CONSENT_KINDS:
         raise InvalidInput("unknown consent kind")
     if granted:
-        service.grant_consent(uow, resident_id=_rid(principal), principal=principal, text_version=CONSENT_TEXT,
-                              **{kind: subject})
+        service.grant_consent(
+            uow,
+            resident_id=_rid(principal),
+            principal=principal,
+            text_version=CONSENT_TEXT,
+            **{kind: subject},
+        )
     else:
         service.revoke_consent(uow, resident_id=_rid(principal), principal=principal, **{kind: subject})
     uow.commit()
@@ -113,8 +174,11 @@ def my_export(principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depend
     data = service.export(uow, resident_id=_rid(principal), principal=principal)
     uow.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
-    return Response(body, media_type="application/json; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="moralbank-{_rid(principal)}.json"'})
+    return Response(
+        body,
+        media_type="application/json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="moralbank-{_rid(principal)}.json"'},
+    )
 
 
 def _json_default(o: object) -> object:
@@ -128,17 +192,27 @@ def _json_default(o: object) -> object:
 
 
 @router.post("/me/corrections")
-def my_correction(field: str = Form(...), value: str = Form(...), reason: str = Form(""),
-                  principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)) -> Response:
-    service.request_correction(uow, resident_id=_rid(principal), principal=principal, field=field, value=value,
-                               reason=reason)
+def my_correction(
+    field: str = Form(...),
+    value: str = Form(...),
+    reason: str = Form(""),
+    principal: Principal = Depends(RESIDENT),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
+    service.request_correction(
+        uow, resident_id=_rid(principal), principal=principal, field=field, value=value, reason=reason
+    )
     uow.commit()
     return RedirectResponse("/me?done=correction#corrections", status_code=303)
 
 
 @router.post("/me/withdraw")
-def my_withdrawal(confirm: bool = Form(False), reason: str = Form(""), principal: Principal = Depends(RESIDENT),
-                  uow: UnitOfWork = Depends(get_uow)) -> Response:
+def my_withdrawal(
+    confirm: bool = Form(False),
+    reason: str = Form(""),
+    principal: Principal = Depends(RESIDENT),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     if not confirm:
         raise InvalidInput("tick the box to confirm the withdrawal")
     service.withdraw(uow, resident_id=_rid(principal), principal=principal, reason=reason)
