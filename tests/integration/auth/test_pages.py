@@ -123,3 +123,21 @@ def test_signing_in_again_ends_the_browsers_previous_session(tree: Container) ->
     assert client.get("/api/auth/me").json()["role"] == "auditor"
     replay = TestClient(create_app(tree), cookies={SESSION_COOKIE: first})
     assert replay.get("/api/auth/me").status_code == 401
+
+
+def test_home_offers_both_sign_ins_to_a_visitor_and_sends_roles_to_their_start(tree: Container) -> None:
+    _users(tree)
+    client = TestClient(create_app(tree), follow_redirects=False)
+    home = client.get("/", headers=HTML)
+    assert home.status_code == 200 and 'href="/login/resident"' in home.text and 'href="/login"' in home.text
+    assert "Resident sign-in" in client.get("/?lang=en", headers=HTML).text
+    client.post("/login", data={"username": "audit", "password": PASSWORD})
+    assert client.get("/", headers=HTML).headers["location"] == "/audit/access-log"
+    with tree.uow() as uow:
+        auth.create_user(uow, username="bank", display_name="农商银行", role=Role.BANK_STAFF,
+                         unit_code="330281", password=PASSWORD)
+        uow.commit()
+    bank = TestClient(create_app(tree), follow_redirects=False)
+    bank.post("/login", data={"username": "bank", "password": PASSWORD})
+    page = bank.get("/", headers=HTML)
+    assert page.status_code == 200 and "核验绿码" in page.text  # what their scopes allow
