@@ -9,7 +9,7 @@ from moralbank.auth import service as auth
 from moralbank.auth.domain import Principal, Role
 from moralbank.bootstrap import Container
 from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
+from moralbank.web.deps import SESSION_COOKIE, iter_routes
 from tests.integration.auth.conftest import PASSWORD
 
 HTML = {"accept": "text/html"}
@@ -140,4 +140,6 @@ def test_home_offers_both_sign_ins_to_a_visitor_and_sends_roles_to_their_start(t
     bank = TestClient(create_app(tree), follow_redirects=False)
     bank.post("/login", data={"username": "bank", "password": PASSWORD})
     page = bank.get("/", headers=HTML)
-    assert page.status_code == 200 and "核验绿码" in page.text  # what their scopes allow
+    assert page.status_code == 200 and 'href="/verify"' in page.text  # what their scopes allow
+    assert 'href="/credit"' not in page.text or any(
+        getattr(r, "path", None) == "/credit" for r in iter_routes(bank.app))  # no link to a missing page
