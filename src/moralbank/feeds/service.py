@@ -98,13 +98,27 @@ def _resolve(
     from moralbank.residents import service as residents
 
     known = _memo(memo, "resident")
-    wanted = [n for n in dict.fromkeys(id_numbers) if n not in known]
+    # A found resident id never changes for a number (the keyed hash outlives even withdrawal), so hits
+    # are also remembered for the process; misses only for this import (the person may enrol).
+    lasting = uow.deps.cache.setdefault("feeds:resident-ids", {})
+    if len(lasting) > MEMO_LIMIT:
+        lasting.clear()
+    wanted = []
+    for n in dict.fromkeys(id_numbers):
+        if n in known:
+            continue
+        if n in lasting:
+            known[n] = lasting[n]
+        else:
+            wanted.append(n)
     bulk = getattr(residents, "resolve_id_numbers", None)
     if bulk is not None and wanted:
         found = bulk(uow, id_numbers=wanted)
-        known.update({n: found.get(n) for n in wanted})
+        fresh = {n: found.get(n) for n in wanted}
     else:
-        known.update({n: residents.resolve_id_number(uow, id_number=n) for n in wanted})
+        fresh = {n: residents.resolve_id_number(uow, id_number=n) for n in wanted}
+    known.update(fresh)
+    lasting.update({n: r for n, r in fresh.items() if r is not None})
     return known
 
 
