@@ -20,7 +20,7 @@ import hmac
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -838,27 +838,3 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     """The exact bytes a manifest signature covers (sorted keys, no spaces, UTF-8)."""
     return json.dumps(manifest, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-@dataclass
-class HealthFigures:
-    """Per-interface health as shown to staff and the cockpit."""
-
-    interface: str
-    last_arrival_at: datetime | None = None
-    received: int = 0
-    accepted: int = 0
-    quarantined: int = 0
-    duplicates: int = 0
-    held_for_consent: int = 0
-    lag_days: float | None = None
-    received_7d: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def accepted_rate(self) -> float | None:
-        return self.accepted / self.received if self.received else None
-
-    @property
-    def quarantined_rate(self) -> float | None:
-        return self.quarantined / self.received if self.received else None
