@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyCookie, HTTPBearer
 
 from moralbank.auth.domain import Action, Principal, Role, role_allowed
 from moralbank.bootstrap import Container
@@ -62,7 +63,14 @@ def _resolve(request: Request, uow: UnitOfWork) -> Principal | None:
     return principal
 
 
-def current_principal(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Principal:
+# Declared for OpenAPI (the "Authorize" button of /docs); the principal is resolved from the raw headers.
+_bearer = HTTPBearer(auto_error=False, description="A partner API token: `Bearer mbt_…`")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                       description="A signed-in browser's session (staff or resident)")
+
+
+def current_principal(request: Request, uow: UnitOfWork = Depends(get_uow),
+                      _b: object = Security(_bearer), _c: object = Security(_cookie)) -> Principal:
     """The signed-in principal: a Bearer API token, else the session cookie (staff or resident).
 
     Raises NotAuthenticated (401 for the API; pages redirect to /login). Sets

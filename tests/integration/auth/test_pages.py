@@ -143,3 +143,9 @@ def test_home_offers_both_sign_ins_to_a_visitor_and_sends_roles_to_their_start(t
     assert page.status_code == 200 and 'href="/verify"' in page.text  # what their scopes allow
     assert 'href="/credit"' not in page.text or any(
         getattr(r, "path", None) == "/credit" for r in iter_routes(bank.app))  # no link to a missing page
+
+
+def test_openapi_documents_both_ways_to_authenticate(tree: Container) -> None:
+    schema = TestClient(create_app(tree)).get("/openapi.json").json()
+    assert {"HTTPBearer", "APIKeyCookie"} <= set(schema["components"]["securitySchemes"])
+    assert {"HTTPBearer": []} in schema["paths"]["/api/auth/me"]["get"]["security"]
