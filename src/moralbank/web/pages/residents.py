@@ -27,6 +27,7 @@ PAGE = 50
 @router.get("/residents")
 def list_page(
     request: Request,
+    q: str | None = Query(None, description="A name (prefix) or an ID number."),
     name: str | None = None,
     grid: str | None = None,
     id_number: str | None = None,
@@ -36,6 +37,12 @@ def list_page(
 ) -> Response:
     error = None
     found: list = []
+    q = (q or "").strip()
+    if q:  # one box: 18 characters of digits (and X) is an ID number, anything else a name
+        if len(q) == 18 and q[:17].isdigit():
+            id_number = q
+        else:
+            name = q
     try:
         found = service.search(
             uow,
@@ -55,7 +62,7 @@ def list_page(
         "residents/list.html",
         {
             "found": found,
-            "q": {"name": name or "", "grid": grid or "", "id_number": id_number or ""},
+            "q": {"q": q, "name": name or "", "grid": grid or "", "id_number": id_number or ""},
             "page": page,
             "more": len(found) == PAGE,
             "error": error,
