@@ -51,13 +51,16 @@ def _resolve(request: Request, uow: UnitOfWork) -> Principal | None:
         return request.state.principal
     header = request.headers.get("authorization", "")
     principal: Principal | None = None
-    if header[:7].lower() == "bearer ":
-        principal = auth.principal_for_token(uow, token=header[7:].strip())
-    elif token := request.cookies.get(SESSION_COOKIE):
-        try:
-            principal = auth.principal_for_session(uow, token=token)
-        except NotAuthenticated:
-            principal = None  # a stale cookie is the same as none
+    # Looked up in a short read-only unit of work: on SQLite the request's own (writing) unit of work
+    # would otherwise take the write lock just to find out who is asking.
+    with get_container(request).uow(write=False) as lookup:
+        if header[:7].lower() == "bearer ":
+            principal = auth.principal_for_token(lookup, token=header[7:].strip())
+        elif token := request.cookies.get(SESSION_COOKIE):
+            try:
+                principal = auth.principal_for_session(lookup, token=token)
+            except NotAuthenticated:
+                principal = None  # a stale cookie is the same as none
     request.state.principal = principal
     set_route(uow, f"{request.method} {request.url.path}")
     return principal
