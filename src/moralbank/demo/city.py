@@ -29,14 +29,16 @@ CONSENT_TEXT = "demo-2026.1"
 # Share of residents who consent to each data interface / purpose (a realistic, partial uptake).
 CONSENT_SHARES = {
     ("interface", "social_security"): 0.62,
-    ("interface", "taxation"): 0.34,
+    ("interface", "volunteer_hours"): 0.45,
+    ("interface", "tax_credit"): 0.34,
+    ("interface", "public_security_commendation"): 0.28,
     ("interface", "market_supervision"): 0.21,
-    ("interface", "public_security"): 0.28,
-    ("interface", "volunteering"): 0.45,
     ("purpose", "bank_credit"): 0.27,
     ("purpose", "courtesy"): 0.48,
     ("purpose", "honour_roll"): 0.22,
 }
+OTHER_INTERFACE_SHARE = 0.1
+"""Share for every other installed data interface."""
 
 
 def townships_file() -> bytes:
@@ -203,7 +205,15 @@ def _consents(uow: Any, seed: int) -> list[tuple[str, str, str, bool]]:
 
     rng = random.Random(f"{seed}:consents")
     catalogue = residents.consent_catalogue()
-    shares = [(k, s, p) for (k, s), p in CONSENT_SHARES.items() if s in catalogue[k]]
+    shares = [
+        (
+            kind,
+            subject,
+            CONSENT_SHARES.get((kind, subject), OTHER_INTERFACE_SHARE if kind == "interface" else 0.0),
+        )
+        for kind in ("interface", "purpose")
+        for subject in catalogue[kind]
+    ]
     out = []
     for item in residents.list_ids(uow):
         rid = item["id"]

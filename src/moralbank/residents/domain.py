@@ -31,7 +31,8 @@ PURPOSE = "purpose"
 CONSENT_KINDS = (INTERFACE, PURPOSE)
 
 # Purposes a resident can consent to, with zh/en names. Data interfaces come from the feeds
-# capability (their YAML files); this list is the fallback the pages show when none are installed.
+# capability (their YAML files); DEFAULT_INTERFACES (the 18 shipped with it) is the fallback when the
+# feeds capability is not installed.
 PURPOSES: dict[str, tuple[str, str]] = {
     "bank_credit": (
         "向合作银行提供道德积分用于道德贷授信",
@@ -45,24 +46,24 @@ PURPOSES: dict[str, tuple[str, str]] = {
     "honour_roll": ("在村（社区）公示榜上公示我的善行", "Show my good deeds on the village honour roll"),
 }
 DEFAULT_INTERFACES: dict[str, tuple[str, str]] = {
-    "social_security": ("社会保障", "Social security"),
-    "market_supervision": ("市场监管（工商）", "Market supervision"),
-    "taxation": ("税务", "Taxation"),
-    "public_security": ("公安", "Public security"),
-    "civil_affairs": ("民政", "Civil affairs"),
-    "health": ("卫生健康", "Health"),
-    "education": ("教育", "Education"),
-    "housing": ("住房和城乡建设", "Housing and construction"),
-    "transport": ("交通运输", "Transport"),
-    "ecology": ("生态环境", "Ecology and environment"),
-    "justice": ("司法行政", "Justice"),
-    "courts": ("法院", "Courts"),
-    "water": ("水务", "Water"),
-    "power": ("电力", "Power supply"),
-    "volunteering": ("志愿服务", "Volunteering"),
-    "natural_resources": ("自然资源", "Natural resources"),
-    "emergency": ("应急管理", "Emergency management"),
     "agriculture": ("农业农村", "Agriculture and rural affairs"),
+    "bank_repayment": ("银行还款记录", "Bank repayment records"),
+    "blood_donation": ("无偿献血", "Blood donation"),
+    "civil_affairs_honour": ("民政表彰", "Civil affairs honours"),
+    "court_enforcement": ("法院失信被执行人", "Court enforcement (dishonest judgment debtors)"),
+    "culture_tourism": ("文明旅游与文化志愿", "Culture and tourism"),
+    "education": ("教育", "Education"),
+    "environment": ("生态环境与垃圾分类", "Environment and waste sorting"),
+    "healthcare": ("医保诚信", "Healthcare insurance integrity"),
+    "market_supervision": ("市场监管荣誉与处罚", "Market supervision honours and penalties"),
+    "public_security_commendation": ("公安见义勇为与表彰", "Public security commendations"),
+    "rent": ("公租房租金", "Public housing rent"),
+    "social_security": ("社会保险缴费", "Social security contributions"),
+    "tax_credit": ("纳税信用等级", "Tax credit grades"),
+    "transport": ("交通文明出行", "Transport conduct"),
+    "utilities_payment": ("水电燃气缴费", "Utilities payments"),
+    "veterans_affairs": ("退役军人事务", "Veterans' affairs"),
+    "volunteer_hours": ("志愿服务时长", "Volunteer service hours"),
 }
 SUBJECT_RE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
 
