@@ -29,6 +29,17 @@ from moralbank.evaluation.models import (
 )
 
 
+def _logged(uow: UnitOfWork, principal: Principal, rows: list, what: str, why: str) -> list:
+    """Record in the access log whose evaluation data this caller saw (residents' own reads are not
+    logged by the audit service); returns the rows."""
+    from moralbank.audit import service as audit
+
+    audit.log_reads(
+        uow, principal=principal, resident_ids=sorted({r.resident_id for r in rows}), what=what, why=why
+    )
+    return rows
+
+
 def get(uow: UnitOfWork, *, principal: Principal, item_id: int) -> EvaluationItem:
     row = repo.item(uow.db, item_id)
     if row is None or not may_read(principal, row):
@@ -57,6 +68,7 @@ def trail(uow: UnitOfWork, *, principal: Principal, item_id: int) -> Trail:
         for o in repo.objections_of(uow.db, row.resident_id)
         if o.item_id == row.id or (row.posted_seq and o.ledger_seq == row.posted_seq)
     ]
+    _logged(uow, principal, [row], "evaluation.item", "evaluation: follow or decide the item")
     return Trail(
         row,
         repo.votes(uow.db, row.id),
@@ -68,12 +80,22 @@ def trail(uow: UnitOfWork, *, principal: Principal, item_id: int) -> Trail:
     )
 
 
+def _log_resident(uow: UnitOfWork, principal: Principal, resident_id: str, what: str, why: str) -> None:
+    from moralbank.audit import service as audit
+
+    audit.log_read(uow, principal=principal, resident_id=resident_id, what=what, why=why)
+
+
 def items_of(uow: UnitOfWork, *, principal: Principal, resident_id: str) -> list[EvaluationItem]:
-    rows = repo.items_of(uow.db, resident_id)
-    return [r for r in rows if may_read(principal, r)]
+    """A resident's items (logged as a read of that resident, even when there are none)."""
+    _log_resident(uow, principal, resident_id, "evaluation.items", "evaluation: the resident's items")
+    return [r for r in repo.items_of(uow.db, resident_id) if may_read(principal, r)]
 
 
 def objections_of(uow: UnitOfWork, *, principal: Principal, resident_id: str) -> list[Objection]:
+    _log_resident(
+        uow, principal, resident_id, "evaluation.objections", "evaluation: the resident's objections"
+    )
     return [o for o in repo.objections_of(uow.db, resident_id) if may_read(principal, o)]
 
 
@@ -94,24 +116,26 @@ def pending_confirmations(uow: UnitOfWork, *, principal: Principal) -> list[Eval
         if any(v.voter == me for v in repo.votes(uow.db, r.id)):
             continue
         out.append(r)
-    return out
+    return _logged(uow, principal, out, "evaluation.deed", "grid mutual evaluation")
 
 
 def review_queue(uow: UnitOfWork, *, principal: Principal) -> list[EvaluationItem]:
     if principal.role not in REVIEWERS:
         raise PermissionDenied("the review queue is for officers")
     process_due(uow)
-    return repo.items_in(
+    rows = repo.items_in(
         uow.db,
         states=[d.State.VILLAGE_REVIEW.value, d.State.CONFIRM_REVIEW.value],
         path_prefix=principal.unit_path,
     )
+    return _logged(uow, principal, rows, "evaluation.items", "village/community review queue")
 
 
 def objections_due(uow: UnitOfWork, *, principal: Principal) -> list[Objection]:
     if principal.role not in (*REVIEWERS, Role.AUDITOR):
         raise PermissionDenied("objections are decided by officers")
-    return repo.objections_in(uow.db, path_prefix=principal.unit_path, state="open")
+    rows = repo.objections_in(uow.db, path_prefix=principal.unit_path, state="open")
+    return _logged(uow, principal, rows, "evaluation.objections", "objections to decide")
 
 
 @dataclass(frozen=True)
@@ -130,7 +154,9 @@ def overdue(uow: UnitOfWork, *, principal: Principal) -> Overdue:
         for o in repo.objections_in(uow.db, path_prefix=principal.unit_path, state="open")
         if o.decide_due < today
     ]
-    return Overdue(repo.overdue_items(uow.db, today=today, path_prefix=principal.unit_path), objs)
+    items = repo.overdue_items(uow.db, today=today, path_prefix=principal.unit_path)
+    _logged(uow, principal, [*items, *objs], "evaluation.overdue", "overdue list for the level above")
+    return Overdue(items, objs)
 
 
 def audit_list(
@@ -140,7 +166,8 @@ def audit_list(
     if principal.role not in (Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN, Role.AUDITOR, Role.VILLAGE_OFFICER):
         raise PermissionDenied("the audit list is for officers and auditors")
     d.State(state)  # refuses an unknown state
-    return repo.items_in(uow.db, states=[state], path_prefix=principal.unit_path, limit=limit)
+    rows = repo.items_in(uow.db, states=[state], path_prefix=principal.unit_path, limit=limit)
+    return _logged(uow, principal, rows, "evaluation.items", "audit of evaluation decisions")
 
 
 def _may_see_evidence(uow: UnitOfWork, principal: Principal, row: EvaluationItem) -> bool:
@@ -169,6 +196,7 @@ def evidence(uow: UnitOfWork, *, principal: Principal, sha256: str) -> tuple[Evi
     for f in repo.file_by_hash(uow.db, sha256):
         row = repo.item(uow.db, f.item_id)
         if row is not None and _may_see_evidence(uow, principal, row):
+            _logged(uow, principal, [row], "evaluation.evidence", "evidence of an evaluation item")
             return f, evidence_files.load(uow.deps.settings.files_dir, sha256)
     raise NotFound("no such file")
 

@@ -199,3 +199,18 @@ def test_grid_disputes_reject_with_reasons(world):
     _do(w, ev.vote, principal=w.resident("B"), item_id=item_id, confirm=False, reason="那天没看到")
     row = _do(w, ev.vote, principal=w.resident("C"), item_id=item_id, confirm=False, reason="不属实")
     assert row.state == "rejected" and "不属实" in row.reason
+
+
+def test_staff_reads_are_in_the_access_log_and_the_residents_own_are_not(world):
+    from moralbank.audit import service as audit
+
+    w = world
+    item_id = _submit(w)
+    with w.container.uow() as uow:
+        ev.trail(uow, principal=w.resident("A"), item_id=item_id)
+        ev.trail(uow, principal=w.officer, item_id=item_id)
+        ev.review_queue(uow, principal=w.officer)
+        uow.commit()
+    with w.container.uow() as uow:
+        log = audit.list_for_resident(uow, resident_id=w.ids["A"])
+        assert {(r.actor, r.what) for r in log} == {("user:21", "evaluation.item")}

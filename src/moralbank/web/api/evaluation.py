@@ -81,7 +81,9 @@ def submit_deed(
 def get_item(
     item_id: int, principal: Principal = Depends(ANY_READER), uow: UnitOfWork = Depends(get_uow)
 ) -> s.TrailOut:
-    return _trail(uow, principal, item_id)
+    out = _trail(uow, principal, item_id)
+    uow.commit()  # the access log entry
+    return out
 
 
 @router.get("/residents/{resident_id}/items")
@@ -100,9 +102,11 @@ def items_of(
     ),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[s.ItemOut]:
-    return [
+    out = [
         s.ItemOut.model_validate(r) for r in ev.items_of(uow, principal=principal, resident_id=resident_id)
     ]
+    uow.commit()  # the access log entries
+    return out
 
 
 def _act(uow: UnitOfWork, principal: Principal, item_id: int, fn, **kw) -> s.TrailOut:  # noqa: ANN001
@@ -224,7 +228,9 @@ def propose_deduction(
 def pending_confirmations(
     principal: Principal = Depends(SUBMITTERS), uow: UnitOfWork = Depends(get_uow)
 ) -> list[s.ItemOut]:
-    return [s.ItemOut.model_validate(r) for r in ev.pending_confirmations(uow, principal=principal)]
+    out = [s.ItemOut.model_validate(r) for r in ev.pending_confirmations(uow, principal=principal)]
+    uow.commit()  # the access log entries
+    return out
 
 
 @router.get("/queue")
@@ -240,10 +246,12 @@ def review_queue(
 @router.get("/overdue")
 def overdue(principal: Principal = Depends(OVERSIGHT), uow: UnitOfWork = Depends(get_uow)) -> dict:
     o = ev.overdue(uow, principal=principal)
-    return {
+    out = {
         "items": [s.ItemOut.model_validate(r).model_dump(mode="json") for r in o.items],
         "objections": [s.ObjectionOut.model_validate(x).model_dump(mode="json") for x in o.objections],
     }
+    uow.commit()  # the access log entries
+    return out
 
 
 @router.get("/rings")
@@ -297,7 +305,9 @@ def apply_repair(
 def objections_due(
     principal: Principal = Depends(OVERSIGHT), uow: UnitOfWork = Depends(get_uow)
 ) -> list[s.ObjectionOut]:
-    return [s.ObjectionOut.model_validate(o) for o in ev.objections_due(uow, principal=principal)]
+    out = [s.ObjectionOut.model_validate(o) for o in ev.objections_due(uow, principal=principal)]
+    uow.commit()  # the access log entries
+    return out
 
 
 @router.post("/objections/{objection_id}/decision")
@@ -320,6 +330,7 @@ def evidence_file(
     sha256: str, principal: Principal = Depends(ANY_READER), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     meta, data = ev.evidence(uow, principal=principal, sha256=sha256)
+    uow.commit()  # the access log entry
     return Response(
         data,
         media_type=meta.media_type,

@@ -101,6 +101,13 @@ def _ctx(request: Request, uow: UnitOfWork, **values: object) -> dict:
     }
 
 
+def _show(request: Request, uow: UnitOfWork, template: str, **values: object) -> Response:
+    """Render a page and commit what reading it wrote (the access log; the policy on first use)."""
+    context = _ctx(request, uow, **values)
+    uow.commit()
+    return render(request, template, context)
+
+
 def _back(to: str, *, msg: str | None = None, err: str | None = None) -> RedirectResponse:
     sep = "&" if "?" in to else "?"
     if msg:
@@ -139,16 +146,13 @@ def my_page(
     request: Request, principal: Principal = Depends(RESIDENT), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     rid = principal.resident_id or ""
-    return render(
+    return _show(
         request,
+        uow,
         "evaluation/me.html",
-        _ctx(
-            request,
-            uow,
-            items=ev.items_of(uow, principal=principal, resident_id=rid),
-            objections=ev.objections_of(uow, principal=principal, resident_id=rid),
-            unread=notify.unread_count(uow, resident_id=rid),
-        ),
+        items=ev.items_of(uow, principal=principal, resident_id=rid),
+        objections=ev.objections_of(uow, principal=principal, resident_id=rid),
+        unread=notify.unread_count(uow, resident_id=rid),
     )
 
 
@@ -235,10 +239,8 @@ def item_page(
 ) -> Response:
     trail = ev.trail(uow, principal=principal, item_id=item_id)
     open_objection = next((o for o in trail.objections if o.state == "open"), None)
-    return render(
-        request,
-        "evaluation/item.html",
-        _ctx(request, uow, t=trail, item=trail.item, open_objection=open_objection),
+    return _show(
+        request, uow, "evaluation/item.html", t=trail, item=trail.item, open_objection=open_objection
     )
 
 
@@ -346,7 +348,7 @@ def confirm_page(
 ) -> Response:
     items = ev.pending_confirmations(uow, principal=principal)
     files = {i.id: ev.evidence_of(uow, principal=principal, item_id=i.id) for i in items}
-    return render(request, "evaluation/confirm.html", _ctx(request, uow, items=items, files=files))
+    return _show(request, uow, "evaluation/confirm.html", items=items, files=files)
 
 
 @router.post("/items/{item_id}/vote")
@@ -378,18 +380,13 @@ def vote_page(
 def review_page(
     request: Request, principal: Principal = Depends(OFFICERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
-    items = ev.review_queue(uow, principal=principal)
-    uow.commit()  # the queue posts deductions whose window has passed
-    return render(
+    return _show(  # the queue also posts deductions whose window has passed
         request,
+        uow,
         "evaluation/review.html",
-        _ctx(
-            request,
-            uow,
-            items=items,
-            objections=ev.objections_due(uow, principal=principal),
-            rings=ev.ring_flags(uow, principal=principal),
-        ),
+        items=ev.review_queue(uow, principal=principal),
+        objections=ev.objections_due(uow, principal=principal),
+        rings=ev.ring_flags(uow, principal=principal),
     )
 
 
@@ -570,16 +567,13 @@ def overdue_page(
 ) -> Response:
     """The overdue list for the level above, and an audit list of items in one state."""
     state = state if state in STATE_LABELS else "rejected"
-    return render(
+    return _show(
         request,
+        uow,
         "evaluation/overdue.html",
-        _ctx(
-            request,
-            uow,
-            o=ev.overdue(uow, principal=principal),
-            state=state,
-            audit=ev.audit_list(uow, principal=principal, state=state),
-        ),
+        o=ev.overdue(uow, principal=principal),
+        state=state,
+        audit=ev.audit_list(uow, principal=principal, state=state),
     )
 
 
@@ -588,4 +582,5 @@ def file_page(
     sha256: str, principal: Principal = Depends(ANY_READER), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     meta, data = ev.evidence(uow, principal=principal, sha256=sha256)
+    uow.commit()  # the access log entry
     return Response(data, media_type=meta.media_type, headers={"X-Content-Type-Options": "nosniff"})
