@@ -271,8 +271,9 @@ def corrections(
     """Correction requests residents filed."""
     from moralbank.residents import service
 
-    with domain_errors(), container().uow(write=False) as uow:
+    with domain_errors(), container().uow() as uow:
         rows = service.corrections(uow, principal=_operator(), status=None if status == "all" else status)
+        uow.commit()  # the access log entries
     if json_:
         print_json([r.__dict__ for r in rows])
         return

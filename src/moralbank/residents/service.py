@@ -281,8 +281,12 @@ def search(
     ]
 
 
-def history(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> builtins.list[ResidentEvent]:
+def history(
+    uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str = "staff view"
+) -> builtins.list[ResidentEvent]:
+    """What changed about a resident after enrolment (the read is logged)."""
     _authorize(uow, principal, "read", resident_id=resident_id)
+    _log(uow, principal, resident_id, "resident.history", purpose)
     return repository.events(uow.db, resident_id)
 
 
@@ -733,18 +737,27 @@ def consent_catalogue() -> dict[str, dict[str, tuple[str, str]]]:
     return {domain.INTERFACE: interfaces, domain.PURPOSE: dict(domain.PURPOSES)}
 
 
-def consent_history(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> builtins.list[ConsentOut]:
-    """Every consent act of a resident, oldest first."""
-    _authorize(uow, principal, "read", resident_id=resident_id)
+def _consent_outs(uow: UnitOfWork, resident_id: str) -> builtins.list[ConsentOut]:
     return [
         ConsentOut(c.kind, c.subject, c.granted, c.text_version, c.actor, c.at, c.note)
         for c in repository.consents(uow.db, resident_id)
     ]
 
 
-def consents(uow: UnitOfWork, *, resident_id: str, principal: Principal) -> dict[tuple[str, str], bool]:
+def consent_history(
+    uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str = "consent review"
+) -> builtins.list[ConsentOut]:
+    """Every consent act of a resident, oldest first (the read is logged)."""
+    _authorize(uow, principal, "read", resident_id=resident_id)
+    _log(uow, principal, resident_id, "resident.consents", purpose)
+    return _consent_outs(uow, resident_id)
+
+
+def consents(
+    uow: UnitOfWork, *, resident_id: str, principal: Principal, purpose: str = "consent review"
+) -> dict[tuple[str, str], bool]:
     """The current state: (kind, subject) → granted, for every subject ever decided."""
-    history = consent_history(uow, resident_id=resident_id, principal=principal)
+    history = consent_history(uow, resident_id=resident_id, principal=principal, purpose=purpose)
     return domain.current_consents(
         [domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, i) for i, c in enumerate(history)]
     )
@@ -934,14 +947,15 @@ def decide_correction(
 def corrections(
     uow: UnitOfWork, *, principal: Principal, resident_id: str | None = None, status: str | None = None
 ) -> builtins.list[CorrectionOut]:
-    """Correction requests: a resident's own, or those in a staff member's subtree."""
+    """Correction requests: a resident's own, or those in a staff member's subtree (reads logged)."""
     if resident_id is not None:
         _authorize(uow, principal, "read", resident_id=resident_id)
-        return [
-            _correction_out(c) for c in repository.corrections(uow.db, resident_id=resident_id, status=status)
-        ]
-    within = _scope_path(principal)
-    return [_correction_out(c) for c in repository.corrections(uow.db, status=status, within=within)]
+        rows = repository.corrections(uow.db, resident_id=resident_id, status=status)
+    else:
+        rows = repository.corrections(uow.db, status=status, within=_scope_path(principal))
+    for rid in sorted({c.resident_id for c in rows}):
+        _log(uow, principal, rid, "resident.corrections", "correction requests")
+    return [_correction_out(c) for c in rows]
 
 
 # -- export and withdrawal ------------------------------------------------------------------------
@@ -971,7 +985,7 @@ def export(
             "id": r.household_id,
             "members": sorted(household_members(uow, resident_id=r.id)) if r.household_id else [],
         },
-        "consents": [c.__dict__ for c in consent_history(uow, resident_id=r.id, principal=principal)],
+        "consents": [c.__dict__ for c in _consent_outs(uow, r.id)],
         "corrections": [c.__dict__ for c in repository_corrections(uow, r.id)],
         "history": [
             {"kind": e.kind, "old": e.old_value, "new": e.new_value, "actor": e.actor, "at": e.at}

@@ -141,7 +141,9 @@ def corrections(
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[dict]:
     """Correction requests in the caller's subtree."""
-    return [c.__dict__ for c in service.corrections(uow, principal=principal, status=status)]
+    rows = [c.__dict__ for c in service.corrections(uow, principal=principal, status=status)]
+    uow.commit()  # the access log entries
+    return rows
 
 
 @router.post("/corrections/{request_id}/decision")
@@ -176,8 +178,11 @@ def consents(
     resident_id: str, principal: Principal = Depends(SELF_OR_STAFF), uow: UnitOfWork = Depends(get_uow)
 ) -> dict:
     """Current consent per interface/purpose, and the full history of consent acts."""
-    current = service.consents(uow, resident_id=resident_id, principal=principal)
     history = service.consent_history(uow, resident_id=resident_id, principal=principal)
+    current = domain.current_consents(
+        [domain.ConsentRecord(c.kind, c.subject, c.granted, c.at, i) for i, c in enumerate(history)]
+    )
+    uow.commit()  # the access log entry
     return {
         "current": [{"kind": k, "subject": s, "granted": g} for (k, s), g in sorted(current.items())],
         "history": [c.__dict__ for c in history],

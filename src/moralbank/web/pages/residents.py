@@ -78,6 +78,7 @@ def corrections_page(
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
     rows = service.corrections(uow, principal=principal, status=None if status == "all" else status)
+    uow.commit()  # the access log entries
     return render(
         request,
         "residents/corrections.html",
