@@ -39,6 +39,29 @@ def _staff(role: Role, unit: str, path: str, n: int) -> Principal:
     )
 
 
+def _demo_account(container: Container, username: str, path: str) -> Principal | None:
+    """The demo step before this one made accounts (``demo.users``): act as them where they work, so
+    whoever signs in as the demo village officer or grid worker finds their own decisions."""
+    from moralbank.auth import service as auth
+    from moralbank.errors import NotFound
+
+    with container.uow(write=False) as uow:
+        try:
+            user = auth.get_user(uow, username=username)
+        except NotFound:
+            return None
+    if not user.unit_code or not path.rstrip("/").endswith(user.unit_code):
+        return None
+    return Principal(
+        kind="user",
+        id=str(user.id),
+        role=user.role,
+        display_name=user.display_name,
+        unit_code=user.unit_code,
+        unit_path=path,
+    )
+
+
 def _resident(rid: str) -> Principal:
     return Principal(kind="resident", id=rid, role=Role.RESIDENT, resident_id=rid)
 
@@ -55,7 +78,10 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
             by_grid[r["grid"]].append(r["id"])
         plans = []
         seen_villages: set[str] = set()
-        for grid in sorted(by_grid):
+        # the sample resident's grid first: the demo accounts (village officer, grid worker) work there
+        sample = (container.cache.get("demo_residents") or [{}])[0]
+        first_grid = sample.get("grid")
+        for grid in sorted(by_grid, key=lambda g: (g != first_grid, g)):
             if len(plans) >= VILLAGES.get(scale, 3):
                 break
             village = orgs.get(uow, code=grid).parent_code or ""
@@ -64,24 +90,40 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
             # two neighbours of different households (so they may confirm each other)
             people = sorted(by_grid[grid])
             rng.shuffle(people)
+            if sample.get("id") in people:  # the sample resident (who can sign in by phone) takes part
+                people.remove(sample["id"])
+                people.insert(0, sample["id"])
             first = people[0]
             other = next(
                 (rid for rid in people[1:] if rid not in residents.household_members(uow, resident_id=first)),
                 None,
             )
+            ring = other is not None
             if other is None:
-                continue
+                if grid != first_grid:
+                    continue
+                # the sample resident's grid is shown whatever its size; it just has no ring
+                other = people[1] if len(people) > 1 else first
             seen_villages.add(village)
             plans.append(
-                (village, grid, orgs.path_of(uow, code=village), orgs.path_of(uow, code=grid), first, other)
+                (
+                    village,
+                    grid,
+                    orgs.path_of(uow, code=village),
+                    orgs.path_of(uow, code=grid),
+                    first,
+                    other,
+                    ring,
+                )
             )
     today = local_date(container.clock.now())
-    for village, grid, village_path, grid_path, a, b in plans:
+    for village, grid, village_path, grid_path, a, b, ring in plans:
         officer, officer_b = (
             _staff(Role.VILLAGE_OFFICER, village, village_path, 1),
-            _staff(Role.VILLAGE_OFFICER, village, village_path, 2),
+            _demo_account(container, "village", village_path)
+            or _staff(Role.VILLAGE_OFFICER, village, village_path, 2),
         )
-        worker = _staff(Role.GRID_WORKER, grid, grid_path, 1)
+        worker = _demo_account(container, "grid", grid_path) or _staff(Role.GRID_WORKER, grid, grid_path, 1)
         with container.uow() as uow:
 
             def deed(rid: str, text: str, days: int) -> int:
@@ -149,7 +191,7 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
                 statement="判决确定的款项已于上月付清，附银行回单",
             )
             counts["objections"] += 1
-            for owner, confirmer in ((a, b), (a, b), (b, a), (b, a)):  # a confirmation ring
+            for owner, confirmer in ((a, b), (a, b), (b, a), (b, a)) if ring else ():  # a confirmation ring
                 i = deed(owner, "帮邻居搬运物品", 1)
                 ev.vote(uow, principal=_resident(confirmer), item_id=i, confirm=True)
             counts["rings"] += len(ev.ring_flags(uow, principal=officer))
