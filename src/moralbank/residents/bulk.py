@@ -54,7 +54,8 @@ Crypto = tuple[Callable[[str], bytes], Callable[[str], bytes], Callable[[str], b
 
 def crypto(keys: KeyRing) -> Crypto:
     """(ID-number hasher, phone hasher, encryptor): keys fetched once (creating them on first use)."""
-    return keys.hasher("lookup"), keys.hasher("phone"), keys.encryptor()
+    id_hasher, phone_hasher, n = keys.hasher("lookup"), keys.hasher("phone"), domain.HASH_BYTES
+    return (lambda v: id_hasher(v)[:n]), (lambda v: phone_hasher(v)[:n]), keys.encryptor()
 
 
 def prepare(

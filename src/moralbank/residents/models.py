@@ -49,12 +49,12 @@ class Resident(Base):
     household_id: Mapped[str | None] = mapped_column(ForeignKey("household.id"))
     name: Mapped[str] = mapped_column(String(50), nullable=False)
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # AES-256-GCM (uow.keys.encrypt)
-    # Keyed hashes (HMAC-SHA256, 32 raw bytes: half the size of hex in the row and its index).
-    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
+    # Keyed hashes: HMAC-SHA256 truncated to 16 raw bytes (domain.HASH_BYTES explains why).
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(16), nullable=False, unique=True)
     birth_date: Mapped[date | None] = mapped_column(Date)
     sex: Mapped[str | None] = mapped_column(String(1))
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
-    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))  # key "phone" (sign-in)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary(16))  # key "phone" (sign-in)
     guardian_name: Mapped[str | None] = mapped_column(String(50))
     guardian_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     guardian_relation: Mapped[str | None] = mapped_column(String(32))

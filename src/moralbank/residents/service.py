@@ -62,8 +62,8 @@ BATCH = 10_000
 
 
 def _hash(uow: UnitOfWork, value: str, *, name: str = "lookup") -> bytes:
-    """The keyed hash a resident is found by (``uow.keys.keyed_hash``), as 32 raw bytes."""
-    return bytes.fromhex(uow.keys.keyed_hash(value, name=name))
+    """The keyed hash a resident is found by (``uow.keys.keyed_hash``), as ``HASH_BYTES`` raw bytes."""
+    return bytes.fromhex(uow.keys.keyed_hash(value, name=name))[: domain.HASH_BYTES]
 
 
 # -- facts other capabilities ask for (no personal data, no scope check) ----------------------------
@@ -589,6 +589,7 @@ def _store_batch(
                 domain.ENROLLED,
             )
         )
+    rows.sort()  # by id: the primary-key index is filled in order within the batch
     repository.insert_residents(uow.db, RESIDENT_COLUMNS, rows)
     report.enrolled += len(rows)
 
