@@ -164,20 +164,28 @@ def import_(
 
 @app.command()
 def pull(
-    name: str,
+    name: str = typer.Argument(None, help="The interface; omit with --all."),
+    all_: bool = typer.Option(False, "--all", help="Every interface that is pulled (for the daily timer)."),
     url: str = typer.Option(None, help="Override the interface's pull URL."),
     json_: bool = typer.Option(False, "--json"),
 ) -> None:
     """Pull new records from the department's REST endpoint (schedule it: cron / systemd timer)."""
+    from moralbank.feeds import service
     from moralbank.feeds.importer import pull as do_pull
 
+    if not name and not all_:
+        raise typer.BadParameter("name an interface or give --all")
+    names = [i.name for i in service.list_interfaces() if "pull" in i.transports] if all_ else [name]
+    out = []
     with domain_errors():
-        results = do_pull(container(), interface=name, url=url, actor=STAFF_ACTOR)
-    out = [r.as_dict() for r in results]
+        for n in names:
+            out += [r.as_dict() for r in do_pull(container(), interface=n, url=url, actor=STAFF_ACTOR)]
     if json_:
         print_json(out)
     else:
-        console.print(f"{len(out)} page(s); " + ", ".join(f"accepted={r['accepted']}" for r in out))
+        console.print(
+            f"{len(out)} page(s); " + ", ".join(f"{r['interface']} accepted={r['accepted']}" for r in out)
+        )
 
 
 @app.command()

@@ -159,3 +159,16 @@ def test_cli_contracts(city: City, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert r.exit_code == 0, r.output and json.loads(r.stdout)["rows"] >= 0
     r = runner.invoke(app, ["feeds", "quarantine", "list", "--json"])
     assert json.loads(r.stdout) == []
+
+
+def test_cli_pull_reports_each_page(city: City, department, monkeypatch: pytest.MonkeyPatch) -> None:
+    import moralbank.cli.feeds as cli_feeds
+    from moralbank.cli.main import app
+
+    monkeypatch.setattr(cli_feeds, "container", lambda: city.container)
+    url, _ = department
+    r = CliRunner().invoke(app, ["feeds", "pull", "bank_repayment", "--url", url, "--json"])
+    assert r.exit_code == 0, r.output
+    pages = json.loads(r.stdout)
+    assert [p["received"] for p in pages] == [5, 5, 2] and sum(p["accepted"] for p in pages) == 12
+    assert CliRunner().invoke(app, ["feeds", "pull"]).exit_code != 0
