@@ -9,7 +9,7 @@ pass needs no anti-join. ``tests/integration/scoring`` holds both paths equal on
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Date, bindparam, delete, func, insert, select, text
@@ -96,7 +96,13 @@ def aggregate(
         neg_general=model.negative_start(as_of, "general"),
     )
     if resident_ids is None:
-        yield from db.execute(aggregate_sql(model, subset=False), params)
+        if _is_sqlite(db):  # the full pass: plain tuples straight from the driver (no Row objects)
+            sql = str(aggregate_sql(model, subset=False))
+            yield from _raw(
+                db, sql, {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+            )
+        else:
+            yield from db.execute(aggregate_sql(model, subset=False), params)
         return
     stmt = aggregate_sql(model, subset=True)
     ids = list(resident_ids)
@@ -133,10 +139,23 @@ def enrolled(db: Session) -> list[tuple[str, str]]:
     """
     from moralbank.residents.models import Resident
 
+    if _is_sqlite(db):
+        return list(_raw(db, "SELECT id, grid_code FROM resident WHERE status = 'enrolled'", {}))
     return [
         tuple(r)
         for r in db.execute(select(Resident.id, Resident.grid_code).where(Resident.status == "enrolled"))
     ]  # type: ignore[misc]
+
+
+def _raw(db: Session, sql: str, params: dict) -> Iterator[tuple]:
+    """Run SQL on the session's own DBAPI connection (same transaction) and yield plain tuples."""
+    cur = db.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, params)
+        while batch := cur.fetchmany(50_000):
+            yield from batch
+    finally:
+        cur.close()
 
 
 def residents_with_entries_after(db: Session, seq: int) -> set[str]:
@@ -179,6 +198,20 @@ def current(db: Session, resident_ids: Sequence[str] | None = None) -> dict[str,
         Score.grid_code,
     )
     if resident_ids is None:
+        if _is_sqlite(db):
+            days: dict[Any, date | None] = {None: None}
+
+            def day(v: Any) -> date | None:
+                d = days.get(v)
+                if d is None and v is not None:
+                    d = days[v] = date.fromisoformat(v[:10])
+                return d
+
+            sql = (
+                "SELECT resident_id, aspect_1, aspect_2, aspect_3, aspect_4, total, tier, next_change, "
+                "policy_version, grid_code FROM score"
+            )
+            return {r[0]: (*r[1:7], day(r[7]), r[8], r[9]) for r in _raw(db, sql, {})}
         return {r[0]: tuple(r[1:]) for r in db.execute(select(*cols))}
     out: dict[str, tuple] = {}
     ids = list(resident_ids)
@@ -214,38 +247,56 @@ def _executemany(db: Session, sql: str, rows: list[tuple]) -> None:
             cur.executemany(sql, rows)
 
 
-def _adapt(db: Session, rows: list[tuple]) -> list[tuple]:
-    """sqlite3 gets ISO text for dates and naive UTC text for times (as SQLAlchemy stores them)."""
-    if not _is_sqlite(db):
+def _for_driver(
+    db: Session, rows: list[tuple], dates: tuple[int, ...], times: tuple[int, ...]
+) -> list[tuple]:
+    """sqlite3 gets ISO text for dates and naive UTC text for times, exactly as SQLAlchemy stores them;
+    psycopg takes the Python values. Values repeat a lot (one day, one run time), so they are memoised."""
+    if not rows or not _is_sqlite(db):
         return rows
-    from datetime import datetime
+    memo: dict[Any, Any] = {None: None}
 
-    def conv(v: Any) -> Any:
-        if isinstance(v, datetime):
-            return v.replace(tzinfo=None).isoformat(sep=" ")
-        if isinstance(v, date):
-            return v.isoformat()
-        return v
+    def text(v: Any) -> Any:
+        t = memo.get(v)
+        if t is None and v is not None:
+            t = memo[v] = (
+                v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+                if isinstance(v, datetime)
+                else v.isoformat()
+            )
+        return t
 
-    return [tuple(conv(v) for v in r) for r in rows]
+    positions = sorted(dates + times)
+    out = []
+    for r in rows:
+        r = list(r)
+        for i in positions:
+            r[i] = text(r[i])
+        out.append(r)
+    return out
 
 
 def upsert_scores(db: Session, rows: list[tuple], *, fresh: set[str]) -> None:
     """Write score rows (in ``SCORE_COLUMNS`` order): INSERT for residents in ``fresh``, else UPDATE."""
     db.flush()
+    rows = _for_driver(db, rows, dates=(8, 13), times=(12,))
     inserts = [r for r in rows if r[0] in fresh]
-    updates = [r[1:] + (r[0],) for r in rows if r[0] not in fresh]
+    updates = [(*r[1:], r[0]) for r in rows if r[0] not in fresh]
     cols = ", ".join(SCORE_COLUMNS)
     marks = ", ".join(["%s"] * len(SCORE_COLUMNS))
-    _executemany(db, f"INSERT INTO score ({cols}) VALUES ({marks})", _adapt(db, inserts))
+    _executemany(db, f"INSERT INTO score ({cols}) VALUES ({marks})", inserts)
     sets = ", ".join(f"{c} = %s" for c in SCORE_COLUMNS[1:])
-    _executemany(db, f"UPDATE score SET {sets} WHERE resident_id = %s", _adapt(db, updates))
+    _executemany(db, f"UPDATE score SET {sets} WHERE resident_id = %s", updates)
 
 
 def add_history(db: Session, rows: list[tuple]) -> None:
     cols = ", ".join(HISTORY_COLUMNS)
     marks = ", ".join(["%s"] * len(HISTORY_COLUMNS))
-    _executemany(db, f"INSERT INTO score_history ({cols}) VALUES ({marks})", _adapt(db, rows))
+    _executemany(
+        db,
+        f"INSERT INTO score_history ({cols}) VALUES ({marks})",
+        _for_driver(db, rows, dates=(2,), times=()),
+    )
 
 
 def delete_scores(db: Session, resident_ids: Iterable[str]) -> None:

@@ -122,40 +122,54 @@ def _entries(uow: UnitOfWork, resident_id: str) -> list:
 class _Finisher:
     """Turns aggregate rows into score values fast: 600,000 rows pass through here in a full run."""
 
+    BIG = 1 << 62  # "no cap"
+
     def __init__(self, m: domain.ScoreModel):
         self.m = m
-        self.caps = [a.max_points for a in m.aspects]
         self.n = len(m.aspects)
+        self.caps = [self.BIG if a.max_points is None else a.max_points for a in m.aspects]
         self.shortest = min(m.negative_months.values(), default=12)
+        self.tiers = [(t.min_score, t.code) for t in reversed(m.ranked_tiers())]  # highest first
+        self.lowest = self.tiers[-1][1] if self.tiers else ""
+        self._days: dict[Any, date] = {}
         self._ends: dict[Any, date] = {}
+
+    def _day(self, v: Any) -> date:
+        d = self._days.get(v)
+        if d is None:
+            d = self._days[v] = _date(v)  # type: ignore[assignment]
+        return d  # type: ignore[return-value]
 
     def _end(self, v: Any, months: int) -> date:
         key = (v, months)
         end = self._ends.get(key)
         if end is None:
-            end = self._ends[key] = domain.add_months(_date(v), months)  # type: ignore[arg-type]
+            end = self._ends[key] = domain.add_months(self._day(v), months)
         return end
 
-    def sums(self, row: Any) -> list[int]:
-        return [int(v or 0) for v in row[1 : 1 + self.n]]
-
-    def finish(self, sums: list[int], row: Any | None) -> tuple[tuple[int, ...], int, str, date | None]:
+    def finish(self, sums: Any, row: Any | None) -> tuple[tuple[int, ...], int, str, date | None]:
         m = self.m
-        subs = tuple(v if cap is None or v < cap else cap for v, cap in zip(sums, self.caps, strict=True))
+        subs = tuple(map(min, sums, self.caps))
         total = m.base + sum(subs)
         total = m.min if total < m.min else m.max if total > m.max else total
+        tier = self.lowest
+        for low, code in self.tiers:
+            if total >= low:
+                tier = code
+                break
         next_change = None
         if row is not None:
             n = self.n
-            ends = []
-            if row[1 + n] is not None:
-                ends.append(self._end(row[1 + n], m.window_months))
-            if row[2 + n] is not None:
-                ends.append(_date(row[2 + n]))
-            if row[3 + n] is not None:  # the shortest display period: a conservative (early) day
-                ends.append(self._end(row[3 + n], self.shortest))
-            next_change = min(ends) if ends else None
-        return subs, total, m.tier_of(total), next_change
+            pos, exp, neg = row[1 + n], row[2 + n], row[3 + n]
+            if pos is not None:
+                next_change = self._end(pos, m.window_months)
+            if exp is not None:
+                d = self._day(exp)
+                next_change = d if next_change is None or d < next_change else next_change
+            if neg is not None:  # the shortest display period: a conservative (early) day
+                d = self._end(neg, self.shortest)
+                next_change = d if next_change is None or d < next_change else next_change
+        return subs, total, tier, next_change
 
 
 def recompute(
@@ -202,34 +216,35 @@ def recompute(
         old = repository.current(db, sorted(targets))
     total_work = len(grids) if full else len(targets or ())
     fin = _Finisher(m)
-    raw: dict[str, tuple[list[int], Any]] = {}
-    for row in repository.aggregate(db, m, as_of, None if full else sorted(targets or ())):
-        raw[row[0]] = (fin.sums(row), row)
-    if progress:
-        progress(len(raw) // 2, total_work)
+    n = fin.n
     # Take out what reversal pairs contributed: the aggregate skipped the reversing entries but counted
     # the reversed ones (see repository.reversed_entries).
     index = {a.code: i for i, a in enumerate(m.aspects)}
+    corrections: dict[str, list[int]] = {}
     for e in repository.reversed_entries(db):
-        if (
-            e.resident_id in raw
-            and e.aspect in index
-            and domain.status_of(e, m, as_of, set()) is domain.Status.COUNTED
-        ):
-            raw[e.resident_id][0][index[e.aspect]] -= e.points
-    computed = {rid: fin.finish(sums, row) for rid, (sums, row) in raw.items()}
-    base = fin.finish([0] * fin.n, None)
-    for rid in (grids.keys() | (targets or set())) - computed.keys():
-        computed[rid] = base
+        if e.aspect in index and domain.status_of(e, m, as_of, set()) is domain.Status.COUNTED:
+            corrections.setdefault(e.resident_id, [0] * n)[index[e.aspect]] -= e.points
 
     now = uow.clock.now()
     version = m.policy_version
-    rows, hist, fresh, dropped = [], [], set(), []
-    pad = (0,) * (4 - fin.n)
-    for rid, (subs, total, tier, next_change) in computed.items():
+    pad = (0,) * (4 - n)
+    rows: list[tuple] = []
+    hist: list[tuple] = []
+    fresh: set[str] = set()
+    dropped: list[str] = []
+    per_grid: Counter = Counter()  # (grid, total) -> residents, for the distributions of a full run
+    moves: list[tuple[str, int, int]] = []  # (grid, old total, new total), for an incremental run
+    seen: set[str] = set()
+    old_get, grids_get = old.get, grids.get
+
+    def settle(rid: str, subs: tuple, total: int, tier: str, next_change: date | None) -> None:
         subs4 = subs + pad if pad else subs
-        prev = old.get(rid)
-        grid = grids.get(rid) if full else (prev[8] if prev else None)
+        prev = old_get(rid)
+        grid = grids_get(rid) if full else (prev[8] if prev else None)
+        if full:
+            per_grid[(grid, total)] += 1
+        elif prev is not None and prev[4] != total and grid is not None:
+            moves.append((grid, prev[4], total))
         if (
             prev is not None
             and prev[4] == total
@@ -239,7 +254,7 @@ def recompute(
             and prev[7] == version
             and (prev[8] == grid or not full)
         ):
-            continue
+            return
         if prev is None:
             fresh.add(rid)
             if not full:
@@ -252,22 +267,39 @@ def recompute(
             hist.append((rid, run.id, as_of, *subs4, total, tier, version, seq))
         if prev is not None and domain.dropped_tier(m, prev[5], tier):
             dropped.append(rid)
+
+    for row in repository.aggregate(db, m, as_of, None if full else sorted(targets or ())):
+        rid = row[0]
+        sums = row[1 : 1 + n]
+        fix = corrections.get(rid)
+        if fix is not None:
+            sums = [int(a or 0) + b for a, b in zip(sums, fix, strict=True)]
+        seen.add(rid)
+        settle(rid, *fin.finish(sums, row))
+        if progress and len(seen) % 100_000 == 0:
+            progress(len(seen), total_work)
+    base = fin.finish([0] * n, None)
+    rest = (grids.keys() | (targets or set())) - seen
+    for rid in rest:
+        settle(rid, *base)
+    scored = len(seen) + len(rest)
+
     repository.upsert_scores(db, rows, fresh=fresh)
     repository.add_history(db, hist)
     if full:
-        repository.delete_scores(db, old.keys() - computed.keys())
-    _update_distributions(uow, run, full=full, computed=computed, old=old, grids=grids)
+        repository.delete_scores(db, old.keys() - seen - rest)
+    _update_distributions(uow, run, full=full, per_grid=per_grid, moves=moves)
     if notify:
         for rid in dropped:
             _notify_drop(uow, m, rid, as_of)
-    run.residents = len(computed)
+    run.residents = scored
     run.changed = len(rows)
     run.dropped = len(dropped)
     run.finished_at = uow.clock.now()
     db.flush()
     if progress:
         progress(total_work, total_work)
-    return RunSummary(run.id, full, as_of, m.policy_version, seq, len(computed), len(rows), dropped)
+    return RunSummary(run.id, full, as_of, m.policy_version, seq, scored, len(rows), dropped)
 
 
 def _ancestors(uow: UnitOfWork) -> dict[str, list[tuple[str, str]]]:
@@ -285,15 +317,15 @@ def _ancestors(uow: UnitOfWork) -> dict[str, list[tuple[str, str]]]:
 
 
 def _update_distributions(
-    uow: UnitOfWork, run: ScoreRun, *, full: bool, computed: dict, old: dict, grids: dict
+    uow: UnitOfWork, run: ScoreRun, *, full: bool, per_grid: Counter, moves: list[tuple[str, int, int]]
 ) -> None:
     """Per-unit histograms of totals: rebuilt by a full run, adjusted by an incremental one."""
     ancestors = _ancestors(uow)
     if full:
         hists: dict[str, Counter] = defaultdict(Counter)
-        for rid, (_subs, total, _tier, _nc) in computed.items():
-            for code, _level in ancestors.get(grids.get(rid) or "", ()):
-                hists[code][total] += 1
+        for (grid, total), n in per_grid.items():
+            for code, _level in ancestors.get(grid or "", ()):
+                hists[code][total] += n
         levels = {code: level for chain in ancestors.values() for code, level in chain}
         repository.replace_distributions(
             uow.db,
@@ -310,16 +342,10 @@ def _update_distributions(
         )
         return
     deltas: dict[str, Counter] = defaultdict(Counter)
-    for rid, (_subs, total, _tier, _nc) in computed.items():
-        prev = old.get(rid)
-        grid = prev[8] if prev else None
-        if grid is None:
-            continue  # not counted until the next full run places them
-        if prev[4] == total:
-            continue
+    for grid, before, after in moves:  # residents placed by a full run whose total changed
         for code, _level in ancestors.get(grid, ()):
-            deltas[code][prev[4]] -= 1
-            deltas[code][total] += 1
+            deltas[code][before] -= 1
+            deltas[code][after] += 1
     if not deltas:
         return
     stored = repository.distributions(uow.db, deltas)
