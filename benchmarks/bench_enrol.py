@@ -139,11 +139,13 @@ def run(report: Any, quick: bool = False) -> None:
     report.figure("raw sqlite3 executemany of the same rows", r["baseline_seconds"], "s")
     report.figure("raw sqlite3 executemany CPU time", r["baseline_cpu_seconds"], "s")
     report.figure("re-import of the same file (changes nothing)", r["reimport_seconds"], "s")
+    # On an idle 2-core machine raw executemany of these 600,000 rows (same table and indexes) takes
+    # 11-12 s, so the 30 s goal is about 2.5-3 times the baseline.
     report.ratio(
         "enrolment time / raw executemany time",
         r["seconds"],
         r["baseline_seconds"],
-        goal=6.0,
+        goal=3.0,
         higher_is_better=False,
     )
     if not quick:
