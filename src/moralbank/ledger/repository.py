@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -160,11 +161,6 @@ def _entry(row) -> Entry:  # noqa: ANN001 - a Row
 _ENTRY_SELECT = select(*(getattr(LedgerEntry, c) for c in ENTRY_COLUMNS))
 
 
-def get_entry(db: Session, seq: int) -> Entry | None:
-    row = db.connection().execute(_ENTRY_SELECT.where(LedgerEntry.seq == seq)).first()
-    return None if row is None else _entry(row)
-
-
 def entries_of(db: Session, resident_id: str) -> list[Entry]:
     rows = db.execute(_ENTRY_SELECT.where(LedgerEntry.resident_id == resident_id).order_by(LedgerEntry.seq))
     return [_entry(r) for r in rows]
@@ -178,71 +174,83 @@ def entries_by_seq(db: Session, seqs: Iterable[int]) -> dict[int, Entry]:
     return {r.seq: _entry(r) for r in rows}
 
 
-def iter_entries(db: Session, *, chunk: int = 50_000) -> Iterator[list[Entry]]:
-    """Every entry in seq order, in chunks (keyset pagination, so memory stays flat).
+class _RawEntries:
+    """Entries read through the driver cursor (plain tuples; no ORM or per-row type processing):
+    the audit reads every row and a proof must answer in about a millisecond."""
 
-    Reads through the driver (no ORM or type processing per row): the audit reads every row.
-    """
-    conn = db.connection()
-    sqlite = _is_sqlite(db)
-    ph = "?" if sqlite else "%s"
-    cols = ", ".join("evidence::text" if c == "evidence" and not sqlite else c for c in ENTRY_COLUMNS)
-    sql = f"SELECT {cols} FROM ledger_entry WHERE seq > {ph} ORDER BY seq LIMIT {ph}"
-    day: dict = {}
-    when: dict = {}
-    evidence: dict = {}
+    def __init__(self, db: Session):
+        sqlite = _is_sqlite(db)
+        self.ph = "?" if sqlite else "%s"
+        self.cols = ", ".join(
+            "evidence::text" if c == "evidence" and not sqlite else c for c in ENTRY_COLUMNS
+        )
+        self.cursor = db.connection().connection.driver_connection.cursor()
+        self._day: dict = {}
+        self._when: dict = {}
+        self._evidence: dict = {}
 
-    def to_day(v):  # noqa: ANN001, ANN202 - str on SQLite, date on PostgreSQL
+    def _to_day(self, v):  # noqa: ANN001, ANN202 - str on SQLite, date on PostgreSQL
         if v is None or type(v) is date:
             return v
-        d = day.get(v)
+        d = self._day.get(v)
         if d is None:
-            d = day[v] = date.fromisoformat(v)
+            d = self._day[v] = date.fromisoformat(v)
         return d
 
-    def to_when(v):  # noqa: ANN001, ANN202
-        w = when.get(v)
+    def _to_when(self, v):  # noqa: ANN001, ANN202
+        w = self._when.get(v)
         if w is None:
             w = datetime.fromisoformat(v) if isinstance(v, str) else v
-            w = when[v] = w.replace(tzinfo=UTC) if w.tzinfo is None else w.astimezone(UTC)
+            w = self._when[v] = w.replace(tzinfo=UTC) if w.tzinfo is None else w.astimezone(UTC)
         return w
 
-    def to_evidence(v):  # noqa: ANN001, ANN202
-        e = evidence.get(v)
+    def _to_evidence(self, v):  # noqa: ANN001, ANN202
+        e = self._evidence.get(v)
         if e is None:
-            e = evidence[v] = tuple(json.loads(v)) if v else ()
+            e = self._evidence[v] = tuple(json.loads(v)) if v else ()
         return e
 
-    cursor = conn.connection.driver_connection.cursor()  # plain tuples, no Row objects
-    last = 0
-    while True:
-        cursor.execute(sql, (last, chunk))
-        rows = cursor.fetchall()
-        if not rows:
-            cursor.close()
-            return
-        yield [
+    def fetch(self, where: str, params: tuple) -> list[Entry]:
+        self.cursor.execute(f"SELECT {self.cols} FROM ledger_entry {where.replace('?', self.ph)}", params)
+        day, when, ev = self._to_day, self._to_when, self._to_evidence
+        return [
             Entry(
                 r[0],
                 r[1],
                 r[2],
                 r[3],
                 r[4],
-                to_day(r[5]),
-                to_when(r[6]),
+                day(r[5]),
+                when(r[6]),
                 r[7],
                 r[8],
                 r[9],
                 r[10],
                 r[11],
-                to_evidence(r[12]),
+                ev(r[12]),
                 r[13],
                 r[14],
-                to_day(r[15]),
+                day(r[15]),
             )
-            for r in rows
+            for r in self.cursor.fetchall()
         ]
-        last = rows[-1][0]
+
+
+def get_entry(db: Session, seq: int) -> Entry | None:
+    raw = _RawEntries(db)
+    rows = raw.fetch("WHERE seq = ?", (seq,))
+    raw.cursor.close()
+    return rows[0] if rows else None
+
+
+def iter_entries(db: Session, *, chunk: int = 50_000) -> Iterator[list[Entry]]:
+    """Every entry in seq order, in chunks (keyset pagination, so memory stays flat)."""
+    raw = _RawEntries(db)
+    last = 0
+    while rows := raw.fetch("WHERE seq > ? ORDER BY seq LIMIT ?", (last, chunk)):
+        yield rows
+        last = rows[-1].seq
+    raw.cursor.close()
 
 
 def count_entries(db: Session) -> int:
@@ -274,7 +282,10 @@ def nodes(db: Session, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int
         f"WHERE level = {int(lv)} AND stripe = {int(i) // STRIPE}"
         for k, (lv, i) in enumerate(wanted)
     ]
-    rows = db.connection().exec_driver_sql(" UNION ALL ".join(parts)).fetchall()
+    cur = db.connection().connection.driver_connection.cursor()
+    cur.execute(" UNION ALL ".join(parts))
+    rows = cur.fetchall()
+    cur.close()
     return {wanted[k]: bytes(h) for k, h in rows if h is not None and len(h) == HASH_SIZE}
 
 
@@ -335,13 +346,26 @@ def add_checkpoint(db: Session, *, tree_size: int, root: bytes, note: str, key_i
     ).scalar_one()
 
 
-def latest_checkpoint(db: Session, tree_size: int | None = None):  # noqa: ANN201 - a Row
-    """The newest checkpoint row (id, tree_size, root, note, key_id), of ``tree_size`` when given."""
-    c = LedgerCheckpoint
-    stmt = select(c.id, c.tree_size, c.root, c.note, c.key_id).order_by(c.id.desc()).limit(1)
-    if tree_size is not None:
-        stmt = stmt.where(c.tree_size == tree_size)
-    return db.connection().execute(stmt).first()
+class CheckpointRow(NamedTuple):
+    id: int
+    tree_size: int
+    root: bytes
+    note: str
+    key_id: str
+
+
+def latest_checkpoint(db: Session, tree_size: int | None = None) -> CheckpointRow | None:
+    """The newest checkpoint (of ``tree_size`` when given), read through the driver."""
+    ph = "?" if _is_sqlite(db) else "%s"
+    where, params = (f"WHERE tree_size = {ph} ", (tree_size,)) if tree_size is not None else ("", ())
+    cur = db.connection().connection.driver_connection.cursor()
+    cur.execute(
+        f"SELECT id, tree_size, root, note, key_id FROM ledger_checkpoint {where}ORDER BY id DESC LIMIT 1",
+        params,
+    )
+    row = cur.fetchone()
+    cur.close()
+    return None if row is None else CheckpointRow(row[0], row[1], bytes(row[2]), row[3], row[4])
 
 
 def checkpoints(db: Session) -> list[LedgerCheckpoint]:

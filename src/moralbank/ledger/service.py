@@ -156,10 +156,15 @@ def trusted_keys(uow: UnitOfWork) -> list[notes.VerifierKey]:
 
 
 def _verifier_key_of(uow: UnitOfWork, kid: str) -> str:
-    for k in uow.keys.signing_keys(PURPOSE):
-        if k.kid == kid:
-            return str(notes.verifier_key(key_name(uow), k.public_bytes()))
-    raise NotFound(f"no ledger key {kid}")
+    cache = uow.deps.cache.setdefault("ledger:verifier-keys", {})  # a key's verifier string never changes
+    if (kid, key_name(uow)) not in cache:
+        for k in uow.keys.signing_keys(PURPOSE):
+            if k.kid == kid:
+                cache[(kid, key_name(uow))] = str(notes.verifier_key(key_name(uow), k.public_bytes()))
+                break
+        else:
+            raise NotFound(f"no ledger key {kid}")
+    return cache[(kid, key_name(uow))]
 
 
 @dataclass(frozen=True)
