@@ -195,6 +195,31 @@ def verify(uow: UnitOfWork, *, text: str, at: datetime | None = None) -> domain.
     return codec.verify(text, trust, at=at or uow.clock.now())
 
 
+TRUST_TTL = 5.0
+"""Seconds the scanner API reuses its trust list and card revocations (a revocation reaches it within
+this time; the offline verifiers get it with the next revocation list)."""
+
+
+def cached_trust(container: object) -> tuple[codec.TrustList, dict[str, str]]:
+    """The server's trust list with current card revocations, and tier names (zh) — refreshed every
+    ``TRUST_TTL`` seconds so a scan costs no database round trip."""
+    import time
+
+    cache = container.cache  # type: ignore[attr-defined]
+    entry = cache.get("greencode.trust")
+    now = time.monotonic()
+    if entry is None or now - entry[0] > TRUST_TTL:
+        from moralbank.scoring import service as scoring
+
+        with container.uow(write=False) as uow:  # type: ignore[attr-defined]
+            trust = local_trust(uow.keys)
+            trust.revoked_cards = _revoked_cards(uow)
+            names = {t.code: t.name_zh for t in scoring.model(uow).tiers}
+            names.update({f"en:{t.code}": t.name_en for t in scoring.model(uow).tiers})
+        entry = cache["greencode.trust"] = (now, trust, names)
+    return entry[1], entry[2]
+
+
 def rotate_key(keys: KeyRing) -> str:
     """A new signing key; codes signed by the old one stay valid until they expire."""
     return keys.rotate_signing_key(PURPOSE).kid

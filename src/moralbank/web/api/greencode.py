@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
-from moralbank.greencode import qr, service
+from moralbank.greencode import codec, qr, service
 from moralbank.web.app import language_of
 from moralbank.web.deps import get_uow, public, require_roles
 
@@ -38,21 +38,15 @@ def revocations(_: None = Depends(public), uow: UnitOfWork = Depends(get_uow)) -
 def verify(body: VerifyIn, request: Request, _: None = Depends(public)) -> dict:
     """Check a code. The answer names only the tier and the masked name (and why a code fails)."""
     container = request.app.state.container
-    with container.uow(write=False) as uow:
-        v = service.verify(uow, text=body.text)
-        tier_name = v.claims.tier if v.claims else None
-        if v.valid and v.claims:
-            from moralbank.scoring import service as scoring
-
-            t = scoring.model(uow).tier(v.claims.tier)
-            if t:
-                tier_name = t.name_en if language_of(request) == "en" else t.name_zh
+    trust, names = service.cached_trust(container)
+    v = codec.verify(body.text, trust, at=container.clock.now())
     c = v.claims if v.valid else None
+    en = language_of(request) == "en"
     return {
         "valid": v.valid,
         "reason": v.reason,
         "tier": c.tier if c else None,
-        "tier_name": tier_name if c else None,
+        "tier_name": names.get(("en:" if en else "") + c.tier, c.tier) if c else None,
         "masked_name": c.masked_name if c else None,
         "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None,
     }
