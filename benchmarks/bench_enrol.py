@@ -139,6 +139,9 @@ def run(report: Any, quick: bool = False) -> None:
     report.figure("raw sqlite3 executemany of the same rows", r["baseline_seconds"], "s")
     report.figure("raw sqlite3 executemany CPU time", r["baseline_cpu_seconds"], "s")
     report.figure("re-import of the same file (changes nothing)", r["reimport_seconds"], "s")
+    if quick:  # fixed costs (a worker process, key files) dominate 20,000 rows: a smoke run, no target
+        report.figure("enrolment time / raw executemany time", r["seconds"] / r["baseline_seconds"], "x")
+        return
     # On an idle 2-core machine raw executemany of these 600,000 rows (same table and indexes) takes
     # 11-12 s, so the 30 s goal is about 2.5-3 times the baseline.
     report.ratio(
@@ -148,10 +151,7 @@ def run(report: Any, quick: bool = False) -> None:
         goal=3.0,
         higher_is_better=False,
     )
-    if not quick:
-        report.ratio(
-            "enrolment time / 30 s goal", r["seconds"], GOAL_SECONDS, goal=1.0, higher_is_better=False
-        )
+    report.ratio("enrolment time / 30 s goal", r["seconds"], GOAL_SECONDS, goal=1.0, higher_is_better=False)
 
 
 class _PrintReport:
