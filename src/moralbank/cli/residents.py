@@ -91,7 +91,9 @@ def import_(
     from moralbank.residents import service
 
     with domain_errors():
-        table = read_table(file, aliases=service.IMPORT_ALIASES, required=("name", "id_number", "grid"))
+        table = read_table(
+            file, aliases=service.IMPORT_ALIASES, required=("name", "id_number", "grid"), cells=True
+        )
         with Progress(
             "[progress.description]{task.description}",
             BarColumn(),
@@ -105,6 +107,7 @@ def import_(
                 report = service.enrol_rows(
                     uow,
                     rows=table.rows,
+                    positions=table.positions,
                     principal=_operator(),
                     consent_text_version=consent_version,
                     source=f"import:{table.name}"[:200],

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from moralbank.errors import InvalidInput, Problem
 
@@ -20,11 +21,19 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 @dataclass
 class Table:
-    """The rows of an import file: ``rows`` are (row number, {column: text})."""
+    """The rows of an import file: ``rows`` are (row number, {column: text}), or with
+    ``read_table(..., cells=True)`` (row number, [text, …]) in the file's column order, which
+    ``positions`` names (None for a column nobody asked for)."""
 
     name: str
     columns: list[str]
-    rows: list[tuple[int, dict[str, str]]]
+    rows: list[tuple[int, Any]]
+    positions: list[str | None] = field(default_factory=list)
+
+
+def record(positions: list[str | None] | tuple[str | None, ...], cells: list[str]) -> dict[str, str]:
+    """One row of cells as {column: trimmed text} (what ``read_table`` gives without ``cells=True``)."""
+    return {col: (cells[i].strip() if i < len(cells) else "") for i, col in enumerate(positions) if col}
 
 
 def decode(data: bytes) -> str:
@@ -58,8 +67,13 @@ def read_table(
     filename: str | None = None,
     aliases: Mapping[str, str] | None = None,
     required: tuple[str, ...] = (),
+    cells: bool = False,
 ) -> Table:
-    """Read a CSV or XLSX file (by extension; bytes need ``filename``)."""
+    """Read a CSV or XLSX file (by extension; bytes need ``filename``).
+
+    ``cells=True`` leaves each row as its list of cells (see :func:`record`): bulk imports turn them
+    into records in worker processes, off the main process.
+    """
     aliases = {k.lower(): v for k, v in (aliases or {}).items()}
     if isinstance(source, Path):
         filename = filename or source.name
@@ -73,13 +87,12 @@ def read_table(
         header, raw_rows = _csv_rows(data)
     columns = _normalise_header(header, aliases)
     _check_required(columns, required, name)
-    rows: list[tuple[int, dict[str, str]]] = []
-    for number, cells in raw_rows:
-        if not any(c.strip() for c in cells):
+    rows: list[tuple[int, Any]] = []
+    for number, row in raw_rows:
+        if not any(c.strip() for c in row):
             continue  # blank lines are not rows
-        record = {col: (cells[i].strip() if i < len(cells) else "") for i, col in enumerate(columns) if col}
-        rows.append((number, record))
-    return Table(name=name, columns=[c for c in columns if c], rows=rows)
+        rows.append((number, row if cells else record(columns, row)))
+    return Table(name=name, columns=[c for c in columns if c], rows=rows, positions=columns)
 
 
 def _csv_rows(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:

@@ -8,7 +8,7 @@ one; that is what brings 600,000 residents under 30 s (docs/residents.md, "Bulk 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 from moralbank.auth.domain import normalise_phone
 from moralbank.errors import InvalidInput, Problem
 from moralbank.kernel.keys import KeyRing
+from moralbank.kernel.tabular import record
 from moralbank.residents import domain, idnumber
 
 
@@ -30,6 +31,7 @@ class Context:
     guardian_below: int
     today: date
     version: str
+    positions: tuple[str | None, ...] | None = None  # rows are cell lists in this column order
 
 
 # (row number, name, grid, household number, id hash, encrypted id number, birth date, sex, encrypted phone,
@@ -59,13 +61,16 @@ def crypto(keys: KeyRing) -> Crypto:
 
 
 def prepare(
-    batch: list[tuple[int, Mapping[str, str]]], ctx: Context, tools: Crypto
+    batch: list[tuple[int, Any]], ctx: Context, tools: Crypto
 ) -> tuple[list[Prepared], list[Problem]]:
     """Validate, hash and encrypt a batch; every bad row gives one problem per bad field."""
     id_hasher, phone_hasher, encrypt = tools
     problems: list[Problem] = []
     out: list[Prepared] = []
+    positions = ctx.positions
     for number, row in batch:
+        if positions is not None:
+            row = record(positions, row)  # cells to a record here, not in the main process
         n_before = len(problems)
         name = (row.get("name") or "").strip()
         try:
@@ -141,8 +146,6 @@ def init_worker(keys_dir: str) -> None:
     _worker_tools = crypto(KeyRing(Path(keys_dir)))
 
 
-def prepare_in_worker(
-    batch: list[tuple[int, Mapping[str, str]]], ctx: Context
-) -> tuple[list[Any], list[Problem]]:
+def prepare_in_worker(batch: list[tuple[int, Any]], ctx: Context) -> tuple[list[Any], list[Problem]]:
     assert _worker_tools is not None, "init_worker did not run"
     return prepare(batch, ctx, _worker_tools)

@@ -12,7 +12,7 @@ import itertools
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -382,11 +382,12 @@ def import_file(
     file again changes nothing (rows are matched by the keyed hash of the ID number).
     """
     table = read_table(
-        source, filename=filename, aliases=IMPORT_ALIASES, required=("name", "id_number", "grid")
+        source, filename=filename, aliases=IMPORT_ALIASES, required=("name", "id_number", "grid"), cells=True
     )
     return enrol_rows(
         uow,
         rows=table.rows,
+        positions=table.positions,
         principal=principal,
         consent_text_version=consent_text_version,
         source=f"import:{table.name}"[:200],
@@ -398,7 +399,7 @@ def import_file(
 def enrol_rows(
     uow: UnitOfWork,
     *,
-    rows: Iterable[tuple[int, Mapping[str, str]]],
+    rows: Iterable[tuple[int, Any]],
     principal: Principal,
     consent_text_version: str,
     source: str = "import",
@@ -406,9 +407,13 @@ def enrol_rows(
     progress: Callable[[int], None] | None = None,
     rng: Any = None,
     workers: int | None = None,
+    positions: Sequence[str | None] | None = None,
 ) -> ImportReport:
     """The bulk enrolment path (files, the form, the demo city): validation, keyed hash, encryption,
     grid and household assignment, then bulk inserts in batches of 10,000.
+
+    ``rows`` are (row number, {column: text}); or, with ``positions`` (the file's column order, as
+    ``read_table(..., cells=True)`` gives), (row number, [text, …]).
 
     With more than one batch, ``workers`` processes (default: one per spare core, at least one)
     prepare batches while this process writes; ``workers=0`` does everything in this process.
@@ -438,6 +443,7 @@ def enrol_rows(
         guardian_below=guardian_below,
         today=local_date(now),
         version=consent_text_version.strip(),
+        positions=tuple(positions) if positions is not None else None,
     )
     tools = bulk.crypto(uow.keys)  # creates missing keys here, before any worker reads the key files
     repository.prepare_bulk(uow.db)
@@ -486,10 +492,8 @@ def enrol_rows(
     return report
 
 
-def _batches(
-    rows: Iterable[tuple[int, Mapping[str, str]]], size: int
-) -> builtins.list[builtins.list[tuple[int, Mapping[str, str]]]]:
-    out: builtins.list[builtins.list[tuple[int, Mapping[str, str]]]] = []
+def _batches(rows: Iterable[tuple[int, Any]], size: int) -> builtins.list[builtins.list[tuple[int, Any]]]:
+    out: builtins.list[builtins.list[tuple[int, Any]]] = []
     it = iter(rows)
     while chunk := builtins.list(itertools.islice(it, size)):
         out.append(chunk)

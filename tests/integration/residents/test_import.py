@@ -114,3 +114,23 @@ def test_worker_processes_give_the_same_result_as_one_process(
         rid = residents.resolve_id_number(uow, id_number=number(1980, 1))
         assert residents.find_by_phone(uow, phone="13800000001") == rid
         assert residents.get(uow, resident_id=rid, principal=SYSTEM, purpose="t").name == "张三"
+
+
+def test_a_file_prepared_in_worker_processes(city: Container, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file's rows travel to the workers as cells and come back as the same enrolments."""
+    monkeypatch.setattr(residents, "BATCH", 3)
+    data = _csv(GOOD + BAD).encode("gb18030")
+    with city.uow() as uow:
+        report = residents.import_file(
+            uow, source=data, filename="r.csv", principal=SYSTEM, consent_text_version="v"
+        )
+        uow.commit()
+    assert report.enrolled == 3 and report.households_created == 1
+    assert [(p.row, p.field) for p in report.problems] == [
+        (5, "name"),
+        (6, "id_number"),
+        (7, "grid"),
+        (8, "id_number"),
+        (9, "id_number"),
+        (10, "phone"),
+    ]
