@@ -89,7 +89,7 @@ def read_table(
     _check_required(columns, required, name)
     rows: list[tuple[int, Any]] = []
     for number, row in raw_rows:
-        if not any(c.strip() for c in row):
+        if not "".join(row).strip():
             continue  # blank lines are not rows
         rows.append((number, row if cells else record(columns, row)))
     return Table(name=name, columns=[c for c in columns if c], rows=rows, positions=columns)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import LargeBinary, String, func, insert, select, text
+from sqlalchemy import LargeBinary, String, func, select, text
 from sqlalchemy.orm import Session
 
 from moralbank.orgs.models import OrgUnit
@@ -217,6 +217,10 @@ def insert_residents(db: Session, columns: Sequence[str], rows: list[tuple[Any, 
     insert_rows(db, Resident.__table__, columns, rows)
 
 
+_MEMO: dict[tuple[str, str, str], dict[Any, Any]] = {}
+"""Converted values per column, kept across batches (birth dates: at most a few tens of thousands)."""
+
+
 def insert_rows(db: Session, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
     """The fast path for enrolment, on the unit of work's own connection and transaction: the
     driver's ``executemany`` on SQLite, ``COPY`` on PostgreSQL. At 600,000 rows SQLAlchemy's
@@ -236,7 +240,14 @@ def insert_rows(db: Session, table: Any, columns: Sequence[str], rows: list[tupl
     procs = [(i, p) for i, p in procs if p is not None]
     if procs:
         # Memoised per value: the enrolment time is one value, birth dates repeat.
-        memos: list[dict[Any, Any]] = [{} for _ in procs]
+        memos: list[dict[Any, Any]] = [
+            _MEMO.setdefault((dialect.name, table.name, columns[i]), {}) for i, _ in procs
+        ]
+        for memo in memos:
+            if (
+                len(memo) > 100_000
+            ):  # times of single enrolments would otherwise pile up in a long-lived server
+                memo.clear()
         fixed = []
         for row in rows:
             row = list(row)
@@ -256,9 +267,3 @@ def insert_rows(db: Session, table: Any, columns: Sequence[str], rows: list[tupl
         return
     marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
-
-
-def bulk_insert(db: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Core executemany (SQLAlchemy batches it): the fast path for imports and the demo city."""
-    if rows:
-        db.execute(insert(model.__table__), rows)

@@ -635,13 +635,10 @@ def _households_for(
     known = repository.households_by_number(uow.db, builtins.list(wanted))
     missing = [n for n in wanted if n not in known]
     new_ids = domain.pseudonyms(len(missing), prefix="H", rng=rng)
-    rows = [
-        {"id": hid, "number": n[:64], "grid_code": wanted[n], "created_at": now}
-        for hid, n in zip(new_ids, missing, strict=True)
-    ]
-    repository.bulk_insert(uow.db, Household, rows)
+    rows = [(hid, n[:64], wanted[n], now) for hid, n in zip(new_ids, missing, strict=True)]
+    repository.insert_rows(uow.db, Household.__table__, ("id", "number", "grid_code", "created_at"), rows)
     report.households_created += len(rows)
-    known.update({r["number"]: (r["id"], r["grid_code"]) for r in rows})
+    known.update({number: (hid, grid) for hid, number, grid, _ in rows})
     return known
 
 
