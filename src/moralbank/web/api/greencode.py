@@ -35,8 +35,11 @@ def revocations(_: None = Depends(public), uow: UnitOfWork = Depends(get_uow)) -
 
 
 @router.post("/verify")
-def verify(body: VerifyIn, request: Request, _: None = Depends(public)) -> dict:
-    """Check a code. The answer names only the tier and the masked name (and why a code fails)."""
+async def verify(body: VerifyIn, request: Request, _: None = Depends(public)) -> dict:
+    """Check a code. The answer names only the tier and the masked name (and why a code fails).
+
+    ``async``: pure computation (the trust list is cached), so it runs on the event loop without a
+    thread hop; it touches the database only to refresh the cache every few seconds."""
     container = request.app.state.container
     trust, names = service.cached_trust(container)
     v = codec.verify(body.text, trust, at=container.clock.now())
