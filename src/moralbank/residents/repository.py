@@ -12,6 +12,7 @@ from moralbank.orgs.models import OrgUnit
 from moralbank.residents.models import CorrectionRequest, Household, Resident, ResidentConsent, ResidentEvent
 
 CHUNK = 2000  # bound parameters per IN (...) stay far below SQLite's limit
+BIG_CHUNK = 20_000  # for the bulk look-ups of an import batch: one query per batch (SQLite allows 32,766)
 
 
 def get(db: Session, resident_id: str) -> Resident | None:
@@ -49,6 +50,50 @@ def existing_hashes(db: Session, hashes: Sequence[bytes]) -> dict[bytes, tuple[s
             tuple(chunk),
         )
         out.update({bytes(h): (rid, status) for h, rid, status in rows})
+    return out
+
+
+def ids_by_hashes(db: Session, hashes: Sequence[bytes]) -> dict[bytes, str]:
+    """id_hash → resident id for the hashes present (whatever the status), one query per chunk."""
+    return {h: rid for h, (rid, _status) in existing_hashes(db, hashes).items()}
+
+
+def grids_and_paths(db: Session, resident_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """resident id → (grid code, the grid's path), one query per chunk, on the driver."""
+    out: dict[str, tuple[str, str]] = {}
+    conn = db.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    ids = list(dict.fromkeys(resident_ids))
+    for i in range(0, len(ids), BIG_CHUNK):
+        chunk = ids[i : i + BIG_CHUNK]
+        rows = conn.exec_driver_sql(
+            "SELECT r.id, r.grid_code, o.path FROM resident r JOIN org_unit o ON o.code = r.grid_code "
+            f"WHERE r.id IN ({', '.join([mark] * len(chunk))})",
+            tuple(chunk),
+        )
+        out.update({rid: (grid, path) for rid, grid, path in rows})
+    return out
+
+
+def interface_consents(
+    db: Session, resident_ids: Sequence[str], kind: str, subject: str
+) -> list[tuple[str, bool, Any, int]]:
+    """(resident id, granted, at, id) of every consent act of enrolled residents among ``resident_ids``
+    for one subject, oldest first; one query per chunk, on the driver."""
+    out: list[tuple[str, bool, Any, int]] = []
+    conn = db.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    ids = list(dict.fromkeys(resident_ids))
+    for i in range(0, len(ids), BIG_CHUNK):
+        chunk = ids[i : i + BIG_CHUNK]
+        rows = conn.exec_driver_sql(
+            "SELECT c.resident_id, c.granted, c.at, c.id FROM resident_consent c "
+            "JOIN resident r ON r.id = c.resident_id "
+            f"WHERE r.status = 'enrolled' AND c.kind = {mark} AND c.subject = {mark} "
+            f"AND c.resident_id IN ({', '.join([mark] * len(chunk))}) ORDER BY c.at, c.id",
+            (kind, subject, *chunk),
+        )
+        out.extend((rid, bool(granted), at, cid) for rid, granted, at, cid in rows)
     return out
 
 

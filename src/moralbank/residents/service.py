@@ -34,6 +34,9 @@ __all__ = [
     "household_members",
     "has_consent",
     "resolve_id_number",
+    "resolve_id_numbers",
+    "consented_residents",
+    "grids_of",
     "find_by_phone",
     "count_in",
     "counts",
@@ -117,6 +120,42 @@ def resolve_id_number(uow: UnitOfWork, *, id_number: str) -> str | None:
     except idnumber.BadIdNumber:
         return None
     return repository.id_by_hash(uow.db, _hash(uow, parsed.number))
+
+
+def resolve_id_numbers(uow: UnitOfWork, *, id_numbers: Sequence[str]) -> dict[str, str]:
+    """Resident ids of many GB 11643 numbers at once (one query per batch, through the keyed hashes):
+    ``{number: resident id}`` for the numbers that name a resident; the others are left out. Gives
+    the same answers as ``resolve_id_number`` one by one."""
+    by_hash: dict[bytes, list[str]] = {}
+    for n in dict.fromkeys(id_numbers):
+        try:
+            parsed = idnumber.parse(n)
+        except idnumber.BadIdNumber:
+            continue
+        by_hash.setdefault(_hash(uow, parsed.number), []).append(n)
+    if not by_hash:
+        return {}
+    found = repository.ids_by_hashes(uow.db, builtins.list(by_hash))
+    return {n: rid for h, rid in found.items() for n in by_hash.get(h, ())}
+
+
+def consented_residents(uow: UnitOfWork, *, resident_ids: Sequence[str], interface: str) -> set[str]:
+    """The residents among ``resident_ids`` whose current consent covers the data interface (one query
+    per batch). Gives the same answers as ``has_consent(interface=...)`` one by one: enrolled residents
+    only, the newest act per resident wins (a revocation after a grant means no)."""
+    state: dict[str, tuple[tuple[Any, int], bool]] = {}
+    for rid, granted, at, cid in repository.interface_consents(
+        uow.db, builtins.list(resident_ids), domain.INTERFACE, interface
+    ):
+        order = (at, cid)
+        if rid not in state or order >= state[rid][0]:
+            state[rid] = (order, granted)
+    return {rid for rid, (_, granted) in state.items() if granted}
+
+
+def grids_of(uow: UnitOfWork, *, resident_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Grid code and the grid's path of many residents at once (unknown ids are left out)."""
+    return repository.grids_and_paths(uow.db, builtins.list(resident_ids))
 
 
 def find_by_phone(uow: UnitOfWork, *, phone: str) -> str | None:
