@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from moralbank.evaluation.models import (
@@ -264,3 +264,78 @@ def disputed_seqs(db: Session, seqs: list[int]) -> set[int]:
             select(Objection.ledger_seq).where(Objection.state == "open", Objection.ledger_seq.in_(seqs))
         )
     )
+
+
+# -- set-based work for big-data batches (evaluation.records) ---------------------------------------
+
+BULK_CHUNK = 10_000  # bound parameters per IN (...), far below SQLite's 32,766
+
+
+def items_by_records(db: Session, interface: str, source_refs: list[str]) -> dict[str, tuple[int, str, int | None]]:
+    """source_ref → (item id, state, posted_seq) of the refs of ``interface`` already proposed."""
+    out: dict[str, tuple[int, str, int | None]] = {}
+    refs = list(dict.fromkeys(source_refs))
+    for i in range(0, len(refs), BULK_CHUNK):
+        rows = db.execute(
+            select(
+                EvaluationItem.source_ref, EvaluationItem.id, EvaluationItem.state, EvaluationItem.posted_seq
+            ).where(EvaluationItem.interface == interface, EvaluationItem.source_ref.in_(refs[i : i + BULK_CHUNK]))
+        )
+        out.update({ref: (iid, state, seq) for ref, iid, state, seq in rows})
+    return out
+
+
+def used_by_day(
+    db: Session, resident_ids: list[str], indicators: list[str], since: date, until: date, states: list[str]
+) -> list[tuple[str, str, date, str, int, int]]:
+    """(resident, indicator, deed date, state, points, count) of items in ``states`` with a deed date in
+    [since, until): what the caps of a batch are checked against (one query per chunk of residents)."""
+    out: list[tuple[str, str, date, str, int, int]] = []
+    ids = list(dict.fromkeys(resident_ids))
+    for i in range(0, len(ids), BULK_CHUNK):
+        rows = db.execute(
+            select(
+                EvaluationItem.resident_id,
+                EvaluationItem.indicator,
+                EvaluationItem.deed_date,
+                EvaluationItem.state,
+                func.coalesce(func.sum(EvaluationItem.points), 0),
+                func.count(),
+            )
+            .where(
+                EvaluationItem.resident_id.in_(ids[i : i + BULK_CHUNK]),
+                EvaluationItem.indicator.in_(indicators),
+                EvaluationItem.state.in_(states),
+                EvaluationItem.deed_date >= since,
+                EvaluationItem.deed_date < until,
+            )
+            .group_by(
+                EvaluationItem.resident_id,
+                EvaluationItem.indicator,
+                EvaluationItem.deed_date,
+                EvaluationItem.state,
+            )
+        )
+        out.extend((r, ind, dd, st, int(p), int(n)) for r, ind, dd, st, p, n in rows)
+    return out
+
+
+def insert_items(db: Session, rows: list[dict]) -> list[int]:
+    """Insert many items in one executemany; returns their ids in the order given."""
+    if not rows:
+        return []
+    result = db.execute(
+        insert(EvaluationItem).returning(EvaluationItem.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars())
+
+
+def insert_events(db: Session, rows: list[dict]) -> None:
+    if rows:
+        db.execute(insert(EvaluationEvent), rows)
+
+
+def set_posted_seqs(db: Session, pairs: list[tuple[int, int]]) -> None:
+    """(item id, ledger seq) for items inserted already in state ``posted``."""
+    if pairs:
+        db.execute(update(EvaluationItem), [{"id": iid, "posted_seq": seq} for iid, seq in pairs])

@@ -35,6 +35,11 @@ from moralbank.evaluation.objections import (
     refuse_automated,
     request_human_review,
 )
+from moralbank.evaluation.records import (
+    ProposalOutcome,
+    RecordProposal,
+    propose_from_records,
+)
 from moralbank.evaluation.rings import (
     review_ring,
     ring_flags,
@@ -69,6 +74,9 @@ __all__ = [
     "withdraw",
     "propose_deduction",
     "propose_from_record",
+    "propose_from_records",
+    "RecordProposal",
+    "ProposalOutcome",
     "withdraw_from_record",
     "process_due",
     "object_to",

@@ -7,6 +7,7 @@ only after the message is written, so the inbox is the record and the channel a 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import InvalidInput
@@ -15,7 +16,7 @@ from moralbank.notify.models import InboxMessage
 
 log = logging.getLogger("moralbank.notify")
 
-__all__ = ["send", "inbox", "unread_count", "mark_read"]
+__all__ = ["send", "send_many", "inbox", "unread_count", "mark_read"]
 
 
 def send(
@@ -39,6 +40,28 @@ def send(
     except Exception:  # noqa: BLE001 - an outside channel must not undo the use case
         log.exception("notification channel failed for %s", resident_id)
     return message
+
+
+def send_many(uow: UnitOfWork, *, messages: Sequence[tuple[str, str, str, str | None]]) -> int:
+    """``send`` for many messages at once — ``(resident_id, subject, body, ref)`` each — written in one
+    statement, then mirrored to the outside channel one by one (no database round trip per message).
+    Returns how many were written."""
+    rows = []
+    now = uow.clock.now()
+    for resident_id, subject, body, ref in messages:
+        if not resident_id or not subject:
+            raise InvalidInput("a message needs a resident and a subject")
+        rows.append(
+            {"resident_id": resident_id, "subject": subject[:200], "body": body, "ref": ref, "created_at": now}
+        )
+    repository.add_many(uow.db, rows)
+    notifier = uow.deps.notifier
+    for resident_id, subject, body, _ref in messages:
+        try:
+            notifier.notify(resident_id, subject, body)
+        except Exception:  # noqa: BLE001 - an outside channel must not undo the use case
+            log.exception("notification channel failed for %s", resident_id)
+    return len(rows)
 
 
 def inbox(
