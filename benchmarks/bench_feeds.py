@@ -203,7 +203,7 @@ def _import(c: Any, files: list[tuple[str, Path, int]]) -> dict[str, float]:
     from moralbank.feeds.importer import import_file
 
     spent = {"evaluation": 0.0}
-    original = feeds._propose
+    original = feeds._propose_many
 
     def timed(*a: Any, **k: Any) -> Any:
         t = time.perf_counter()
@@ -212,7 +212,7 @@ def _import(c: Any, files: list[tuple[str, Path, int]]) -> dict[str, float]:
         finally:
             spent["evaluation"] += time.perf_counter() - t
 
-    feeds._propose = timed  # type: ignore[assignment]
+    feeds._propose_many = timed  # type: ignore[assignment]
     totals = {"received": 0, "accepted": 0, "quarantined": 0, "held_for_consent": 0, "duplicates": 0}
     plain = {"rows": 0, "seconds": 0.0}  # interfaces whose records earn no points: the feeds path alone
     no_rules = {i.name for i in feeds.list_interfaces() if not i.rules}
@@ -232,7 +232,7 @@ def _import(c: Any, files: list[tuple[str, Path, int]]) -> dict[str, float]:
                     totals[key] += getattr(r.counts, key)
             seconds = time.perf_counter() - t0
     finally:
-        feeds._propose = original  # type: ignore[assignment]
+        feeds._propose_many = original  # type: ignore[assignment]
     return {
         **totals,
         "seconds": seconds,
@@ -321,7 +321,7 @@ def run(
         )
         report.figure(f"{kind}: import rate", rate, "rows/s")
         report.figure(
-            f"{kind}: time inside evaluation.propose_from_record (incl. ledger post)",
+            f"{kind}: time inside evaluation.propose_from_records (incl. ledger post)",
             r["evaluation_seconds"],
             "s",
             note=f"{r['evaluation_seconds'] / r['seconds']:.0%} of the import",

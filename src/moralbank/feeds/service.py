@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
@@ -150,31 +150,61 @@ def source_ref(iface: str, source_record_id: str, version: int) -> str:
     return f"feeds:{iface}:{source_record_id}:v{version}"
 
 
-def _propose(
-    uow: Any,
-    iface: Interface,
-    *,
-    resident_id: str,
-    indicator: str,
-    points: int,
-    deed_date: date,
-    ref: str,
-    import_id: int,
-) -> str | None:
-    """Hand a mapped record to big-data evaluation; returns a short reference to what it made."""
+class _Proposals:
+    """Records waiting for big-data evaluation, handed over together (``propose_from_records``) when
+    the part of the batch is done — or earlier, before a correction undoes an older version, so every
+    record sees exactly what it would have seen one by one. ``then(effect)`` stores what each made."""
+
+    def __init__(self, uow: Any, iface: Interface, import_id: int) -> None:
+        self.uow, self.iface, self.import_id = uow, iface, import_id
+        self.pending: list[tuple[dict[str, Any], Any]] = []
+
+    def add(
+        self,
+        *,
+        resident_id: str,
+        indicator: str,
+        points: int,
+        deed_date: date,
+        ref: str,
+        then: Any,
+        import_id: int | None = None,
+    ) -> None:
+        self.pending.append(
+            (
+                {
+                    "resident_id": resident_id,
+                    "indicator": indicator,
+                    "points": points,
+                    "deed_date": deed_date,
+                    "source_ref": ref,
+                    "interface": self.iface.name,
+                    "evidence": (f"feed-import:{import_id or self.import_id}", ref),
+                },
+                then,
+            )
+        )
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        effects = _propose_many(self.uow, self.iface, [r for r, _ in pending])
+        for (_, then), effect in zip(pending, effects, strict=True):
+            then(effect)
+
+
+def _propose_many(uow: Any, iface: Interface, records: list[dict[str, Any]]) -> list[str | None]:
+    """Hand mapped records to big-data evaluation in one go; short references to what each made."""
     from moralbank.evaluation import service as evaluation
 
-    result = evaluation.propose_from_record(
-        uow,
-        resident_id=resident_id,
-        indicator=indicator,
-        points=points,
-        deed_date=deed_date,
-        source_ref=ref,
-        interface=iface.name,
-        evidence=[f"feed-import:{import_id}", ref],
-    )
-    return _effect_ref(result)
+    bulk = getattr(evaluation, "propose_from_records", None)
+    if bulk is None:
+        return [
+            _effect_ref(evaluation.propose_from_record(uow, **{**r, "evidence": list(r["evidence"])}))
+            for r in records
+        ]
+    return [_effect_ref(o) for o in bulk(uow, records=records)]
 
 
 def _effect_ref(result: Any) -> str | None:
@@ -388,6 +418,7 @@ def _process(
     inserts: list[dict[str, Any]] = []
     versions: list[dict[str, Any]] = []
     lag_sum, lag_n = 0.0, 0
+    proposals = _Proposals(uow, iface, run.id)
     for _raw, rec, rid in known:
         stored = _stored_values(iface, rec, rid, uow)
         h = domain.content_hash(stored)
@@ -398,20 +429,8 @@ def _process(
         lag_n += 1
         if old is None:
             version = 1
-            effect = None
             if ok:
                 counts.accepted += 1
-                if mapping:
-                    effect = _propose(
-                        uow,
-                        iface,
-                        resident_id=rid,
-                        indicator=mapping.indicator,
-                        points=mapping.points,
-                        deed_date=rec.deed_date,
-                        ref=source_ref(iface.name, rec.source_record_id, version),
-                        import_id=run.id,
-                    )
             else:
                 counts.held_for_consent += 1
             inserts.append(
@@ -426,16 +445,25 @@ def _process(
                     "points": mapping.points if mapping else None,
                     "deed_date": rec.deed_date,
                     "payload": json.dumps(stored, ensure_ascii=False, sort_keys=True),
-                    "effect": effect,
+                    "effect": None,
                     "import_id": run.id,
                     "received_at": now,
                 }
             )
+            if ok and mapping:
+                proposals.add(
+                    resident_id=rid,
+                    indicator=mapping.indicator,
+                    points=mapping.points,
+                    deed_date=rec.deed_date,
+                    ref=source_ref(iface.name, rec.source_record_id, version),
+                    then=partial(dict.__setitem__, inserts[-1], "effect"),
+                )
             continue
         if old.content_hash == h:
             if old.status == "held" and ok:  # consent given since: the record may now be used
                 counts.accepted += 1
-                _use(uow, iface, old, run.id)
+                _use(uow, iface, old, run.id, proposals)
             elif old.status == "held":
                 counts.held_for_consent += 1
             else:
@@ -461,6 +489,7 @@ def _process(
             }
         )
         if old.status == "used" and old.indicator:
+            proposals.flush()  # what came before the correction is decided before it is undone
             _undo(
                 uow,
                 iface,
@@ -483,18 +512,17 @@ def _process(
             counts.accepted += 1
             counts.corrections += 1
             if mapping:
-                old.effect = _propose(
-                    uow,
-                    iface,
+                proposals.add(
                     resident_id=rid,
                     indicator=mapping.indicator,
                     points=mapping.points,
                     deed_date=rec.deed_date,
                     ref=source_ref(iface.name, old.source_record_id, old.version),
-                    import_id=run.id,
+                    then=partial(setattr, old, "effect"),
                 )
         else:
             counts.held_for_consent += 1
+    proposals.flush()
     repository.insert_versions(uow.db, versions)
     repository.insert_records(uow.db, inserts)
     uow.flush()
@@ -502,17 +530,16 @@ def _process(
     return counts, problems
 
 
-def _use(uow: Any, iface: Interface, rec: FeedRecord, import_id: int) -> None:
+def _use(uow: Any, iface: Interface, rec: FeedRecord, import_id: int, proposals: _Proposals) -> None:
     rec.status = "used"
     if rec.indicator and rec.points:
-        rec.effect = _propose(
-            uow,
-            iface,
+        proposals.add(
             resident_id=rec.resident_id,
             indicator=rec.indicator,
             points=rec.points,
             deed_date=rec.deed_date,
             ref=source_ref(iface.name, rec.source_record_id, rec.version),
+            then=partial(setattr, rec, "effect"),
             import_id=import_id,
         )
 
@@ -728,10 +755,12 @@ def release_held(
     for name, recs in by_iface.items():
         iface = get_interface(name)
         ok = _consents(uow, iface, [r.resident_id for r in recs])
+        proposals = _Proposals(uow, iface, 0)
         for rec in recs:
             if ok[rec.resident_id]:
-                _use(uow, iface, rec, rec.import_id)
+                _use(uow, iface, rec, rec.import_id, proposals)
                 released += 1
+        proposals.flush()
     return released
 
 
