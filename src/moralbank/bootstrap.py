@@ -42,7 +42,10 @@ class Container:
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """A unit of work. ``write=False`` for pure reads (on SQLite they then don't queue for the lock)."""
-        return UnitOfWork(self._write if write else self._read, self)
+        if write:
+            return UnitOfWork(self._write, self)
+        deferred = self._write if is_sqlite(self.engine) else None
+        return UnitOfWork(self._read, self, write_factory=deferred)
 
     def session_factory(self, *, write: bool = True) -> sessionmaker[Session]:
         return self._write if write else self._read

@@ -58,7 +58,7 @@ def log_read(uow: UnitOfWork, *, principal: Principal, resident_id: str, what: s
         raise InvalidInput(Problem("a read of personal data needs a purpose", field="why"))
     if principal.role == Role.RESIDENT and principal.resident_id == resident_id:
         return
-    uow.db.add(AccessLog(at=uow.clock.now(), actor=principal.actor, actor_name=principal.display_name[:100],
+    uow.record(AccessLog(at=uow.clock.now(), actor=principal.actor, actor_name=principal.display_name[:100],
                          role=principal.role.value, resident_id=resident_id, what=what[:200],
                          why=why.strip()[:200], route=(route or _ROUTES.get(uow) or "")[:200] or None))
 

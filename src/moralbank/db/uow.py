@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,8 +18,14 @@ class UnitOfWork:
     gateways, policy cache) so services need only this one argument.
     """
 
-    def __init__(self, factory: sessionmaker[Session], deps: Container):
+    def __init__(self, factory: sessionmaker[Session], deps: Container, *,
+                 write_factory: sessionmaker[Session] | None = None):
         self._factory = factory
+        # Set for read units of work on SQLite: append-only records (the access log) made while
+        # reading are written afterwards in their own short write transaction, so a read never holds
+        # SQLite's write lock while the request is rendered or handed between threads.
+        self._write_factory = write_factory
+        self._deferred: list[Any] = []
         self.deps = deps
         self.session: Session | None = None  # type: ignore[assignment]
 
@@ -48,8 +54,25 @@ class UnitOfWork:
     def keys(self):  # noqa: ANN201 - KeyRing
         return self.deps.keys
 
+    def record(self, row: Any) -> None:
+        """Add an append-only record (e.g. an access-log row) that must be kept even by a read.
+
+        In a writing unit of work it is added to the transaction; in a read unit of work on SQLite it
+        is written by ``commit()`` in a separate short write transaction.
+        """
+        if self._write_factory is None:
+            self.db.add(row)
+        else:
+            self._deferred.append(row)
+
     def commit(self) -> None:
         self.db.commit()
+        if self._deferred:
+            assert self._write_factory is not None
+            rows, self._deferred = self._deferred, []
+            with self._write_factory() as writer:
+                writer.add_all(rows)
+                writer.commit()
 
     def flush(self) -> None:
         self.db.flush()

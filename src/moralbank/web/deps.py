@@ -36,7 +36,14 @@ def get_container(request: Request) -> Container:
 
 
 def get_uow(request: Request) -> Iterator[UnitOfWork]:
-    with get_container(request).uow() as uow:
+    """A unit of work for the request: reading for GET/HEAD/OPTIONS, writing otherwise.
+
+    On SQLite a writing unit of work holds the database write lock from its first statement to its
+    end; a GET must not (64 concurrent readers would queue on it, and the lock holder may need a
+    thread of the same pool to finish). Reads that must leave a trace (the access log) use
+    ``uow.record`` and ``uow.commit()``.
+    """
+    with get_container(request).uow(write=request.method not in SAFE_METHODS) as uow:
         yield uow
 
 
