@@ -6,6 +6,7 @@ Usage: python benchmarks/run.py [--quick] [NAME ...]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -39,10 +40,8 @@ def machine() -> dict[str, str]:
     except (OSError, StopIteration):
         pass
     pg = ""
-    try:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
         pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
     return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": mem, "os": platform.platform(),
             "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": pg}
 
@@ -109,8 +108,9 @@ def main() -> int:
     for f in report.figures:
         if "ratio" in f:
             sign = "≥" if f["higher_is_better"] else "≤"
-            lines.append(f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} | {f['baseline']:,.4g} "
-                         f"| {f['ratio']:.3f} | {sign} {f['goal']} | {'yes' if f['met'] else '**no**'} |")
+            met = "yes" if f["met"] else "**no**"
+            lines.append(f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} "
+                         f"| {f['baseline']:,.4g} | {f['ratio']:.3f} | {sign} {f['goal']} | {met} |")
         else:
             lines.append(f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} | | | | |")
     if failures:

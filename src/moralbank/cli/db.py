@@ -14,7 +14,8 @@ def upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from moralbank.bootstrap import build_engine
     from moralbank.config import Settings
-    from moralbank.db.migrate import current_revision, upgrade as do_upgrade
+    from moralbank.db.migrate import current_revision
+    from moralbank.db.migrate import upgrade as do_upgrade
 
     engine = build_engine(Settings())
     do_upgrade(engine, revision)

@@ -6,7 +6,8 @@ import typer
 
 from moralbank.cli.common import console, container, print_json
 
-app = typer.Typer(help="Keys in the data directory: list, rotate the data encryption key.", no_args_is_help=True)
+app = typer.Typer(help="Keys in the data directory: list, rotate the data encryption key.",
+                  no_args_is_help=True)
 
 PURPOSES = ("ledger", "greencode", "feeds-export")
 

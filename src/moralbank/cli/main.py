@@ -39,7 +39,7 @@ for _group, _module in GROUPS:
 @app.command()
 def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
           port: int = typer.Option(8000, help="Port."),
-          workers: int = typer.Option(1, help="Worker processes (PostgreSQL deployments: one per core).")) -> None:
+          workers: int = typer.Option(1, help="Worker processes (on PostgreSQL: one per core).")) -> None:
     """Serve the web app and API."""
     import uvicorn
 

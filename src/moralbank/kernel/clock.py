@@ -1,4 +1,6 @@
-"""Time, injected so tests are deterministic. All times are timezone-aware UTC; dates are local (Asia/Shanghai)."""
+"""Time, injected so tests are deterministic.
+
+All times are timezone-aware UTC; calendar dates are local (Asia/Shanghai)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ See docs/operations.md for backup and rotation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -71,10 +72,8 @@ class KeyRing:
             if key not in self._cache:
                 path = self.dir / f"secret-{name}.key"
                 if not path.exists():
-                    try:
+                    with contextlib.suppress(FileExistsError):
                         _write_private(path, secrets.token_bytes(32).hex().encode())
-                    except FileExistsError:
-                        pass
                 self._cache[key] = bytes.fromhex(path.read_text().strip())
             return self._cache[key]  # type: ignore[return-value]
 
@@ -121,15 +120,20 @@ class KeyRing:
     def encrypt(self, plaintext: str) -> bytes:
         active, keys = self._data_keys()
         nonce = secrets.token_bytes(12)
-        return active.encode() + nonce + AESGCM(keys[active]).encrypt(nonce, plaintext.encode(), active.encode())
+        sealed = AESGCM(keys[active]).encrypt(nonce, plaintext.encode(), active.encode())
+        return active.encode() + nonce + sealed
 
     def encryptor(self) -> Callable[[str], bytes]:
         """``encrypt`` for many values under the active key, the cipher built once: bulk imports."""
         active, keys = self._data_keys()
         aead, aad, prefix = AESGCM(keys[active]), active.encode(), active.encode()
         token = secrets.token_bytes
-        return lambda plaintext: (lambda nonce: prefix + nonce + aead.encrypt(nonce, plaintext.encode(), aad))(
-            token(12))
+
+        def encrypt(plaintext: str) -> bytes:
+            nonce = token(12)
+            return prefix + nonce + aead.encrypt(nonce, plaintext.encode(), aad)
+
+        return encrypt
 
     def decrypt(self, blob: bytes) -> str:
         _, keys = self._data_keys()

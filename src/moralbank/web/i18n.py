@@ -6,7 +6,7 @@ never touches another's); they are merged at start-up with Babel's PO reader.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -15,7 +15,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("zh-CN", "en")
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> dict[str, str]:
     if lang == "zh-CN":
         return {}
