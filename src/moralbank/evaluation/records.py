@@ -256,14 +256,21 @@ def propose_from_records(
         events.append({**base, "action": ev.action, "actor": ev.actor, "reason": ev.reason, "data": ev.data})
         name = rules_.indicator(item.indicator).name
         if i in reasons:
-            events.append({**base, "action": "rejected", "actor": item.proposer, "reason": reasons[i], "data": {}})
+            events.append(
+                {**base, "action": "rejected", "actor": item.proposer, "reason": reasons[i], "data": {}}
+            )
         elif k in seqs:
             seq = seqs[k]
             data = {"seq": seq, "points": d.ledger_points(item), "expires_on": None}
             events.append({**base, "action": "posted", "actor": item.proposer, "reason": "", "data": data})
             subject, body = MESSAGES["posted"]
             messages.append(
-                (item.resident_id, subject, body.format(ind=name, points=item.points, seq=seq), f"ledger:{seq}")
+                (
+                    item.resident_id,
+                    subject,
+                    body.format(ind=name, points=item.points, seq=seq),
+                    f"ledger:{seq}",
+                )
             )
         else:
             subject, body = MESSAGES["record_proposed"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from moralbank.evaluation.models import (
@@ -271,7 +271,9 @@ def disputed_seqs(db: Session, seqs: list[int]) -> set[int]:
 BULK_CHUNK = 10_000  # bound parameters per IN (...), far below SQLite's 32,766
 
 
-def items_by_records(db: Session, interface: str, source_refs: list[str]) -> dict[str, tuple[int, str, int | None]]:
+def items_by_records(
+    db: Session, interface: str, source_refs: list[str]
+) -> dict[str, tuple[int, str, int | None]]:
     """source_ref → (item id, state, posted_seq) of the refs of ``interface`` already proposed."""
     out: dict[str, tuple[int, str, int | None]] = {}
     refs = list(dict.fromkeys(source_refs))
@@ -279,7 +281,10 @@ def items_by_records(db: Session, interface: str, source_refs: list[str]) -> dic
         rows = db.execute(
             select(
                 EvaluationItem.source_ref, EvaluationItem.id, EvaluationItem.state, EvaluationItem.posted_seq
-            ).where(EvaluationItem.interface == interface, EvaluationItem.source_ref.in_(refs[i : i + BULK_CHUNK]))
+            ).where(
+                EvaluationItem.interface == interface,
+                EvaluationItem.source_ref.in_(refs[i : i + BULK_CHUNK]),
+            )
         )
         out.update({ref: (iid, state, seq) for ref, iid, state, seq in rows})
     return out
@@ -324,18 +329,24 @@ def insert_items(db: Session, rows: list[dict]) -> list[int]:
     """Insert many items in one executemany; returns their ids in the order given."""
     if not rows:
         return []
-    result = db.execute(
-        insert(EvaluationItem).returning(EvaluationItem.id, sort_by_parameter_order=True), rows
-    )
-    return list(result.scalars())
+    from moralbank.db.bulk import insert_rows
+
+    return insert_rows(db.connection(), EvaluationItem.__table__, rows, ids=True)
 
 
 def insert_events(db: Session, rows: list[dict]) -> None:
-    if rows:
-        db.execute(insert(EvaluationEvent), rows)
+    from moralbank.db.bulk import insert_rows
+
+    insert_rows(db.connection(), EvaluationEvent.__table__, rows)
 
 
 def set_posted_seqs(db: Session, pairs: list[tuple[int, int]]) -> None:
     """(item id, ledger seq) for items inserted already in state ``posted``."""
     if pairs:
-        db.execute(update(EvaluationItem), [{"id": iid, "posted_seq": seq} for iid, seq in pairs])
+        from sqlalchemy import bindparam
+
+        table = EvaluationItem.__table__
+        db.connection().execute(
+            update(table).where(table.c.id == bindparam("b_id")).values(posted_seq=bindparam("b_seq")),
+            [{"b_id": iid, "b_seq": seq} for iid, seq in pairs],
+        )

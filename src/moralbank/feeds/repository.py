@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from moralbank.db.bulk import insert_rows
 from moralbank.feeds.models import (
     FeedCursor,
     FeedExport,
@@ -66,12 +67,12 @@ def existing_records(db: Session, interface: str, source_ids: Sequence[str]) -> 
 
 def insert_records(db: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        db.execute(insert(FeedRecord), rows)
+        insert_rows(db.connection(), FeedRecord.__table__, rows)  # driver executemany / COPY, no ORM
 
 
 def insert_versions(db: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        db.execute(insert(FeedRecordVersion), rows)
+        insert_rows(db.connection(), FeedRecordVersion.__table__, rows)  # driver executemany / COPY, no ORM
 
 
 def quarantined_rows(db: Session, interface: str, file_sha256: str, rows: Sequence[int]) -> set[int]:
@@ -92,7 +93,7 @@ def quarantined_rows(db: Session, interface: str, file_sha256: str, rows: Sequen
 
 def insert_quarantine(db: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        db.execute(insert(FeedQuarantine), rows)
+        insert_rows(db.connection(), FeedQuarantine.__table__, rows)  # driver executemany / COPY, no ORM
 
 
 def quarantine(

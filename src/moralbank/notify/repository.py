@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from moralbank.notify.models import InboxMessage
@@ -19,7 +19,9 @@ def add(db: Session, message: InboxMessage) -> InboxMessage:
 def add_many(db: Session, rows: list[dict]) -> None:
     """Many messages in one executemany (Core insert, no ORM objects)."""
     if rows:
-        db.execute(insert(InboxMessage), rows)
+        from moralbank.db.bulk import insert_rows
+
+        insert_rows(db.connection(), InboxMessage.__table__, rows)
 
 
 def of_resident(

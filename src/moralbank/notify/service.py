@@ -52,7 +52,13 @@ def send_many(uow: UnitOfWork, *, messages: Sequence[tuple[str, str, str, str | 
         if not resident_id or not subject:
             raise InvalidInput("a message needs a resident and a subject")
         rows.append(
-            {"resident_id": resident_id, "subject": subject[:200], "body": body, "ref": ref, "created_at": now}
+            {
+                "resident_id": resident_id,
+                "subject": subject[:200],
+                "body": body,
+                "ref": ref,
+                "created_at": now,
+            }
         )
     repository.add_many(uow.db, rows)
     notifier = uow.deps.notifier

@@ -161,3 +161,20 @@ def test_property_batch_equals_record_by_record(world, drawn) -> None:
     one, many, singles, batched = both_ways(w, [made[:cut], made[cut:], made])
     assert many == one
     assert _shape(batched) == _shape(singles)
+
+
+def test_times_and_types_read_back_as_written(world) -> None:
+    """The batch writes on the driver (executemany / COPY): what the ORM reads back is what was meant."""
+    w = world
+    with w.container.uow() as uow:
+        [o] = ev.propose_from_records(uow, records=[record(w, "B", "SM01", 5, date(2026, 11, 3), "t-1")])
+        uow.commit()
+    now = w.container.clock.now()
+    with w.container.uow() as uow:
+        item = uow.db.get(EvaluationItem, o.id)
+        assert (item.created_at, item.state_since, item.deed_date) == (now, now, date(2026, 11, 3))
+        assert item.automated is True and item.negative is False and item.approvals == []
+        assert item.record_evidence == ["feed-import:1", "t-1"] and item.posted_seq == o.posted_seq
+        [msg] = uow.db.scalars(select(InboxMessage)).all()
+        [event, posted] = uow.db.scalars(select(EvaluationEvent).order_by(EvaluationEvent.id)).all()
+        assert msg.created_at == now and event.at == now and posted.data["seq"] == o.posted_seq

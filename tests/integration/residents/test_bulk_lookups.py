@@ -42,8 +42,12 @@ def test_consented_residents_matches_has_consent_including_revocations(city: Con
     with city.uow() as uow:
         a, b, c, d, e = (_enrol(uow, k) for k in range(1, 6))
         for rid in (a, b, c, e):
-            residents.grant_consent(uow, resident_id=rid, principal=SYSTEM, text_version="c", interface="rent")
-        residents.grant_consent(uow, resident_id=d, principal=SYSTEM, text_version="c", interface="healthcare")
+            residents.grant_consent(
+                uow, resident_id=rid, principal=SYSTEM, text_version="c", interface="rent"
+            )
+        residents.grant_consent(
+            uow, resident_id=d, principal=SYSTEM, text_version="c", interface="healthcare"
+        )
         city.clock.advance(minutes=1)
         residents.revoke_consent(uow, resident_id=b, principal=SYSTEM, interface="rent")
         city.clock.advance(minutes=1)
