@@ -74,10 +74,20 @@ def _wants_html(request: Request) -> bool:
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="moralbank", version="0.1.0",
+    app = FastAPI(title="moralbank", version="0.1.0", docs_url=None, redoc_url=None,
                   description="道德银行 · Moral Bank API. See docs/api.md.")
     app.state.container = container
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        """Swagger UI from the app's own static files (FastAPI's default loads it from a CDN)."""
+        from fastapi.openapi.docs import get_swagger_ui_html
+
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="moralbank API",
+                                   swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
 
     @app.exception_handler(errors.MoralbankError)
     async def domain_error(request: Request, exc: errors.MoralbankError) -> Response:
