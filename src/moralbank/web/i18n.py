@@ -40,11 +40,12 @@ def translator(lang: str):  # noqa: ANN201
 
 
 def pick_language(query: str | None, cookie: str | None, accept: str | None, default: str = "zh-CN") -> str:
+    """``?lang=`` first, then the remembered choice (cookie), then the installation's default.
+
+    The browser's Accept-Language is deliberately not consulted: the UI is Chinese first, and many
+    office PCs run an English-language browser; English is one click away and then remembered.
+    """
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
             return candidate  # type: ignore[return-value]
-    if accept and not cookie:
-        first = accept.split(",")[0].strip().lower()
-        if first.startswith("en"):
-            return "en"
     return default

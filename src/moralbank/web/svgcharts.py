@@ -22,6 +22,7 @@ def radar(
     n = len(labels)
     c = size / 2
     r = size / 2 - 48
+    side = 90
     pts, grid, axes, text = [], [], [], []
 
     def at(i: int, share: float) -> tuple[float, float]:
@@ -45,8 +46,9 @@ def radar(
     shape = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in pts)
     return (
-        f'<svg class="chart radar" role="img" viewBox="0 0 {size} {size}" width="100%" '
-        f'style="max-width:{size}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        # Side labels ("Professional ethics 8/30") run wider than the chart: room on both sides.
+        f'<svg class="chart radar" role="img" viewBox="{-side} 0 {size + 2 * side} {size}" width="100%" '
+        f'style="max-width:{size + 2 * side}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         f'{rings}{"".join(axes)}<polygon points="{shape}" fill="{color}" fill-opacity="0.25" '
         f'stroke="{color}" stroke-width="2"/>{dots}{"".join(text)}</svg>'
     )
