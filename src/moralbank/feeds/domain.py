@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -408,8 +409,11 @@ def file_format(path: Path | str) -> str:
     raise InvalidInput(Problem(f"unknown file type {suffix!r}: csv, xlsx or jsonl", file=Path(path).name))
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
 def _has_surrogate(s: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in s)
+    return _SURROGATE.search(s) is not None
 
 
 def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
@@ -442,7 +446,12 @@ def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Raw
                     ),
                 )
                 continue
-            bad = next((h for h, c in zip(header, cells, strict=True) if _has_surrogate(c)), None)
+            # one search over the whole row (in C); the cell is looked for only when there is one
+            bad = (
+                next((h for h, c in zip(header, cells, strict=True) if _has_surrogate(c)), None)
+                if _SURROGATE.search("".join(cells))
+                else None
+            )
             if bad is not None:
                 yield RawRow(
                     i,
@@ -625,6 +634,7 @@ _DATE_FORMATS = (
 )
 
 
+@lru_cache(maxsize=65536)  # a year of records names a few hundred distinct days
 def parse_date(text: str) -> date:
     text = text.strip()
     if "T" in text:
@@ -636,6 +646,7 @@ def parse_date(text: str) -> date:
     raise ValueError(text)
 
 
+@lru_cache(maxsize=1 << 18)  # each resident appears about a dozen times a year
 def valid_id_number(text: str) -> str | None:
     """The normalised GB 11643 number, or None when its form, check character, birth date or division
     code is wrong (the residents register's own rules, so both sides agree on what is valid)."""
@@ -657,13 +668,16 @@ def valid_uscc(text: str) -> str | None:
         return None
 
 
+_INT = re.compile(r"[+-]?\d+")
+
+
 def _convert(spec: FieldSpec, text: str) -> tuple[Any, str | None]:
     """(value, reason) — reason set when the text is not of the field's type."""
     t = spec.type
     if t == "str":
         return text, None
     if t == "int":
-        if re.fullmatch(r"[+-]?\d+", text):
+        if _INT.fullmatch(text):
             return int(text), None
         return None, WRONG_TYPE
     if t == "decimal":

@@ -24,7 +24,8 @@ from typing import Any
 from moralbank.feeds import domain, service
 from moralbank.feeds.domain import Counts, RawRow
 
-DEFAULT_BATCH = int(os.environ.get("MORALBANK_FEEDS_BATCH", "5000"))
+DEFAULT_BATCH = int(os.environ.get("MORALBANK_FEEDS_BATCH", "20000"))
+SQLITE_CACHE_KIB = 131_072  # page cache for the import's connection on SQLite (indexes of big tables)
 
 
 @dataclass
@@ -95,6 +96,8 @@ def run_import(
     memo: dict[str, Any] = {}  # look-ups remembered for this import only
     for k, batch in enumerate(_batches(pending, size), start=1):
         with container.uow() as uow:
+            if uow.db.get_bind().dialect.name == "sqlite":
+                uow.db.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             service.import_batch(uow, import_id=import_id, rows=batch, memo=memo)
             _pause("MORALBANK_FEEDS_PAUSE_IN_BATCH", k)
             uow.commit()
