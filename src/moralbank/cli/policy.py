@@ -35,14 +35,14 @@ def _read(path: Path) -> str:
 @app.command()
 def check(file: Path = typer.Argument(..., help="The policy file (YAML).")) -> None:
     """Validate a policy file. Exit 0 when valid; else 1, one line per problem: FILE:LINE: field: reason."""
-    from moralbank.policy import domain
+    from moralbank.policy import source
 
     text = _read(file)
-    problems = domain.validate(text, str(file))
+    problems = source.validate(text, str(file))
     if problems:
         _print_problems(problems, str(file))
         raise typer.Exit(1)
-    policy = domain.load(text, str(file))
+    policy = source.load(text, str(file))
     sys.stdout.write(f"{file}: ok ({len(policy.aspects)} aspects, {len(policy.indicators)} indicators, "
                      f"sha256 {policy.sha256[:12]})\n")
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import Conflict, InvalidInput, NotFound
 from moralbank.policy import domain, repository
+from moralbank.policy import source as policy_source
 from moralbank.policy.domain import Change, Policy
 from moralbank.policy.models import PolicyVersion
 
@@ -59,7 +60,7 @@ def _parsed(uow: UnitOfWork, row: PolicyVersion) -> Policy:
     key = _cache_key(row.version, row.sha256)
     policy = uow.deps.cache.get(key)
     if policy is None:
-        policy = domain.load(row.source, f"policy version {row.version}", version=row.version)
+        policy = policy_source.load(row.source, f"policy version {row.version}", version=row.version)
         uow.deps.cache[key] = policy
     return policy
 
@@ -94,7 +95,7 @@ def ensure_installed(uow: UnitOfWork) -> Policy:
 
 def _install_default(uow: UnitOfWork) -> PolicyVersion:
     text = default_text()
-    row = PolicyVersion(version=1, sha256=domain.sha256_of(text), author=DEFAULT_AUTHOR,
+    row = PolicyVersion(version=1, sha256=policy_source.sha256_of(text), author=DEFAULT_AUTHOR,
                         created_at=uow.clock.now(), source=text,
                         note="default policy shipped with moralbank")
     try:
@@ -141,8 +142,8 @@ def list_versions(uow: UnitOfWork) -> list[VersionInfo]:
 
 
 def check(text: str, *, filename: str | None = None) -> list[domain.Problem]:
-    """Every problem in a policy text (see ``domain.validate``)."""
-    return domain.validate(text, filename)
+    """Every problem in a policy text (see ``policy.source.validate``)."""
+    return policy_source.validate(text, filename)
 
 
 def apply(uow: UnitOfWork, *, text: str, author: str, note: str | None = None,
@@ -153,10 +154,10 @@ def apply(uow: UnitOfWork, *, text: str, author: str, note: str | None = None,
     """
     if not author.strip():
         raise InvalidInput(domain.Problem("an author is required", field="author"))
-    problems = domain.validate(text, filename)
+    problems = policy_source.validate(text, filename)
     if problems:
         raise InvalidInput(problems)
-    digest = domain.sha256_of(text)
+    digest = policy_source.sha256_of(text)
     current = repository.latest(uow.db)
     if current is not None and current.sha256 == digest:
         return Applied(_info(current, current.version), False,

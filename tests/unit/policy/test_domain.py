@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moralbank.errors import InvalidInput, Problem
-from moralbank.policy import domain
+from moralbank.policy import domain, source
 from moralbank.policy.domain import Direction, Period, Severity, Stage
 from moralbank.policy.service import default_text
 
@@ -22,7 +22,7 @@ def edit(anchor: str, old: str, new: str, text: str = DEFAULT) -> tuple[str, int
 
 
 def problems(text: str) -> list[Problem]:
-    return domain.validate(text, "city.yaml")
+    return source.validate(text, "city.yaml")
 
 
 def only(text: str, field: str) -> Problem:
@@ -36,7 +36,7 @@ def only(text: str, field: str) -> Problem:
 
 def test_default_policy_is_valid_and_modelled_on_yuyao() -> None:
     assert problems(DEFAULT) == []
-    p = domain.load(DEFAULT)
+    p = source.load(DEFAULT)
     assert [a.name_zh for a in p.aspects.values()] == ["社会公德", "职业道德", "家庭美德", "个人品德"]
     assert len(p.indicators) == 20
     assert all(len(p.indicators_of(a)) == 5 for a in p.aspects)
@@ -53,7 +53,7 @@ def test_default_policy_is_valid_and_modelled_on_yuyao() -> None:
 
 
 def test_defaults_fill_the_legal_limits_and_display_periods() -> None:
-    p = domain.load(DEFAULT)
+    p = source.load(DEFAULT)
     assert p.negatives.display_months == {Severity.MINOR: 3, Severity.GENERAL: 12, Severity.SERIOUS: 36}
     assert p.indicators["SM05"].display_months == 36
     assert (p.objections.mark_disputed, p.objections.decide) == (1, 5)
@@ -65,7 +65,7 @@ def test_defaults_fill_the_legal_limits_and_display_periods() -> None:
 
 
 def test_indicator_paths_follow_the_stages() -> None:
-    p = domain.load(DEFAULT)
+    p = source.load(DEFAULT)
     volunteering, arrears = p.indicators["SM01"], p.indicators["PE05"]
     assert volunteering.path(Stage.SELF) == (Stage.GRID, Stage.VILLAGE)
     assert volunteering.path(Stage.BIGDATA) == ()  # positive with auto_post
@@ -77,7 +77,7 @@ def test_indicator_paths_follow_the_stages() -> None:
 def test_load_raises_every_problem() -> None:
     text, _ = edit("code: SM01", "points: 5", "points: five")
     with pytest.raises(InvalidInput) as e:
-        domain.load(text, "city.yaml")
+        source.load(text, "city.yaml")
     assert "line" in str(e.value) and "indicators[SM01].points" in str(e.value)
 
 
@@ -103,7 +103,7 @@ def test_refuses_donation_words_in_names_and_basis(key: str, value: str) -> None
 
 
 def test_blood_donation_is_a_deed_not_a_purchase() -> None:
-    assert domain.load(DEFAULT).indicators["SM02"].name_en == "Unpaid blood donation"
+    assert source.load(DEFAULT).indicators["SM02"].name_en == "Unpaid blood donation"
     text, _ = edit("code: SM02", "name_en: Unpaid blood donation", "name_en: Donating blood or bone marrow")
     assert problems(text) == []
 
@@ -174,7 +174,7 @@ def test_tighter_deadlines_are_fine() -> None:
     text, _ = edit("objections:", "decide: 5", "decide: 3")
     text, _ = edit("repair:", "feedback: 10", "feedback: 5", text)
     assert problems(text) == []
-    assert domain.load(text).objections.decide == 3
+    assert source.load(text).objections.decide == 3
 
 
 @pytest.mark.parametrize(("entry", "field"), [
@@ -295,16 +295,16 @@ def test_wrong_schema_version() -> None:
 
 def test_hash_ignores_comments_and_layout_but_not_content() -> None:
     relaid = "# changed comment\n" + DEFAULT.replace("\n\n", "\n")
-    assert domain.sha256_of(DEFAULT) == domain.sha256_of(relaid)
+    assert source.sha256_of(DEFAULT) == source.sha256_of(relaid)
     text, _ = edit("code: SM03", "points: 10", "points: 11")
-    assert domain.sha256_of(DEFAULT) != domain.sha256_of(text)
+    assert source.sha256_of(DEFAULT) != source.sha256_of(text)
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(min_value=5, max_value=20))
 def test_diff_reports_exactly_the_changed_indicator(points: int) -> None:
     text, _ = edit("code: SM03", "points: 10", f"points: {points}")
-    old, new = domain.load(DEFAULT), domain.load(text)
+    old, new = source.load(DEFAULT), source.load(text)
     changes = domain.diff(old, new)
     if points == 10:
         assert changes == []
@@ -316,9 +316,9 @@ def test_diff_reports_exactly_the_changed_indicator(points: int) -> None:
 def test_diff_sees_added_and_removed_indicators() -> None:
     start = DEFAULT.index("  - code: PC05")
     removed = DEFAULT[:start]
-    changes = domain.diff(domain.load(DEFAULT), domain.load(removed))
+    changes = domain.diff(source.load(DEFAULT), source.load(removed))
     assert [(c.kind, c.what, c.code) for c in changes] == [("removed", "indicator", "PC05")]
-    assert [(c.kind, c.code) for c in domain.diff(domain.load(removed), domain.load(DEFAULT))] == [
+    assert [(c.kind, c.code) for c in domain.diff(source.load(removed), source.load(DEFAULT))] == [
         ("added", "PC05")]
 
 

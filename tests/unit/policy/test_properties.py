@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moralbank.policy import domain
+from moralbank.policy import source
 from moralbank.policy.service import default_text
 
 LINES = default_text().splitlines(keepends=True)
@@ -32,13 +32,13 @@ def edited(draw: st.DrawFn) -> str:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edited())
 def test_validation_never_crashes_and_every_problem_has_a_line(text: str) -> None:
-    problems = domain.validate(text, "x.yaml")
+    problems = source.validate(text, "x.yaml")
     last = text.count("\n") + 1
     for p in problems:
         assert p.line is not None and 1 <= p.line <= last, p
         assert p.file == "x.yaml" and p.reason
     if not problems:
-        policy = domain.load(text)  # a valid file always loads, and honours the legal limits
+        policy = source.load(text)  # a valid file always loads, and honours the legal limits
         assert all(i.display_months is None or i.display_months <= 60 for i in policy.indicators.values())
         assert policy.objections.decide <= 5 and policy.repair.decide <= 3
         assert not any(i.auto_post and i.is_negative for i in policy.indicators.values())

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moralbank.policy import domain
+from moralbank.policy import source
 from moralbank.policy.service import default_text
 
-POLICY = domain.load(default_text())
+POLICY = source.load(default_text())
 MODEL = POLICY.score
 
 
