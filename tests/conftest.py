@@ -63,7 +63,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN0
 
 
 def create_schema(engine: Engine) -> None:
+    """Every table from the models (fast), stamped as the newest migration so commands that migrate
+    on start (the CLI) see a current schema. tests/integration/db proves the migrations build the
+    same schema."""
+    from alembic import command
+
+    from moralbank.db.migrate import alembic_config
+
     Base.metadata.create_all(engine)
+    command.stamp(alembic_config(engine), "head")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -61,7 +61,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, m
     if migrate:
         from moralbank.db.migrate import ensure_current
 
-        ensure_current(engine)
+        try:
+            ensure_current(engine)
+        except Exception:
+            engine.dispose()
+            raise
     return Container(
         settings=settings,
         engine=engine,
