@@ -168,7 +168,7 @@ def _baseline(files: list[tuple[str, Path, int]], workdir: Path) -> float:
     t0 = time.perf_counter()
     con.execute("BEGIN")
     for name, path, _ in files:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8", errors="replace", newline="") as f:  # bad-encoding sample rows
             reader = csv.reader(f)
             header = next(reader)
             rid, idn = header.index("record_id"), header.index("id_number") if "id_number" in header else 2
@@ -244,7 +244,7 @@ def _import(c: Any, files: list[tuple[str, Path, int]]) -> dict[str, float]:
 
 def _ledger_bulk(c: Any, n: int, batch: int = 5000) -> float:
     """What ``ledger.service.post`` does with large batches (rows/s): the bound a batched evaluation
-    path could reach (the import itself goes through evaluation one record at a time)."""
+    path could reach (the import hands each batch to evaluation.propose_from_records, one post each)."""
     from moralbank.ledger import service as ledger
     from moralbank.ledger.domain import NewEntry
     from moralbank.residents import service as residents
