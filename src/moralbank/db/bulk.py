@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Table
@@ -35,7 +36,11 @@ def _converters(table: Table, columns: Sequence[str], sqlite: bool) -> list[Call
         return None if v is None else v.isoformat()
 
     def js(v: Any) -> Any:
-        return None if v is None else json.dumps(v)
+        if v is None:
+            return None
+        if not v and isinstance(v, (list, tuple, dict)):  # the common empty lists, without the encoder
+            return "{}" if isinstance(v, dict) else "[]"
+        return json.dumps(v)
 
     def flag(v: Any) -> Any:
         return None if v is None else int(bool(v))
@@ -66,13 +71,18 @@ def insert_rows(
     sqlite = conn.dialect.name == "sqlite"
     columns = list(rows[0])
     conv = _converters(table, columns, sqlite)
-    pairs = list(zip(columns, conv, strict=True))
+    get = itemgetter(*columns) if len(columns) > 1 else (lambda r: (r[columns[0]],))
+    changed = [(k, f) for k, f in enumerate(conv) if f is not None]
 
     def tuples(extra: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
         out = []
         for n, r in enumerate(rows):
-            values = tuple(r[c] if f is None else f(r[c]) for c, f in pairs)
-            out.append(values if extra is None else (extra[n], *values))
+            values = get(r)
+            if changed:
+                values = list(values)
+                for k, f in changed:
+                    values[k] = f(values[k])
+            out.append(tuple(values) if extra is None else (extra[n], *values))
         return out
 
     if sqlite:
