@@ -14,13 +14,13 @@ from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Table
+from sqlalchemy import JSON, Boolean, Date
 from sqlalchemy.engine import Connection
 
 from moralbank.db.base import UTCDateTime
 
 
-def _converters(table: Table, columns: Sequence[str], sqlite: bool) -> list[Callable[[Any], Any] | None]:
+def _converters(table: Any, columns: Sequence[str], sqlite: bool) -> list[Callable[[Any], Any] | None]:
     stamps: dict[datetime, Any] = {}
 
     def ts(v: datetime | None) -> Any:
@@ -62,7 +62,7 @@ def _converters(table: Table, columns: Sequence[str], sqlite: bool) -> list[Call
 
 
 def insert_rows(
-    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, ids: bool = False
+    conn: Connection, table: Any, rows: Sequence[dict[str, Any]], *, ids: bool = False
 ) -> list[int]:
     """Insert ``rows`` (dicts with the same keys) into ``table``; with ``ids``, the new integer primary
     keys in the order of ``rows`` are returned (the table's key must be an autoincrementing ``id``)."""
@@ -112,7 +112,7 @@ def insert_rows(
             )
         )
         names = ["id", *columns]
-    raw = conn.connection.driver_connection
+    raw: Any = conn.connection.driver_connection  # psycopg's connection (COPY)
     with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as cp:
         for values in tuples(new_ids):
             cp.write_row(values)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -286,7 +287,7 @@ def items_by_records(
                 EvaluationItem.source_ref.in_(refs[i : i + BULK_CHUNK]),
             )
         )
-        out.update({ref: (iid, state, seq) for ref, iid, state, seq in rows})
+        out.update({str(ref): (iid, state, seq) for ref, iid, state, seq in rows})
     return out
 
 
@@ -345,7 +346,7 @@ def set_posted_seqs(db: Session, pairs: list[tuple[int, int]]) -> None:
     if pairs:
         from sqlalchemy import bindparam
 
-        table = EvaluationItem.__table__
+        table: Any = EvaluationItem.__table__
         db.connection().execute(
             update(table).where(table.c.id == bindparam("b_id")).values(posted_seq=bindparam("b_seq")),
             [{"b_id": iid, "b_seq": seq} for iid, seq in pairs],
