@@ -1,8 +1,9 @@
 """Data interfaces: their declared shape, reading department files, validating and mapping records.
 
 Pure: stdlib, python-stdnum and openpyxl (file formats), ``moralbank.kernel`` and ``moralbank.errors``.
-An interface is configuration (a YAML file under ``feeds/interfaces/``), loaded by
-:func:`load_interface` and checked there; nothing here touches the database.
+An interface is configuration (a YAML file under ``feeds/interfaces/``), read by
+:func:`moralbank.feeds.source.load_interface` and checked here by :func:`parse_interface`; nothing here
+touches the database.
 
 The path of one department row::
 
@@ -334,30 +335,6 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
         pull_url=pull_url,
         description_zh=str(data.get("description_zh", "")),
     )
-
-
-def load_interface(path: Path) -> Interface:
-    import yaml  # data format only; kept local so the domain stays importable without it at type-check
-
-    with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
-    if not isinstance(data, dict):
-        raise InvalidInput(Problem("an interface file is a YAML mapping", file=path.name))
-    iface = parse_interface(data, source=path.name)
-    if path.stem != iface.name:
-        raise InvalidInput(
-            Problem(f"file name {path.stem!r} differs from name {iface.name!r}", file=path.name)
-        )
-    return iface
-
-
-def load_interfaces(directory: Path = INTERFACES_DIR) -> dict[str, Interface]:
-    """Every interface of a directory, by name (sorted)."""
-    out = {}
-    for path in sorted(directory.glob("*.yaml")):
-        iface = load_interface(path)
-        out[iface.name] = iface
-    return out
 
 
 def check_against_policy(iface: Interface, indicators: dict[str, Any]) -> list[Problem]:

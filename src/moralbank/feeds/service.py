@@ -19,7 +19,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
-from moralbank.feeds import domain, repository
+from moralbank.feeds import domain, repository, source
 from moralbank.feeds.domain import Counts, Interface, RawRow, Record, RowProblem
 from moralbank.feeds.models import FeedCursor, FeedHealthDay, FeedImport, FeedPush, FeedRecord
 from moralbank.kernel.clock import local_date
@@ -30,7 +30,7 @@ from moralbank.kernel.clock import local_date
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, Interface]:
     """The 18 shipped interfaces (and any a city adds to ``feeds/interfaces/``), checked on load."""
-    return domain.load_interfaces()
+    return source.load_interfaces()
 
 
 def list_interfaces() -> list[Interface]:

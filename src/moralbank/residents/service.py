@@ -765,7 +765,7 @@ def consent_catalogue() -> dict[str, dict[str, tuple[str, str]]]:
     """What a resident can consent to: the installed data interfaces (feeds) and the purposes."""
     interfaces = dict(domain.DEFAULT_INTERFACES)
     try:
-        from moralbank.feeds import domain as feeds
+        from moralbank.feeds import source as feeds
 
         installed = feeds.load_interfaces()
         if installed:

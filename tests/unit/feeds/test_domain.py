@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moralbank.errors import InvalidInput
-from moralbank.feeds import domain, samples
+from moralbank.feeds import domain, samples, source
 from moralbank.feeds.domain import Counts, RawRow, RowProblem
 from moralbank.residents.idnumber import make
 
-IFACES = domain.load_interfaces()
+IFACES = source.load_interfaces()
 TODAY = date(2026, 11, 25)
 PEOPLE = [make("330281", date(1970 + i, 5, 1 + i), 31 + i) for i in range(6)]
 
