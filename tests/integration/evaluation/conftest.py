@@ -16,6 +16,7 @@ from moralbank.bootstrap import Container
 from moralbank.orgs import service as orgs
 from moralbank.residents import service as residents
 from moralbank.residents.idnumber import make
+from tests.support import PASSWORD, create_user, session_token  # noqa: F401 - re-exported for tests
 
 V1, V2 = "330281001001", "330281001002"
 G1, G2, G3 = f"{V1}-G01", f"{V1}-G02", f"{V2}-G03"
@@ -117,31 +118,6 @@ STAFF = {  # username → (role, unit); every password is PASSWORD
     "village1b": (Role.VILLAGE_OFFICER, V1),
     "township": (Role.TOWNSHIP_OFFICER, "330281001"),
 }
-PASSWORD = "a long test password"
-
-
 def create_staff(container: Container) -> None:
-    from moralbank.auth import service as auth
-
-    with container.uow() as uow:
-        for username, (role, unit) in STAFF.items():
-            auth.create_user(
-                uow, username=username, display_name=username, role=role, password=PASSWORD, unit_code=unit
-            )
-        uow.commit()
-
-
-def session_token(
-    container: Container, *, username: str | None = None, resident_id: str | None = None
-) -> str:
-    """A session token for a staff user (by password) or a resident (as after a one-time code)."""
-    from moralbank.auth import service as auth
-
-    with container.uow() as uow:
-        sign = (
-            auth.sign_in(uow, username=username, password=PASSWORD)
-            if username
-            else auth.resident_session(uow, resident_id=resident_id)
-        )
-        uow.commit()
-        return sign.token
+    for username, (role, unit) in STAFF.items():
+        create_user(container, username, role, unit)

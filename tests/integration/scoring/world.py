@@ -16,6 +16,7 @@ from moralbank.ledger.domain import NewEntry
 from moralbank.orgs import service as orgs
 from moralbank.residents import service as residents
 from moralbank.residents.idnumber import make
+from tests.support import PASSWORD, create_user, session_token  # noqa: F401 - re-exported for tests
 
 V1, V2 = "330281001001", "330281001002"
 G1, G2, G3 = f"{V1}-G01", f"{V1}-G02", f"{V2}-G03"
@@ -29,7 +30,6 @@ UNITS = [
     (G3, "二村一格", "grid", V2),
 ]
 PEOPLE = {"zhang": ("张三明", G1), "li": ("李四", G1), "wang": ("王五", G2), "zhao": ("赵六", G3)}
-PASSWORD = "a long test password"
 
 
 @dataclass
@@ -97,28 +97,3 @@ def build_town(container: Container) -> Town:
             )
         uow.commit()
     return Town(container, ids, paths)
-
-
-def create_user(container: Container, username: str, role: Role, unit: str | None) -> None:
-    from moralbank.auth import service as auth
-
-    with container.uow() as uow:
-        auth.create_user(
-            uow, username=username, display_name=username, role=role, password=PASSWORD, unit_code=unit
-        )
-        uow.commit()
-
-
-def session_token(
-    container: Container, *, username: str | None = None, resident_id: str | None = None
-) -> str:
-    from moralbank.auth import service as auth
-
-    with container.uow() as uow:
-        sign = (
-            auth.sign_in(uow, username=username, password=PASSWORD)
-            if username
-            else auth.resident_session(uow, resident_id=resident_id)
-        )
-        uow.commit()
-        return sign.token
