@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
@@ -34,9 +33,20 @@ ALG_EDDSA = -8
 B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
 _ENC2 = [B45[n % 45] + B45[(n // 45) % 45] + B45[n // 2025] for n in range(65536)]
 _ENC1 = [B45[n % 45] + B45[n // 45] for n in range(256)]
-_DEC3: dict[str, bytes] = {s: n.to_bytes(2, "big") for n, s in enumerate(_ENC2)}
-_DEC2: dict[str, bytes] = {s: bytes([n]) for n, s in enumerate(_ENC1)}
-_TRIPLES = re.compile(r"(?s)...")
+# Decoding: one C-level pass maps characters to digit values (0xFF outside the alphabet); the triples
+# are then evaluated all at once as lanes of one big integer (see b45decode).
+_DIGITS = bytes(B45.index(chr(c)) if chr(c) in B45 else 0xFF for c in range(256))
+_LANE_MASKS: dict[int, int] = {}
+
+
+def _lane_mask(n: int) -> int:
+    """``0x0000FF`` repeated ``n`` times: the low byte of each 3-byte lane."""
+    mask = _LANE_MASKS.get(n)
+    if mask is None:
+        mask = int.from_bytes(b"\0\0\xff" * n, "big")
+        if len(_LANE_MASKS) < 4096:
+            _LANE_MASKS[n] = mask
+    return mask
 
 
 def b45encode(data: bytes) -> str:
@@ -46,15 +56,40 @@ def b45encode(data: bytes) -> str:
 
 
 def b45decode(text: str) -> bytes:
-    """Raises ValueError for characters outside the alphabet or an impossible length/value."""
-    n, rest = divmod(len(text), 3)
+    """Raises ValueError for characters outside the alphabet or an impossible length/value.
+
+    The digits of the whole text, read as one big-endian integer, are ``n`` lanes of three bytes
+    ``[c0, c1, c2]``; shifting and masking picks each position out of every lane at once, so
+    ``c0 + 45·c1 + 2025·c2`` is three big-integer operations for all triples (each lane's value is at
+    most 91,124 < 2²⁴, so no lane carries into the next). A lane whose value exceeds 65,535 has a
+    non-zero top byte: invalid. Dropping every lane's top byte leaves the decoded bytes.
+    """
+    try:
+        digits = text.encode("ascii").translate(_DIGITS)
+    except UnicodeEncodeError:
+        raise ValueError("invalid base45 text") from None
+    n, rest = divmod(len(digits), 3)
     if rest == 1:
         raise ValueError("invalid base45 length")
-    try:
-        out = b"".join(map(_DEC3.__getitem__, _TRIPLES.findall(text, 0, 3 * n)))
-        return out + _DEC2[text[3 * n :]] if rest else out
-    except KeyError:
-        raise ValueError("invalid base45 text") from None
+    if 0xFF in digits:
+        raise ValueError("invalid base45 text")
+    out = b""
+    if n:
+        x = int.from_bytes(digits[: 3 * n], "big")
+        mask = _lane_mask(n)
+        lanes = bytearray(
+            (((x >> 16) & mask) + 45 * ((x >> 8) & mask) + 2025 * (x & mask)).to_bytes(3 * n, "big")
+        )
+        if lanes[0::3] != bytes(n):
+            raise ValueError("invalid base45 text")
+        del lanes[0::3]
+        out = bytes(lanes)
+    if rest:
+        v = digits[-2] + 45 * digits[-1]
+        if v > 255:
+            raise ValueError("invalid base45 text")
+        out += bytes((v,))
+    return out
 
 
 # -- keys -------------------------------------------------------------------------------------------
@@ -200,7 +235,9 @@ def parse(text: str) -> Parsed | Failure:
                 return Failure.MALFORMED
             obj = obj.value
         protected_b, unprotected, payload, signature = obj
-        if not all(isinstance(x, bytes) for x in (protected_b, payload, signature)):
+        if not (
+            isinstance(protected_b, bytes) and isinstance(payload, bytes) and isinstance(signature, bytes)
+        ):
             return Failure.MALFORMED
         protected = _header(protected_b)
         if protected.get(HDR_ALG) != ALG_EDDSA:

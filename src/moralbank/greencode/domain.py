@@ -75,6 +75,30 @@ class Claims:
 
     @classmethod
     def from_map(cls, m: dict) -> Claims:
+        """The claims of a decoded CWT map; ValueError for a missing or mistyped claim."""
+        get = m.get
+        iss, iat, exp = get(CLAIM_ISS), get(CLAIM_IAT), get(CLAIM_EXP)
+        holder, tier, form = get(CLAIM_HOLDER), get(CLAIM_TIER), get(CLAIM_FORM)
+        form = _FORMS.get(form) if type(form) is str else None
+        band, card, name = get(CLAIM_BAND), get(CLAIM_CARD), get(CLAIM_NAME)
+        # Fast path for a well-formed map (every scan); anything else takes the checking path below,
+        # which raises the precise error.
+        if (
+            type(iss) is str
+            and type(iat) is int
+            and type(exp) is int
+            and type(holder) is str
+            and type(tier) is str
+            and form is not None
+            and (band is None or type(band) is str)
+            and (card is None or type(card) is str)
+            and (name is None or type(name) is str)
+        ):
+            return cls(iss, iat, exp, holder, tier, form, band, card, name)
+        return cls._from_map_checked(m)
+
+    @classmethod
+    def _from_map_checked(cls, m: dict) -> Claims:
         def text(key: int, required: bool = True) -> str | None:
             v = m.get(key)
             if v is None and not required:
@@ -100,6 +124,9 @@ class Claims:
             card_id=text(CLAIM_CARD, False),
             masked_name=text(CLAIM_NAME, False),
         )
+
+
+_FORMS = {str(f): f for f in Form}
 
 
 @dataclass(frozen=True)

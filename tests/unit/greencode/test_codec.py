@@ -149,6 +149,31 @@ def test_base45_matches_rfc9285_reference(data: bytes) -> None:
     assert codec.b45decode(codec.b45encode(data)) == data
 
 
+@given(st.text(alphabet=codec.B45 + "abz~é", max_size=40))
+def test_base45_decode_accepts_and_rejects_what_the_reference_does(text: str) -> None:
+    try:
+        expected: bytes | None = base45.b45decode(text)
+    except ValueError:
+        expected = None
+    try:
+        got: bytes | None = codec.b45decode(text)
+    except ValueError:
+        got = None
+    assert got == expected
+
+
+def test_base45_decode_rejects_out_of_range_triples_anywhere() -> None:
+    good = codec.b45encode(b"\xff\xff" * 5)  # ":V0" per pair: 65535, the largest valid triple
+    assert codec.b45decode(good) == b"\xff\xff" * 5
+    for i in range(0, len(good), 3):
+        with pytest.raises(ValueError):
+            codec.b45decode(good[:i] + "GGW" + good[i + 3 :])  # 65536
+        with pytest.raises(ValueError):
+            codec.b45decode(good[:i] + ":::" + good[i + 3 :])  # 91124, the largest three digits give
+    with pytest.raises(ValueError):
+        codec.b45decode(good + "::")  # 2,024 > 255 in the final pair
+
+
 def test_base45_rfc_vectors() -> None:
     assert codec.b45encode(b"AB") == "BB8"
     assert codec.b45encode(b"Hello!!") == "%69 VD92EX0"
