@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import count
 from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C escaper, == JCS strings
 from typing import NamedTuple
 
@@ -246,16 +247,43 @@ class _Memo(dict):
         return value
 
 
-def _quoted_or_null(v: str | None) -> str:
-    return "null" if v is None else encode_basestring(v)
+def _quoted_or_null(v: str | None) -> bytes:
+    return b"null" if v is None else encode_basestring(v).encode()
 
 
-def _day_or_null(d: date | None) -> str:
-    return "null" if d is None else '"' + d.isoformat() + '"'
+def _quoted(v: str) -> bytes:
+    return encode_basestring(v).encode()
 
 
-def _evidence(ev: tuple[str, ...]) -> str:
-    return "[" + ",".join(encode_basestring(x) for x in ev) + "]"
+def _code(v: str) -> bytes:
+    return v.encode()
+
+
+def _quoted_code_or_null(v: str | None) -> bytes:
+    return b"null" if v is None else b'"' + v.encode() + b'"'
+
+
+def _day(d: date) -> bytes:
+    return d.isoformat().encode()
+
+
+def _day_or_null(d: date | None) -> bytes:
+    return b"null" if d is None else b'"' + d.isoformat().encode() + b'"'
+
+
+def _instant(at: datetime) -> bytes:
+    return format_instant(at).encode()
+
+
+def _int_or_null(v: int | None) -> bytes:
+    return b"null" if v is None else b"%d" % int(v)
+
+
+def _evidence(ev: tuple[str, ...]) -> bytes:
+    return ("[" + ",".join(encode_basestring(x) for x in ev) + "]").encode()
+
+
+_BYTES_TEMPLATE = _TEMPLATE.encode()
 
 
 def encode_leaves(entries: list[Entry]) -> list[bytes]:
@@ -263,36 +291,43 @@ def encode_leaves(entries: list[Entry]) -> list[bytes]:
 
     The codes were validated (``check``) so they need no escaping; free text is escaped exactly as
     JCS does (``json.encoder.encode_basestring``: quote, backslash and the short escapes b f n r t
-    escaped, other control characters as u00xx escapes, everything else literal).
+    escaped, other control characters as u00xx escapes, everything else literal). Every distinct
+    value is formatted and UTF-8 encoded once per call (``_Memo``); each leaf is one ``bytes``
+    formatting of the template (entries are read by position: ``Entry`` field order).
     """
-    text = _Memo(encode_basestring)
+    text = _Memo(_quoted)
     opt_text = _Memo(_quoted_or_null)
-    day = _Memo(date.isoformat)
+    code = _Memo(_code)
+    opt_code = _Memo(_quoted_code_or_null)
+    day = _Memo(_day)
     opt_day = _Memo(_day_or_null)
-    instant = _Memo(format_instant)
-    fmt = _TEMPLATE
+    instant = _Memo(_instant)
+    evidence = _Memo(_evidence)
+    opt_int = _Memo(_int_or_null)
+    fmt = _BYTES_TEMPLATE
+    # e: 0 seq, 1 resident_id, 2 indicator, 3 aspect, 4 points, 5 deed_date, 6 recorded_at, 7 source,
+    # 8 actor, 9 policy_version, 10 reason, 11 source_ref, 12 evidence, 13 reverses_seq, 14 severity,
+    # 15 expires_on
     return [
-        (
-            fmt
-            % (
-                text[e.actor],
-                e.aspect,
-                day[e.deed_date],
-                _evidence(e.evidence) if e.evidence else "[]",
-                opt_day[e.expires_on],
-                e.indicator,
-                e.points,
-                e.policy_version,
-                text[e.reason],
-                instant[e.recorded_at],
-                e.resident_id,
-                "null" if e.reverses_seq is None else int(e.reverses_seq),
-                e.seq,
-                "null" if e.severity is None else '"' + e.severity + '"',
-                e.source,
-                opt_text[e.source_ref],
-            )
-        ).encode()
+        fmt
+        % (
+            text[e[8]],
+            code[e[3]],
+            day[e[5]],
+            evidence[e[12]] if type(e[12]) is tuple else _evidence(e[12]),
+            opt_day[e[15]],
+            code[e[2]],
+            e[4],
+            code[e[9]],
+            text[e[10]],
+            instant[e[6]],
+            code[e[1]],
+            opt_int[e[13]],
+            e[0],
+            opt_code[e[14]],
+            code[e[7]],
+            opt_text[e[11]],
+        )
         for e in entries
     ]
 
@@ -341,24 +376,28 @@ def decode_leaf(leaf: bytes) -> Entry:
 
 def stamp(entries: list[NewEntry], *, first_seq: int, recorded_at: datetime) -> list[Entry]:
     """Give new entries their sequence numbers and recording time."""
+    new = tuple.__new__  # the named tuple's own __new__ is a Python function of 16 arguments
     return [
-        Entry(
-            first_seq + i,
-            e.resident_id,
-            e.indicator,
-            e.aspect,
-            e.points,
-            e.deed_date,
-            recorded_at,
-            e.source,
-            e.actor,
-            e.policy_version,
-            e.reason,
-            e.source_ref,
-            tuple(e.evidence),
-            e.reverses_seq,
-            e.severity,
-            e.expires_on,
+        new(
+            Entry,
+            (
+                seq,
+                e.resident_id,
+                e.indicator,
+                e.aspect,
+                e.points,
+                e.deed_date,
+                recorded_at,
+                e.source,
+                e.actor,
+                e.policy_version,
+                e.reason,
+                e.source_ref,
+                e.evidence if type(e.evidence) is tuple else tuple(e.evidence),
+                e.reverses_seq,
+                e.severity,
+                e.expires_on,
+            ),
         )
-        for i, e in enumerate(entries)
+        for seq, e in zip(count(first_seq), entries)
     ]

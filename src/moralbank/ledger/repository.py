@@ -4,8 +4,10 @@ PostgreSQL) because posting millions of entries is a normal day for a city's fee
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import NamedTuple
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -81,60 +83,87 @@ def set_state(db: Session, size: int, root: bytes) -> None:
 
 
 # -- entries ------------------------------------------------------------------------------------
+class _Memo(dict):
+    """Converts each distinct value once per batch (dates, evidence lists repeat a lot)."""
+
+    def __init__(self, fmt):  # noqa: ANN001 - a one-argument function
+        super().__init__()
+        self.fmt = fmt
+
+    def __missing__(self, key):  # noqa: ANN001, ANN204
+        value = self[key] = self.fmt(key)
+        return value
+
+
+def _iso_or_none(d: date | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _evidence_json(ev: tuple[str, ...]) -> str:
+    """``json.dumps(list(ev))``, the text the JSON column type stores, without the encoder's overhead."""
+    return "[" + ", ".join(map(encode_basestring_ascii, ev)) + "]"
+
+
+_SQLITE_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
+
+
 def insert_entries(db: Session, entries: list[Entry]) -> None:
     """Append entries in one driver-level bulk insert (no ORM objects)."""
     conn = db.connection()
     if _is_sqlite(db):
         if len(entries) >= SQLITE_BULK_ROWS:
             conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
-        stamp: dict[datetime, str] = {}
-        days: dict[date, str] = {}
-
-        def ts(at: datetime) -> str:
-            s = stamp.get(at)
-            if s is None:
-                s = stamp[at] = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-            return s
-
-        def day(d: date | None) -> str | None:
-            if d is None:
-                return None
-            s = days.get(d)
-            if s is None:
-                s = days[d] = d.isoformat()
-            return s
-
-        rows = [
-            (
-                e.seq,
-                e.resident_id,
-                e.indicator,
-                e.aspect,
-                e.points,
-                day(e.deed_date),
-                ts(e.recorded_at),
-                e.source,
-                e.actor,
-                e.policy_version,
-                e.reason,
-                e.source_ref,
-                json.dumps(list(e.evidence)) if e.evidence else "[]",
-                e.reverses_seq,
-                e.severity,
-                day(e.expires_on),
+        # One batch shares one recording time: it goes into the statement as a literal (the text the
+        # UTCDateTime type stores), so each row binds 15 values and formats no time.
+        at = entries[0].recorded_at
+        if all(e.recorded_at is at or e.recorded_at == at for e in entries):
+            groups = [(at, entries)]
+        else:
+            groups = list(_group_by_time(entries).items())
+        day = _Memo(_iso_or_none)
+        ev = _Memo(_evidence_json)
+        cols = [c for c in ENTRY_COLUMNS if c != "recorded_at"]
+        for at, group in groups:
+            stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            if not _SQLITE_INSTANT.fullmatch(stamp):  # never: strftime gives exactly this shape
+                raise ValueError(f"unexpected time text {stamp!r}")
+            rows = [
+                (
+                    e[0],
+                    e[1],
+                    e[2],
+                    e[3],
+                    e[4],
+                    day[e[5]],
+                    e[7],
+                    e[8],
+                    e[9],
+                    e[10],
+                    e[11],
+                    ev[e[12]] if type(e[12]) is tuple else _evidence_json(e[12]),
+                    e[13],
+                    e[14],
+                    day[e[15]],
+                )
+                for e in group
+            ]
+            conn.exec_driver_sql(
+                f"INSERT INTO ledger_entry ({', '.join(cols)}, recorded_at) "
+                f"VALUES ({', '.join('?' * len(cols))}, '{stamp}')",
+                rows,
             )
-            for e in entries
-        ]
-        conn.exec_driver_sql(
-            f"INSERT INTO ledger_entry ({', '.join(ENTRY_COLUMNS)}) "
-            f"VALUES ({', '.join('?' * len(ENTRY_COLUMNS))})",
-            rows,
-        )
         return
     raw = conn.connection.driver_connection
     with raw.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as cp:
         for e in entries:
             cp.write_row((*e[:12], json.dumps(list(e.evidence)) if e.evidence else "[]", *e[13:]))
+
+
+def _group_by_time(entries: list[Entry]) -> dict[datetime, list[Entry]]:
+    out: dict[datetime, list[Entry]] = {}
+    for e in entries:
+        out.setdefault(e.recorded_at, []).append(e)
+    return out
 
 
 def _entry(row) -> Entry:  # noqa: ANN001 - a Row

@@ -8,13 +8,14 @@ one checkpoint for the new tree size. Services never commit; the caller's unit o
 from __future__ import annotations
 
 import base64
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from moralbank.ledger import checkpoint as notes
-from moralbank.ledger import domain, merkle
+from moralbank.ledger import domain, merkle, worker
 from moralbank.ledger import repository as repo
 from moralbank.ledger.domain import Entry, NewEntry
 from moralbank.ledger.verify import RECEIPT_FORMAT
@@ -35,13 +36,50 @@ def post(uow: UnitOfWork, entries: list[NewEntry]) -> list[Entry]:
     entries = list(entries)
     if not entries:
         return []
+    if len(entries) < BIG_BATCH:
+        return _post(uow, entries)
+    # A big batch builds a few hundred thousand tuples and strings, none in a reference cycle: the
+    # cyclic garbage collector would only walk the whole heap again and again meanwhile (and, after
+    # the fork of the hashing child, copy every page it touches). Pause it for the batch.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _post(uow, entries)
+    finally:
+        if paused:
+            gc.enable()
+
+
+BIG_BATCH = 10_000
+
+
+def _post(uow: UnitOfWork, entries: list[NewEntry]) -> list[Entry]:
     domain.check(entries)
     size, _ = repo.lock_state(uow.db)
     _check_reversals(uow, entries, first_seq=size + 1)
-    posted = domain.stamp(entries, first_seq=size + 1, recorded_at=uow.clock.now())
-    hashes = merkle.leaf_hashes(domain.encode_leaves(posted))
-    repo.insert_entries(uow.db, posted)
-    _append_nodes(uow, size, hashes)
+    recorded_at = uow.clock.now()
+    total = size + len(entries)
+    border, stripes = _border(uow, size, total)
+    # The leaves are encoded and hashed (in a forked child for a big batch) while the rows go in.
+    job = None
+    if len(entries) >= worker.MIN_ENTRIES:
+        job = worker.Job(entries, size + 1, recorded_at, size, border)
+    try:
+        posted = domain.stamp(entries, first_seq=size + 1, recorded_at=recorded_at)
+        repo.insert_entries(uow.db, posted)
+    except BaseException:
+        if job is not None:
+            job.cancel()
+        raise
+    if job is not None:
+        new, root = job.result()
+    else:
+        tree = merkle.CompactRange(size, border)
+        new = tree.append(merkle.leaf_hashes(domain.encode_leaves(posted)))
+        root = tree.root()
+    repo.store_nodes(uow.db, new, stripes)
+    repo.set_state(uow.db, total, root)
+    _sign(uow, total, root)
     return posted
 
 
@@ -72,11 +110,10 @@ def _check_reversals(uow: UnitOfWork, entries: list[NewEntry], *, first_seq: int
         raise InvalidInput(problems)
 
 
-def _append_nodes(uow: UnitOfWork, size: int, hashes: bytes) -> None:
-    """Grow the stored tree from ``size`` by ``hashes`` (leaf hashes), then sign a checkpoint."""
+def _border(uow: UnitOfWork, size: int, total: int) -> tuple[dict[int, bytes], dict[tuple[int, int], bytes]]:
+    """The border nodes of the tree of ``size`` (level -> hash) and the stripes a growth to ``total``
+    rewrites (the last, partial stripe of each level that grows), read in one query."""
     border_keys = merkle.CompactRange.border_nodes(size)
-    total = size + len(hashes) // merkle.HASH_SIZE
-    # The last stripe of each level that will grow, plus the stripes holding the border nodes.
     wanted = {
         (lv, (size >> lv) // repo.STRIPE) for lv in range(total.bit_length()) if (size >> lv) % repo.STRIPE
     } | {(lv, i // repo.STRIPE) for lv, i in border_keys}
@@ -88,12 +125,7 @@ def _append_nodes(uow: UnitOfWork, size: int, hashes: bytes) -> None:
         if len(s) < off + merkle.HASH_SIZE:
             raise RuntimeError(f"ledger node ({lv}, {i}) is missing; run `moralbank ledger verify`")
         border[lv] = s[off : off + merkle.HASH_SIZE]
-    tree = merkle.CompactRange(size, border)
-    new = tree.append(hashes)
-    repo.store_nodes(uow.db, new, stripes)
-    root = tree.root()
-    repo.set_state(uow.db, tree.size, root)
-    _sign(uow, tree.size, root)
+    return border, stripes
 
 
 def _sign(uow: UnitOfWork, size: int, root: bytes) -> str:

@@ -121,3 +121,27 @@ def test_a_bad_entry_is_refused_with_the_field(change, field) -> None:  # noqa: 
 
 def test_a_good_batch_passes() -> None:
     domain.check([new(), new(points=-2, source="correction", reverses_seq=1, severity="minor")])
+
+
+def test_a_batch_encodes_each_entry_as_it_would_alone() -> None:
+    """``encode_leaves`` formats each distinct value once per batch; sharing must not leak between
+    entries (None and values, repeated and distinct texts, evidence as tuple or list)."""
+    batch = [
+        entry(seq=1),
+        entry(seq=2, source_ref=None, evidence=(), expires_on=None, severity=None, points=3),
+        entry(seq=3, reason='引号 " 和 \\ 和\n换行', evidence=("a", "b\u0001"), reverses_seq=1),
+        entry(seq=4, source_ref="TAX-2026-001", evidence=["file:9"], severity="minor"),
+        entry(seq=5),
+    ]
+    leaves = domain.encode_leaves(batch)
+    for e, leaf in zip(batch, leaves, strict=True):
+        obj = {k: v for k, v in e._asdict().items()}
+        obj.update(
+            deed_date=e.deed_date.isoformat(),
+            expires_on=e.expires_on and e.expires_on.isoformat(),
+            recorded_at=domain.format_instant(e.recorded_at),
+            evidence=list(e.evidence),
+            v=1,
+        )
+        assert leaf == json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert leaves[0] == leaves[4].replace(b'"seq":5', b'"seq":1')
