@@ -16,19 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyCookie, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
+from moralbank.auth import principals
 from moralbank.auth.domain import Action, Principal, Role, role_allowed
 from moralbank.bootstrap import Container
+from moralbank.db import raw
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import NotAuthenticated, PermissionDenied
 
 SESSION_COOKIE = "mb_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACCESS_ATTR = "__moralbank_access__"
+T = TypeVar("T")
 
 
 def get_container(request: Request) -> Container:
@@ -41,35 +45,55 @@ def get_uow(request: Request) -> Iterator[UnitOfWork]:
     On SQLite a writing unit of work holds the database write lock from its first statement to its
     end; a GET must not (64 concurrent readers would queue on it, and the lock holder may need a
     thread of the same pool to finish). Reads that must leave a trace (the access log) use
-    ``uow.record`` and ``uow.commit()``.
+    ``uow.record`` and ``uow.commit()``; the access log names the request as the route.
     """
+    from moralbank.audit.service import set_route
+
     with get_container(request).uow(write=request.method not in SAFE_METHODS) as uow:
+        set_route(uow, f"{request.method} {request.url.path}")
         yield uow
+
+
+async def read(container: Container, fn: Callable[..., T], *args: Any) -> T:
+    """Run a short driver read (:mod:`moralbank.db.raw`): on the event loop for SQLite, where it takes
+    microseconds and saves the thread hop, in the threadpool for a server across a socket."""
+    if raw.inline(container.engine):
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
 
 
 # -- who is calling -----------------------------------------------------------------------------------
 
 
-def _resolve(request: Request, uow: UnitOfWork) -> Principal | None:
-    from moralbank.audit.service import set_route
-    from moralbank.auth import service as auth
+async def _resolve(request: Request) -> Principal | None:
+    """The caller from a Bearer API token, else the session cookie, else None.
 
+    The session or token is read on every request (:mod:`moralbank.auth.principals`: one indexed read
+    that also returns everything the principal is built from); the principal is rebuilt by the
+    authoritative path, in the threadpool, whenever those facts changed.
+    """
     if hasattr(request.state, "principal"):
         return request.state.principal
     header = request.headers.get("authorization", "")
     principal: Principal | None = None
-    # Looked up in a short read-only unit of work: on SQLite the request's own (writing) unit of work
-    # would otherwise take the write lock just to find out who is asking.
-    with get_container(request).uow(write=False) as lookup:
-        if header[:7].lower() == "bearer ":
-            principal = auth.principal_for_token(lookup, token=header[7:].strip())
-        elif token := request.cookies.get(SESSION_COOKIE):
+    kind, token = "", ""
+    if header[:7].lower() == "bearer ":
+        kind, token = "token", header[7:].strip()
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        kind, token = "session", cookie
+    if kind:
+        container = get_container(request)
+        memo = principals.of(container)
+        facts = await read(container, memo.facts, kind, token)
+        principal = memo.known(kind, token, facts)
+        if principal is None:
             try:
-                principal = auth.principal_for_session(lookup, token=token)
+                principal = await run_in_threadpool(memo.build, kind, token, facts)
             except NotAuthenticated:
+                if kind == "token":
+                    raise
                 principal = None  # a stale cookie is the same as none
     request.state.principal = principal
-    set_route(uow, f"{request.method} {request.url.path}")
     return principal
 
 
@@ -79,23 +103,23 @@ _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
                        description="A signed-in browser's session (staff or resident)")
 
 
-def current_principal(request: Request, uow: UnitOfWork = Depends(get_uow),
-                      _b: object = Security(_bearer), _c: object = Security(_cookie)) -> Principal:
+async def current_principal(request: Request, _b: object = Security(_bearer),
+                            _c: object = Security(_cookie)) -> Principal:
     """The signed-in principal: a Bearer API token, else the session cookie (staff or resident).
 
     Raises NotAuthenticated (401 for the API; pages redirect to /login). Sets
     ``request.state.principal`` so templates show who is signed in.
     """
-    principal = _resolve(request, uow)
+    principal = await _resolve(request)
     if principal is None:
         raise NotAuthenticated("sign in first")
     return principal
 
 
-def optional_principal(request: Request, uow: UnitOfWork = Depends(get_uow)) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
     """The principal if someone is signed in, else None (public pages that adapt to the visitor)."""
     try:
-        return _resolve(request, uow)
+        return await _resolve(request)
     except NotAuthenticated:
         request.state.principal = None
         return None
@@ -133,24 +157,32 @@ def require_roles(*roles: Role, resident: str | None = None, unit: str | None = 
     access = Access(roles=frozenset(Role(r) for r in roles), resident=resident, unit=unit, scope=scope,
                     purpose=purpose, personal_data=personal_data)
 
-    def dependency(request: Request, principal: Principal = Depends(current_principal),
-                   uow: UnitOfWork = Depends(get_uow)) -> Principal:
+    def check_role(request: Request, principal: Principal) -> bool:
         write = request.method not in SAFE_METHODS
         wanted = scope.format(**request.path_params) if scope else None
         decision = role_allowed(principal, access.roles, write=write, scope=wanted)
         if not decision:
             raise PermissionDenied(decision.reason)
-        if resident or unit:
-            from moralbank.auth import service as auth
+        return write
 
-            action = Action.WRITE if write else Action.READ
-            if resident:
-                auth.authorize(uow, principal, action, resident_id=request.path_params[resident],
-                               purpose=purpose if principal.is_partner else None)
-            if unit:
-                auth.authorize(uow, principal, action, unit_code=request.path_params[unit])
+    def in_scope(request: Request, principal: Principal = Depends(current_principal),
+                 uow: UnitOfWork = Depends(get_uow)) -> Principal:
+        from moralbank.auth import service as auth
+
+        action = Action.WRITE if check_role(request, principal) else Action.READ
+        if resident:
+            auth.authorize(uow, principal, action, resident_id=request.path_params[resident],
+                           purpose=purpose if principal.is_partner else None)
+        if unit:
+            auth.authorize(uow, principal, action, unit_code=request.path_params[unit])
         return principal
 
+    async def by_role(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+        check_role(request, principal)
+        return principal
+
+    # Only a scope check needs the database (in the threadpool); a role check runs on the event loop.
+    dependency: Callable[..., Principal] = in_scope if (resident or unit) else by_role  # type: ignore[assignment]
     setattr(dependency, ACCESS_ATTR, access)
     dependency.__name__ = "require_" + "_".join(sorted(r.value for r in access.roles))
     return dependency
@@ -161,7 +193,7 @@ def require_role(*roles: Role, **kwargs: Any) -> Callable[..., Principal]:
     return require_roles(*roles, **kwargs)
 
 
-def public(request: Request, principal: Principal | None = Depends(optional_principal)) -> None:
+async def public(request: Request, principal: Principal | None = Depends(optional_principal)) -> None:
     """Declares a route open to anyone (sign-in pages, the published policy, verifying a green code).
 
     Whoever is signed in is still resolved, so the page header shows them.

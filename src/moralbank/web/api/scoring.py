@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from moralbank.auth.domain import Principal, Role
+from moralbank.bootstrap import Container
 from moralbank.db.uow import UnitOfWork
-from moralbank.scoring import service
+from moralbank.scoring import portraits, service
 from moralbank.web.app import language_of
-from moralbank.web.deps import get_uow, require_roles
+from moralbank.web.deps import get_uow, read, require_roles
 
 router = APIRouter(prefix="/api/scoring", tags=["scoring"])
 
@@ -85,18 +89,38 @@ def portrait_json(p: service.Portrait) -> dict:
     }
 
 
-@router.get("/me")
-def my_portrait(
+def render(p: service.Portrait) -> bytes:
+    """The portrait's JSON as FastAPI's JSONResponse writes it."""
+    return json.dumps(portrait_json(p), ensure_ascii=False, allow_nan=False, indent=None,
+                      separators=(",", ":")).encode()
+
+
+def _build(container: Container, principal: Principal, lang: str) -> bytes:
+    with container.uow(write=False) as uow:
+        return render(service.portrait(uow, resident_id=principal.resident_id or "", principal=principal,
+                                       lang=lang))
+
+
+@router.get("/me", response_model=dict)
+async def my_portrait(
     request: Request,
     principal: Principal = Depends(require_roles(Role.RESIDENT)),
-    uow: UnitOfWork = Depends(get_uow),
-) -> dict:
-    """The signed-in resident's score, reasons, entries and percentiles."""
-    return portrait_json(
-        service.portrait(
-            uow, resident_id=principal.resident_id or "", principal=principal, lang=language_of(request)
-        )
-    )
+) -> Response:
+    """The signed-in resident's score, reasons, entries and percentiles.
+
+    ``async``: the rendered portrait is kept per resident and reused while its inputs are unchanged
+    (``scoring.portraits``: one short read per request, on the event loop on SQLite); it is built in
+    the threadpool when they changed. A resident's own reads are not access-logged."""
+    container = request.app.state.container
+    lang = language_of(request)
+    cache = portraits.of(container)
+    rid = principal.resident_id or ""
+    stamp = await read(container, cache.stamp, rid)
+    body = cache.get(rid, lang, stamp)
+    if body is None:
+        body = await run_in_threadpool(_build, container, principal, lang)
+        cache.put(rid, lang, stamp, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/residents/{resident_id}/portrait")

@@ -1,0 +1,52 @@
+"""One short read on the driver, below the ORM: for the checks that run on every request (is the
+session behind this cookie still open, is this cached portrait still current).
+
+A session, a compiled ORM query and its result objects cost a few hundred microseconds per statement;
+one pooled driver connection and one indexed statement cost tens. On SQLite the read is short enough
+to run on the event loop itself (WAL readers never wait for the writer); elsewhere callers run it in
+the threadpool (``inline``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Engine
+
+
+@lru_cache(maxsize=64)
+def _for_driver(sql: str, paramstyle: str) -> str:
+    # Statements are written with ``?`` (sqlite3's qmark); psycopg takes ``%s``.
+    return sql.replace("?", "%s") if paramstyle in ("format", "pyformat") else sql
+
+
+def fetch_one(engine: Engine, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """The first row of ``sql`` (``?`` placeholders), values as the driver returns them."""
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        try:
+            cur.execute(_for_driver(sql, engine.dialect.paramstyle), tuple(params))
+            row = cur.fetchone()
+        finally:
+            cur.close()
+    finally:
+        conn.close()  # back to the pool, which ends the read transaction
+    return tuple(row) if row is not None else None
+
+
+def inline(engine: Engine) -> bool:
+    """Whether a :func:`fetch_one` may run on the event loop (SQLite: a local file, no round trip)."""
+    return engine.dialect.name == "sqlite"
+
+
+def utc(value: Any) -> datetime | None:
+    """A ``UTCDateTime`` column as the driver returns it (SQLite: text, naive) → an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
