@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache, partial
@@ -310,19 +310,37 @@ def import_counts(run: FeedImport) -> Counts:
     )
 
 
+Checked = Record | RowProblem  # what ``domain.validate`` made of a raw row
+
+
 def import_batch(
-    uow: Any, *, import_id: int, rows: list[RawRow], memo: dict[str, Any] | None = None
+    uow: Any,
+    *,
+    import_id: int,
+    rows: list[RawRow],
+    memo: dict[str, Any] | None = None,
+    checked: Sequence[Checked] | None = None,
+    checked_on: date | None = None,
 ) -> Counts:
     """Take one batch of raw rows of an import: validate, resolve, dedupe, map, hand to evaluation,
-    quarantine what is bad, and advance the import's progress row, all in the caller's transaction."""
+    quarantine what is bad, and advance the import's progress row, all in the caller's transaction.
+
+    ``checked`` (one per row, what ``domain.validate`` made of it on ``checked_on``) lets the importer
+    validate the next batch while this one is written; rows are validated again here if the local day
+    has changed since."""
     run = repository.get_import(uow.db, import_id)
     if run is None:
         raise NotFound(f"no import {import_id}")
     iface = get_interface(run.interface)
+    if checked is not None and (len(checked) != len(rows) or checked_on != local_date(uow.clock.now())):
+        checked = None
     counts = Counts()
     problems: list[tuple[RawRow, RowProblem, str | None]] = []
+    start = 0
     for part in _distinct_runs(iface, rows):
-        c, p = _process(uow, iface, run, part, memo)
+        part_checked = checked[start : start + len(part)] if checked is not None else None
+        start += len(part)
+        c, p = _process(uow, iface, run, part, memo, part_checked)
         counts.add(c)
         problems.extend(p)
     _store_quarantine(uow, iface, run, problems)
@@ -375,15 +393,21 @@ def _stored_values(iface: Interface, rec: Record, resident_id: str, uow: Any) ->
 
 
 def _process(
-    uow: Any, iface: Interface, run: FeedImport, raws: list[RawRow], memo: dict[str, Any] | None = None
+    uow: Any,
+    iface: Interface,
+    run: FeedImport,
+    raws: list[RawRow],
+    memo: dict[str, Any] | None = None,
+    prechecked: Sequence[Checked] | None = None,
 ) -> tuple[Counts, list[tuple[RawRow, RowProblem, str | None]]]:
     now = uow.clock.now()
     today = local_date(now)
     counts = Counts(received=len(raws))
     problems: list[tuple[RawRow, RowProblem, str | None]] = []
     valid: list[tuple[RawRow, Record]] = []
-    for raw in raws:
-        checked = domain.validate(iface, raw, today=today)
+    if prechecked is None:
+        prechecked = [domain.validate(iface, raw, today=today) for raw in raws]
+    for raw, checked in zip(raws, prechecked, strict=True):
         if isinstance(checked, RowProblem):
             problems.append((raw, checked, None))
         else:
@@ -421,7 +445,8 @@ def _process(
     proposals = _Proposals(uow, iface, run.id)
     for _raw, rec, rid in known:
         stored = _stored_values(iface, rec, rid, uow)
-        h = domain.content_hash(stored)
+        payload = domain.canonical_json(stored)  # stored as is, and hashed: one encoding for both
+        h = domain.hash_text(payload)
         mapping = domain.apply_rules(iface, rec.values, caps=view.caps)
         ok = consent[rid]
         old = existing.get(rec.source_record_id)
@@ -444,7 +469,7 @@ def _process(
                     "indicator": mapping.indicator if mapping else None,
                     "points": mapping.points if mapping else None,
                     "deed_date": rec.deed_date,
-                    "payload": json.dumps(stored, ensure_ascii=False, sort_keys=True),
+                    "payload": payload,
                     "effect": None,
                     "import_id": run.id,
                     "received_at": now,
@@ -501,7 +526,7 @@ def _process(
         old.content_hash = h
         old.resident_id = rid
         old.deed_date = rec.deed_date
-        old.payload = json.dumps(stored, ensure_ascii=False, sort_keys=True)
+        old.payload = payload
         old.indicator = mapping.indicator if mapping else None
         old.points = mapping.points if mapping else None
         old.import_id = run.id

@@ -196,3 +196,40 @@ def test_content_hash_ignores_key_order_and_sees_every_change(values: dict) -> N
     assert domain.content_hash(values) == domain.content_hash(flipped)
     changed = {**values, "a": "changed!" if values.get("a") != "changed!" else "other"}
     assert domain.content_hash(changed) != domain.content_hash(values)
+
+
+def test_uscc_check_agrees_with_python_stdnum() -> None:
+    """The fast GB 32100 check (codes already in compact form) gives python-stdnum's answer for valid
+    codes, spoiled check characters, letters outside the alphabet, lower case, separators and lengths."""
+    import random
+
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError
+
+    from moralbank.feeds.samples import make_uscc
+
+    rng = random.Random(7)
+    chars = "0123456789ABCDEFGHJKLMNPQRTUWXYZIOSVa -"
+    texts = []
+    for _ in range(3000):
+        code = make_uscc(rng)
+        texts += [code, code.lower(), code[:9] + " " + code[9:], code[:-1], code + "1"]
+        k = rng.randrange(18)
+        texts.append(code[:k] + rng.choice(chars) + code[k + 1 :])
+        texts.append("".join(rng.choice(chars) for _ in range(18)))
+    valid = 0
+    for text in texts:
+        try:
+            expected: str | None = str(uscc.validate(text))
+        except ValidationError:
+            expected = None
+        assert domain.valid_uscc(text) == expected, text
+        valid += expected is not None
+    assert valid > 3000  # the valid codes (and their tolerated spellings) were exercised
+
+
+def test_canonical_json_is_what_the_content_hash_hashes() -> None:
+    values = {"b": "余姚", "a": 1, "c": None, "d": True}
+    canon = domain.canonical_json(values)
+    assert canon == '{"a":1,"b":"余姚","c":null,"d":true}'
+    assert domain.hash_text(canon) == domain.content_hash(values)
