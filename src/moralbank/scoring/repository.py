@@ -67,16 +67,10 @@ SELECT resident_id,
   MIN(CASE WHEN points < 0 THEN expires_on END),
   MIN(CASE WHEN points < 0 AND expires_on IS NULL THEN deed_date END)
 FROM ledger_entry
-WHERE reverses_seq IS NULL {where_subset}
-  AND deed_date <= :as_of
-  AND ((points > 0 AND deed_date > :pos_start)
-       OR (points < 0 AND (expires_on > :as_of
-            OR (expires_on IS NULL AND deed_date > CASE severity WHEN 'minor' THEN :neg_minor
-                WHEN 'serious' THEN :neg_serious ELSE :neg_general END))))
+WHERE {_counted_where(model)} {where_subset}
 GROUP BY resident_id"""
-    stmt = text(sql).bindparams(
-        *(bindparam(n, type_=Date) for n in ("as_of", "pos_start", "neg_minor", "neg_serious", "neg_general"))
-    )
+    dates = ("as_of", "pos_start", "neg_general", *(f"neg_{i}" for i in range(len(model.negative_months))))
+    stmt = text(sql).bindparams(*(bindparam(n, type_=Date) for n in dates))
     if subset:
         stmt = stmt.bindparams(bindparam("ids", expanding=True))
     return stmt
@@ -87,20 +81,10 @@ def aggregate(
 ) -> Iterator[tuple]:
     """Rows ``(resident_id, sum_1 … sum_n, min_positive_deed, min_negative_expiry, min_negative_deed)``
     for residents with counted entries (all of them, or those in ``resident_ids``)."""
-    params: dict[str, Any] = {f"a{i}": a.code for i, a in enumerate(model.aspects)}
-    params.update(
-        as_of=as_of,
-        pos_start=model.window_start(as_of),
-        neg_minor=model.negative_start(as_of, "minor"),
-        neg_serious=model.negative_start(as_of, "serious"),
-        neg_general=model.negative_start(as_of, "general"),
-    )
+    params = _params(db, model, as_of, driver=resident_ids is None)
     if resident_ids is None:
         if _is_sqlite(db):  # the full pass: plain tuples straight from the driver (no Row objects)
-            sql = str(aggregate_sql(model, subset=False))
-            yield from _raw(
-                db, sql, {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
-            )
+            yield from _raw(db, str(aggregate_sql(model, subset=False)), params)
         else:
             yield from db.execute(aggregate_sql(model, subset=False), params)
         return
@@ -108,6 +92,179 @@ def aggregate(
     ids = list(resident_ids)
     for i in range(0, len(ids), 500):
         yield from db.execute(stmt, {**params, "ids": ids[i : i + 500]})
+
+
+# -- the full run's comparison in SQL --------------------------------------------------------------------
+# A full run recomputes every resident, but in a settled ledger almost nobody's score changes from one run
+# to the next. So the finishing step (caps, clamp, the day the score next changes) is written in SQL over
+# the aggregate, and compared there with the stored record: only residents whose record may differ come
+# back to Python, which finishes them with ``scoring.domain``'s rules and decides (it is the arbiter;
+# the SQL filter may let through a resident whose record turns out equal, never hold back a changed one).
+
+
+def _dialect(db: Session) -> dict[str, str]:
+    if _is_sqlite(db):
+        return {"least": "min", "greatest": "max", "distinct": "IS NOT", "none": "'9999-12-31'"}
+    return {"least": "LEAST", "greatest": "GREATEST", "distinct": "IS DISTINCT FROM", "none": ""}
+
+
+def add_months_sql(db: Session, expr: str, months: int) -> str:
+    """``domain.add_months(expr, months)`` (clipped to the month's end) as SQL; NULL stays NULL.
+
+    SQLite's ``+N months`` rolls over (01-31 + 1 month = 03-02/03), the month's last day does not: the
+    smaller of the two is the clipped day. PostgreSQL's interval arithmetic clips already.
+    """
+    months = int(months)
+    if _is_sqlite(db):
+        return (
+            f"min(date({expr}, '{months:+d} months'), "
+            f"date({expr}, 'start of month', '{months + 1:+d} months', '-1 day'))"
+        )
+    return f"CAST({expr} + INTERVAL '{months} months' AS DATE)"
+
+
+def _counted_where(model: ScoreModel, alias: str = "") -> str:
+    """The aggregate's WHERE clause: the entry counts on :as_of (reversing entries aside)."""
+    t = f"{alias}." if alias else ""
+    periods = " ".join(
+        f"WHEN {_quote(sev)} THEN :neg_{i}" for i, sev in enumerate(sorted(model.negative_months))
+    )
+    return f"""{t}reverses_seq IS NULL
+  AND {t}deed_date <= :as_of
+  AND (({t}points > 0 AND {t}deed_date > :pos_start)
+       OR ({t}points < 0 AND ({t}expires_on > :as_of
+            OR ({t}expires_on IS NULL AND {t}deed_date > CASE {t}severity {periods}
+                ELSE :neg_general END))))"""
+
+
+def _quote(v: str) -> str:
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def _params(db: Session, model: ScoreModel, as_of: date, *, driver: bool = True) -> dict[str, Any]:
+    """Bind values; ISO text for sqlite3 when the SQL goes to the driver directly (``driver``)."""
+    params: dict[str, Any] = {f"a{i}": a.code for i, a in enumerate(model.aspects)}
+    params.update(
+        as_of=as_of,
+        pos_start=model.window_start(as_of),
+        neg_general=model.negative_start(as_of, "general"),
+        version=model.policy_version,
+    )
+    for i, sev in enumerate(sorted(model.negative_months)):
+        params[f"neg_{i}"] = model.negative_start(as_of, sev)
+    if driver and _is_sqlite(db):
+        params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+    return params
+
+
+def _run(db: Session, sql: str, params: dict) -> Iterator[tuple]:
+    if _is_sqlite(db):
+        yield from _raw(db, sql, params)
+    else:
+        yield from (tuple(r) for r in db.execute(text(sql), params))
+
+
+STORED = (
+    "s.aspect_1, s.aspect_2, s.aspect_3, s.aspect_4, s.total, s.tier, s.next_change, s.policy_version, "
+    "s.grid_code"
+)
+
+
+def full_changes(db: Session, model: ScoreModel, as_of: date, *, shortest_months: int) -> Iterator[tuple]:
+    """Residents with counted entries whose stored record may differ from what a full run writes.
+
+    Rows ``(resident_id, sum_1 … sum_n, min_positive_deed, min_negative_expiry, min_negative_deed,
+    grid, has_record, stored a1 … a4, total, tier, next_change, policy_version, grid)``: the aggregate
+    row as ``aggregate`` gives it, the resident's grid (None unless enrolled) and the stored record.
+    Residents touched by a reversal pair always come back (Python subtracts the reversed entries).
+    ``shortest_months`` is the display period the finishing step uses for negatives without an expiry.
+    """
+    d = _dialect(db)
+    n = len(model.aspects)
+    least, greatest, distinct = d["least"], d["greatest"], d["distinct"]
+    sums = ",\n  ".join(f"SUM(CASE WHEN aspect = :a{i} THEN points ELSE 0 END) AS s{i}" for i in range(n))
+    caps = [
+        f"{least}(a.s{i}, {int(a.max_points)})" if a.max_points is not None else f"a.s{i}"
+        for i, a in enumerate(model.aspects)
+    ] + ["0"] * (4 - n)
+    total = f"{greatest}({int(model.min)}, {least}({int(model.max)}, {int(model.base)} + {' + '.join(caps)}))"
+    ends = [
+        add_months_sql(db, "a.p", model.window_months),
+        "a.e",
+        add_months_sql(db, "a.g", shortest_months),
+    ]
+    if d["none"]:  # SQLite's min() is NULL when any argument is: stand in a far day for NULL
+        far = d["none"]
+        next_change = f"NULLIF(min({', '.join(f'COALESCE({x}, {far})' for x in ends)}), {far})"
+    else:
+        next_change = f"LEAST({', '.join(ends)})"
+    grid = "CASE WHEN r.status = 'enrolled' THEN r.grid_code END"
+    differs = " OR ".join(
+        [f"s.aspect_{i + 1} <> {c}" for i, c in enumerate(caps)]
+        + [
+            f"s.total <> {total}",
+            f"s.next_change {distinct} {next_change}",
+            "s.policy_version <> :version",
+            f"s.grid_code {distinct} {grid}",
+        ]
+    )
+    sql = f"""
+SELECT a.rid, {", ".join(f"a.s{i}" for i in range(n))}, a.p, a.e, a.g, {grid},
+  s.resident_id IS NOT NULL, {STORED}
+FROM (
+  SELECT resident_id AS rid,
+    {sums},
+    MIN(CASE WHEN points > 0 THEN deed_date END) AS p,
+    MIN(CASE WHEN points < 0 THEN expires_on END) AS e,
+    MIN(CASE WHEN points < 0 AND expires_on IS NULL THEN deed_date END) AS g
+  FROM ledger_entry
+  WHERE {_counted_where(model)}
+  GROUP BY resident_id
+) a
+LEFT JOIN score s ON s.resident_id = a.rid
+LEFT JOIN resident r ON r.id = a.rid
+WHERE s.resident_id IS NULL
+  OR a.rid IN (SELECT t.resident_id FROM ledger_entry t WHERE t.seq IN (
+       SELECT v.reverses_seq FROM ledger_entry v WHERE v.reverses_seq IS NOT NULL))
+  OR {differs}"""
+    yield from _run(db, sql, _params(db, model, as_of))
+
+
+def full_rest(db: Session, model: ScoreModel, as_of: date, base: tuple) -> Iterator[tuple]:
+    """Enrolled residents with nothing counted whose stored record may differ from the base score
+    ``base = (a1, a2, a3, a4, total)``: rows ``(resident_id, grid, has_record, stored …)``."""
+    d = _dialect(db)
+    differs = " OR ".join(
+        [f"s.aspect_{i + 1} <> {int(v)}" for i, v in enumerate(base[:4])]
+        + [
+            f"s.total <> {int(base[4])}",
+            "s.next_change IS NOT NULL",
+            "s.policy_version <> :version",
+            f"s.grid_code {d['distinct']} r.grid_code",
+        ]
+    )
+    sql = f"""
+SELECT r.id, r.grid_code, s.resident_id IS NOT NULL, {STORED}
+FROM resident r LEFT JOIN score s ON s.resident_id = r.id
+WHERE r.status = 'enrolled'
+  AND (s.resident_id IS NULL OR {differs})
+  AND NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.resident_id = r.id AND {_counted_where(model, "e")})"""
+    yield from _run(db, sql, _params(db, model, as_of))
+
+
+def full_orphans(db: Session, model: ScoreModel, as_of: date) -> list[str]:
+    """Stored records of residents who are no longer enrolled and have nothing counted."""
+    sql = f"""
+SELECT s.resident_id FROM score s
+WHERE NOT EXISTS (SELECT 1 FROM resident r WHERE r.id = s.resident_id AND r.status = 'enrolled')
+  AND NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.resident_id = s.resident_id
+                  AND {_counted_where(model, "e")})"""
+    return [r[0] for r in _run(db, sql, _params(db, model, as_of))]
+
+
+def totals_by_grid(db: Session) -> list[tuple[str | None, int, int]]:
+    """(grid, total, residents) over the stored records: the histograms of a full run."""
+    return list(_run(db, "SELECT grid_code, total, COUNT(*) FROM score GROUP BY grid_code, total", {}))
 
 
 def reversed_entries(db: Session) -> list[Any]:
@@ -131,20 +288,10 @@ def reversed_entries(db: Session) -> list[Any]:
     return list(db.execute(q))
 
 
-def enrolled(db: Session) -> list[tuple[str, str]]:
-    """(resident id, grid code) of every enrolled resident.
-
-    A read-only projection of the residents table for the bulk run: ``residents.service.list_ids``
-    builds a dict with a parsed timestamp per resident, which costs more than the whole score pass.
-    """
+def enrolled_count(db: Session) -> int:
     from moralbank.residents.models import Resident
 
-    if _is_sqlite(db):
-        return list(_raw(db, "SELECT id, grid_code FROM resident WHERE status = 'enrolled'", {}))
-    return [
-        tuple(r)
-        for r in db.execute(select(Resident.id, Resident.grid_code).where(Resident.status == "enrolled"))
-    ]  # type: ignore[misc]
+    return db.scalar(select(func.count()).select_from(Resident).where(Resident.status == "enrolled")) or 0
 
 
 def _raw(db: Session, sql: str, params: dict) -> Iterator[tuple]:

@@ -203,18 +203,17 @@ def recompute(
             started_at=uow.clock.now(),
         ),
     )
-    grids: dict[str, str | None] = {}
     if full:
-        grids = dict(repository.enrolled(db))
         targets: set[str] | None = None
-        old = repository.current(db)
+        old: dict[str, tuple] = {}
+        total_work = repository.enrolled_count(db) if progress else 0
     else:
         assert last is not None
         targets = repository.residents_with_entries_after(db, last.ledger_seq) | repository.residents_due(
             db, as_of
         )
         old = repository.current(db, sorted(targets))
-    total_work = len(grids) if full else len(targets or ())
+        total_work = len(targets)
     fin = _Finisher(m)
     n = fin.n
     # Take out what reversal pairs contributed: the aggregate skipped the reversing entries but counted
@@ -232,27 +231,24 @@ def recompute(
     hist: list[tuple] = []
     fresh: set[str] = set()
     dropped: list[str] = []
-    per_grid: Counter = Counter()  # (grid, total) -> residents, for the distributions of a full run
     moves: list[tuple[str, int, int]] = []  # (grid, old total, new total), for an incremental run
-    seen: set[str] = set()
-    old_get, grids_get = old.get, grids.get
 
-    def settle(rid: str, subs: tuple, total: int, tier: str, next_change: date | None) -> None:
+    def settle(
+        rid: str, prev: tuple | None, grid: str | None, subs: tuple, total: int, tier: str, nxt: date | None
+    ) -> None:
+        """Write the resident's record if its value, next change, policy version or grid changed.
+        ``prev``: the stored ``(a1 … a4, total, tier, next_change, policy_version, grid)`` or None."""
         subs4 = subs + pad if pad else subs
-        prev = old_get(rid)
-        grid = grids_get(rid) if full else (prev[8] if prev else None)
-        if full:
-            per_grid[(grid, total)] += 1
-        elif prev is not None and prev[4] != total and grid is not None:
+        if not full and prev is not None and prev[4] != total and grid is not None:
             moves.append((grid, prev[4], total))
         if (
             prev is not None
             and prev[4] == total
             and prev[:4] == subs4
             and prev[5] == tier
-            and prev[6] == next_change
+            and prev[6] == nxt
             and prev[7] == version
-            and (prev[8] == grid or not full)
+            and prev[8] == grid
         ):
             return
         if prev is None:
@@ -262,32 +258,62 @@ def recompute(
                     grid = residents.grid_of(uow, resident_id=rid)
                 except NotFound:
                     grid = None
-        rows.append((rid, grid, *subs4, total, tier, as_of, version, seq, run.id, now, next_change))
+        rows.append((rid, grid, *subs4, total, tier, as_of, version, seq, run.id, now, nxt))
         if prev is None or prev[4] != total or prev[:4] != subs4 or prev[5] != tier or prev[7] != version:
             hist.append((rid, run.id, as_of, *subs4, total, tier, version, seq))
         if prev is not None and domain.dropped_tier(m, prev[5], tier):
             dropped.append(rid)
 
-    for row in repository.aggregate(db, m, as_of, None if full else sorted(targets or ())):
-        rid = row[0]
-        sums = row[1 : 1 + n]
-        fix = corrections.get(rid)
-        if fix is not None:
-            sums = [int(a or 0) + b for a, b in zip(sums, fix, strict=True)]
-        seen.add(rid)
-        settle(rid, *fin.finish(sums, row))
-        if progress and len(seen) % 100_000 == 0:
-            progress(len(seen), total_work)
+    def stored(row: tuple, at: int) -> tuple | None:
+        """The stored record in a full-run row: ``has_record`` at ``at``, then its nine values."""
+        if not row[at]:
+            return None
+        r = row[at + 1 : at + 10]
+        return (*r[:6], _date(r[6]), *r[7:])
+
     base = fin.finish([0] * n, None)
-    rest = (grids.keys() | (targets or set())) - seen
-    for rid in rest:
-        settle(rid, *base)
-    scored = len(seen) + len(rest)
+    if full:
+        # Only residents whose record may have changed come back from the database (see
+        # repository.full_changes); the finishing step here decides.
+        for row in repository.full_changes(db, m, as_of, shortest_months=fin.shortest):
+            rid = row[0]
+            sums = row[1 : 1 + n]
+            fix = corrections.get(rid)
+            if fix is not None:
+                sums = [int(a or 0) + b for a, b in zip(sums, fix, strict=True)]
+            settle(rid, stored(row, 5 + n), row[4 + n], *fin.finish(sums, row))
+        if progress:
+            progress(total_work // 2, total_work)
+        base_values = (*base[0], *pad, base[1])
+        for row in repository.full_rest(db, m, as_of, base_values):
+            settle(row[0], stored(row, 2), row[1], *base)
+        orphans = repository.full_orphans(db, m, as_of)
+    else:
+        seen: set[str] = set()
+        for row in repository.aggregate(db, m, as_of, sorted(targets or ())):
+            rid = row[0]
+            sums = row[1 : 1 + n]
+            fix = corrections.get(rid)
+            if fix is not None:
+                sums = [int(a or 0) + b for a, b in zip(sums, fix, strict=True)]
+            seen.add(rid)
+            prev = old.get(rid)
+            settle(rid, prev, prev[8] if prev else None, *fin.finish(sums, row))
+        for rid in (targets or set()) - seen:
+            prev = old.get(rid)
+            settle(rid, prev, prev[8] if prev else None, *base)
 
     repository.upsert_scores(db, rows, fresh=fresh)
     repository.add_history(db, hist)
+    per_grid: Counter = Counter()  # (grid, total) -> residents, for the distributions of a full run
     if full:
-        repository.delete_scores(db, old.keys() - seen - rest)
+        repository.delete_scores(db, orphans)
+        db.flush()
+        for grid, total, count in repository.totals_by_grid(db):
+            per_grid[(grid, total)] += count
+        scored = sum(per_grid.values())  # every enrolled resident and everyone with an entry counted
+    else:
+        scored = len(targets or ())
     _update_distributions(uow, run, full=full, per_grid=per_grid, moves=moves)
     if notify:
         for rid in dropped:

@@ -206,3 +206,173 @@ def test_aspect_cap_limits_what_one_aspect_adds(container) -> None:  # noqa: ANN
         assert stored(uow, "RCAP00001")[0] == cap
         assert stored(uow, "RCAP00001")[4] == 60 + cap
         uow.commit()
+
+
+# -- a full run over stored records writes what a full run from nothing writes --------------------------
+# A full run compares in SQL and hands Python only the residents whose record may have changed
+# (repository.full_changes / full_rest / full_orphans); these tests hold that filter to never miss one.
+RECORD = ("aspect_1", "aspect_2", "aspect_3", "aspect_4", "total", "tier", "next_change", "policy_version")
+
+
+def records(uow, rids) -> dict:  # noqa: ANN001
+    out = {}
+    for rid in rids:
+        s = repository.get(uow.db, rid)
+        out[rid] = None if s is None else (*(getattr(s, c) for c in RECORD), s.grid_code)
+    return out
+
+
+def rescored_from_nothing(uow, rids, day: date) -> dict:  # noqa: ANN001
+    from sqlalchemy import delete
+
+    from moralbank.scoring.models import Score
+
+    uow.db.execute(delete(Score).where(Score.resident_id.in_(list(rids))))
+    uow.db.expire_all()
+    service.recompute(uow, full=True, as_of=day)
+    return records(uow, rids)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(spec, min_size=1, max_size=16),
+    st.lists(spec, max_size=16),
+    st.integers(0, 800),
+)
+def test_full_run_over_stored_records_equals_full_run_from_nothing(container, first, second, later) -> None:  # noqa: ANN001
+    batch = next(_ids)
+    rids = [f"F{batch:05d}X{i}" for i in range(4)]
+
+    def post(specs) -> None:  # noqa: ANN001
+        posted: dict[str, list[int]] = {r: [] for r in rids}
+        for who, pts, ago, aspect, exp, sev, rev in specs:
+            rid = rids[who]
+            target = posted[rid][-1] if rev and posted[rid] else None
+            e = entry(
+                rid,
+                pts,
+                ago,
+                aspect=aspect,
+                indicator=aspect + "01",
+                expires_in=exp if pts < 0 else None,
+                severity=sev if pts < 0 else None,
+                reverses=target,
+            )
+            posted[rid].extend(x.seq for x in ledger.post(uow, [e]))
+
+    with container.uow() as uow:
+        post(first)
+        service.recompute(uow, full=True, as_of=AS_OF)
+        post(second)
+        day = AS_OF + timedelta(days=later)
+        service.recompute(uow, full=True, as_of=day)
+        over_stored = records(uow, rids)
+        assert rescored_from_nothing(uow, rids, day) == over_stored
+        m = service.model(uow)
+        for rid in rids:
+            ref = domain.compute(m, rid, ledger.entries_of(uow, resident_id=rid), day)
+            if over_stored[rid] is not None:
+                assert over_stored[rid][:6] == as_tuple(ref), rid
+        uow.commit()
+
+
+def test_full_run_follows_grid_moves_withdrawals_and_new_enrolments(container) -> None:  # noqa: ANN001
+    from sqlalchemy import update
+
+    from moralbank.auth.domain import SYSTEM
+    from moralbank.residents import service as residents
+    from moralbank.residents.idnumber import make
+    from moralbank.residents.models import Resident
+    from tests.integration.scoring.world import G1, G3, build_town
+
+    town = build_town(container)
+    town.post("zhang", "SM01", 5, days_ago=3)
+    town.post("li", "SM01", 5, days_ago=4)
+    with container.uow() as uow:
+        service.recompute(uow, full=True, as_of=AS_OF)
+        uow.commit()
+    ids = town.ids
+    with container.uow() as uow:
+        residents.move_grid(uow, resident_id=ids["wang"], grid=G1, principal=SYSTEM)
+        uow.db.execute(  # zhao (nothing counted) and zhang (an entry counted) leave the programme
+            update(Resident).where(Resident.id.in_([ids["zhao"], ids["zhang"]])).values(status="withdrawn")
+        )
+        newcomer = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="钱七",
+            id_number=make("330281", date(1991, 3, 4), 51),
+            grid=G3,
+            consent_text_version="v1",
+        )
+        run = service.recompute(uow, full=True, as_of=AS_OF)
+        rids = [*ids.values(), newcomer]
+        after = records(uow, rids)
+        assert after[ids["wang"]][-1] == G1
+        assert after[ids["zhao"]] is None  # not enrolled, nothing counted: the record goes
+        assert after[ids["zhang"]][4] == 65 and after[ids["zhang"]][-1] is None  # counted, no grid
+        assert after[newcomer][4] == 60 and after[newcomer][-1] == G3
+        assert run.residents == 4 and run.changed == 3  # wang, zhang, the newcomer
+        hist = repository.distributions(uow.db, [G1, G3])
+        assert hist[G1].histogram == {"60": 1, "65": 1} and hist[G3].histogram == {"60": 1}
+        again = service.recompute(uow, full=True, as_of=AS_OF)
+        assert again.changed == 0 and again.residents == 4
+        assert rescored_from_nothing(uow, rids, AS_OF) == after
+        uow.commit()
+
+
+def test_add_months_in_sql_equals_the_domain_rule(container) -> None:  # noqa: ANN001
+    from sqlalchemy import text
+
+    start, days = date(2023, 1, 1), 4 * 366
+    with container.uow() as uow:
+        db = uow.db
+        sqlite = db.get_bind().dialect.name == "sqlite"
+        for months in (1, 3, 12, 24, 36):
+            expr = repository.add_months_sql(db, "x", months)
+            if sqlite:
+                sql = (
+                    "WITH RECURSIVE d(x) AS (SELECT :start UNION ALL SELECT date(x, '+1 day') FROM d "
+                    f"WHERE x < date(:start, '+{days - 1} days')) SELECT x, {expr} FROM d"
+                )
+                got = {
+                    date.fromisoformat(a): date.fromisoformat(b)
+                    for a, b in db.execute(text(sql), {"start": start.isoformat()})
+                }
+            else:
+                sql = (
+                    f"SELECT x, {expr} FROM (SELECT CAST(g AS DATE) AS x FROM generate_series("
+                    f"CAST(:start AS DATE), CAST(:start AS DATE) + {days - 1}, INTERVAL '1 day') AS g) d"
+                )
+                got = dict(db.execute(text(sql), {"start": start}).all())
+            want = {
+                start + timedelta(i): domain.add_months(start + timedelta(i), months) for i in range(days)
+            }
+            assert got == want, months
+
+
+def test_full_run_notices_a_change_of_next_change_or_of_aspects_alone(container) -> None:  # noqa: ANN001
+    with container.uow() as uow:
+        cap = service.model(uow).aspects[0].max_points
+        ledger.post(uow, [entry("RNXT00001", cap, 10)])  # SM at its cap
+        ledger.post(
+            uow, [entry("RASP00001", 5, 10), entry("RASP00001", -5, 10, aspect="PE", indicator="PE01")]
+        )
+        service.recompute(uow, full=True, as_of=AS_OF)
+        before = records(uow, ["RNXT00001", "RASP00001"])
+        ledger.post(uow, [entry("RNXT00001", 5, 600)])  # capped: same total, earlier next change
+        ledger.post(  # the same total, the points moved from SM to FV
+            uow,
+            [
+                entry("RASP00001", -5, 9, expires_in=500, severity="general"),
+                entry("RASP00001", 5, 9, aspect="FV", indicator="FV01"),
+            ],
+        )
+        run = service.recompute(uow, full=True, as_of=AS_OF)
+        after = records(uow, ["RNXT00001", "RASP00001"])
+        assert after["RNXT00001"][4] == before["RNXT00001"][4]
+        assert after["RNXT00001"][6] < before["RNXT00001"][6]
+        assert after["RASP00001"][4] == before["RASP00001"][4]
+        assert after["RASP00001"][:4] != before["RASP00001"][:4]
+        assert run.changed == 2
+        uow.commit()
