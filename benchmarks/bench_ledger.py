@@ -6,17 +6,24 @@ Baseline, measured in the same run: hashing the same canonical leaves and comput
 root in memory with hashlib (``merkle.leaf_hashes`` + ``merkle.root_of``). Targets: append time
 ≤ 3× the baseline; proof p99 ≤ 2 ms (recorded as a ratio to 2 ms).
 
+A second baseline shows the floor of the storage alone: the same 16-column rows (prepared before the
+clock starts) inserted with plain ``sqlite3`` ``executemany`` into a second database with the same
+schema (the same indexes, WAL, synchronous=NORMAL, the same 1 GiB bulk page cache), one transaction
+per batch of 100,000 — no leaves, no nodes, no checkpoints.
+
 Run alone: ``python benchmarks/bench_ledger.py [--quick]``.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
+import sqlite3
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 from moralbank.bootstrap import bootstrap
@@ -24,7 +31,7 @@ from moralbank.config import Settings
 from moralbank.db.engine import make_engine
 from moralbank.db.models import Base
 from moralbank.kernel.ids import new_pseudonym
-from moralbank.ledger import domain, merkle, service
+from moralbank.ledger import domain, merkle, repository, service
 from moralbank.ledger.domain import NewEntry
 
 FULL, QUICK = 8_000_000, 200_000
@@ -64,6 +71,31 @@ def _batches(n: int, rng: random.Random):  # noqa: ANN202 - a generator of NewEn
         yield batch
 
 
+def _rows(posted: list) -> list[tuple]:
+    """The 16 column values of each entry as the ledger stores them on SQLite."""
+    return [
+        (
+            e.seq,
+            e.resident_id,
+            e.indicator,
+            e.aspect,
+            e.points,
+            e.deed_date.isoformat(),
+            e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+            e.source,
+            e.actor,
+            e.policy_version,
+            e.reason,
+            e.source_ref,
+            json.dumps(list(e.evidence)),
+            e.reverses_seq,
+            e.severity,
+            None if e.expires_on is None else e.expires_on.isoformat(),
+        )
+        for e in posted
+    ]
+
+
 def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.py's Report
     n = QUICK if quick else FULL
     work = Path(report.workdir) / "ledger"
@@ -74,7 +106,20 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
     c = bootstrap(Settings(data_dir=work), engine=engine, migrate=False)
     rng = random.Random(2012)
 
-    post_s = base_s = 0.0
+    raw_path = work / "raw.db"
+    raw_engine = make_engine(f"sqlite:///{raw_path}")
+    Base.metadata.create_all(raw_engine)  # the same tables, indexes and triggers
+    raw_engine.dispose()
+    raw = sqlite3.connect(raw_path, isolation_level=None)
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute(f"PRAGMA cache_size = -{repository.SQLITE_BULK_CACHE_KIB}")
+    raw_sql = (
+        f"INSERT INTO ledger_entry ({', '.join(repository.ENTRY_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(repository.ENTRY_COLUMNS))})"
+    )
+
+    post_s = base_s = raw_s = 0.0
     hashes = bytearray()
     for batch in _batches(n, rng):
         t = time.perf_counter()
@@ -86,7 +131,13 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
         t = time.perf_counter()
         hashes += merkle.leaf_hashes(leaves)
         base_s += time.perf_counter() - t
-        del leaves, posted
+        rows = _rows(posted)  # the same rows, for the storage floor (not timed)
+        t = time.perf_counter()
+        raw.execute("BEGIN IMMEDIATE")
+        raw.executemany(raw_sql, rows)
+        raw.execute("COMMIT")
+        raw_s += time.perf_counter() - t
+        del leaves, posted, rows
         print(f"\r  posted {len(hashes) // 32:,} entries", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     t = time.perf_counter()
@@ -107,6 +158,14 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
         higher_is_better=False,
         unit="s",
     )
+    report.figure(
+        "storage floor: raw sqlite3 executemany of the same rows, same indexes",
+        raw_s,
+        "s",
+        note=f"{n / raw_s:,.0f} rows/s; append / floor = {post_s / raw_s:.2f}, floor / in-memory root = "
+        f"{raw_s / base_s:.1f}",
+    )
+    raw.close()
 
     lat = []
     with c.uow(write=False) as uow:
@@ -142,6 +201,8 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
         note=f"{audit.entries:,} entries, {audit.checkpoints} checkpoints",
     )
     report.figure("database size", sum(p.stat().st_size for p in work.glob("ledger.db*")) / 2**20, "MiB")
+    raw_mib = sum(p.stat().st_size for p in work.glob("raw.db*")) / 2**20
+    report.figure("raw floor database size", raw_mib, "MiB")
     engine.dispose()
     shutil.rmtree(work, ignore_errors=True)
 

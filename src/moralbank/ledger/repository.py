@@ -107,56 +107,68 @@ def _evidence_json(ev: tuple[str, ...]) -> str:
 _SQLITE_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
 
 
-def insert_entries(db: Session, entries: list[Entry]) -> None:
-    """Append entries in one driver-level bulk insert (no ORM objects)."""
+def stored_rows(entries: list[Entry]) -> list[tuple]:
+    """The entries in stored form (``worker`` module docstring): the values SQLite binds, without
+    ``recorded_at``. Each distinct date and evidence list is converted once."""
+    day = _Memo(_iso_or_none)
+    ev = _Memo(_evidence_json)
+    return [
+        (
+            e[0],
+            e[1],
+            e[2],
+            e[3],
+            e[4],
+            day[e[5]],
+            e[7],
+            e[8],
+            e[9],
+            e[10],
+            e[11],
+            ev[e[12]] if type(e[12]) is tuple else _evidence_json(e[12]),
+            e[13],
+            e[14],
+            day[e[15]],
+        )
+        for e in entries
+    ]
+
+
+def sqlite_instant(at: datetime) -> str:
+    """A time as the UTCDateTime column stores it on SQLite (UTC, microseconds)."""
+    text = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if not _SQLITE_INSTANT.fullmatch(text):  # never: strftime gives exactly this shape
+        raise ValueError(f"unexpected time text {text!r}")
+    return text
+
+
+def insert_entries(db: Session, entries: list[Entry], rows: list[tuple] | None = None) -> None:
+    """Append entries in one driver-level bulk insert (no ORM objects). ``rows``: the same entries
+    already in stored form (``stored_rows``), when the caller has them."""
     conn = db.connection()
     if _is_sqlite(db):
         if len(entries) >= SQLITE_BULK_ROWS:
             conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
         # One batch shares one recording time: it goes into the statement as a literal (the text the
-        # UTCDateTime type stores), so each row binds 15 values and formats no time.
+        # UTCDateTime type stores, made here from a datetime), so each row binds 15 values.
         at = entries[0].recorded_at
-        if all(e.recorded_at is at or e.recorded_at == at for e in entries):
-            groups = [(at, entries)]
+        if all(e.recorded_at == at for e in entries):
+            groups = [(at, entries, rows if rows is not None else stored_rows(entries))]
         else:
-            groups = list(_group_by_time(entries).items())
-        day = _Memo(_iso_or_none)
-        ev = _Memo(_evidence_json)
+            groups = [(t, group, stored_rows(group)) for t, group in _group_by_time(entries).items()]
         cols = [c for c in ENTRY_COLUMNS if c != "recorded_at"]
-        for at, group in groups:
-            stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-            if not _SQLITE_INSTANT.fullmatch(stamp):  # never: strftime gives exactly this shape
-                raise ValueError(f"unexpected time text {stamp!r}")
-            rows = [
-                (
-                    e[0],
-                    e[1],
-                    e[2],
-                    e[3],
-                    e[4],
-                    day[e[5]],
-                    e[7],
-                    e[8],
-                    e[9],
-                    e[10],
-                    e[11],
-                    ev[e[12]] if type(e[12]) is tuple else _evidence_json(e[12]),
-                    e[13],
-                    e[14],
-                    day[e[15]],
-                )
-                for e in group
-            ]
+        for at, _, group_rows in groups:
             conn.exec_driver_sql(
                 f"INSERT INTO ledger_entry ({', '.join(cols)}, recorded_at) "
-                f"VALUES ({', '.join('?' * len(cols))}, '{stamp}')",
-                rows,
+                f"VALUES ({', '.join('?' * len(cols))}, '{sqlite_instant(at)}')",
+                group_rows,
             )
         return
     raw = conn.connection.driver_connection
+    ev = _Memo(_evidence_json)
     with raw.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as cp:
         for e in entries:
-            cp.write_row((*e[:12], json.dumps(list(e.evidence)) if e.evidence else "[]", *e[13:]))
+            cp.write_row((*e[:12], ev[e[12]] if type(e[12]) is tuple else _evidence_json(e[12]), *e[13:]))
 
 
 def _group_by_time(entries: list[Entry]) -> dict[datetime, list[Entry]]:

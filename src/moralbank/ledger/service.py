@@ -60,20 +60,19 @@ def _post(uow: UnitOfWork, entries: list[NewEntry]) -> list[Entry]:
     recorded_at = uow.clock.now()
     total = size + len(entries)
     border, stripes = _border(uow, size, total)
-    # The leaves are encoded and hashed (in a forked child for a big batch) while the rows go in.
-    job = None
-    if len(entries) >= worker.MIN_ENTRIES:
-        job = worker.Job(entries, size + 1, recorded_at, size, border)
-    try:
-        posted = domain.stamp(entries, first_seq=size + 1, recorded_at=recorded_at)
-        repo.insert_entries(uow.db, posted)
-    except BaseException:
-        if job is not None:
+    posted = domain.stamp(entries, first_seq=size + 1, recorded_at=recorded_at)
+    if len(entries) >= worker.MIN_ENTRIES and worker.available():
+        # The helper process encodes and hashes the leaves while the rows go in (worker.py).
+        rows = repo.stored_rows(posted)
+        job = worker.Job("tree", rows, repo.sqlite_instant(recorded_at), size, border)
+        try:
+            repo.insert_entries(uow.db, posted, rows)
+        except BaseException:
             job.cancel()
-        raise
-    if job is not None:
+            raise
         new, root = job.result()
     else:
+        repo.insert_entries(uow.db, posted)
         tree = merkle.CompactRange(size, border)
         new = tree.append(merkle.leaf_hashes(domain.encode_leaves(posted)))
         root = tree.root()

@@ -1,131 +1,258 @@
-"""The Merkle half of a big posting batch, computed in a forked child process while the parent
-writes the entry rows (the machine has more than one core; SQLite and the per-row Python work keep
-the parent busy, so encoding and hashing the leaves in parallel takes them off the critical path).
+"""Leaf encoding and hashing on the second core: a long-lived helper process (``python -m
+moralbank.ledger.worker``) that big batches and the audit hand their leaves to.
 
-The child gets the batch by ``fork`` (copy-on-write, nothing is serialised), stamps and encodes the
-leaves (``domain.stamp`` + ``domain.encode_leaves``), hashes them and grows the compact range from the
-border the parent read; it sends back only hashes (every new node, level by level, and the root)
-through a pipe. The parent stores exactly what it would have computed itself: the result is the
-same bytes (tests check that), only the core differs.
+Posting a big batch is two independent halves: the entry rows going into the database (SQLite or
+COPY, plus the per-row Python work around it) and the Merkle half (canonical leaves, leaf hashes, the
+new nodes). The parent sends the batch's rows — the same tuples it binds to the database, in the
+*stored form* below — to the helper, inserts them while the helper encodes and hashes, then stores
+the nodes the helper sends back. The result is byte for byte what the parent would compute itself
+(``compute_tree`` is the same code either way, and tests compare both paths); only the core differs.
 
-Safety of ``fork``: it is used only on POSIX, for batches of at least ``MIN_ENTRIES``, and only when
-the process runs a single thread (a thread holding a lock at the moment of the fork could otherwise
-leave the child stuck). The child disables the garbage collector, touches no database connection
-(it inherited their file descriptors) and leaves with ``os._exit`` so no finaliser or ``atexit``
-handler runs in it. Anything unexpected (the child fails or dies, the pipe breaks) makes the parent
-compute the same hashes itself.
+Stored form of an entry (``Entry`` field order without ``recorded_at``, which a batch shares): seq,
+resident_id, indicator, aspect, points, deed_date (``YYYY-MM-DD``), source, actor, policy_version,
+reason, source_ref, evidence (the JSON text of the list), reverses_seq, severity, expires_on
+(``YYYY-MM-DD`` or None). ``encode_rows`` turns such rows into leaves through ``domain.encode_leaves``.
+
+The helper is a fresh interpreter started with ``subprocess`` (not ``fork``: no copy-on-write of the
+parent's large page cache, safe in threaded servers), one per parent process, started on first use;
+messages are ``marshal`` data framed by their length on its stdin and stdout. If it cannot be
+started, dies, or is busy with another thread's batch, the parent computes the same result itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
-import gc
+import json
+import marshal
 import os
 import struct
+import subprocess
+import sys
 import threading
-from datetime import datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 from moralbank.ledger import domain, merkle
-from moralbank.ledger.domain import NewEntry
+from moralbank.ledger.domain import Entry
 
-MIN_ENTRIES = 20_000  # below this a fork costs more than it saves
-_HEADER = struct.Struct("<qqq")  # level, first index, byte length; level -1 carries the root
-ENABLED = True  # tests and operators can switch the parallel path off
+MIN_ENTRIES = 20_000  # below this, shipping the rows costs more than hashing them here
+ENABLED = True  # tests (and operators, via MORALBANK_LEDGER_WORKER=0) can switch the helper off
+_LEN = struct.Struct("<Q")
 
-
-def can_fork() -> bool:
-    return ENABLED and hasattr(os, "fork") and threading.active_count() == 1
+Row = tuple  # a stored-form row (see the module docstring)
 
 
-def compute(
-    entries: list[NewEntry], first_seq: int, recorded_at: datetime, size: int, border: dict[int, bytes]
+# -- the work itself (run in the helper, or here as the fallback) ------------------------------------
+class _Memo(dict):
+    def __init__(self, fmt):  # noqa: ANN001 - a one-argument function
+        super().__init__()
+        self.fmt = fmt
+
+    def __missing__(self, key):  # noqa: ANN001, ANN204
+        value = self[key] = self.fmt(key)
+        return value
+
+
+def _evidence_of(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text)) if text else ()
+
+
+def _instant_of(text: str) -> datetime:
+    at = datetime.fromisoformat(text)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _day_of(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def entries_of_rows(rows: list[Row], recorded_at: list[str] | str) -> list[Entry]:
+    """Entries from stored-form rows; ``recorded_at`` is the batch's time text or one per row.
+    Each distinct date, time and evidence text is parsed once."""
+    day, when, ev = _Memo(_day_of), _Memo(_instant_of), _Memo(_evidence_of)
+    new = tuple.__new__
+    if isinstance(recorded_at, str):
+        at = when[recorded_at]
+        return [
+            new(
+                Entry,
+                (r[0], r[1], r[2], r[3], r[4], day[r[5]], at, *r[6:11], ev[r[11]], r[12], r[13], day[r[14]]),
+            )
+            for r in rows
+        ]
+    return [
+        new(
+            Entry,
+            (r[0], r[1], r[2], r[3], r[4], day[r[5]], when[t], *r[6:11], ev[r[11]], r[12], r[13], day[r[14]]),
+        )
+        for r, t in zip(rows, recorded_at, strict=True)
+    ]
+
+
+def encode_rows(rows: list[Row], recorded_at: list[str] | str) -> list[bytes]:
+    """The canonical leaves of stored-form rows (exactly ``domain.encode_leaves`` of their entries)."""
+    return domain.encode_leaves(entries_of_rows(rows, recorded_at))
+
+
+def compute_tree(
+    rows: list[Row], recorded_at: str, size: int, border: dict[int, bytes]
 ) -> tuple[list[tuple[int, int, bytes]], bytes]:
-    """The new nodes ``[(level, first_index, hashes)]`` and the root after appending ``entries``."""
-    posted = domain.stamp(entries, first_seq=first_seq, recorded_at=recorded_at)
+    """The new nodes ``[(level, first_index, hashes)]`` and the root after appending the rows'
+    leaves to the tree of ``size`` with right border ``border``."""
     tree = merkle.CompactRange(size, border)
-    new = tree.append(merkle.leaf_hashes(domain.encode_leaves(posted)))
+    new = tree.append(merkle.leaf_hashes(encode_rows(rows, recorded_at)))
     return new, tree.root()
 
 
-class Job:
-    """``compute`` running in a forked child; ``result()`` collects it (or computes it here)."""
+def compute_hashes(rows: list[Row], recorded_at: list[str] | str) -> bytes:
+    """The concatenated leaf hashes of stored-form rows."""
+    return merkle.leaf_hashes(encode_rows(rows, recorded_at))
 
-    def __init__(
-        self,
-        entries: list[NewEntry],
-        first_seq: int,
-        recorded_at: datetime,
-        size: int,
-        border: dict[int, bytes],
-    ):
-        self.args = (entries, first_seq, recorded_at, size, border)
-        self.pid = 0
-        self.fd = -1
-        if not can_fork():
-            return
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: compute, write, leave without running any finaliser
-            gc.disable()
-            status = 1
-            try:
-                os.close(r)
-                new, root = compute(*self.args)
-                out = [_HEADER.pack(lv, first, len(h)) + h for lv, first, h in new]
-                out.append(_HEADER.pack(-1, 0, len(root)) + root)
-                data = memoryview(b"".join(out))
-                while data:
-                    data = data[os.write(w, data) :]
-                status = 0
-            except BaseException:  # noqa: BLE001 - the parent recomputes; nothing to report here
-                pass
-            finally:
-                os._exit(status)
-        os.close(w)
-        self.pid, self.fd = pid, r
 
-    def result(self) -> tuple[list[tuple[int, int, bytes]], bytes]:
-        if not self.pid:
-            return compute(*self.args)
+_TASKS = {"tree": compute_tree, "hashes": compute_hashes}
+
+
+# -- the helper process ---------------------------------------------------------------------------
+def _read_exact(stream, n: int) -> bytes | None:  # noqa: ANN001 - a binary stream
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = stream.read(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+def _serve() -> None:
+    """The helper's loop: read ``(task, args)``, answer ``(True, result)`` or ``(False, error)``."""
+    import gc
+
+    gc.disable()  # it builds only acyclic tuples and bytes
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while (head := _read_exact(stdin, _LEN.size)) is not None:
+        body = _read_exact(stdin, _LEN.unpack(head)[0])
+        if body is None:
+            break
         try:
-            data = _read_all(self.fd)
+            task, args = marshal.loads(body)
+            out = marshal.dumps((True, _TASKS[task](*args)))
+        except Exception as e:  # noqa: BLE001 - reported to the parent, which recomputes
+            out = marshal.dumps((False, f"{type(e).__name__}: {e}"))
+        stdout.write(_LEN.pack(len(out)) + out)
+        stdout.flush()
+
+
+class _Helper:
+    """The parent's handle on its helper process (one per process, one batch at a time)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.proc: subprocess.Popen | None = None
+        self.owner = 0  # the pid that started it (a forked parent starts its own)
+        self.broken = False
+
+    def _ensure(self) -> subprocess.Popen | None:
+        if self.proc is not None and self.owner == os.getpid() and self.proc.poll() is None:
+            return self.proc
+        if self.broken:
+            return None
+        src = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "moralbank.ledger.worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                close_fds=True,
+            )
+        except OSError:
+            self.broken = True
+            return None
+        self.owner = os.getpid()
+        return self.proc
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and self.owner == os.getpid():
+            with contextlib.suppress(OSError):
+                proc.stdin.close()  # type: ignore[union-attr]
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            with contextlib.suppress(OSError):
+                proc.stdout.close()  # type: ignore[union-attr]
+
+
+_helper = _Helper()
+atexit.register(_helper.close)
+
+
+def available() -> bool:
+    return ENABLED and os.environ.get("MORALBANK_LEDGER_WORKER", "1") != "0"
+
+
+class Job:
+    """One task handed to the helper (or, when that is not possible, computed in ``result``)."""
+
+    def __init__(self, task: str, *args: object):
+        self.task, self.args = task, args
+        self.proc: subprocess.Popen | None = None
+        if not available() or not _helper.lock.acquire(blocking=False):
+            return
+        try:
+            proc = _helper._ensure()
+            if proc is not None:
+                body = marshal.dumps((task, args))
+                proc.stdin.write(_LEN.pack(len(body)) + body)  # type: ignore[union-attr]
+                proc.stdin.flush()  # type: ignore[union-attr]
+                self.proc = proc
+        except (OSError, ValueError):
+            _helper.close()
         finally:
-            os.close(self.fd)
-            _, status = os.waitpid(self.pid, 0)
-            self.pid = 0
-        parsed = _parse(data) if status == 0 else None
-        return parsed if parsed is not None else compute(*self.args)
+            if self.proc is None:
+                _helper.lock.release()
+
+    def ready(self) -> bool:
+        """Whether ``result`` would return without waiting for the helper."""
+        if self.proc is None:
+            return True
+        import select
+
+        return bool(select.select([self.proc.stdout], [], [], 0)[0])
+
+    def _answer(self) -> tuple | None:
+        """Read the helper's answer (None if it broke) and free the helper for the next job."""
+        answer = None
+        try:
+            head = _read_exact(self.proc.stdout, _LEN.size)  # type: ignore[union-attr]
+            body = None if head is None else _read_exact(self.proc.stdout, _LEN.unpack(head)[0])  # type: ignore[union-attr]
+            answer = None if body is None else marshal.loads(body)
+        except (OSError, ValueError, EOFError, TypeError):
+            answer = None
+        finally:
+            self.proc = None
+            if answer is None:
+                _helper.close()
+            _helper.lock.release()
+        return answer
+
+    def result(self):  # noqa: ANN201 - the task's result
+        if self.proc is not None:
+            answer = self._answer()
+            if answer is not None and answer[0]:
+                return answer[1]
+        return _TASKS[self.task](*self.args)  # no helper, or it failed: the same work here
 
     def cancel(self) -> None:
-        """Stop waiting for the child (the batch failed); reap it."""
-        if self.pid:
-            os.close(self.fd)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, 9)
-            os.waitpid(self.pid, 0)
-            self.pid = 0
+        """Drop the answer (the batch failed meanwhile); the helper stays ready for the next job."""
+        if self.proc is not None:
+            self._answer()
 
 
-def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.read(fd, 1 << 20):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _parse(data: bytes) -> tuple[list[tuple[int, int, bytes]], bytes] | None:
-    new, root, pos = [], None, 0
-    while pos < len(data):
-        if pos + _HEADER.size > len(data):
-            return None
-        level, first, n = _HEADER.unpack_from(data, pos)
-        pos += _HEADER.size
-        h = data[pos : pos + n]
-        if len(h) != n:
-            return None
-        pos += n
-        if level == -1:
-            root = h
-        else:
-            new.append((level, first, h))
-    return None if root is None else (new, root)
+if __name__ == "__main__":
+    _serve()

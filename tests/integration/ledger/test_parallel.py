@@ -1,36 +1,37 @@
-"""Big batches hash their leaves in a forked child while the parent writes the rows
-(``moralbank.ledger.worker``): the stored log must be exactly the one the serial path builds."""
+"""Big batches hand their leaves to the helper process (``moralbank.ledger.worker``) while the
+parent writes the rows: the stored log must be exactly the one the serial path builds, and a helper
+that fails or dies must change nothing but the speed."""
 
 from __future__ import annotations
 
-import os
+from datetime import UTC, datetime
 
 import pytest
 
-from moralbank.ledger import merkle, service, worker
+from moralbank.ledger import domain, merkle, service, worker
 from moralbank.ledger import repository as repo
 
 from .conftest import deed
 
+SIZES = [1, 9, 300, 8, 517, 40]  # crosses stripes of 256 and odd borders
+
 
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Take the parallel path for batches of 8 or more and count the forks."""
+def helper_jobs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Use the helper for batches of 8 or more; record each answer it gives."""
     monkeypatch.setattr(worker, "MIN_ENTRIES", 8)
     monkeypatch.setattr(service, "BIG_BATCH", 8)
     monkeypatch.setattr(worker, "ENABLED", True)
-    monkeypatch.setattr(worker.threading, "active_count", lambda: 1)
-    count: list[int] = []
-    real_fork = os.fork
+    answered: list[str] = []
+    real = worker.Job._answer
 
-    def fork() -> int:
-        pid = real_fork()
-        if pid:
-            count.append(pid)
-        return pid
+    def answer(self):  # noqa: ANN001, ANN202
+        got = real(self)
+        answered.append(self.task if got and got[0] else "failed")
+        return got
 
-    monkeypatch.setattr(worker.os, "fork", fork)
-    return count
+    monkeypatch.setattr(worker.Job, "_answer", answer)
+    return answered
 
 
 def _post_batches(container, sizes: list[int]) -> None:  # noqa: ANN001
@@ -43,72 +44,93 @@ def _post_batches(container, sizes: list[int]) -> None:  # noqa: ANN001
 
 
 def _stored(container) -> tuple[list, int, bytes]:  # noqa: ANN001
+    """The stored levels, size and root, after checking them against the rows (audit + in-memory root)."""
     with container.uow(write=False) as uow:
-        levels = sorted(repo.node_levels(uow.db))
+        levels = repo.node_levels(uow.db)
         nodes = [(lv, b"".join(h for _, h in repo.iter_stripes(uow.db, lv))) for lv, _, _ in levels]
         size, root = repo.state(uow.db)
         leaves = [e.leaf() for chunk in repo.iter_entries(uow.db) for e in chunk]
         report = service.audit(uow)
+        sizes = [c.tree_size for c in repo.checkpoints(uow.db)]
     assert report.ok, report.findings
     assert root == merkle.root_of(merkle.leaf_hashes(leaves))
+    below = nodes[0][1]
+    for _, have in nodes[1:]:  # every level is the pairwise hash of the one below
+        assert have == merkle._pair_up(below[: (len(below) // 64) * 64])
+        below = have
+    assert sizes == [sum(SIZES[: i + 1]) for i in range(len(SIZES))] or sizes == [20]
     return nodes, size, root
 
 
-SIZES = [1, 9, 300, 8, 517, 40]  # crosses stripes of 256 and odd borders
-
-
-def _check_levels(nodes: list) -> None:
-    """Every stored level is the pairwise hash of the one below."""
-    below = nodes[0][1]
-    for _, have in nodes[1:]:
-        assert have == merkle._pair_up(below[: (len(below) // 64) * 64])
-        below = have
-
-
-def test_forked_hashing_stores_the_same_log_as_the_serial_path(container, forks) -> None:
+def test_the_helper_builds_the_same_log_as_the_serial_path(container, helper_jobs) -> None:
     _post_batches(container, SIZES)
-    assert len(forks) == 5  # every batch of 8 or more
-    nodes, size, root = _stored(container)  # the audit recomputes every leaf, node and checkpoint
+    assert helper_jobs == ["tree"] * 5  # every batch of 8 or more
+    _, size, _ = _stored(container)
     assert size == sum(SIZES)
-    _check_levels(nodes)
-    with container.uow(write=False) as uow:
-        assert [c.tree_size for c in repo.checkpoints(uow.db)] == [1, 10, 310, 318, 835, 875]
 
 
 def test_the_serial_path_builds_the_same_log(container, monkeypatch) -> None:
     monkeypatch.setattr(worker, "ENABLED", False)
     monkeypatch.setattr(service, "BIG_BATCH", 8)
     _post_batches(container, SIZES)
-    nodes, size, root = _stored(container)
-    assert size == sum(SIZES)
-    _check_levels(nodes)
-
-
-def test_a_child_that_fails_is_replaced_by_the_parent(container, forks, monkeypatch) -> None:
-    parent = os.getpid()
-    real = worker.compute
-
-    def compute(*args):  # noqa: ANN002, ANN202
-        if os.getpid() != parent:
-            raise RuntimeError("the child breaks")
-        return real(*args)
-
-    monkeypatch.setattr(worker, "compute", compute)
-    _post_batches(container, [20, 30])
-    assert len(forks) == 2
     _, size, _ = _stored(container)
-    assert size == 50
+    assert size == sum(SIZES)
 
 
-def test_a_failed_insert_stops_the_child_and_posts_nothing(container, forks, monkeypatch) -> None:
-    def boom(db, entries):  # noqa: ANN001, ANN202
+def _rows(n: int) -> tuple[list[tuple], str]:
+    at = datetime(2026, 11, 25, 2, 0, 0, 123, tzinfo=UTC)
+    entries = domain.stamp([deed(k) for k in range(n)], first_seq=1, recorded_at=at)
+    return repo.stored_rows(entries), repo.sqlite_instant(at)
+
+
+def test_stored_rows_encode_to_the_same_leaves() -> None:
+    at = datetime(2026, 11, 25, 2, 0, 0, 123, tzinfo=UTC)
+    entries = domain.stamp(
+        [deed(k, expires_on=None if k % 2 else deed(k).deed_date, severity="minor") for k in range(40)],
+        first_seq=5,
+        recorded_at=at,
+    )
+    rows = repo.stored_rows(entries)
+    assert worker.encode_rows(rows, repo.sqlite_instant(at)) == domain.encode_leaves(entries)
+    assert worker.entries_of_rows(rows, [repo.sqlite_instant(at)] * 40) == entries
+
+
+def test_a_helper_that_dies_is_replaced_by_the_parent_and_restarted(helper_jobs) -> None:
+    rows, at = _rows(30)
+    want = worker.compute_hashes(rows, at)
+    job = worker.Job("hashes", rows, at)
+    assert job.proc is not None
+    job.proc.kill()
+    assert job.result() == want  # computed here
+    assert helper_jobs == ["failed"]
+    assert worker.Job("hashes", rows, at).result() == want  # a new helper
+    assert helper_jobs == ["failed", "hashes"]
+
+
+def test_an_error_in_the_helper_is_raised_here(helper_jobs) -> None:
+    rows, at = _rows(3)
+    rows[1] = (*rows[1][:5], "2026-13-45", *rows[1][6:])  # no such date
+    with pytest.raises(ValueError):
+        worker.Job("hashes", rows, at).result()
+    assert helper_jobs == ["failed"]
+    good, _ = _rows(3)
+    assert worker.Job("hashes", good, at).result() == worker.compute_hashes(good, at)
+
+
+def test_a_failed_insert_posts_nothing_and_leaves_the_helper_ready(
+    container, helper_jobs, monkeypatch
+) -> None:
+    real = repo.insert_entries
+
+    def boom(db, entries, rows=None):  # noqa: ANN001, ANN202
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(repo, "insert_entries", boom)
     with pytest.raises(RuntimeError, match="disk is full"), container.uow() as uow:
         service.post(uow, [deed(k) for k in range(20)])
-    assert len(forks) == 1
-    with pytest.raises(ChildProcessError):
-        os.waitpid(forks[0], os.WNOHANG)  # reaped
+    monkeypatch.setattr(repo, "insert_entries", real)
     with container.uow(write=False) as uow:
         assert service.tree_size(uow) == 0
+    _post_batches(container, [20])
+    assert helper_jobs == ["tree", "tree"]
+    _stored(container)
