@@ -28,6 +28,7 @@ from moralbank.bootstrap import Container
 from moralbank.db import raw
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import NotAuthenticated, PermissionDenied
+from moralbank.web import singleflight
 
 SESSION_COOKIE = "mb_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -70,7 +71,7 @@ async def _resolve(request: Request) -> Principal | None:
 
     The session or token is read on every request (:mod:`moralbank.auth.principals`: one indexed read
     that also returns everything the principal is built from); the principal is rebuilt by the
-    authoritative path, in the threadpool, whenever those facts changed.
+    authoritative path, in the threadpool, whenever those facts changed (once for concurrent requests).
     """
     if hasattr(request.state, "principal"):
         return request.state.principal
@@ -88,7 +89,8 @@ async def _resolve(request: Request) -> Principal | None:
         principal = memo.known(kind, token, facts)
         if principal is None:
             try:
-                principal = await run_in_threadpool(memo.build, kind, token, facts)
+                principal = await singleflight.of(container).run(("principal", kind, token),
+                                                                 memo.build, kind, token, facts)
             except NotAuthenticated:
                 if kind == "token":
                     raise

@@ -7,12 +7,12 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.bootstrap import Container
 from moralbank.db.uow import UnitOfWork
 from moralbank.scoring import portraits, service
+from moralbank.web import singleflight
 from moralbank.web.app import language_of
 from moralbank.web.deps import get_uow, read, require_roles
 
@@ -110,7 +110,8 @@ async def my_portrait(
 
     ``async``: the rendered portrait is kept per resident and reused while its inputs are unchanged
     (``scoring.portraits``: one short read per request, on the event loop on SQLite); it is built in
-    the threadpool when they changed. A resident's own reads are not access-logged."""
+    the threadpool when they changed (once for concurrent requests). A resident's own reads are not
+    access-logged."""
     container = request.app.state.container
     lang = language_of(request)
     cache = portraits.of(container)
@@ -118,7 +119,8 @@ async def my_portrait(
     stamp = await read(container, cache.stamp, rid)
     body = cache.get(rid, lang, stamp)
     if body is None:
-        body = await run_in_threadpool(_build, container, principal, lang)
+        body = await singleflight.of(container).run(("portrait", rid, lang, stamp), _build, container,
+                                                    principal, lang)
         cache.put(rid, lang, stamp, body)
     return Response(body, media_type="application/json")
 

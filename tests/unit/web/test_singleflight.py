@@ -1,0 +1,55 @@
+"""Concurrent misses of one cache entry share one build."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+from moralbank.web.singleflight import SingleFlight
+
+
+def test_concurrent_callers_share_one_build_and_later_callers_build_again() -> None:
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def build(n: int) -> int:
+        with lock:
+            calls.append(n)
+        time.sleep(0.05)
+        return n * 2
+
+    async def main() -> None:
+        flights = SingleFlight()
+        results = await asyncio.gather(*(flights.run("k", build, 21) for _ in range(10)))
+        assert results == [42] * 10 and calls == [21]
+        assert await flights.run("other", build, 1) == 2 and await flights.run("k", build, 5) == 10
+        assert calls == [21, 1, 5]
+
+    asyncio.run(main())
+
+
+def test_an_error_reaches_every_caller_and_a_caller_leaving_does_not_stop_the_build() -> None:
+    def fail() -> None:
+        time.sleep(0.05)
+        raise ValueError("no")
+
+    def slow() -> str:
+        time.sleep(0.1)
+        return "done"
+
+    async def main() -> None:
+        flights = SingleFlight()
+        outcomes = await asyncio.gather(*(flights.run("k", fail) for _ in range(3)), return_exceptions=True)
+        assert all(isinstance(o, ValueError) for o in outcomes)
+        leaving = asyncio.ensure_future(flights.run("s", slow))
+        staying = asyncio.ensure_future(flights.run("s", slow))
+        await asyncio.sleep(0.01)
+        leaving.cancel()
+        assert await staying == "done"
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+
+    asyncio.run(main())
