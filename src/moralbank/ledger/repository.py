@@ -294,6 +294,18 @@ def iter_entries(db: Session, *, chunk: int = 50_000) -> Iterator[list[Entry]]:
     raw.cursor.close()
 
 
+def iter_stored_rows(db: Session, *, chunk: int = 20_000) -> Iterator[list[tuple]]:
+    """SQLite: every row in seq order in stored form (``worker``) with ``recorded_at`` as a 16th
+    value, exactly as stored — one statement in the reading transaction, fetched in chunks."""
+    cols = [c for c in ENTRY_COLUMNS if c != "recorded_at"] + ["recorded_at"]
+    cur = db.connection().connection.driver_connection.cursor()
+    cur.arraysize = chunk
+    cur.execute(f"SELECT {', '.join(cols)} FROM ledger_entry ORDER BY seq")
+    while rows := cur.fetchmany(chunk):
+        yield rows
+    cur.close()
+
+
 def count_entries(db: Session) -> int:
     return db.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
 

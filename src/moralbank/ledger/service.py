@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import gc
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -368,10 +369,17 @@ class AuditReport:
         }
 
 
+AUDIT_CHUNK = 20_000  # rows per fetch and per job of the helper process
+
+
 def audit(uow: UnitOfWork, *, progress: Callable[[int, int], None] | None = None) -> AuditReport:
     """Check the whole store: recompute every leaf from the entry rows and compare it with the stored
     leaf hash; recompute every stored node from the leaves; recompute every checkpoint's root from the
-    rows and check its signature; check the log state. Reports each problem by sequence number."""
+    rows and check its signature; check the log state. Reports each problem by sequence number.
+
+    One pass over the rows in ``seq`` order. On SQLite the rows are read as stored and shared with the
+    helper process (``worker``): whichever of the two cores is free encodes and hashes the next chunk,
+    and the parent checks the stored nodes level by level while the helper is busy."""
     db = uow.db
     size, state_root = repo.state(db)
     report = AuditReport(tree_size=size)
@@ -382,54 +390,186 @@ def audit(uow: UnitOfWork, *, progress: Callable[[int, int], None] | None = None
         stored0 = stored0[: size * merkle.HASH_SIZE].ljust(size * merkle.HASH_SIZE, b"\0")
     cps = repo.checkpoints(db)
     stops = sorted({c.tree_size for c in cps if 0 < c.tree_size <= size} | {size})
-    roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
-    tree = merkle.CompactRange()
-    pending = bytearray()  # recomputed leaf hashes not yet fed to ``tree``
+    recomputed = bytearray()  # the recomputed leaf hashes in seq order (stored ones for deleted rows)
     changed: dict[int, Entry] = {}
     expected = 1  # the next seq we expect to see
-
-    def feed(upto: int) -> None:
-        """Feed recomputed leaves up to tree size ``upto``, noting roots at checkpoint sizes."""
-        nonlocal pending
-        while stops and tree.size + len(pending) // 32 >= stops[0] and stops[0] <= upto:
-            take = (stops[0] - tree.size) * 32
-            tree.append(bytes(pending[:take]))
-            del pending[:take]
-            roots[tree.size] = tree.root()
-            stops.pop(0)
 
     def missing(upto: int) -> None:
         nonlocal expected
         for s in range(expected, min(upto, size + 1)):
             found(Finding("deleted", s, "the entry row is gone"))
-            pending.extend(stored0[(s - 1) * 32 : s * 32])  # keep positions for the roots
+            recomputed.extend(stored0[(s - 1) * 32 : s * 32])  # keep positions for the roots
         expected = max(expected, upto)
 
-    for chunk in repo.iter_entries(db):
-        inside = [e for e in chunk if e.seq <= size]
-        for e in chunk:
-            if e.seq > size:
-                found(Finding("inserted", e.seq, "a row beyond the end of the log"))
-        leaves = domain.encode_leaves(inside)
-        for e, leaf in zip(inside, leaves, strict=True):
-            missing(e.seq)
-            h = merkle.leaf_hash(leaf)
-            if h != stored0[(e.seq - 1) * 32 : e.seq * 32]:
-                changed[e.seq] = e
-            pending.extend(h)
-            expected = e.seq + 1
-        report.entries += len(chunk)
-        feed(expected - 1)
+    nodes = _NodeCheck(db, stored0, size, stops, found)
+    for rows, hashes, entries_of_chunk in _leaf_chunks(db, nodes):
+        first, last, n = rows[0][0], rows[-1][0], len(rows)
+        start = (first - 1) * 32
+        if (
+            first == expected
+            and last - first == n - 1
+            and last <= size
+            and hashes == stored0[start : last * 32]
+        ):
+            recomputed += hashes  # the usual case: every row in place and unchanged
+            expected = last + 1
+        else:
+            chunk = entries_of_chunk()
+            for i, e in enumerate(chunk):
+                if e.seq > size:
+                    found(Finding("inserted", e.seq, "a row beyond the end of the log"))
+                    continue
+                missing(e.seq)
+                h = hashes[i * 32 : i * 32 + 32]
+                if h != stored0[(e.seq - 1) * 32 : e.seq * 32]:
+                    changed[e.seq] = e
+                recomputed.extend(h)
+                expected = e.seq + 1
+        report.entries += n
         if progress:
             progress(min(expected - 1, size), size)
     missing(size + 1)
-    feed(size)
+    nodes.finish()
     _report_changes(changed, stored0, found)
-    _check_nodes(db, stored0, size, found)
+    # When the recomputed leaves are the stored ones, the checked levels give every root already.
+    roots = nodes.roots() if recomputed == stored0 else _roots_from_leaves(bytes(recomputed), stops)
     _check_checkpoints(uow, cps, roots, report)
     if roots.get(size) != state_root:
         found(Finding("state", None, "the log state's root does not match the entries"))
     return report
+
+
+def _roots_from_leaves(hashes: bytes, stops: list[int]) -> dict[int, bytes]:
+    """The root at every size in ``stops`` (ascending) of the tree over ``hashes``."""
+    roots = {0: merkle.EMPTY_ROOT}
+    tree = merkle.CompactRange()
+    for stop in stops:
+        tree.append(hashes[tree.size * 32 : stop * 32])
+        roots[stop] = tree.root()
+    return roots
+
+
+def _leaf_chunks(db, nodes: _NodeCheck):  # noqa: ANN001, ANN202 - Session; yields (rows, hashes, entries)
+    """Chunks of rows in seq order with their recomputed leaf hashes and a function giving them as
+    entries. On SQLite the stored rows go to the helper process when it is free; while it works, the
+    parent takes a step of the node check or hashes the next chunk itself (results are yielded in
+    order)."""
+    if db.get_bind().dialect.name != "sqlite":
+        for chunk in repo.iter_entries(db, chunk=AUDIT_CHUNK):
+            yield chunk, merkle.leaf_hashes(domain.encode_leaves(chunk)), lambda chunk=chunk: chunk
+        return
+
+    def entries(rows: list[tuple]):  # noqa: ANN202
+        return lambda: worker.entries_of_rows(rows, None)
+
+    done: dict[int, bytes] = {}
+    queue: list[list[tuple]] = []
+    todo: deque[int] = deque()  # chunks fetched, not yet hashed by anyone
+    job: tuple[int, worker.Job] | None = None
+    next_out = 0
+    for k, rows in enumerate(repo.iter_stored_rows(db, chunk=AUDIT_CHUNK)):
+        queue.append(rows)
+        todo.append(k)
+        while todo:
+            if job is not None and job[1].ready():
+                done[job[0]] = job[1].result()
+                job = None
+            if job is None and worker.available():
+                i = todo.popleft()
+                job = (i, worker.Job("hashes", queue[i], None))
+            elif not nodes.step():  # the helper is busy (or off): work here meanwhile
+                i = todo.popleft()
+                done[i] = worker.compute_hashes(queue[i], None)
+        while next_out in done:
+            yield queue[next_out], done.pop(next_out), entries(queue[next_out])
+            queue[next_out] = []
+            next_out += 1
+    if job is not None:
+        done[job[0]] = job[1].result()
+    while next_out < len(queue):
+        yield queue[next_out], done.pop(next_out), entries(queue[next_out])
+        queue[next_out] = []
+        next_out += 1
+
+
+class _NodeCheck:
+    """Every stored node above the leaves must be the hash of its two children: level by level from
+    the stored leaf hashes, in steps (``step``) the audit interleaves with the leaf work. Collects the
+    border nodes of every checkpoint size on the way, so ``roots`` folds them without more hashing
+    (valid when the recomputed leaves equal the stored ones)."""
+
+    SLICE = 1 << 21  # hashes of the level below per step
+
+    def __init__(self, db, stored0: bytes, size: int, stops: list[int], found: Callable[[Finding], None]):  # noqa: ANN001
+        self.db, self.size, self.found = db, size, found
+        self.stops = stops
+        self.border: dict[int, dict[int, bytes]] = {s: {} for s in stops}
+        self._note_border(0, stored0)
+        self.work = self._levels(stored0)
+        self.done = False
+
+    def _note_border(self, level: int, hashes: bytes) -> None:
+        for s in self.stops:
+            if s >> level & 1:
+                i = (s >> level) - 1
+                self.border[s][level] = hashes[i * 32 : i * 32 + 32]
+
+    def _levels(self, below: bytes):  # noqa: ANN202 - a generator of steps
+        level = 1
+        while (self.size >> level) > 0:
+            even = (len(below) // 64) * 64
+            parts = []
+            for k in range(0, even, self.SLICE * 32):
+                parts.append(merkle._pair_up(below[k : min(k + self.SLICE * 32, even)]))
+                yield
+            want = b"".join(parts)
+            have = b"".join(h for _, h in repo.iter_stripes(self.db, level))
+            if have != want:
+                n = len(want) // 32
+                bad = [
+                    i
+                    for i in range(max(n, len(have) // 32))
+                    if have[i * 32 : i * 32 + 32] != want[i * 32 : i * 32 + 32]
+                ]
+                for i in bad[:20]:
+                    self.found(
+                        Finding("node", None, f"Merkle node (level {level}, index {i}) is wrong or missing")
+                    )
+                if len(bad) > 20:
+                    self.found(
+                        Finding("node", None, f"… and {len(bad) - 20} more wrong nodes at level {level}")
+                    )
+            self._note_border(level, want)
+            below = want
+            level += 1
+            yield
+        extra = [lv for lv, _, _ in repo.node_levels(self.db) if self.size >> lv == 0]
+        for lv in extra:
+            self.found(Finding("node", None, f"stored nodes at level {lv}, above the top of the tree"))
+
+    def step(self) -> bool:
+        """Do one step; False when nothing is left."""
+        if self.done:
+            return False
+        try:
+            next(self.work)
+        except StopIteration:
+            self.done = True
+            return False
+        return True
+
+    def finish(self) -> None:
+        while self.step():
+            pass
+
+    def roots(self) -> dict[int, bytes]:
+        out = {0: merkle.EMPTY_ROOT}
+        for s, border in self.border.items():
+            root = None
+            for lv in sorted(border):
+                root = border[lv] if root is None else merkle.node_hash(border[lv], root)
+            out[s] = root if root is not None else merkle.EMPTY_ROOT
+        return out
 
 
 def _report_changes(changed: dict[int, Entry], stored0: bytes, found: Callable[[Finding], None]) -> None:
@@ -449,31 +589,6 @@ def _report_changes(changed: dict[int, Entry], stored0: bytes, found: Callable[[
             found(Finding("reordered", s, f"the row at seq {s} holds the entry of seq {moved[s]}"))
         else:
             found(Finding("changed", s, "the row no longer matches its leaf hash"))
-
-
-def _check_nodes(db, stored0: bytes, size: int, found: Callable[[Finding], None]) -> None:  # noqa: ANN001
-    """Every stored node above the leaves must be the hash of its two children."""
-    below = stored0
-    level = 1
-    while (size >> level) > 0:
-        want = merkle._pair_up(below[: (len(below) // 64) * 64])
-        have = b"".join(h for _, h in repo.iter_stripes(db, level))
-        if have != want:
-            n = len(want) // 32
-            bad = [
-                i
-                for i in range(max(n, len(have) // 32))
-                if have[i * 32 : i * 32 + 32] != want[i * 32 : i * 32 + 32]
-            ]
-            for i in bad[:20]:
-                found(Finding("node", None, f"Merkle node (level {level}, index {i}) is wrong or missing"))
-            if len(bad) > 20:
-                found(Finding("node", None, f"… and {len(bad) - 20} more wrong nodes at level {level}"))
-        below = want
-        level += 1
-    extra = [lv for lv, _, _ in repo.node_levels(db) if size >> lv == 0]
-    for lv in extra:
-        found(Finding("node", None, f"stored nodes at level {lv}, above the top of the tree"))
 
 
 def _check_checkpoints(uow: UnitOfWork, cps: list, roots: dict[int, bytes], report: AuditReport) -> None:

@@ -67,12 +67,13 @@ def _day_of(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-def entries_of_rows(rows: list[Row], recorded_at: list[str] | str) -> list[Entry]:
-    """Entries from stored-form rows; ``recorded_at`` is the batch's time text or one per row.
-    Each distinct date, time and evidence text is parsed once."""
+def entries_of_rows(rows: list[Row], recorded_at: str | None) -> list[Entry]:
+    """Entries from stored-form rows: ``recorded_at`` is the batch's time text, or None when each
+    row carries its own as a 16th value (as the audit reads them). Each distinct date, time and
+    evidence text is parsed once, exactly as the repository reads a row."""
     day, when, ev = _Memo(_day_of), _Memo(_instant_of), _Memo(_evidence_of)
     new = tuple.__new__
-    if isinstance(recorded_at, str):
+    if recorded_at is not None:
         at = when[recorded_at]
         return [
             new(
@@ -84,13 +85,26 @@ def entries_of_rows(rows: list[Row], recorded_at: list[str] | str) -> list[Entry
     return [
         new(
             Entry,
-            (r[0], r[1], r[2], r[3], r[4], day[r[5]], when[t], *r[6:11], ev[r[11]], r[12], r[13], day[r[14]]),
+            (
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                day[r[5]],
+                when[r[15]],
+                *r[6:11],
+                ev[r[11]],
+                r[12],
+                r[13],
+                day[r[14]],
+            ),
         )
-        for r, t in zip(rows, recorded_at, strict=True)
+        for r in rows
     ]
 
 
-def encode_rows(rows: list[Row], recorded_at: list[str] | str) -> list[bytes]:
+def encode_rows(rows: list[Row], recorded_at: str | None) -> list[bytes]:
     """The canonical leaves of stored-form rows (exactly ``domain.encode_leaves`` of their entries)."""
     return domain.encode_leaves(entries_of_rows(rows, recorded_at))
 
@@ -105,7 +119,7 @@ def compute_tree(
     return new, tree.root()
 
 
-def compute_hashes(rows: list[Row], recorded_at: list[str] | str) -> bytes:
+def compute_hashes(rows: list[Row], recorded_at: str | None) -> bytes:
     """The concatenated leaf hashes of stored-form rows."""
     return merkle.leaf_hashes(encode_rows(rows, recorded_at))
 
@@ -155,6 +169,7 @@ class _Helper:
     def _ensure(self) -> subprocess.Popen | None:
         if self.proc is not None and self.owner == os.getpid() and self.proc.poll() is None:
             return self.proc
+        self.close()  # a helper that died, or the parent's (this process is a fork of it)
         if self.broken:
             return None
         src = str(Path(__file__).resolve().parents[2])
@@ -176,16 +191,18 @@ class _Helper:
 
     def close(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and self.owner == os.getpid():
-            with contextlib.suppress(OSError):
-                proc.stdin.close()  # type: ignore[union-attr]
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            proc.stdin.close()  # type: ignore[union-attr]  # end of input: the helper's loop ends
+        if self.owner == os.getpid():
             try:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            with contextlib.suppress(OSError):
-                proc.stdout.close()  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):
+            proc.stdout.close()  # type: ignore[union-attr]
 
 
 _helper = _Helper()
