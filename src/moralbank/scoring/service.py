@@ -374,16 +374,19 @@ def _update_distributions(
             deltas[code][after] += 1
     if not deltas:
         return
-    stored = repository.distributions(uow.db, deltas)
+    stored = repository.histograms(uow.db, deltas)
+    updates = []
     for code, delta in deltas.items():
-        d = stored.get(code)
-        if d is None:
+        hist = stored.get(code)
+        if hist is None:
             continue
-        h = Counter({int(k): v for k, v in d.histogram.items()})
+        h = Counter({int(k): v for k, v in hist.items()})
         h.update(delta)
-        d.histogram = {str(k): v for k, v in sorted(h.items()) if v > 0}
-        d.residents = sum(d.histogram.values())
-        d.run_id = run.id
+        histogram = {str(k): v for k, v in sorted(h.items()) if v > 0}
+        updates.append(
+            {"u": code, "histogram": histogram, "residents": sum(histogram.values()), "run_id": run.id}
+        )
+    repository.update_histograms(uow.db, updates)
 
 
 OBJECTION_PATH = "/me/portrait#entries"
