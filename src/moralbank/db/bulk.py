@@ -75,15 +75,16 @@ def insert_rows(
     changed = [(k, f) for k, f in enumerate(conv) if f is not None]
 
     def tuples(extra: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
-        out = []
-        for n, r in enumerate(rows):
-            values = get(r)
-            if changed:
-                values = list(values)
-                for k, f in changed:
-                    values[k] = f(values[k])
-            out.append(tuple(values) if extra is None else (extra[n], *values))
-        return out
+        plain = list(map(get, rows))
+        if not changed and extra is None:
+            return plain
+        # column by column: each converter mapped over its column, then the rows zipped back together
+        cols: list[Any] = list(zip(*plain, strict=True)) if plain else []
+        for k, f in changed:
+            cols[k] = list(map(f, cols[k]))
+        if extra is not None:
+            cols.insert(0, list(extra))
+        return list(zip(*cols, strict=True))
 
     if sqlite:
         conn.exec_driver_sql(
