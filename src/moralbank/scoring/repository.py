@@ -51,6 +51,9 @@ HISTORY_COLUMNS = (
 )
 
 
+CHUNK = 5_000  # resident ids per IN (...) on SQLite (its limit is 32,766 variables)
+
+
 def _is_sqlite(db: Session) -> bool:
     return db.get_bind().dialect.name == "sqlite"
 
@@ -89,8 +92,16 @@ def aggregate(
         else:
             yield from db.execute(aggregate_sql(model, subset=False), params)
         return
-    stmt = aggregate_sql(model, subset=True)
     ids = list(resident_ids)
+    if _is_sqlite(db):  # the incremental pass: plain tuples from the driver, large chunks
+        sql = str(aggregate_sql(model, subset=False)).replace("GROUP BY", "AND resident_id IN ({}) GROUP BY")
+        params = _params(db, model, as_of)
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            marks = ", ".join(f":id{k}" for k in range(len(chunk)))
+            yield from _raw(db, sql.format(marks), {**params, **{f"id{k}": v for k, v in enumerate(chunk)}})
+        return
+    stmt = aggregate_sql(model, subset=True)
     for i in range(0, len(ids), 500):
         yield from db.execute(stmt, {**params, "ids": ids[i : i + 500]})
 
@@ -295,7 +306,7 @@ def enrolled_count(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(Resident).where(Resident.status == "enrolled")) or 0
 
 
-def _raw(db: Session, sql: str, params: dict) -> Iterator[tuple]:
+def _raw(db: Session, sql: str, params: Any) -> Iterator[tuple]:
     """Run SQL on the session's own DBAPI connection (same transaction) and yield plain tuples."""
     cur = db.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
@@ -307,7 +318,9 @@ def _raw(db: Session, sql: str, params: dict) -> Iterator[tuple]:
 
 
 def residents_with_entries_after(db: Session, seq: int) -> set[str]:
-    return set(db.scalars(select(LedgerEntry.resident_id).where(LedgerEntry.seq > seq).distinct()))
+    # No DISTINCT: with it SQLite scans the whole covering index ix_ledger_entry_scoring (which yields
+    # residents in order) instead of reading the few new rows by their seq (the rowid).
+    return set(db.scalars(select(LedgerEntry.resident_id).where(LedgerEntry.seq > seq)))
 
 
 def ledger_size(db: Session) -> int:
@@ -331,7 +344,7 @@ def add_run(db: Session, run: ScoreRun) -> ScoreRun:
     return run
 
 
-def current(db: Session, resident_ids: Sequence[str] | None = None) -> dict[str, tuple]:
+def current(db: Session, resident_ids: Sequence[str]) -> dict[str, tuple]:
     """Stored scores as ``resident_id → (a1, a2, a3, a4, total, tier, next_change, policy_version, grid)``."""
     cols = (
         Score.resident_id,
@@ -345,24 +358,20 @@ def current(db: Session, resident_ids: Sequence[str] | None = None) -> dict[str,
         Score.policy_version,
         Score.grid_code,
     )
-    if resident_ids is None:
-        if _is_sqlite(db):
-            days: dict[Any, date | None] = {None: None}
-
-            def day(v: Any) -> date | None:
-                d = days.get(v)
-                if d is None and v is not None:
-                    d = days[v] = date.fromisoformat(v[:10])
-                return d
-
-            sql = (
-                "SELECT resident_id, aspect_1, aspect_2, aspect_3, aspect_4, total, tier, next_change, "
-                "policy_version, grid_code FROM score"
-            )
-            return {r[0]: (*r[1:7], day(r[7]), r[8], r[9]) for r in _raw(db, sql, {})}
-        return {r[0]: tuple(r[1:]) for r in db.execute(select(*cols))}
     out: dict[str, tuple] = {}
     ids = list(resident_ids)
+    if _is_sqlite(db):  # plain tuples from the driver, dates parsed once per distinct day
+        days: dict[Any, date | None] = {None: None}
+        names = ", ".join(c.key for c in cols)
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            sql = f"SELECT {names} FROM score WHERE resident_id IN ({', '.join('?' * len(chunk))})"
+            for r in _raw(db, sql, chunk):
+                d = days.get(r[7])
+                if d is None and r[7] is not None:
+                    d = days[r[7]] = date.fromisoformat(r[7][:10])
+                out[r[0]] = (*r[1:7], d, r[8], r[9])
+        return out
     for i in range(0, len(ids), 500):
         for r in db.execute(select(*cols).where(Score.resident_id.in_(ids[i : i + 500]))):
             out[r[0]] = tuple(r[1:])

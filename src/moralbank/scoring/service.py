@@ -367,11 +367,14 @@ def _update_distributions(
             ],
         )
         return
-    deltas: dict[str, Counter] = defaultdict(Counter)
+    by_grid: dict[str, Counter] = defaultdict(Counter)
     for grid, before, after in moves:  # residents placed by a full run whose total changed
+        by_grid[grid][before] -= 1
+        by_grid[grid][after] += 1
+    deltas: dict[str, Counter] = defaultdict(Counter)
+    for grid, change in by_grid.items():
         for code, _level in ancestors.get(grid, ()):
-            deltas[code][before] -= 1
-            deltas[code][after] += 1
+            deltas[code].update(change)
     if not deltas:
         return
     stored = repository.histograms(uow.db, deltas)
@@ -380,13 +383,26 @@ def _update_distributions(
         hist = stored.get(code)
         if hist is None:
             continue
-        h = Counter({int(k): v for k, v in hist.items()})
-        h.update(delta)
-        histogram = {str(k): v for k, v in sorted(h.items()) if v > 0}
-        updates.append(
-            {"u": code, "histogram": histogram, "residents": sum(histogram.values()), "run_id": run.id}
-        )
+        h = dict(hist)
+        reorder = False
+        for total, d in delta.items():
+            if d:
+                k = str(total)
+                v = h.get(k, 0) + d
+                if k not in h or v <= 0:
+                    reorder = True
+                if v > 0:
+                    h[k] = v
+                else:
+                    h.pop(k, None)
+        if reorder:  # a total appeared or went: keep the keys in numeric order, as a full run writes them
+            h = dict(sorted(h.items(), key=_numeric_key))
+        updates.append({"u": code, "histogram": h, "residents": sum(h.values()), "run_id": run.id})
     repository.update_histograms(uow.db, updates)
+
+
+def _numeric_key(item: tuple[str, int]) -> int:
+    return int(item[0])
 
 
 OBJECTION_PATH = "/me/portrait#entries"
