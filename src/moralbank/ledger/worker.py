@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import fcntl
 import json
 import marshal
 import os
@@ -39,6 +40,7 @@ from moralbank.ledger.domain import Entry
 MIN_ENTRIES = 20_000  # below this, shipping the rows costs more than hashing them here
 ENABLED = True  # tests (and operators, via MORALBANK_LEDGER_WORKER=0) can switch the helper off
 _LEN = struct.Struct("<Q")
+_PIPE_BYTES = 1 << 20
 
 Row = tuple  # a stored-form row (see the module docstring)
 
@@ -187,6 +189,9 @@ class _Helper:
             self.broken = True
             return None
         self.owner = os.getpid()
+        for pipe in (self.proc.stdin, self.proc.stdout):  # fewer round trips per batch (Linux)
+            with contextlib.suppress(AttributeError, OSError):
+                fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)  # type: ignore[attr-defined, union-attr]
         return self.proc
 
     def close(self) -> None:
