@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from moralbank.config import Settings
 from moralbank.db.engine import is_sqlite, make_engine
+from moralbank.db.group_commit import GroupCommit
 from moralbank.db.uow import UnitOfWork
 from moralbank.kernel.clock import Clock, SystemClock
 from moralbank.kernel.gateways import LogNotifier, LogSmsGateway, Notifier, SmsGateway
@@ -39,13 +40,14 @@ class Container:
         write_engine = self.engine.execution_options(sqlite_immediate=True) if is_sqlite(self.engine) \
             else self.engine
         self._write = sessionmaker(write_engine, expire_on_commit=False)
+        # Access-log rows of reads, committed in groups by one writer (db/group_commit.py).
+        self.appender = GroupCommit(self._write)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """A unit of work. ``write=False`` for pure reads (on SQLite they then don't queue for the lock)."""
         if write:
             return UnitOfWork(self._write, self)
-        deferred = self._write if is_sqlite(self.engine) else None
-        return UnitOfWork(self._read, self, write_factory=deferred)
+        return UnitOfWork(self._read, self, appender=self.appender if is_sqlite(self.engine) else None)
 
     def session_factory(self, *, write: bool = True) -> sessionmaker[Session]:
         return self._write if write else self._read

@@ -48,19 +48,31 @@ class AccessRecord:
                    row.why, row.route)
 
 
-def log_read(uow: UnitOfWork, *, principal: Principal, resident_id: str, what: str, why: str,
-             route: str | None = None) -> None:
-    """Record that ``principal`` read ``what`` (e.g. ``resident.profile``) of a resident, for ``why``.
+def access_row(*, principal: Principal, resident_id: str, what: str, why: str, at: datetime,
+               route: str | None) -> AccessLog | None:
+    """The access-log row for a read (None when a resident reads their own data, which is not logged).
 
     ``why`` is required: a read without a stated purpose is a bug in the caller.
     """
     if not why or not why.strip():
         raise InvalidInput(Problem("a read of personal data needs a purpose", field="why"))
     if principal.role == Role.RESIDENT and principal.resident_id == resident_id:
-        return
-    uow.record(AccessLog(at=uow.clock.now(), actor=principal.actor, actor_name=principal.display_name[:100],
-                         role=principal.role.value, resident_id=resident_id, what=what[:200],
-                         why=why.strip()[:200], route=(route or _ROUTES.get(uow) or "")[:200] or None))
+        return None
+    return AccessLog(at=at, actor=principal.actor, actor_name=principal.display_name[:100],
+                     role=principal.role.value, resident_id=resident_id, what=what[:200],
+                     why=why.strip()[:200], route=(route or "")[:200] or None)
+
+
+def log_read(uow: UnitOfWork, *, principal: Principal, resident_id: str, what: str, why: str,
+             route: str | None = None) -> None:
+    """Record that ``principal`` read ``what`` (e.g. ``resident.profile``) of a resident, for ``why``.
+
+    The row commits with the unit of work (see :func:`access_row` for what is recorded).
+    """
+    row = access_row(principal=principal, resident_id=resident_id, what=what, why=why, at=uow.clock.now(),
+                     route=route or _ROUTES.get(uow))
+    if row is not None:
+        uow.record(row)
 
 
 def log_reads(uow: UnitOfWork, *, principal: Principal, resident_ids: list[str], what: str, why: str) -> None:

@@ -5,10 +5,18 @@ A session, a compiled ORM query and its result objects cost a few hundred micros
 one pooled driver connection and one indexed statement cost tens. On SQLite the read is short enough
 to run on the event loop itself (WAL readers never wait for the writer); elsewhere callers run it in
 the threadpool (``inline``).
+
+On SQLite each thread that reads here keeps a connection of its own, outside the engine's pool: the
+event loop must never wait for a pooled connection, since the threads holding them give them back
+only when the loop runs their requests' clean-up (a loop blocked on the pool would wait for itself).
+In practice only event-loop threads read here on SQLite; the connection is in autocommit (the
+engine's ``connect`` hook), so no read transaction outlives a statement.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,9 +31,27 @@ def _for_driver(sql: str, paramstyle: str) -> str:
     return sql.replace("?", "%s") if paramstyle in ("format", "pyformat") else sql
 
 
+_own = threading.local()
+
+
+def _own_connection(engine: Engine) -> Any:
+    """This thread's connection to ``engine``'s SQLite file, detached from the pool (kept while the
+    engine and the thread live)."""
+    conns: weakref.WeakKeyDictionary[Engine, Any] | None = getattr(_own, "conns", None)
+    if conns is None:
+        conns = _own.conns = weakref.WeakKeyDictionary()
+    conn = conns.get(engine)
+    if conn is None:
+        conn = engine.raw_connection()  # made by the pool, so the engine's connect hooks ran
+        conn.detach()
+        conns[engine] = conn
+    return conn
+
+
 def fetch_one(engine: Engine, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     """The first row of ``sql`` (``?`` placeholders), values as the driver returns them."""
-    conn = engine.raw_connection()
+    own = inline(engine)
+    conn = _own_connection(engine) if own else engine.raw_connection()
     try:
         cur = conn.cursor()
         try:
@@ -34,7 +60,8 @@ def fetch_one(engine: Engine, sql: str, params: Sequence[Any]) -> tuple[Any, ...
         finally:
             cur.close()
     finally:
-        conn.close()  # back to the pool, which ends the read transaction
+        if not own:
+            conn.close()  # back to the pool, which ends the read transaction
     return tuple(row) if row is not None else None
 
 

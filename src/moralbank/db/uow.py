@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from moralbank.bootstrap import Container
+    from moralbank.db.group_commit import GroupCommit
 
 
 class UnitOfWork:
@@ -19,12 +20,14 @@ class UnitOfWork:
     """
 
     def __init__(self, factory: sessionmaker[Session], deps: Container, *,
-                 write_factory: sessionmaker[Session] | None = None):
+                 appender: GroupCommit | None = None):
         self._factory = factory
         # Set for read units of work on SQLite: append-only records (the access log) made while
-        # reading are written afterwards in their own short write transaction, so a read never holds
-        # SQLite's write lock while the request is rendered or handed between threads.
-        self._write_factory = write_factory
+        # reading are handed at commit to the group-commit writer (db/group_commit.py), which writes
+        # the records of concurrent requests in one short write transaction; so a read never holds
+        # SQLite's write lock while the request is rendered or handed between threads, nor waits for
+        # a second pooled connection to write its record.
+        self._appender = appender
         self._deferred: list[Any] = []
         self.deps = deps
         self.session: Session | None = None  # type: ignore[assignment]
@@ -58,9 +61,9 @@ class UnitOfWork:
         """Add an append-only record (e.g. an access-log row) that must be kept even by a read.
 
         In a writing unit of work it is added to the transaction; in a read unit of work on SQLite it
-        is written by ``commit()`` in a separate short write transaction.
+        is written by ``commit()``, which returns once the group-commit writer has committed it.
         """
-        if self._write_factory is None:
+        if self._appender is None:
             self.db.add(row)
         else:
             self._deferred.append(row)
@@ -68,11 +71,9 @@ class UnitOfWork:
     def commit(self) -> None:
         self.db.commit()
         if self._deferred:
-            assert self._write_factory is not None
+            assert self._appender is not None
             rows, self._deferred = self._deferred, []
-            with self._write_factory() as writer:
-                writer.add_all(rows)
-                writer.commit()
+            self._appender.write(rows)
 
     def flush(self) -> None:
         self.db.flush()

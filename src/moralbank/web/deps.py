@@ -145,7 +145,7 @@ class Access:
 
 def require_roles(*roles: Role, resident: str | None = None, unit: str | None = None,
                   scope: str | None = None, purpose: str | None = None,
-                  personal_data: bool = True) -> Callable[..., Principal]:
+                  personal_data: bool = True, own_unit_of_work: bool = False) -> Callable[..., Principal]:
     """A dependency that admits principals of ``roles`` and returns the principal.
 
     ``resident="resident_id"`` (or ``unit="code"``) names a path parameter: the object must be in the
@@ -153,6 +153,9 @@ def require_roles(*roles: Role, resident: str | None = None, unit: str | None = 
     Writing methods (POST, PUT, PATCH, DELETE) are refused to auditors whatever ``roles`` says.
     ``personal_data=False`` says a GET keyed by a resident id returns nothing personal (so the route
     matrix does not expect an access-log entry for it).
+    ``own_unit_of_work=True`` (for ``async`` routes that use no request unit of work) checks the scope
+    in a read unit of work of its own, opened and closed within one threadpool call: no connection is
+    held while the request waits for a thread.
     """
     if not roles:
         raise ValueError("require_roles needs at least one role (use public for open routes)")
@@ -167,16 +170,30 @@ def require_roles(*roles: Role, resident: str | None = None, unit: str | None = 
             raise PermissionDenied(decision.reason)
         return write
 
-    def in_scope(request: Request, principal: Principal = Depends(current_principal),
-                 uow: UnitOfWork = Depends(get_uow)) -> Principal:
+    def check_scope(uow: UnitOfWork, principal: Principal, action: Action, params: dict[str, Any]) -> None:
         from moralbank.auth import service as auth
 
-        action = Action.WRITE if check_role(request, principal) else Action.READ
         if resident:
-            auth.authorize(uow, principal, action, resident_id=request.path_params[resident],
+            auth.authorize(uow, principal, action, resident_id=params[resident],
                            purpose=purpose if principal.is_partner else None)
         if unit:
-            auth.authorize(uow, principal, action, unit_code=request.path_params[unit])
+            auth.authorize(uow, principal, action, unit_code=params[unit])
+
+    def in_scope(request: Request, principal: Principal = Depends(current_principal),
+                 uow: UnitOfWork = Depends(get_uow)) -> Principal:
+        action = Action.WRITE if check_role(request, principal) else Action.READ
+        check_scope(uow, principal, action, request.path_params)
+        return principal
+
+    def check_scope_alone(container: Container, principal: Principal, action: Action,
+                          params: dict[str, Any]) -> None:
+        with container.uow(write=False) as uow:
+            check_scope(uow, principal, action, params)
+
+    async def in_own_scope(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
+        action = Action.WRITE if check_role(request, principal) else Action.READ
+        await run_in_threadpool(check_scope_alone, get_container(request), principal, action,
+                                dict(request.path_params))
         return principal
 
     async def by_role(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
@@ -184,7 +201,9 @@ def require_roles(*roles: Role, resident: str | None = None, unit: str | None = 
         return principal
 
     # Only a scope check needs the database (in the threadpool); a role check runs on the event loop.
-    dependency: Callable[..., Principal] = in_scope if (resident or unit) else by_role  # type: ignore[assignment]
+    dependency: Callable[..., Any] = by_role
+    if resident or unit:
+        dependency = in_own_scope if own_unit_of_work else in_scope
     setattr(dependency, ACCESS_ATTR, access)
     dependency.__name__ = "require_" + "_".join(sorted(r.value for r in access.roles))
     return dependency

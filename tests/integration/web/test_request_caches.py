@@ -115,3 +115,22 @@ def test_driver_datetimes_read_as_aware_utc() -> None:
     at = datetime(2026, 11, 25, 20, 0, 1, 5, tzinfo=UTC)
     assert utc("2026-11-25 20:00:01.000005") == at
     assert utc(at.replace(tzinfo=None)) == at and utc(at) == at and utc(None) is None
+
+
+def test_every_staff_read_of_a_kept_portrait_is_logged_before_the_answer(town, container) -> None:  # noqa: ANN001
+    from moralbank.audit import service as audit
+
+    create_user(container, "v1", Role.VILLAGE_OFFICER, V1)
+    c = signed_in(container, username="v1")
+    li = town.ids["li"]
+    for n in range(3):
+        assert c.get(f"/api/scoring/residents/{li}/portrait").json()["resident_id"] == li
+        with container.uow() as uow:
+            seen = len(audit.list_for_resident(uow, resident_id=li))
+        assert seen == n + 1  # committed before the response was sent
+    with container.uow() as uow:
+        log = audit.list_for_resident(uow, resident_id=li)
+    assert {(e.what, e.route, e.actor_name) for e in log} == {
+        ("scoring.portrait", f"GET /api/scoring/residents/{li}/portrait", "v1")
+    }
+    assert c.get(f"/api/scoring/residents/{town.ids['zhao']}/portrait").status_code == 404  # other village

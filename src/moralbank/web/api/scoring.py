@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from moralbank.audit import service as audit
 from moralbank.auth.domain import Principal, Role
 from moralbank.bootstrap import Container
 from moralbank.db.uow import UnitOfWork
@@ -26,6 +28,7 @@ STAFF = require_roles(
     Role.AUDITOR,
     resident="resident_id",
     purpose="moral portrait",
+    own_unit_of_work=True,
 )
 
 
@@ -95,10 +98,28 @@ def render(p: service.Portrait) -> bytes:
                       separators=(",", ":")).encode()
 
 
-def _build(container: Container, principal: Principal, lang: str) -> bytes:
+def _build(container: Container, resident_id: str, principal: Principal, lang: str) -> bytes:
+    # Never committed: a staff principal's access-log row made in here is dropped; the route writes
+    # its own for every request, hit or miss.
     with container.uow(write=False) as uow:
-        return render(service.portrait(uow, resident_id=principal.resident_id or "", principal=principal,
-                                       lang=lang))
+        return render(service.portrait(uow, resident_id=resident_id, principal=principal, lang=lang))
+
+
+async def _portrait(request: Request, resident_id: str, principal: Principal) -> bytes:
+    """The rendered portrait, kept per resident and language and reused while its inputs are unchanged
+    (``scoring.portraits``: one short read per request, on the event loop on SQLite); built in the
+    threadpool when they changed, once for concurrent requests."""
+    container = request.app.state.container
+    lang = language_of(request)
+    cache = portraits.of(container)
+    stamp = await read(container, cache.stamp, resident_id)
+    body = cache.get(resident_id, lang, stamp)
+    if body is None:
+        body = await singleflight.of(container).run(
+            ("portrait", resident_id, lang, stamp), _build, container, resident_id, principal, lang
+        )
+        cache.put(resident_id, lang, stamp, body)
+    return body
 
 
 @router.get("/me", response_model=dict)
@@ -108,34 +129,29 @@ async def my_portrait(
 ) -> Response:
     """The signed-in resident's score, reasons, entries and percentiles.
 
-    ``async``: the rendered portrait is kept per resident and reused while its inputs are unchanged
-    (``scoring.portraits``: one short read per request, on the event loop on SQLite); it is built in
-    the threadpool when they changed (once for concurrent requests). A resident's own reads are not
-    access-logged."""
-    container = request.app.state.container
-    lang = language_of(request)
-    cache = portraits.of(container)
-    rid = principal.resident_id or ""
-    stamp = await read(container, cache.stamp, rid)
-    body = cache.get(rid, lang, stamp)
-    if body is None:
-        body = await singleflight.of(container).run(("portrait", rid, lang, stamp), _build, container,
-                                                    principal, lang)
-        cache.put(rid, lang, stamp, body)
+    A resident's own reads are not access-logged."""
+    body = await _portrait(request, principal.resident_id or "", principal)
     return Response(body, media_type="application/json")
 
 
-@router.get("/residents/{resident_id}/portrait")
-def resident_portrait(
+@router.get("/residents/{resident_id}/portrait", response_model=dict)
+async def resident_portrait(
     request: Request,
     resident_id: str,
     principal: Principal = Depends(STAFF),
-    uow: UnitOfWork = Depends(get_uow),
-) -> dict:
-    """A resident's portrait for staff whose organisation subtree holds them; the read is logged."""
-    p = service.portrait(uow, resident_id=resident_id, principal=principal, lang=language_of(request))
-    uow.commit()
-    return portrait_json(p)
+) -> Response:
+    """A resident's portrait for staff whose organisation subtree holds them; the read is logged.
+
+    The scope check runs per request (in the threadpool, its own read unit of work); the access-log
+    row is committed (group commit, ``db.group_commit``) before the response is sent."""
+    container = request.app.state.container
+    body = await _portrait(request, resident_id, principal)
+    row = audit.access_row(principal=principal, resident_id=resident_id, what="scoring.portrait",
+                           why="moral portrait", at=container.clock.now(),
+                           route=f"{request.method} {request.url.path}")
+    if row is not None:
+        await asyncio.wrap_future(container.appender.submit([row]))
+    return Response(body, media_type="application/json")
 
 
 @router.post("/recompute")
