@@ -141,12 +141,12 @@ def _counted_where(model: ScoreModel, alias: str = "") -> str:
     periods = " ".join(
         f"WHEN {_quote(sev)} THEN :neg_{i}" for i, sev in enumerate(sorted(model.negative_months))
     )
+    since = f"CASE {t}severity {periods} ELSE :neg_general END" if periods else ":neg_general"
     return f"""{t}reverses_seq IS NULL
   AND {t}deed_date <= :as_of
   AND (({t}points > 0 AND {t}deed_date > :pos_start)
        OR ({t}points < 0 AND ({t}expires_on > :as_of
-            OR ({t}expires_on IS NULL AND {t}deed_date > CASE {t}severity {periods}
-                ELSE :neg_general END))))"""
+            OR ({t}expires_on IS NULL AND {t}deed_date > {since}))))"""
 
 
 def _quote(v: str) -> str:
