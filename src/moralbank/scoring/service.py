@@ -348,11 +348,23 @@ def _update_distributions(
     """Per-unit histograms of totals: rebuilt by a full run, adjusted by an incremental one."""
     ancestors = _ancestors(uow)
     if full:
+        # Each grid's histogram, then every unit's added into its parent's, deepest units first: one
+        # addition per (unit, total) instead of one per (grid, total) and level.
         hists: dict[str, Counter] = defaultdict(Counter)
         for (grid, total), n in per_grid.items():
-            for code, _level in ancestors.get(grid or "", ()):
-                hists[code][total] += n
+            if grid in ancestors:
+                hists[grid][total] += n
         levels = {code: level for chain in ancestors.values() for code, level in chain}
+        parent: dict[str, tuple[int, str]] = {}  # unit -> (its depth, its parent)
+        for chain in ancestors.values():
+            for depth in range(1, len(chain)):
+                parent[chain[depth][0]] = (depth, chain[depth - 1][0])
+        for code in sorted(parent, key=lambda c: -parent[c][0]):
+            h = hists.get(code)
+            if h:
+                up = hists[parent[code][1]]
+                for total, n in h.items():
+                    up[total] += n
         repository.replace_distributions(
             uow.db,
             [
