@@ -139,7 +139,7 @@ def import_(
     name: str,
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     json_: bool = typer.Option(False, "--json"),
-    batch_size: int = typer.Option(0, help="Rows per committed batch (default 20,000, or MORALBANK_FEEDS_BATCH)."),
+    batch_size: int = typer.Option(0, help="Rows per committed batch (default 20,000)."),
 ) -> None:
     """Import a department file; prints the counts received = accepted + duplicates + quarantined +
     held_for_consent. Safe to run again (also after a crash): nothing is taken twice."""
