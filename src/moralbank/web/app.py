@@ -19,27 +19,33 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 # Every router of the app, in the order they are mounted. Each module exposes ``router``.
-ROUTER_MODULES = (
-    "moralbank.web.pages.auth",
+# The JSON API first, then the pages: FastAPI tries the routes of included routers one by one, so a
+# request pays for every route in front of its own (about 2 µs each; the API's ~60 routes would
+# otherwise sit behind ~70 page routes). No page path starts with /api, so the order changes no match.
+API_MODULES = (
     "moralbank.web.api.auth",
     "moralbank.web.api.orgs",
-    "moralbank.web.pages.orgs",
     "moralbank.web.api.residents",
-    "moralbank.web.pages.residents",
     "moralbank.web.api.policy",
-    "moralbank.web.pages.policy",
     "moralbank.web.api.ledger",
-    "moralbank.web.pages.ledger",
     "moralbank.web.api.evaluation",
-    "moralbank.web.pages.evaluation",
     "moralbank.web.api.feeds",
-    "moralbank.web.pages.feeds",
     "moralbank.web.api.scoring",
-    "moralbank.web.pages.scoring",
     "moralbank.web.api.greencode",
+)
+PAGE_MODULES = (
+    "moralbank.web.pages.auth",
+    "moralbank.web.pages.orgs",
+    "moralbank.web.pages.residents",
+    "moralbank.web.pages.policy",
+    "moralbank.web.pages.ledger",
+    "moralbank.web.pages.evaluation",
+    "moralbank.web.pages.feeds",
+    "moralbank.web.pages.scoring",
     "moralbank.web.pages.greencode",
     "moralbank.web.pages.home",
 )
+ROUTER_MODULES = API_MODULES + PAGE_MODULES
 
 STATUS = {
     errors.NotAuthenticated: 401,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import Response
 
 from moralbank.auth.domain import Principal, Role
@@ -15,8 +15,9 @@ from moralbank.evaluation import schemas as s
 from moralbank.evaluation import service as ev
 from moralbank.notify import service as notify
 from moralbank.web.deps import get_uow, require_roles
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/evaluation", tags=["evaluation"])
+router = PrefixRouter(prefix="/api/evaluation", tags=["evaluation"])
 
 R = Role
 RESIDENT = require_roles(R.RESIDENT)

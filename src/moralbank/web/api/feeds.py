@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
@@ -28,8 +28,9 @@ from moralbank.errors import InvalidInput
 from moralbank.feeds import service
 from moralbank.feeds.importer import import_body
 from moralbank.web.deps import get_uow, require_roles
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/feeds", tags=["feeds"])
+router = PrefixRouter(prefix="/api/feeds", tags=["feeds"])
 MAX_BODY = 50 * 1024 * 1024
 PUSHER = require_roles(Role.DEPARTMENT_FEED, scope="feeds:push:{interface}")
 WATCHERS = require_roles(Role.CITY_ADMIN, Role.AUDITOR)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
@@ -14,8 +14,9 @@ from moralbank.db.uow import UnitOfWork
 from moralbank.greencode import codec, qr, service
 from moralbank.web.app import language_of
 from moralbank.web.deps import get_uow, public, require_roles
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/greencode", tags=["greencode"])
+router = PrefixRouter(prefix="/api/greencode", tags=["greencode"])
 
 
 class VerifyIn(BaseModel):

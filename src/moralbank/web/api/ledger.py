@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import Body, Depends, Query
 from fastapi.responses import Response
 
 from moralbank.auth.domain import STAFF, Principal, Role
@@ -14,8 +14,9 @@ from moralbank.db.uow import UnitOfWork
 from moralbank.errors import NotFound
 from moralbank.ledger import service, verify
 from moralbank.web.deps import get_uow, public, require_roles
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/ledger", tags=["ledger"])
+router = PrefixRouter(prefix="/api/ledger", tags=["ledger"])
 
 SIGNED_IN = require_roles(*STAFF, Role.RESIDENT)  # partners get no proofs by seq
 

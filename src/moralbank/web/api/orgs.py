@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import Depends, File, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from moralbank.auth.domain import STAFF, Principal, Role
@@ -12,8 +12,9 @@ from moralbank.db.uow import UnitOfWork
 from moralbank.orgs import service
 from moralbank.orgs.schemas import EventOut, UnitOut
 from moralbank.web.deps import get_uow, require_roles
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/orgs", tags=["orgs"])
+router = PrefixRouter(prefix="/api/orgs", tags=["orgs"])
 
 READ = require_roles(*STAFF)
 READ_UNIT = require_roles(*STAFF, unit="code")  # a unit outside the caller's subtree looks missing

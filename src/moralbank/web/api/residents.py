@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import Depends, File, Form, Query, UploadFile
 from pydantic import BaseModel
 
 from moralbank.auth.domain import OFFICERS, STAFF, Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.residents import domain, service
 from moralbank.web.deps import get_uow, require_roles
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/residents", tags=["residents"])
+router = PrefixRouter(prefix="/api/residents", tags=["residents"])
 
 STAFF_READ = require_roles(*STAFF)
 OFFICER = require_roles(*OFFICERS)

@@ -6,7 +6,7 @@ import asyncio
 import json
 from datetime import date
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import Response
 
 from moralbank.audit import service as audit
@@ -17,8 +17,9 @@ from moralbank.scoring import portraits, service
 from moralbank.web import singleflight
 from moralbank.web.app import language_of
 from moralbank.web.deps import get_uow, read, require_roles
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/api/scoring", tags=["scoring"])
+router = PrefixRouter(prefix="/api/scoring", tags=["scoring"])
 
 STAFF = require_roles(
     Role.GRID_WORKER,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from moralbank.auth.domain import Principal, Role
@@ -21,8 +21,9 @@ from moralbank.web.api.evaluation import uploads_of
 from moralbank.web.app import language_of, render
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import translator
+from moralbank.web.routing import PrefixRouter
 
-router = APIRouter(prefix="/evaluation", include_in_schema=False)
+router = PrefixRouter(prefix="/evaluation", include_in_schema=False)
 
 R = Role
 RESIDENT = require_roles(R.RESIDENT)
