@@ -351,6 +351,7 @@ def http(report, data_dir: Path, db_path: Path, resident_id: str, seconds: float
     import json
 
     from moralbank.auth import service as auth
+    from moralbank.auth.domain import Role
     from moralbank.greencode import service as greencode
     from moralbank.web.deps import SESSION_COOKIE
 
@@ -358,6 +359,10 @@ def http(report, data_dir: Path, db_path: Path, resident_id: str, seconds: float
     with c.uow() as uow:
         token = auth.resident_session(uow, resident_id=resident_id).token
         code = greencode.issue(uow, resident_id=resident_id).text
+        if not any(u.username == "bench-admin" for u in auth.list_users(uow)):
+            auth.create_user(uow, username="bench-admin", display_name="bench", role=Role.CITY_ADMIN,
+                             password="benchmark password, never used to sign in")
+        staff_token = auth.user_session(uow, username="bench-admin").token
         uow.commit()
     port = _free_port()
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
@@ -405,6 +410,16 @@ def http(report, data_dir: Path, db_path: Path, resident_id: str, seconds: float
                 )
             except RuntimeError as e8:
                 print(str(e8).splitlines()[0], flush=True)
+        # Not a goal of the issue: the staff view of the same portrait, each request access-logged
+        # (the row committed before the answer).
+        staff_url = f"{base}/api/scoring/residents/{resident_id}/portrait"
+        staff_cookie = f"{SESSION_COOKIE}={staff_token}"
+        try:
+            load(staff_url, 1, cookie=staff_cookie, body=None)
+            staff = load(staff_url, seconds, cookie=staff_cookie, body=None)
+        except RuntimeError as e:
+            print(str(e).splitlines()[0], flush=True)
+            staff = (0.0, float("nan"))
     finally:
         proc.terminate()
         try:
@@ -430,6 +445,12 @@ def http(report, data_dir: Path, db_path: Path, resident_id: str, seconds: float
         report.figure(
             f"{name} p99", p99, "ms", note=f"trivial p99 {trivial[1]:.1f} ms (ratio {p99 / trivial[1]:.2f})"
         )
+    report.figure(
+        "staff portrait GET /api/scoring/residents/{id}/portrait (access-logged) requests/s",
+        staff[0],
+        "req/s",
+        note=f"{staff[0] / trivial[0]:.2f} of the trivial endpoint; p99 {staff[1]:.1f} ms; no goal",
+    )
 
 
 # -- the run -----------------------------------------------------------------------------------------
