@@ -32,17 +32,25 @@ def _for_driver(sql: str, paramstyle: str) -> str:
 
 
 _own = threading.local()
+_pools: weakref.WeakKeyDictionary[Engine, Any] = weakref.WeakKeyDictionary()
+_pools_lock = threading.Lock()
 
 
 def _own_connection(engine: Engine) -> Any:
-    """This thread's connection to ``engine``'s SQLite file, detached from the pool (kept while the
-    engine and the thread live)."""
+    """This thread's connection to ``engine``'s SQLite file, kept while the engine and the thread live.
+
+    It comes from a pool of its own (``Pool.recreate``: same creator and connect hooks), so even the
+    first one never waits for the engine's pool, and is detached from it."""
     conns: weakref.WeakKeyDictionary[Engine, Any] | None = getattr(_own, "conns", None)
     if conns is None:
         conns = _own.conns = weakref.WeakKeyDictionary()
     conn = conns.get(engine)
     if conn is None:
-        conn = engine.raw_connection()  # made by the pool, so the engine's connect hooks ran
+        with _pools_lock:
+            pool = _pools.get(engine)
+            if pool is None:
+                pool = _pools[engine] = engine.pool.recreate()
+        conn = pool.connect()
         conn.detach()
         conns[engine] = conn
     return conn
@@ -66,8 +74,9 @@ def fetch_one(engine: Engine, sql: str, params: Sequence[Any]) -> tuple[Any, ...
 
 
 def inline(engine: Engine) -> bool:
-    """Whether a :func:`fetch_one` may run on the event loop (SQLite: a local file, no round trip)."""
-    return engine.dialect.name == "sqlite"
+    """Whether a :func:`fetch_one` may run on the event loop (a SQLite file: no round trip; not an
+    in-memory database, which only the engine's own pool can reach)."""
+    return engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
 
 
 def utc(value: Any) -> datetime | None:
