@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from moralbank.config import Settings
@@ -20,7 +21,11 @@ from moralbank.kernel.keys import KeyRing
 
 def build_engine(settings: Settings) -> Engine:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return make_engine(url)  # in-memory SQLite: one shared connection, no pool to size
+    return make_engine(url, pool_size=settings.db_pool_size, max_overflow=0)
 
 
 @dataclass

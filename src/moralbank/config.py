@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     session_secure_cookie: bool = Field(default=False, description="Set on HTTPS deployments.")
     sms_gateway: str = Field(default="log", description="'log' writes one-time codes to the log.")
     notifier: str = Field(default="log", description="Notification channel for the inbox mirror.")
+    db_pool_size: int = Field(
+        default=48, ge=1,
+        description="Database connections per process. Keep it above the web server's 40 worker threads: "
+        "a sync route holds its connection until the request ends, so a smaller pool can stall under load.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
