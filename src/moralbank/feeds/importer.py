@@ -134,6 +134,22 @@ class _Reader:
             self.thread.join(timeout=5)
 
 
+def _malloc_trim() -> Callable[[], Any]:
+    """glibc's ``malloc_trim(0)``, or a no-op elsewhere. Each batch frees hundreds of megabytes that
+    malloc keeps (spread among the import's long-lived memo entries); given back after every batch,
+    the peak RSS is one batch over the memos instead of growing towards the sum of the batches'
+    fragments (Yuyao year, one evaluated file with 600,000 residents: 880 MB -> 623 MB)."""
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: trim(0)
+
+
+_trim = _malloc_trim()
+
 _gc_lock = threading.Lock()
 _gc_depth = 0
 _gc_saved: tuple[int, int, int] | None = None
@@ -205,6 +221,7 @@ def run_import(
                 )
                 _pause("MORALBANK_FEEDS_PAUSE_IN_BATCH", k)
                 uow.commit()
+            _trim()
             _pause("MORALBANK_FEEDS_PAUSE_AFTER_BATCH", k)
             if progress:
                 progress(len(prepared.rows))
