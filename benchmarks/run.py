@@ -67,6 +67,10 @@ class Report:
         print(f"  {name}: ratio {r:.3f} (goal {sign} {goal}) {'MET' if met else 'MISSED'} {note}", flush=True)
 
 
+def _command(quick: bool, names: list[str]) -> str:
+    return " ".join(["python benchmarks/run.py", *(["--quick"] if quick else []), *names])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
@@ -96,16 +100,30 @@ def main() -> int:
             failures.append(report.bench)
         report.figure("wall time of this benchmark", time.perf_counter() - t0, "s")
     m = machine()
-    out = {"date": started.isoformat(timespec="seconds"), "quick": args.quick, "machine": m,
-           "figures": report.figures, "failed": failures}
     suffix = "-quick" if args.quick else ""
+    date = started.isoformat(timespec="seconds")
+    ran = {s.stem.removeprefix("bench_") for s in scripts}
+    runs = {name: {"date": date, "command": _command(args.quick, args.names)} for name in sorted(ran)}
+    figures = report.figures
+    previous = HERE / f"results{suffix}.json"
+    if args.names and previous.exists():  # a partial run keeps the other benchmarks' last figures
+        old = json.loads(previous.read_text())
+        old_runs = old.get("runs") or {}
+        kept = [f for f in old["figures"] if f["bench"] not in ran]
+        for f in kept:
+            runs.setdefault(f["bench"], old_runs.get(f["bench"], {"date": old["date"], "command": _command(args.quick, [])}))
+        figures = kept + figures
+    out = {"date": date, "quick": args.quick, "machine": m, "runs": dict(sorted(runs.items())),
+           "figures": figures, "failed": failures}
     (HERE / f"results{suffix}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False))
     lines = [f"# Benchmark results{' (quick sizes)' if args.quick else ''}", "",
-             f"Run {out['date']} with `python benchmarks/run.py{' --quick' if args.quick else ''}`.", "",
+             f"Written {out['date']}. Each benchmark's figures come from the run named below; the machine table is this run's.", "",
              "| machine | |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in m.items()], "",
+             "| benchmark | run at | command |", "| --- | --- | --- |",
+             *[f"| {b} | {r['date']} | `{r['command']}` |" for b, r in out["runs"].items()], "",
              "| benchmark | figure | value | baseline | ratio | goal | met |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for f in report.figures:
+    for f in figures:
         if "ratio" in f:
             sign = "≥" if f["higher_is_better"] else "≤"
             met = "yes" if f["met"] else "**no**"
