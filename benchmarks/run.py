@@ -111,13 +111,15 @@ def main() -> int:
         old_runs = old.get("runs") or {}
         kept = [f for f in old["figures"] if f["bench"] not in ran]
         for f in kept:
-            runs.setdefault(f["bench"], old_runs.get(f["bench"], {"date": old["date"], "command": _command(args.quick, [])}))
+            whole_run = {"date": old["date"], "command": _command(args.quick, [])}
+            runs.setdefault(f["bench"], old_runs.get(f["bench"], whole_run))
         figures = kept + figures
     out = {"date": date, "quick": args.quick, "machine": m, "runs": dict(sorted(runs.items())),
            "figures": figures, "failed": failures}
     (HERE / f"results{suffix}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False))
     lines = [f"# Benchmark results{' (quick sizes)' if args.quick else ''}", "",
-             f"Written {out['date']}. Each benchmark's figures come from the run named below; the machine table is this run's.", "",
+             f"Written {out['date']}. Each benchmark's figures come from the run named below; "
+             "the machine table is this run's.", "",
              "| machine | |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in m.items()], "",
              "| benchmark | run at | command |", "| --- | --- | --- |",
              *[f"| {b} | {r['date']} | `{r['command']}` |" for b, r in out["runs"].items()], "",
