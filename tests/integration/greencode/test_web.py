@@ -30,6 +30,16 @@ def test_verify_api_shows_only_tier_and_masked_name(town, container) -> None:  #
     assert not bad["valid"] and bad["tier"] is None and bad["masked_name"] is None
 
 
+def test_verify_api_refuses_a_malformed_request_and_documents_its_body(container) -> None:  # noqa: ANN001
+    c = TestClient(create_app(container))
+    for body in (b"{}", b'{"text": 5}', b"not json", b'{"text": "' + b"A" * 4001 + b'"}'):
+        r = c.post("/api/greencode/verify", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422, body[:20]
+        assert r.json()["detail"][0]["loc"][0] == "body"
+    schema = c.get("/openapi.json").json()["paths"]["/api/greencode/verify"]["post"]["requestBody"]
+    assert schema["content"]["application/json"]["schema"]["required"] == ["text"]
+
+
 def test_public_trust_list_and_revocations_verify_offline(town, container) -> None:  # noqa: ANN001
     with container.uow() as uow:
         card = service.issue(uow, resident_id=town.ids["zhang"], card=True)

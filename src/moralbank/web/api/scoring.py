@@ -16,7 +16,7 @@ from moralbank.db.uow import UnitOfWork
 from moralbank.scoring import portraits, service
 from moralbank.web import singleflight
 from moralbank.web.app import language_of
-from moralbank.web.deps import get_uow, read, require_roles
+from moralbank.web.deps import SIGNED_IN_OPENAPI, declares, get_uow, read, require_roles
 from moralbank.web.routing import PrefixRouter
 
 router = PrefixRouter(prefix="/api/scoring", tags=["scoring"])
@@ -123,14 +123,17 @@ async def _portrait(request: Request, resident_id: str, principal: Principal) ->
     return body
 
 
-@router.get("/me", response_model=dict)
-async def my_portrait(
-    request: Request,
-    principal: Principal = Depends(require_roles(Role.RESIDENT)),
-) -> Response:
+RESIDENT = require_roles(Role.RESIDENT)
+
+
+@router.get("/me", response_model=dict, openapi_extra=SIGNED_IN_OPENAPI)
+@declares(RESIDENT)
+async def my_portrait(request: Request) -> Response:
     """The signed-in resident's score, reasons, entries and percentiles.
 
-    A resident's own reads are not access-logged."""
+    A resident's own reads are not access-logged. The role check is awaited here rather than taken as
+    a dependency (``declares``): the most-read page of the programme skips FastAPI's injection."""
+    principal = await RESIDENT(request)
     body = await _portrait(request, principal.resident_id or "", principal)
     return Response(body, media_type="application/json")
 
