@@ -20,6 +20,8 @@ from datetime import datetime
 import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from moralbank.greencode.domain import PREFIX, Claims, Failure, Verdict, check_times
 
@@ -113,6 +115,14 @@ class TrustList:
     keys: dict[bytes, Ed25519PublicKey] = field(default_factory=dict)
     revoked_kids: set[bytes] = field(default_factory=set)
     revoked_cards: set[str] = field(default_factory=set)
+    _raw: dict[bytes, bytes] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def raw_key(self, kid: bytes) -> bytes | None:
+        """The 32 raw bytes of a trusted key (kept: verification hands them to libsodium)."""
+        raw = self._raw.get(kid)
+        if raw is None and (key := self.keys.get(kid)) is not None:
+            raw = self._raw[kid] = key.public_bytes_raw()
+        return raw
 
     @classmethod
     def from_public_keys(cls, public_keys: Iterable[bytes]) -> TrustList:
@@ -260,6 +270,18 @@ def parse(text: str) -> Parsed | Failure:
     return Parsed(kid, protected_b, payload, signature, claims)
 
 
+def ed25519_valid(public: bytes, signature: bytes, message: bytes) -> bool:
+    """An Ed25519 (RFC 8032) signature check through libsodium (PyNaCl): the same answer as
+    ``cryptography``'s ``Ed25519PublicKey.verify`` in half the time, which is most of a code's check."""
+    if len(signature) != 64:
+        return False
+    try:
+        crypto_sign_open(signature + message, public)
+    except BadSignatureError:
+        return False
+    return True
+
+
 def verify(text: str, trust: TrustList, *, at: datetime) -> Verdict:
     """Check a code offline: encoding, key, signature, times, card revocation — in that order."""
     parsed = parse(text)
@@ -268,12 +290,10 @@ def verify(text: str, trust: TrustList, *, at: datetime) -> Verdict:
     kid_hex = parsed.kid.hex()
     if parsed.kid in trust.revoked_kids:
         return Verdict(False, Failure.REVOKED_KEY, kid=kid_hex)
-    key = trust.keys.get(parsed.kid)
+    key = trust.raw_key(parsed.kid)
     if key is None:
         return Verdict(False, Failure.UNKNOWN_KEY, kid=kid_hex)
-    try:
-        key.verify(parsed.signature, sig_structure(parsed.protected, parsed.payload))
-    except InvalidSignature:
+    if not ed25519_valid(key, parsed.signature, sig_structure(parsed.protected, parsed.payload)):
         return Verdict(False, Failure.BAD_SIGNATURE, kid=kid_hex)
     claims = parsed.claims
     failure = check_times(claims, at)

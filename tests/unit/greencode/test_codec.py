@@ -197,3 +197,31 @@ def test_score_band() -> None:
 @given(st.binary(max_size=300), st.binary(max_size=70000))
 def test_sig_structure_bytes_equal_cbor2_encoding(protected: bytes, payload: bytes) -> None:
     assert codec.sig_structure(protected, payload) == cbor2.dumps(["Signature1", protected, b"", payload])
+
+
+_SIGNER = Ed25519PrivateKey.generate()
+_OTHER = Ed25519PrivateKey.generate()
+
+
+@given(message=st.binary(max_size=300), flip=st.integers(min_value=0, max_value=8 * 64 - 1),
+       tamper=st.sampled_from(["none", "signature", "message", "key", "short"]))
+def test_libsodium_check_agrees_with_cryptography(message: bytes, flip: int, tamper: str) -> None:
+    signature = _SIGNER.sign(message)
+    public = _SIGNER.public_key()
+    if tamper == "signature":
+        signature = bytearray(signature)
+        signature[flip // 8] ^= 1 << (flip % 8)
+        signature = bytes(signature)
+    elif tamper == "message":
+        message = message + b"\x00"
+    elif tamper == "key":
+        public = _OTHER.public_key()
+    elif tamper == "short":
+        signature = signature[:63]
+    try:
+        public.verify(signature, message)
+        expected = True
+    except Exception:  # noqa: BLE001 - InvalidSignature, or a malformed signature
+        expected = False
+    assert codec.ed25519_valid(public.public_bytes_raw(), signature, message) is expected
+    assert expected is (tamper == "none")
