@@ -6,7 +6,8 @@ whose peak RSS (``ru_maxrss``) is the importer's memory.
 
 Goal (issue 5): import rate ≥ 0.5 × the raw rate; peak memory < 1 GB whatever the file size.
 Full size: 8,000,000 records over the 18 interfaces for 600,000 residents. ``--quick``: 50,000 records
-for 5,000 residents. ``--records N --residents N`` for anything between.
+for 5,000 residents. ``--records N --residents N`` for anything between (through ``run.py``:
+``MORALBANK_BENCH_FEEDS_RECORDS`` / ``MORALBANK_BENCH_FEEDS_RESIDENTS``).
 
     python benchmarks/bench_feeds.py [--quick] [--records N] [--residents N] [--backends sqlite,postgresql]
 """
@@ -347,6 +348,8 @@ def run(
     size: dict[str, int] | None = None,
     backends: tuple[str, ...] = ("sqlite", "postgresql"),
 ) -> None:
+    if size is None and not quick:  # `run.py` at a size between quick and the whole year
+        size = {k: int(os.environ.get(f"MORALBANK_BENCH_FEEDS_{k.upper()}", v)) for k, v in FULL.items()}
     size = size or (QUICK if quick else FULL)
     workdir = Path(getattr(report, "workdir", tempfile.gettempdir())) / "feeds"
     workdir.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,8 @@ class Report:
 
 
 def _command(quick: bool, names: list[str]) -> str:
-    return " ".join(["python benchmarks/run.py", *(["--quick"] if quick else []), *names])
+    sizes = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("MORALBANK_BENCH_")]
+    return " ".join([*sizes, "python benchmarks/run.py", *(["--quick"] if quick else []), *names])
 
 
 def main() -> int:
