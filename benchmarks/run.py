@@ -92,6 +92,7 @@ def main() -> int:
         spec = importlib.util.spec_from_file_location(script.stem, script)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
+        sys.modules[script.stem] = module  # so worker processes can pickle the benchmark's functions
         t0 = time.perf_counter()
         try:
             spec.loader.exec_module(module)
