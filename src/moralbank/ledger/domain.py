@@ -235,8 +235,9 @@ def format_instant(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-class _Memo(dict):
-    """Formats each distinct value once per batch (dates, times and texts repeat a lot)."""
+class Memo(dict):
+    """Formats each distinct value once per batch (dates, times, texts and evidence lists repeat a lot);
+    ``Memo(fmt)[value]`` is ``fmt(value)``, computed once."""
 
     def __init__(self, fmt):  # noqa: ANN001 - a one-argument function
         super().__init__()
@@ -292,18 +293,18 @@ def encode_leaves(entries: list[Entry]) -> list[bytes]:
     The codes were validated (``check``) so they need no escaping; free text is escaped exactly as
     JCS does (``json.encoder.encode_basestring``: quote, backslash and the short escapes b f n r t
     escaped, other control characters as u00xx escapes, everything else literal). Every distinct
-    value is formatted and UTF-8 encoded once per call (``_Memo``); each leaf is one ``bytes``
+    value is formatted and UTF-8 encoded once per call (``Memo``); each leaf is one ``bytes``
     formatting of the template (entries are read by position: ``Entry`` field order).
     """
-    text = _Memo(_quoted)
-    opt_text = _Memo(_quoted_or_null)
-    code = _Memo(_code)
-    opt_code = _Memo(_quoted_code_or_null)
-    day = _Memo(_day)
-    opt_day = _Memo(_day_or_null)
-    instant = _Memo(_instant)
-    evidence = _Memo(_evidence)
-    opt_int = _Memo(_int_or_null)
+    text = Memo(_quoted)
+    opt_text = Memo(_quoted_or_null)
+    code = Memo(_code)
+    opt_code = Memo(_quoted_code_or_null)
+    day = Memo(_day)
+    opt_day = Memo(_day_or_null)
+    instant = Memo(_instant)
+    evidence = Memo(_evidence)
+    opt_int = Memo(_int_or_null)
     fmt = _BYTES_TEMPLATE
     # e: 0 seq, 1 resident_id, 2 indicator, 3 aspect, 4 points, 5 deed_date, 6 recorded_at, 7 source,
     # 8 actor, 9 policy_version, 10 reason, 11 source_ref, 12 evidence, 13 reverses_seq, 14 severity,

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from moralbank.ledger.domain import Entry
+from moralbank.ledger.domain import Entry, Memo
 from moralbank.ledger.merkle import EMPTY_ROOT, HASH_SIZE
 from moralbank.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, LedgerState
 
@@ -83,18 +83,6 @@ def set_state(db: Session, size: int, root: bytes) -> None:
 
 
 # -- entries ------------------------------------------------------------------------------------
-class _Memo(dict):
-    """Converts each distinct value once per batch (dates, evidence lists repeat a lot)."""
-
-    def __init__(self, fmt):  # noqa: ANN001 - a one-argument function
-        super().__init__()
-        self.fmt = fmt
-
-    def __missing__(self, key):  # noqa: ANN001, ANN204
-        value = self[key] = self.fmt(key)
-        return value
-
-
 def _iso_or_none(d: date | None) -> str | None:
     return None if d is None else d.isoformat()
 
@@ -110,8 +98,8 @@ _SQLITE_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}")
 def stored_rows(entries: list[Entry]) -> list[tuple]:
     """The entries in stored form (``worker`` module docstring): the values SQLite binds, without
     ``recorded_at``. Each distinct date and evidence list is converted once."""
-    day = _Memo(_iso_or_none)
-    ev = _Memo(_evidence_json)
+    day = Memo(_iso_or_none)
+    ev = Memo(_evidence_json)
     return [
         (
             e[0],
@@ -165,7 +153,7 @@ def insert_entries(db: Session, entries: list[Entry], rows: list[tuple] | None =
             )
         return
     raw = conn.connection.driver_connection
-    ev = _Memo(_evidence_json)
+    ev = Memo(_evidence_json)
     with raw.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as cp:
         for e in entries:
             cp.write_row((*e[:12], ev[e[12]] if type(e[12]) is tuple else _evidence_json(e[12]), *e[13:]))

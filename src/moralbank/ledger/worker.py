@@ -35,7 +35,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from moralbank.ledger import domain, merkle
-from moralbank.ledger.domain import Entry
+from moralbank.ledger.domain import Entry, Memo
 
 MIN_ENTRIES = 20_000  # below this, shipping the rows costs more than hashing them here
 ENABLED = True  # tests (and operators, via MORALBANK_LEDGER_WORKER=0) can switch the helper off
@@ -46,16 +46,6 @@ Row = tuple  # a stored-form row (see the module docstring)
 
 
 # -- the work itself (run in the helper, or here as the fallback) ------------------------------------
-class _Memo(dict):
-    def __init__(self, fmt):  # noqa: ANN001 - a one-argument function
-        super().__init__()
-        self.fmt = fmt
-
-    def __missing__(self, key):  # noqa: ANN001, ANN204
-        value = self[key] = self.fmt(key)
-        return value
-
-
 def _evidence_of(text: str) -> tuple[str, ...]:
     return tuple(json.loads(text)) if text else ()
 
@@ -73,7 +63,7 @@ def entries_of_rows(rows: list[Row], recorded_at: str | None) -> list[Entry]:
     """Entries from stored-form rows: ``recorded_at`` is the batch's time text, or None when each
     row carries its own as a 16th value (as the audit reads them). Each distinct date, time and
     evidence text is parsed once, exactly as the repository reads a row."""
-    day, when, ev = _Memo(_day_of), _Memo(_instant_of), _Memo(_evidence_of)
+    day, when, ev = Memo(_day_of), Memo(_instant_of), Memo(_evidence_of)
     new = tuple.__new__
     if recorded_at is not None:
         at = when[recorded_at]
