@@ -70,27 +70,32 @@ spec = st.tuples(
 )
 
 
+def post_specs(uow, rids: list[str], specs) -> None:  # noqa: ANN001
+    """Post generated entries ``(who, points, days ago, aspect, expiry, severity, reverses last)``."""
+    posted: dict[str, list[int]] = {r: [] for r in rids}
+    for who, pts, ago, aspect, exp, sev, rev in specs:
+        rid = rids[who]
+        target = posted[rid][-1] if rev and posted[rid] else None
+        e = entry(
+            rid,
+            pts,
+            ago,
+            aspect=aspect,
+            indicator=aspect + "01",
+            expires_in=exp if pts < 0 else None,
+            severity=sev if pts < 0 else None,
+            reverses=target,
+        )
+        posted[rid].extend(x.seq for x in ledger.post(uow, [e]))
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(spec, min_size=1, max_size=30))
 def test_bulk_recompute_equals_reference_on_random_ledgers(container, specs) -> None:  # noqa: ANN001
     batch = next(_ids)
     rids = [f"P{batch:05d}X{i}" for i in range(4)]
     with container.uow() as uow:
-        posted: dict[str, list[int]] = {r: [] for r in rids}
-        for who, pts, ago, aspect, exp, sev, rev in specs:
-            rid = rids[who]
-            target = posted[rid][-1] if rev and posted[rid] else None
-            e = entry(
-                rid,
-                pts,
-                ago,
-                aspect=aspect,
-                indicator=aspect + "01",
-                expires_in=exp if pts < 0 else None,
-                severity=sev if pts < 0 else None,
-                reverses=target,
-            )
-            posted[rid].extend(x.seq for x in ledger.post(uow, [e]))
+        post_specs(uow, rids, specs)
         service.recompute(uow, full=True, as_of=AS_OF)
         base = as_tuple(domain.compute(service.model(uow), "X", [], AS_OF))
         for rid in rids:
@@ -243,27 +248,10 @@ def test_full_run_over_stored_records_equals_full_run_from_nothing(container, fi
     batch = next(_ids)
     rids = [f"F{batch:05d}X{i}" for i in range(4)]
 
-    def post(specs) -> None:  # noqa: ANN001
-        posted: dict[str, list[int]] = {r: [] for r in rids}
-        for who, pts, ago, aspect, exp, sev, rev in specs:
-            rid = rids[who]
-            target = posted[rid][-1] if rev and posted[rid] else None
-            e = entry(
-                rid,
-                pts,
-                ago,
-                aspect=aspect,
-                indicator=aspect + "01",
-                expires_in=exp if pts < 0 else None,
-                severity=sev if pts < 0 else None,
-                reverses=target,
-            )
-            posted[rid].extend(x.seq for x in ledger.post(uow, [e]))
-
     with container.uow() as uow:
-        post(first)
+        post_specs(uow, rids, first)
         service.recompute(uow, full=True, as_of=AS_OF)
-        post(second)
+        post_specs(uow, rids, second)
         day = AS_OF + timedelta(days=later)
         service.recompute(uow, full=True, as_of=day)
         over_stored = records(uow, rids)
