@@ -33,3 +33,16 @@ def session_token(
         )
         uow.commit()
         return sign.token
+
+
+def signed_in(container: Container, **who: str):  # noqa: ANN201 - a TestClient
+    """A test client of the app, signed in as ``session_token(**who)`` (anonymous without ``who``)."""
+    from fastapi.testclient import TestClient
+
+    from moralbank.web.app import create_app
+    from moralbank.web.deps import SESSION_COOKIE
+
+    c = TestClient(create_app(container))
+    if who:
+        c.cookies.set(SESSION_COOKIE, session_token(container, **who))
+    return c

@@ -6,13 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 
 from moralbank.ledger import service, verify
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
-from tests.integration.evaluation.conftest import build_world, create_staff, session_token
+from tests.integration.evaluation.conftest import build_world, create_staff
 from tests.integration.ledger.conftest import deed
+from tests.support import signed_in as client
 
 
 @pytest.fixture
@@ -24,13 +22,6 @@ def town(container):  # noqa: ANN001, ANN201
         service.post(uow, [deed(i, resident=a if i % 2 else b) for i in range(1, 9)])
         uow.commit()
     return world, a, b
-
-
-def client(container, **who: str) -> TestClient:  # noqa: ANN001
-    c = TestClient(create_app(container))
-    if who:
-        c.cookies.set(SESSION_COOKIE, session_token(container, **who))
-    return c
 
 
 def test_checkpoint_consistency_and_keys_are_public(container, town) -> None:  # noqa: ANN001

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from moralbank.auth.domain import Role
 from moralbank.scoring import service
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
-from tests.integration.scoring.world import G1, V2, build_town, create_user, session_token
+from tests.integration.scoring.world import G1, V2, build_town, create_user
+from tests.support import signed_in as client
 
 
 @pytest.fixture
@@ -23,12 +21,6 @@ def town(container):  # noqa: ANN001, ANN201
         service.recompute(uow, full=True)
         uow.commit()
     return t
-
-
-def client(container, **who: str) -> TestClient:  # noqa: ANN001
-    c = TestClient(create_app(container))
-    c.cookies.set(SESSION_COOKIE, session_token(container, **who))
-    return c
 
 
 def test_resident_portrait_has_both_charts_entries_and_reasons(town, container) -> None:  # noqa: ANN001

@@ -18,6 +18,7 @@ from moralbank.web.api.scoring import portrait_json
 from moralbank.web.app import create_app
 from moralbank.web.deps import SESSION_COOKIE
 from tests.integration.scoring.world import V1, build_town, create_user, session_token
+from tests.support import signed_in
 
 
 @pytest.fixture
@@ -28,12 +29,6 @@ def town(container):  # noqa: ANN001, ANN201
         service.recompute(uow, full=True)
         uow.commit()
     return t
-
-
-def signed_in(container, **who: str) -> TestClient:  # noqa: ANN001
-    c = TestClient(create_app(container))
-    c.cookies.set(SESSION_COOKIE, session_token(container, **who))
-    return c
 
 
 def test_sign_out_disabling_and_expiry_end_a_known_session_at_once(town, container, clock) -> None:  # noqa: ANN001
