@@ -252,11 +252,9 @@ import sys, uvicorn
 from pathlib import Path
 from moralbank.bootstrap import bootstrap
 from moralbank.config import Settings
-from moralbank.db.engine import make_engine
 from moralbank.web.app import create_app
-# A pool as large as the threadpool (40): the default 5 + 10 starves it at 64 connections.
-engine = make_engine(sys.argv[2], pool_size=48, max_overflow=0)
-c = bootstrap(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2]), migrate=False, engine=engine)
+# The app's own engine: its pool (MORALBANK_DB_POOL_SIZE, default 48) outnumbers the 40 worker threads.
+c = bootstrap(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2]), migrate=False)
 uvicorn.run(create_app(c), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning", access_log=False)
 """
 
