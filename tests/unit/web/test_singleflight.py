@@ -5,10 +5,23 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from moralbank.web.singleflight import SingleFlight
+
+
+def run_in_own_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run MAIN on a fresh event loop in its own thread.
+
+    A browser test in the same worker keeps Playwright's sync loop running on the main thread,
+    where asyncio.run() would refuse to start.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(main())).result()
 
 
 def test_concurrent_callers_share_one_build_and_later_callers_build_again() -> None:
@@ -28,7 +41,7 @@ def test_concurrent_callers_share_one_build_and_later_callers_build_again() -> N
         assert await flights.run("other", build, 1) == 2 and await flights.run("k", build, 5) == 10
         assert calls == [21, 1, 5]
 
-    asyncio.run(main())
+    run_in_own_loop(main)
 
 
 def test_an_error_reaches_every_caller_and_a_caller_leaving_does_not_stop_the_build() -> None:
@@ -52,4 +65,4 @@ def test_an_error_reaches_every_caller_and_a_caller_leaving_does_not_stop_the_bu
         with pytest.raises(asyncio.CancelledError):
             await leaving
 
-    asyncio.run(main())
+    run_in_own_loop(main)
