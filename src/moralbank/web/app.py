@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from moralbank import errors
 from moralbank.bootstrap import Container
 from moralbank.web.i18n import pick_language, translator
+from moralbank.web.routing import serve_declared_routes_first
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -127,4 +128,6 @@ def create_app(container: Container) -> FastAPI:
                 continue  # that capability has no routes (yet)
             raise
         app.include_router(module.router)
+    serve_declared_routes_first(app)
     return app
+

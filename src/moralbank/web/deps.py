@@ -241,9 +241,11 @@ dependencies document on other routes)."""
 
 def declares(check: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declares on a route the access of ``check`` (``public`` or a ``require_roles(...)`` without a
-    scope parameter), for hot routes that await ``check(request)`` themselves instead of taking it as a
-    dependency: FastAPI's dependency injection costs about as much per request as a trivial endpoint.
-    The route matrix test reads the declaration and proves the route enforces it."""
+    scope parameter), for hot routes that take only the ``Request`` and await ``check(request)``
+    themselves. Such routes are served by Starlette's plain route in front of the others
+    (``web.routing.serve_declared_routes_first``): FastAPI's routing and dependency injection cost
+    about as much per request as a trivial endpoint. The route matrix test reads the declaration and
+    proves the route enforces it."""
     access = getattr(check, ACCESS_ATTR)
     if access.resident or access.unit:
         raise ValueError("a scoped check needs the request's unit of work: take it as a dependency")
@@ -287,12 +289,18 @@ def access_of(route: Any) -> Access | None:
 
 
 def iter_routes(app: Any) -> list[Any]:
-    """Every route of an app as mounted, included routers walked (FastAPI ≥ 0.160 keeps them lazily)."""
+    """Every route of an app as mounted, included routers walked (FastAPI ≥ 0.160 keeps them lazily).
+
+    A ``DeclaredRoute`` (``web.routing``) is left out: the ``APIRoute`` it serves stands for it."""
+    from moralbank.web.routing import DeclaredRoute
+
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # older FastAPI flattens included routers into app.routes
-        return list(app.routes)
-    return list(iter_route_contexts(app.routes))
+        found = list(app.routes)
+    else:
+        found = list(iter_route_contexts(app.routes))
+    return [r for r in found if not isinstance(getattr(r, "original_route", r), DeclaredRoute)]
 
 
 def route_table(app: Any) -> list[dict[str, Any]]:

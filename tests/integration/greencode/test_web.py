@@ -73,3 +73,12 @@ def test_phone_page_polls_for_a_fresh_code(town, container) -> None:  # noqa: AN
     second = c.get("/me/greencode/code")
     assert first.headers["cache-control"] == "no-store"
     assert first.text != second.text
+
+
+def test_the_hot_routes_are_served_in_front_of_the_framework(container) -> None:  # noqa: ANN001
+    from moralbank.web.routing import DeclaredRoute
+
+    app = create_app(container)
+    front = [(r.path, sorted(r.methods)) for r in app.router.routes if isinstance(r, DeclaredRoute)]
+    assert front == [("/api/greencode/verify", ["POST"]), ("/api/scoring/me", ["GET", "HEAD"])]
+    assert all(isinstance(r, DeclaredRoute) for r in app.router.routes[: len(front)])

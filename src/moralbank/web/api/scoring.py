@@ -132,7 +132,8 @@ async def my_portrait(request: Request) -> Response:
     """The signed-in resident's score, reasons, entries and percentiles.
 
     A resident's own reads are not access-logged. The role check is awaited here rather than taken as
-    a dependency (``declares``): the most-read page of the programme skips FastAPI's injection."""
+    a dependency (``declares``): the most-read page of the programme is served by a plain Starlette
+    route, without FastAPI's routing and injection."""
     principal = await RESIDENT(request)
     body = await _portrait(request, principal.resident_id or "", principal)
     return Response(body, media_type="application/json")
