@@ -26,6 +26,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from moralbank.db.stats import analyze_grown
 from moralbank.feeds import domain, service
 from moralbank.feeds.domain import Counts, RawRow
 from moralbank.kernel.clock import local_date
@@ -208,6 +209,7 @@ def run_import(
     reader = _Reader(service.get_interface(interface), pending, size, container.clock)
     with _young_gc_only():
         for k, prepared in enumerate(reader, start=1):
+            _refresh_planner_stats(container)
             with container.uow() as uow:
                 if uow.db.get_bind().dialect.name == "sqlite":
                     uow.db.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
@@ -230,6 +232,19 @@ def run_import(
         counts = service.import_counts(run)
         uow.commit()
     return ImportResult(import_id, interface, file_name, counts)
+
+
+# Tables an import both grows and looks up by key in every batch (the duplicate check).
+LOOKED_UP_AS_IT_GROWS = ("feed_record",)
+
+
+def _refresh_planner_stats(container: Any) -> None:
+    """On PostgreSQL, analyze the tables the import has grown (``db.stats``), in a short transaction of
+    its own between batches: the duplicate and consent checks of the next batch are planned on them."""
+    with container.uow() as uow:
+        if uow.db.get_bind().dialect.name == "postgresql":
+            analyze_grown(uow.db.connection(), LOOKED_UP_AS_IT_GROWS)
+            uow.commit()
 
 
 def import_file(
