@@ -240,11 +240,11 @@ LOOKED_UP_AS_IT_GROWS = ("feed_record",)
 
 def _refresh_planner_stats(container: Any) -> None:
     """On PostgreSQL, analyze the tables the import has grown (``db.stats``), in a short transaction of
-    its own between batches: the duplicate and consent checks of the next batch are planned on them."""
-    with container.uow() as uow:
-        if uow.db.get_bind().dialect.name == "postgresql":
-            analyze_grown(uow.db.connection(), LOOKED_UP_AS_IT_GROWS)
-            uow.commit()
+    its own between batches: the next batch's duplicate check is planned on current statistics."""
+    if container.engine.dialect.name != "postgresql":
+        return
+    with container.engine.begin() as conn:
+        analyze_grown(conn, LOOKED_UP_AS_IT_GROWS)
 
 
 def import_file(
