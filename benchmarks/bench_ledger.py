@@ -9,7 +9,8 @@ root in memory with hashlib (``merkle.leaf_hashes`` + ``merkle.root_of``). Targe
 A second baseline shows the floor of the storage alone: the same 16-column rows (prepared before the
 clock starts) inserted with plain ``sqlite3`` ``executemany`` into a second database with the same
 schema (the same indexes, WAL, synchronous=NORMAL, the same 1 GiB bulk page cache), one transaction
-per batch of 100,000 — no leaves, no nodes, no checkpoints.
+per batch of 100,000 — no leaves, no nodes, no checkpoints. A third figure stores the same rows with
+no secondary index at all (scoring's covering index dropped): the cost of the rows alone.
 
 Run alone: ``python benchmarks/bench_ledger.py [--quick]``.
 """
@@ -118,8 +119,17 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
         f"INSERT INTO ledger_entry ({', '.join(repository.ENTRY_COLUMNS)}) "
         f"VALUES ({', '.join('?' * len(repository.ENTRY_COLUMNS))})"
     )
+    # A third database: the same rows with no secondary index at all (scoring's covering index, which
+    # leads with resident_id, dropped): what storing the entries costs before anything is indexed.
+    bare_path = work / "bare.db"
+    shutil.copyfile(raw_path, bare_path)
+    bare = sqlite3.connect(bare_path, isolation_level=None)
+    bare.execute("PRAGMA journal_mode=WAL")
+    bare.execute("PRAGMA synchronous=NORMAL")
+    bare.execute(f"PRAGMA cache_size = -{repository.SQLITE_BULK_CACHE_KIB}")
+    bare.execute("DROP INDEX ix_ledger_entry_scoring")
 
-    post_s = base_s = raw_s = 0.0
+    post_s = base_s = raw_s = bare_s = 0.0
     hashes = bytearray()
     for batch in _batches(n, rng):
         t = time.perf_counter()
@@ -137,6 +147,11 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
         raw.executemany(raw_sql, rows)
         raw.execute("COMMIT")
         raw_s += time.perf_counter() - t
+        t = time.perf_counter()
+        bare.execute("BEGIN IMMEDIATE")
+        bare.executemany(raw_sql, rows)
+        bare.execute("COMMIT")
+        bare_s += time.perf_counter() - t
         del leaves, posted, rows
         print(f"\r  posted {len(hashes) // 32:,} entries", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
@@ -165,7 +180,15 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
         note=f"{n / raw_s:,.0f} rows/s; append / floor = {post_s / raw_s:.2f}, floor / in-memory root = "
         f"{raw_s / base_s:.1f}",
     )
+    report.figure(
+        "rows alone: raw sqlite3 executemany of the same rows, no secondary index",
+        bare_s,
+        "s",
+        note=f"{n / bare_s:,.0f} rows/s; {bare_s / base_s:.1f}× the in-memory root: storing the 16-column "
+        "rows at all, before any index, leaves and nodes",
+    )
     raw.close()
+    bare.close()
 
     lat = []
     with c.uow(write=False) as uow:
