@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
@@ -42,3 +44,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+# SQLite's page cache is per connection and starts at 2 MB. Bulk steps raise it for the big indexes
+# they write (pages are allocated only as they are used); a job with a memory budget caps it.
+_CACHE_CAP = "moralbank.sqlite_cache_cap_kib"
+
+
+def raise_sqlite_cache(conn: Connection, kib: int) -> None:
+    """Raise this SQLite connection's page cache to ``kib`` KiB, or to the cap of an enclosing
+    :func:`sqlite_cache_cap` if that is smaller. A no-op on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        return
+    cap = conn.info.get(_CACHE_CAP)
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{kib if cap is None else min(kib, cap)}")
+
+
+@contextmanager
+def sqlite_cache_cap(conn: Connection, kib: int) -> Iterator[None]:
+    """Within the block this SQLite connection's page cache is ``kib`` KiB, and no bulk step raises it
+    further (the feeds importer's memory goal: < 1 GB whatever the file size). Afterwards the cache
+    is back to what it was, and the pooled connection keeps no cap. Leave the block before the unit
+    of work commits (a commit hands the connection back to the pool). A no-op on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.info[_CACHE_CAP] = kib
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{kib}")
+    try:
+        yield
+    finally:
+        conn.info.pop(_CACHE_CAP, None)
+        conn.exec_driver_sql(f"PRAGMA cache_size = {before}")

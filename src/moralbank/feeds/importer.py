@@ -26,6 +26,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from moralbank.db.engine import sqlite_cache_cap
 from moralbank.db.stats import analyze_grown
 from moralbank.feeds import domain, service
 from moralbank.feeds.domain import Counts, RawRow
@@ -211,17 +212,17 @@ def run_import(
         for k, prepared in enumerate(reader, start=1):
             _refresh_planner_stats(container)
             with container.uow() as uow:
-                if uow.db.get_bind().dialect.name == "sqlite":
-                    uow.db.connection().exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-                service.import_batch(
-                    uow,
-                    import_id=import_id,
-                    rows=prepared.rows,
-                    memo=memo,
-                    checked=prepared.checked,
-                    checked_on=prepared.on,
-                )
-                _pause("MORALBANK_FEEDS_PAUSE_IN_BATCH", k)
+                # The ledger's bulk cache (1 GB) would count against the importer's memory goal.
+                with sqlite_cache_cap(uow.db.connection(), SQLITE_CACHE_KIB):
+                    service.import_batch(
+                        uow,
+                        import_id=import_id,
+                        rows=prepared.rows,
+                        memo=memo,
+                        checked=prepared.checked,
+                        checked_on=prepared.on,
+                    )
+                    _pause("MORALBANK_FEEDS_PAUSE_IN_BATCH", k)
                 uow.commit()
             _trim()
             _pause("MORALBANK_FEEDS_PAUSE_AFTER_BATCH", k)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from moralbank.db.engine import raise_sqlite_cache
 from moralbank.ledger.domain import Entry, Memo
 from moralbank.ledger.merkle import EMPTY_ROOT, HASH_SIZE
 from moralbank.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, LedgerState
@@ -20,7 +21,8 @@ from moralbank.ledger.models import LedgerCheckpoint, LedgerEntry, LedgerNode, L
 STRIPE = 256  # hashes per ledger_node row
 # A big batch inserts keys all over the resident indexes; with SQLite's default 2 MB page cache the
 # dirty index pages spill to the WAL again and again within one batch. Bulk batches raise the cache of
-# their connection (pages are only allocated as they are used).
+# their connection (pages are only allocated as they are used), up to the cap of a job with a memory
+# budget (``db.engine.sqlite_cache_cap``: a feed import).
 SQLITE_BULK_ROWS = 10_000
 SQLITE_BULK_CACHE_KIB = 1_048_576
 STRIPE_BYTES = STRIPE * HASH_SIZE
@@ -136,7 +138,7 @@ def insert_entries(db: Session, entries: list[Entry], rows: list[tuple] | None =
     conn = db.connection()
     if _is_sqlite(db):
         if len(entries) >= SQLITE_BULK_ROWS:
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+            raise_sqlite_cache(conn, SQLITE_BULK_CACHE_KIB)
         # One batch shares one recording time: it goes into the statement as a literal (the text the
         # UTCDateTime type stores, made here from a datetime), so each row binds 15 values.
         at = entries[0].recorded_at

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import LargeBinary, String, func, select, text
+from sqlalchemy import LargeBinary, String, func, select
 from sqlalchemy.orm import Session
 
+from moralbank.db.engine import raise_sqlite_cache
 from moralbank.orgs.models import OrgUnit
 from moralbank.residents.models import CorrectionRequest, Household, Resident, ResidentConsent, ResidentEvent
 
@@ -258,8 +259,7 @@ def add(db: Session, obj: Any) -> None:
 def prepare_bulk(db: Session) -> None:
     """On SQLite, a page cache big enough for the resident indexes (the default 2 MB makes every
     insert into the id and keyed-hash indexes of a large table re-read pages)."""
-    if db.get_bind().dialect.name == "sqlite":
-        db.execute(text("PRAGMA cache_size = -262144"))
+    raise_sqlite_cache(db.connection(), 262_144)
 
 
 def insert_residents(db: Session, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
