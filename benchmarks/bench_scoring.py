@@ -273,7 +273,9 @@ class Rounds:
     ratios: tuple[float, ...]
 
 
-def _median_round(runs: list[tuple[float, float]], trivial: list[tuple[float, float]] | None = None) -> Rounds:
+def _median_round(
+    runs: list[tuple[float, float]], trivial: list[tuple[float, float]] | None = None
+) -> Rounds:
     """The round with the median requests/s (or the median ratio to the trivial rounds)."""
     ratios = tuple(rps / t[0] if t[0] else 0.0 for (rps, _), t in zip(runs, trivial or runs, strict=True))
     order = sorted(range(len(runs)), key=lambda i: ratios[i] if trivial else runs[i][0])
@@ -457,7 +459,10 @@ def http(report, data_dir: Path, db_path: Path, resident_id: str, seconds: float
             note=f"{tool}; each round's ratio: " + ", ".join(f"{x:.2f}" for x in r.ratios),
         )
         report.figure(
-            f"{name} p99", r.p99, "ms", note=f"trivial p99 {trivial.p99:.1f} ms (ratio {r.p99 / trivial.p99:.2f})"
+            f"{name} p99",
+            r.p99,
+            "ms",
+            note=f"trivial p99 {trivial.p99:.1f} ms (ratio {r.p99 / trivial.p99:.2f})",
         )
     report.figure(
         "staff portrait GET /api/scoring/residents/{id}/portrait (access-logged) requests/s",

@@ -22,7 +22,8 @@ def _grow(engine: Engine, rows: int, start: int = 0) -> None:
             f"FROM generate_series({start + 1}, {start + rows}) AS i"
             if conn.dialect.name == "postgresql"
             else f"WITH RECURSIVE s(i) AS (SELECT {start + 1} UNION ALL SELECT i + 1 FROM s WHERE i < "
-            f"{start + rows}) INSERT INTO scratch SELECT 'g' || (i % 2), 'k' || i, printf('%.200c', 'x') FROM s"
+            f"{start + rows}) "
+            "INSERT INTO scratch SELECT 'g' || (i % 2), 'k' || i, printf('%.200c', 'x') FROM s"
         )
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")  # counts visible to others now
@@ -36,7 +37,8 @@ def test_grown_tables_are_analyzed_once_and_the_lookup_uses_both_key_columns(eng
             assert analyzed == []  # SQLite plans from its indexes alone
             return
         assert analyzed == ["scratch"]
-        assert conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'scratch'").scalar() == 100_000
+        rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE relname = 'scratch'").scalar()
+        assert rows == 100_000
         plan = "\n".join(r[0] for r in conn.exec_driver_sql(LOOKUP))
     # Without statistics PostgreSQL read every row of the group and filtered the keys (the slowdown
     # of large feed imports); with them the keys are part of the index condition.

@@ -60,7 +60,8 @@ def test_a_declared_route_is_served_by_a_plain_route_in_front_and_documented_onc
     app.include_router(router)
     serve_declared_routes_first(app)
     first = app.router.routes[0]
-    assert isinstance(first, DeclaredRoute) and first.path == "/api/hot/echo" and first.serves.endpoint is echo
+    assert isinstance(first, DeclaredRoute) and first.path == "/api/hot/echo"
+    assert first.serves.endpoint is echo
     c = TestClient(app)
     assert c.post("/api/hot/echo", json={"who": "李"}).json() == {"who": "李"}
     assert seen == [first]  # served by the plain route in front, not by the APIRoute behind it
