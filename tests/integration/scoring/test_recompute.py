@@ -70,12 +70,13 @@ spec = st.tuples(
 )
 
 
-def post_specs(uow, rids: list[str], specs) -> None:  # noqa: ANN001
-    """Post generated entries ``(who, points, days ago, aspect, expiry, severity, reverses last)``."""
+def post_specs(uow, rids: list[str], specs, *, reversals: bool = True) -> None:  # noqa: ANN001
+    """Post generated entries ``(who, points, days ago, aspect, expiry, severity, reverses last)``;
+    ``reversals=False`` ignores the last field."""
     posted: dict[str, list[int]] = {r: [] for r in rids}
     for who, pts, ago, aspect, exp, sev, rev in specs:
         rid = rids[who]
-        target = posted[rid][-1] if rev and posted[rid] else None
+        target = posted[rid][-1] if reversals and rev and posted[rid] else None
         e = entry(
             rid,
             pts,
@@ -110,23 +111,10 @@ def test_incremental_and_full_agree(container, first, second, later) -> None:  #
     batch = next(_ids)
     rids = [f"Q{batch:05d}X{i}" for i in range(4)]
 
-    def post(specs) -> None:  # noqa: ANN001
-        for who, pts, ago, aspect, exp, sev, _rev in specs:
-            e = entry(
-                rids[who],
-                pts,
-                ago,
-                aspect=aspect,
-                indicator=aspect + "01",
-                expires_in=exp if pts < 0 else None,
-                severity=sev if pts < 0 else None,
-            )
-            ledger.post(uow, [e])
-
     with container.uow() as uow:
-        post(first)
+        post_specs(uow, rids, first, reversals=False)
         service.recompute(uow, full=True, as_of=AS_OF)
-        post(second)
+        post_specs(uow, rids, second, reversals=False)
         day = AS_OF + timedelta(days=later)
         service.recompute(uow, full=False, as_of=day)
         base = as_tuple(domain.compute(service.model(uow), "X", [], day))
