@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from moralbank.db.base import Base, UTCDateTime
@@ -47,9 +47,11 @@ class EvaluationItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
     __table_args__ = (
-        Index("ix_evaluation_item_resident_id_created_at", "resident_id", "created_at"),
         Index("ix_evaluation_item_state_unit_path", "state", "unit_path"),
-        Index("ix_evaluation_item_resident_id_indicator_deed_date", "resident_id", "indicator", "deed_date"),
+        # A resident's items (their pages, submissions per day) and, covering, what the caps of an import
+        # batch are checked against (``repository.used_by_day``: no row is read from the table). Every
+        # imported record inserts into each index keyed by resident at a random place, so there is one.
+        Index("ix_evaluation_item_resident_caps", "resident_id", "indicator", "deed_date", "state", "points"),
         # A department record enters the path once, however often the feed re-sends it.
         UniqueConstraint("interface", "source_ref", name="uq_evaluation_item_interface_source_ref"),
     )
@@ -96,7 +98,13 @@ class EvaluationEvent(Base):
 
     __table_args__ = (
         Index("ix_evaluation_event_item_id", "item_id"),
-        Index("ix_evaluation_event_resident_id_at", "resident_id", "at"),
+        # The trail of an objection (``repository.events``); most events have none.
+        Index(
+            "ix_evaluation_event_objection_id",
+            "objection_id",
+            sqlite_where=text("objection_id IS NOT NULL"),
+            postgresql_where=text("objection_id IS NOT NULL"),
+        ),
     )
 
 
