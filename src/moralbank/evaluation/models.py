@@ -81,6 +81,9 @@ class EvaluationVote(Base):
     )
 
 
+_HAS_OBJECTION = text("objection_id IS NOT NULL")  # the partial index of objection trails
+
+
 class EvaluationEvent(Base):
     """Every step, kept: who did what to which item or objection, when and why."""
 
@@ -102,8 +105,8 @@ class EvaluationEvent(Base):
         Index(
             "ix_evaluation_event_objection_id",
             "objection_id",
-            sqlite_where=text("objection_id IS NOT NULL"),
-            postgresql_where=text("objection_id IS NOT NULL"),
+            sqlite_where=_HAS_OBJECTION,
+            postgresql_where=_HAS_OBJECTION,
         ),
     )
 

@@ -33,8 +33,8 @@ from moralbank.feeds.domain import Counts, RawRow
 from moralbank.kernel.clock import local_date
 
 # Rows per committed batch. Everything evaluation builds for a batch is alive at once (about 8 KB a
-# record, three batches read or in flight): 20,000 put the Yuyao year's peak at 1,039 MB, 10,000 gives
-# up 9 % of the rate for 130 MB (docs/feeds.md, Performance).
+# record, three batches read or in flight): the Yuyao year on SQLite peaked at 1,039 MB with 20,000 and
+# at 830 MB with 10,000 (and the smaller ID-number cache), 11 % slower (docs/feeds.md, Performance).
 DEFAULT_BATCH = int(os.environ.get("MORALBANK_FEEDS_BATCH", "10000"))
 READ_AHEAD = os.environ.get("MORALBANK_FEEDS_READ_AHEAD", "1") != "0"  # read and validate in a thread
 SQLITE_CACHE_KIB = 131_072  # page cache for the import's connection on SQLite (indexes of big tables)

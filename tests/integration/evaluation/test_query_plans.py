@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
 
 from moralbank.db.engine import make_engine
 from moralbank.db.migrate import upgrade
@@ -23,8 +24,6 @@ def _plans(engine: Engine, run) -> list[str]:  # noqa: ANN001 - a callable takin
     def capture(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001, ARG001
         if statement.lstrip().upper().startswith("SELECT"):
             sent.append((statement, tuple(parameters)))
-
-    from sqlalchemy.orm import Session
 
     with Session(engine) as db:
         event.listen(engine, "before_cursor_execute", capture)
@@ -43,7 +42,9 @@ def test_caps_check_reads_the_covering_resident_index_without_statistics(tmp_pat
     engine = make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
     upgrade(engine)
     with engine.begin() as conn:
-        assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar() == 0
+        )
     ids = [f"r{i:05d}" for i in range(2000)]
 
     plans = _plans(
