@@ -32,9 +32,26 @@ def _read(path: Path) -> str:
         raise typer.Exit(1) from None
 
 
+_CALENDAR_SOURCE = {
+    "policy": "the policy's calendar",
+    "chinese_calendar": "the chinese_calendar package",
+    "weekdays": "Monday to Friday only: add the State Council's schedule for {year} under `calendar:`",
+}
+
+
 @app.command()
-def check(file: Path = typer.Argument(..., help="The policy file (YAML).")) -> None:
-    """Validate a policy file. Exit 0 when valid; else 1, one line per problem: FILE:LINE: field: reason."""
+def check(file: Path = typer.Argument(..., help="The policy file (YAML)."),
+          year: int | None = typer.Option(None, "--year", help="Report working days from this year (default: "
+                                          "this year, China time).")) -> None:
+    """Validate a policy file. Exit 0 when valid; else 1, one line per problem: FILE:LINE: field: reason.
+
+    A valid file also says where the working days of this year and the next come from (deadlines count
+    working days): its own `calendar:` section, the chinese_calendar package, or Monday to Friday only.
+    """
+    from datetime import UTC, datetime
+
+    from moralbank.evaluation import workdays
+    from moralbank.kernel.clock import local_date
     from moralbank.policy import source
 
     text = _read(file)
@@ -45,6 +62,10 @@ def check(file: Path = typer.Argument(..., help="The policy file (YAML).")) -> N
     policy = source.load(text, str(file))
     sys.stdout.write(f"{file}: ok ({len(policy.aspects)} aspects, {len(policy.indicators)} indicators, "
                      f"sha256 {policy.sha256[:12]})\n")
+    first = year or local_date(datetime.now(UTC)).year
+    for y in (first, first + 1):
+        said = _CALENDAR_SOURCE[workdays.source_of(policy.calendar, y)].format(year=y)
+        sys.stdout.write(f"{file}: working days in {y}: {said}\n")
 
 
 @app.command("apply")

@@ -22,7 +22,7 @@ from moralbank.evaluation.models import (
     EvidenceFile,
     Objection,
 )
-from moralbank.evaluation.workdays import is_workday
+from moralbank.evaluation.workdays import for_calendar
 from moralbank.kernel.clock import local_date
 
 REVIEWERS = frozenset({Role.VILLAGE_OFFICER, Role.TOWNSHIP_OFFICER, Role.CITY_ADMIN})  # decide items
@@ -107,6 +107,22 @@ def rules(uow: UnitOfWork, *, version: str | None = None) -> d.Rules:
     return cached
 
 
+def working_days(uow: UnitOfWork) -> d.IsWorkday:
+    """Whether a day is a working day, by the active policy's holiday schedule first (``workdays``).
+
+    Always the active policy's, also for an item decided under an older version: a schedule is a fact
+    the programme office enters once a year, not a rule of the version.
+    """
+    from moralbank.policy import service as policy_service
+
+    policy = policy_service.active(uow)
+    key = f"evaluation.workdays:{policy.version}:{policy.sha256}"
+    cached = uow.deps.cache.get(key)
+    if cached is None:
+        cached = uow.deps.cache[key] = for_calendar(policy.calendar)
+    return cached
+
+
 def china_today(uow: UnitOfWork) -> date:
     return local_date(uow.clock.now())
 
@@ -168,7 +184,7 @@ def save_item(uow: UnitOfWork, row: EvaluationItem, item: d.Item, rules_: d.Rule
     if row.state != item.state.value:
         row.state = item.state.value
         row.state_since = uow.clock.now()
-        row.due_on = d.stage_due(rules_, item.state, china_today(uow), is_workday)
+        row.due_on = d.stage_due(rules_, item.state, china_today(uow), working_days(uow))
     row.points = item.points
     row.approvals = list(item.approvals)
     row.reason = item.reason
@@ -336,7 +352,7 @@ def new_item_row(
         source_ref=source_ref,
         policy_version=rules_.version,
         state_since=now,
-        due_on=d.stage_due(rules_, item.state, local_date(now), is_workday),
+        due_on=d.stage_due(rules_, item.state, local_date(now), working_days(uow)),
         created_at=now,
     )
     repo.add(uow.db, row)

@@ -38,13 +38,13 @@ from moralbank.evaluation.core import (
     store_files,
     unit_path_of,
     village_path_of,
+    working_days,
 )
 from moralbank.evaluation.models import (
     EvaluationItem,
     EvaluationVote,
 )
 from moralbank.evaluation.rings import scan_rings
-from moralbank.evaluation.workdays import is_workday
 
 
 def submit(
@@ -160,7 +160,9 @@ def approve(
     require_reviewer(principal, row)
     rules_ = rules(uow, version=row.policy_version)
     today = china_today(uow)
-    ev = d.approve(item, rules_, actor=principal.actor, points=points, today=today, is_workday=is_workday)
+    ev = d.approve(
+        item, rules_, actor=principal.actor, points=points, today=today, is_workday=working_days(uow)
+    )
     if not item.negative:
         check_caps(
             uow,

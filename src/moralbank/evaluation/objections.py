@@ -23,11 +23,11 @@ from moralbank.evaluation.core import (
     save_item,
     to_domain,
     unit_path_of,
+    working_days,
 )
 from moralbank.evaluation.models import (
     Objection,
 )
-from moralbank.evaluation.workdays import is_workday
 from moralbank.kernel.clock import local_date
 
 
@@ -77,7 +77,12 @@ def object_to(
     rules_ = rules(uow)
     today = china_today(uow)
     o = d.new_objection(
-        rules_, kind=kind_, resident_id=resident_id, statement=statement, today=today, is_workday=is_workday
+        rules_,
+        kind=kind_,
+        resident_id=resident_id,
+        statement=statement,
+        today=today,
+        is_workday=working_days(uow),
     )
     grid_path = row.unit_path if row else unit_path_of(uow, grid_of_resident(uow, resident_id))
     obj = Objection(
@@ -184,7 +189,7 @@ def apply_repair(uow: UnitOfWork, *, principal: Principal, ledger_seq: int, comm
         resident_id=resident_id,
         statement=commitment,
         today=today,
-        is_workday=is_workday,
+        is_workday=working_days(uow),
     )
     row = repo.item_by_seq(uow.db, ledger_seq)
     obj = Objection(

@@ -19,8 +19,7 @@ from moralbank.db.uow import UnitOfWork
 from moralbank.errors import Conflict, NotFound
 from moralbank.evaluation import domain as d
 from moralbank.evaluation import repository as repo
-from moralbank.evaluation.core import MESSAGES, rules
-from moralbank.evaluation.workdays import is_workday
+from moralbank.evaluation.core import MESSAGES, rules, working_days
 from moralbank.kernel.clock import local_date
 
 COUNTED = ["approved", "posted"]  # what a positive indicator's cap counts (repository.used_in_period)
@@ -74,6 +73,7 @@ def propose_from_records(
     rules_ = rules(uow)
     now = uow.clock.now()
     today = local_date(now)
+    workday = working_days(uow)
 
     # 1. Already proposed (one query per interface) and repeated within the batch.
     out: list[ProposalOutcome | None] = [None] * len(recs)
@@ -209,7 +209,7 @@ def propose_from_records(
                 "expires_on": None,
                 "posted_seq": None,
                 "state_since": now,
-                "due_on": d.stage_due(rules_, final, today, is_workday),
+                "due_on": d.stage_due(rules_, final, today, workday),
                 "created_at": now,
             }
         )

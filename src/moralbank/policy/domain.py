@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -25,7 +26,7 @@ __all__ = [
     "Aspect", "Benefit", "Cap", "CreditRules", "CreditTerms", "DataCategory", "Direction", "Effect",
     "EnrolmentRules", "EvaluationRules", "GreenCodeRules", "Indicator", "LEGAL", "NegativeRules",
     "ObjectionRules", "Period", "Policy", "RateLimits", "RepairRules", "SCHEMA_VERSION", "ScoreModel",
-    "Severity", "Stage", "Tier", "Change", "as_dict", "change_as_dict", "diff",
+    "Severity", "Stage", "Tier", "WorkCalendar", "Change", "as_dict", "change_as_dict", "diff",
 ]
 
 SCHEMA_VERSION = 1
@@ -363,6 +364,30 @@ class GreenCodeRules:
 
 
 @dataclass(frozen=True)
+class WorkCalendar:
+    """The State Council's holiday schedule for years the working-day package does not know yet.
+
+    ``holidays``: days off (a weekday of a holiday week); ``workdays``: make-up working days (调休上班,
+    always a Saturday or Sunday). Any other day follows the package, or Monday to Friday where the
+    package has no schedule for its year.
+    """
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+    def says(self, d: date) -> bool | None:
+        """Whether ``d`` is a working day by this schedule; ``None`` when the schedule does not say."""
+        if d in self.holidays:
+            return False
+        if d in self.workdays:
+            return True
+        return None
+
+    def years(self) -> frozenset[int]:
+        return frozenset(d.year for d in self.holidays | self.workdays)
+
+
+@dataclass(frozen=True)
 class Policy:
     """One version of the policy. ``version`` is 0 for a file not (yet) applied."""
 
@@ -382,6 +407,7 @@ class Policy:
     effects: Mapping[str, Effect]
     credit: CreditRules
     greencode: GreenCodeRules
+    calendar: WorkCalendar = WorkCalendar()
     issuer_zh: str = ""
     issuer_en: str = ""
     division_code: str = ""
@@ -459,7 +485,8 @@ def diff(old: Policy, new: Policy) -> list[Change]:
     compare("tier", {t.code: t for t in old.score.tiers}, {t.code: t for t in new.score.tiers})
     compare("benefit", old.benefits, new.benefits)
     compare("effect", old.effects, new.effects)
-    for section in ("evaluation", "objections", "repair", "negatives", "enrolment", "credit", "greencode"):
+    for section in ("evaluation", "objections", "repair", "negatives", "enrolment", "credit", "greencode",
+                    "calendar"):
         a, b = getattr(old, section), getattr(new, section)
         if a != b:
             changes.append(Change("changed", "section", section, tuple(
@@ -494,6 +521,10 @@ def _plain(value: Any) -> Any:
         return {f: _plain(getattr(value, f)) for f in value.__dataclass_fields__}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, frozenset):
+        return sorted(_plain(v) for v in value)
     if isinstance(value, StrEnum):
         return value.value
+    if isinstance(value, date):
+        return value.isoformat()
     return value

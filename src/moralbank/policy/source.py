@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import date
 from types import MappingProxyType
 from typing import Any
 
@@ -49,6 +50,7 @@ from moralbank.policy.domain import (
     Severity,
     Stage,
     Tier,
+    WorkCalendar,
     _contains_any,
     _forbidden_data,
 )
@@ -165,6 +167,20 @@ class _Reader:
             return default
         return value
 
+    def day(self, node: yaml.Node | None, field: str) -> date | None:
+        """A date written as YYYY-MM-DD (plain or quoted)."""
+        value: Any = None
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                value = date.fromisoformat(node.value)
+            except ValueError:
+                value = None
+        if type(value) is not date or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", node.value):
+            got = f"{node.value!r}" if isinstance(node, yaml.ScalarNode) else _kind(node)
+            self.err(node, field, f"must be a date written YYYY-MM-DD (got {got})")
+            return None
+        return value
+
     def code(self, node: yaml.Node | None, field: str) -> str:
         value = self.text(node, field)
         if value and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_\-]{0,31}", value):
@@ -218,7 +234,7 @@ def _line(node: yaml.Node | None) -> int | None:
 # --- building the policy ------------------------------------------------------------------------
 
 _TOP = ("schema_version", "meta", "aspects", "indicators", "score", "evaluation", "objections", "repair",
-        "negatives", "enrolment", "data_categories", "benefits", "effects", "credit", "greencode")
+        "negatives", "enrolment", "data_categories", "benefits", "effects", "credit", "greencode", "calendar")
 _TOP_REQUIRED = ("schema_version", "meta", "aspects", "indicators", "score")
 _NAMES = ("code", "name_zh", "name_en")
 
@@ -512,6 +528,28 @@ class _Builder:
 
     # indicators ---------------------------------------------------------------------------------
 
+    def calendar(self, node: yaml.Node | None) -> WorkCalendar:
+        if node is None:
+            return WorkCalendar()
+        m = self.r.mapping(node, "calendar", ("holidays", "workdays")) or {}
+        days: dict[str, dict[date, yaml.Node]] = {}
+        for key in ("holidays", "workdays"):
+            days[key] = {}
+            for item in self.r.seq(m[key], f"calendar.{key}") if key in m else []:
+                d = self.r.day(item, f"calendar.{key}")
+                if d is None:
+                    continue
+                if d in days[key]:
+                    self.r.err(item, f"calendar.{key}", f"{d} is listed twice")
+                elif key == "workdays" and d.weekday() < 5:
+                    self.r.err(item, "calendar.workdays",
+                               f"{d} is a weekday: make-up working days are the Saturdays and Sundays worked")
+                days[key][d] = item
+        for d, item in days["workdays"].items():
+            if d in days["holidays"]:
+                self.r.err(item, "calendar.workdays", f"{d} is listed as a holiday too")
+        return WorkCalendar(frozenset(days["holidays"]), frozenset(days["workdays"]))
+
     _IND_KEYS = (*_NAMES, "aspect", "direction", "points", "min_points", "max_points", "basis_zh", "basis_en",
                  "category", "evidence_required", "caps", "stages", "quorum", "auto_post", "severity",
                  "display_months", "description_zh", "description_en")
@@ -713,6 +751,7 @@ def _build(text: str, filename: str | None) -> tuple[Policy | None, list[Problem
         benefits = b.benefits(top.get("benefits"), tiers)
         credit = b.credit(top.get("credit"), tiers)
         greencode = b.greencode(top.get("greencode"))
+        calendar = b.calendar(top.get("calendar"))
         indicators = b.indicators(top.get("indicators"), aspects, negatives, evaluation)
         if r.problems:
             return None, r.problems
@@ -722,7 +761,7 @@ def _build(text: str, filename: str | None) -> tuple[Policy | None, list[Problem
             aspects=MappingProxyType(aspects), indicators=MappingProxyType(indicators), score=score,
             evaluation=evaluation, objections=objections, repair=repair, negatives=negatives,
             enrolment=enrolment, data_categories=data, benefits=MappingProxyType(benefits),
-            effects=MappingProxyType(effects), credit=credit, greencode=greencode,
+            effects=MappingProxyType(effects), credit=credit, greencode=greencode, calendar=calendar,
             sha256=sha256_of(text))
         return policy, []
     finally:

@@ -10,6 +10,7 @@ from moralbank.evaluation.service import Upload
 from moralbank.kernel.clock import CHINA
 from moralbank.ledger import service as ledger
 from moralbank.notify import service as notify
+from moralbank.policy import service as policy_service
 
 from .conftest import PNG
 
@@ -338,6 +339,33 @@ def test_deadlines_across_national_day_and_overdue_for_the_level_above(world):
     _at(w, 2026, 10, 14)
     with w.container.uow() as uow:
         assert [o.id for o in ev.overdue(uow, principal=w.township).objections] == [obj.id]
+
+
+def test_deadlines_in_a_year_only_the_policy_calendar_knows(world):
+    w = world
+    # chinese_calendar ships no 2027 schedule; the office enters (here invented) days off on Wed 3 and
+    # Thu 4 March and a make-up working Saturday 6 March.
+    empty = "calendar:\n  holidays: []\n  workdays: []\n"
+    text = policy_service.default_text().replace(
+        empty, "calendar:\n  holidays: [2027-03-03, 2027-03-04]\n  workdays: [2027-03-06]\n"
+    )
+    _do(w, policy_service.apply, text=text, author="city office")
+    _at(w, 2027, 3, 2, 16)
+    item = _do(
+        w,
+        ev.propose_from_record,
+        resident_id=w.ids["D"],
+        indicator="SM01",
+        points=5,
+        deed_date=date(2027, 3, 1),
+        interface="volunteer",
+        source_ref="CAL-2027",
+        evidence=[],
+    )
+    obj = _do(w, ev.object_to, principal=w.resident("D"), item_id=item.id, statement="分数不对")
+    # Marked within 1 working day: Fri 5 March (Monday-Friday alone would say Wed 3). Decided within 5:
+    # Fri 5, Sat 6 (make-up), Mon 8, Tue 9, Wed 10 (Monday-Friday alone: Tue 9).
+    assert obj.mark_due == date(2027, 3, 5) and obj.decide_due == date(2027, 3, 10)
 
 
 def test_views_are_scoped(world):

@@ -47,6 +47,17 @@ def test_check_ok_and_failing(cli, tmp_path: Path) -> None:  # noqa: ANN001
     assert f"{bad}:{line}: negatives.display_months.serious: refused:" in result.stdout
 
 
+def test_check_says_where_each_years_working_days_come_from(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    path = _changed(tmp_path, "  holidays: []", "  holidays: [2027-01-01]")
+    result = cli("check", str(path), "--year", "2026")
+    assert result.exit_code == 0, result.output
+    assert f"{path}: working days in 2026: the chinese_calendar package" in result.stdout
+    assert f"{path}: working days in 2027: the policy's calendar" in result.stdout
+    result = cli("check", str(path), "--year", "2027")
+    reminder = "Monday to Friday only: add the State Council's schedule for 2028 under `calendar:`"
+    assert f"{path}: working days in 2028: {reminder}" in result.stdout
+
+
 def test_apply_list_show_diff(cli, tmp_path: Path) -> None:  # noqa: ANN001
     first = tmp_path / "v1.yaml"
     first.write_text(default_text(), encoding="utf-8")
