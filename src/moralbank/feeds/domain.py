@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
-import hmac
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -812,16 +811,6 @@ class Counts:
         }
 
 
-# -- push signatures ------------------------------------------------------------------------------------
-
-
-def sign_body(secret: bytes, body: bytes) -> str:
-    """``sha256=<hex>``: HMAC-SHA256 of the exact request body under the interface's secret."""
-    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-
-
-def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
-    return bool(header) and hmac.compare_digest(sign_body(secret, body), header.strip())  # type: ignore[union-attr]
 
 
 # -- the return loop: GB/T 39445 element names ------------------------------------------------------------

@@ -23,6 +23,7 @@ from moralbank.feeds import domain, repository, source
 from moralbank.feeds.domain import Counts, Interface, RawRow, Record, RowProblem
 from moralbank.feeds.models import FeedCursor, FeedHealthDay, FeedImport, FeedPush, FeedRecord
 from moralbank.kernel.clock import local_date
+from moralbank.kernel.signatures import signature_ok
 
 # -- the catalogue of interfaces ---------------------------------------------------------------------
 
@@ -869,7 +870,7 @@ def check_push(
         raise PermissionDenied(f"{interface} does not accept pushes")
     if not principal.has_scope(f"feeds:push:{interface}"):
         raise PermissionDenied(f"token lacks scope feeds:push:{interface}")
-    if not domain.signature_ok(push_secret(uow, interface), body, signature):
+    if not signature_ok(push_secret(uow, interface), body, signature):
         raise NotAuthenticated("bad or missing X-Moralbank-Signature")
     if not idempotency_key or len(idempotency_key) > 128:
         raise InvalidInput(

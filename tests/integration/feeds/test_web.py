@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from moralbank.auth import service as auth
 from moralbank.auth.domain import Role
-from moralbank.feeds import domain
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file
+from moralbank.kernel.signatures import sign_body
 from moralbank.web.app import create_app
 from moralbank.web.deps import SESSION_COOKIE
 
@@ -54,7 +54,7 @@ def test_a_signed_push_goes_in_once_whatever_is_retried(city: City) -> None:
     headers = {
         "authorization": f"Bearer {token}",
         "idempotency-key": "batch-0001",
-        "x-moralbank-signature": domain.sign_body(_secret(city), body),
+        "x-moralbank-signature": sign_body(_secret(city), body),
     }
     r = client.post("/api/feeds/blood_donation/records", content=body, headers=headers)
     assert r.status_code == 200, r.text
@@ -71,7 +71,7 @@ def test_a_signed_push_goes_in_once_whatever_is_retried(city: City) -> None:
     r = client.post(
         "/api/feeds/blood_donation/records",
         content=other,
-        headers={**headers, "x-moralbank-signature": domain.sign_body(_secret(city), other)},
+        headers={**headers, "x-moralbank-signature": sign_body(_secret(city), other)},
     )
     assert r.status_code == 409
 
@@ -79,7 +79,7 @@ def test_a_signed_push_goes_in_once_whatever_is_retried(city: City) -> None:
 def test_push_refuses_bad_signatures_missing_keys_and_wrong_scopes(city: City) -> None:
     client = TestClient(create_app(city.container))
     body = _body(city, 2)
-    good = domain.sign_body(_secret(city), body)
+    good = sign_body(_secret(city), body)
     token = _token(city, {"feeds:push:blood_donation"})
     base = {"authorization": f"Bearer {token}", "idempotency-key": "k1"}
     assert (

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from moralbank.errors import InvalidInput
 from moralbank.feeds import domain, samples, source
 from moralbank.feeds.domain import Counts, RawRow, RowProblem
+from moralbank.kernel.signatures import sign_body, signature_ok
 from moralbank.residents.idnumber import make
 
 IFACES = source.load_interfaces()
@@ -163,11 +164,11 @@ def test_a_missing_column_refuses_the_whole_file(tmp_path: Path) -> None:
 
 def test_push_signature() -> None:
     body = b'{"record_id": "1"}'
-    sig = domain.sign_body(b"k" * 32, body)
-    assert domain.signature_ok(b"k" * 32, body, sig)
-    assert not domain.signature_ok(b"k" * 32, body + b" ", sig)
-    assert not domain.signature_ok(b"x" * 32, body, sig)
-    assert not domain.signature_ok(b"k" * 32, body, None)
+    sig = sign_body(b"k" * 32, body)
+    assert signature_ok(b"k" * 32, body, sig)
+    assert not signature_ok(b"k" * 32, body + b" ", sig)
+    assert not signature_ok(b"x" * 32, body, sig)
+    assert not signature_ok(b"k" * 32, body, None)
 
 
 @settings(max_examples=40, deadline=None)
