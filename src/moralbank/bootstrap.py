@@ -15,7 +15,16 @@ from moralbank.db.engine import is_sqlite, make_engine
 from moralbank.db.group_commit import GroupCommit
 from moralbank.db.uow import UnitOfWork
 from moralbank.kernel.clock import Clock, SystemClock
-from moralbank.kernel.gateways import LogNotifier, LogSmsGateway, Notifier, SmsGateway
+from moralbank.kernel.gateways import (
+    HttpGateway,
+    HttpSmsGateway,
+    HttpWeChatSender,
+    LogNotifier,
+    LogSmsGateway,
+    Notifier,
+    NullNotifier,
+    SmsGateway,
+)
 from moralbank.kernel.keys import KeyRing
 
 
@@ -35,7 +44,8 @@ class Container:
     clock: Clock
     keys: KeyRing
     sms: SmsGateway
-    notifier: Notifier
+    notifier: Notifier  # told at once as a message is written (the queued channels: notify.service)
+    wechat: Any = None  # sends WeChat template messages (``HttpWeChatSender``); None when not configured
     rng: random.Random = field(default_factory=random.Random)
     http_transport: Any = None  # an httpx transport for scheduled pulls; None means the real network
     cache: dict[str, Any] = field(default_factory=dict)  # per-process caches (e.g. the active policy)
@@ -73,12 +83,27 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, m
         except Exception:
             engine.dispose()
             raise
+    keys = KeyRing(settings.keys_dir)
+    configured_sms, wechat = gateways_of(settings, keys)
     return Container(
         settings=settings,
         engine=engine,
         clock=clock or SystemClock(),
-        keys=KeyRing(settings.keys_dir),
-        sms=sms or LogSmsGateway(),
-        notifier=notifier or LogNotifier(),
+        keys=keys,
+        sms=sms or configured_sms,
+        notifier=notifier or (LogNotifier() if "log" in settings.channels else NullNotifier()),
+        wechat=wechat,
         rng=rng or random.Random(),
     )
+
+
+def gateways_of(settings: Settings, keys: KeyRing) -> tuple[SmsGateway, HttpWeChatSender | None]:
+    """The SMS gateway and the WeChat sender the settings name. Both sign with the secret
+    ``keys/secret-gateway.key`` (generated on first use; the receiving side is given a copy)."""
+    sms: SmsGateway = LogSmsGateway()
+    if settings.sms_gateway != "log":
+        sms = HttpSmsGateway(HttpGateway(settings.sms_gateway, keys.secret("gateway")))
+    wechat = None
+    if settings.wechat_gateway:
+        wechat = HttpWeChatSender(HttpGateway(settings.wechat_gateway, keys.secret("gateway")))
+    return sms, wechat

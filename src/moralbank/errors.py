@@ -29,6 +29,10 @@ class RateLimited(MoralbankError):
     """Too many requests of this kind in the current period."""
 
 
+class Unavailable(MoralbankError):
+    """An outside service the request needs (the SMS platform, a relay) did not take it; try again later."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with some input, with where it is."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -54,8 +55,11 @@ from moralbank.errors import (
     PermissionDenied,
     Problem,
     RateLimited,
+    Unavailable,
 )
+from moralbank.kernel.gateways import GatewayError
 
+log = logging.getLogger("moralbank.auth")
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a wrong username costs the same time as a wrong password.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -367,7 +371,11 @@ def request_code(uow: UnitOfWork, *, phone: str) -> None:
                                  expires_at=now + OTP_LIFETIME, attempts=0))
     if resident_id is not None:
         minutes = int(OTP_LIFETIME.total_seconds() // 60)
-        uow.deps.sms.send(phone, f"【道德银行】登录验证码 {code}，{minutes}分钟内有效。请勿告诉他人。")
+        try:
+            uow.deps.sms.send(phone, f"【道德银行】登录验证码 {code}，{minutes}分钟内有效。请勿告诉他人。")
+        except GatewayError as e:  # the code is not kept (the unit of work rolls back): ask again
+            log.error("sign-in code not sent: %s", e)
+            raise Unavailable("短信发送失败，请稍后再试 (the SMS platform did not take the code)") from None
 
 
 def verify_code(uow: UnitOfWork, *, phone: str, code: str) -> SignIn:

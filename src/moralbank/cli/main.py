@@ -24,6 +24,7 @@ GROUPS = (
     ("feeds", "moralbank.cli.feeds"),
     ("score", "moralbank.cli.scoring"),
     ("greencode", "moralbank.cli.greencode"),
+    ("notify", "moralbank.cli.notify"),
 )
 
 for _group, _module in GROUPS:

@@ -225,10 +225,12 @@ def indicator_name(rules_: d.Rules, code: str) -> str:
     return rule.name if rule else code
 
 
-def tell(uow: UnitOfWork, resident_id: str, subject: str, body: str, ref: str) -> None:
+def tell(
+    uow: UnitOfWork, resident_id: str, subject: str, body: str, ref: str, *, due_process: bool = False
+) -> None:
     from moralbank.notify import service as notify
 
-    notify.send(uow, resident_id=resident_id, subject=subject, body=body, ref=ref)
+    notify.send(uow, resident_id=resident_id, subject=subject, body=body, ref=ref, due_process=due_process)
 
 
 MESSAGES = {
@@ -259,9 +261,29 @@ MESSAGES = {
 }
 
 
+# Messages about something adverse, or about the resident's own challenge to it, which they must not
+# miss: these also go by SMS (notify.service; MORALBANK_SMS_NOTIFY=all texts every message).
+DUE_PROCESS = frozenset(
+    {
+        "rejected",
+        "deduction_notice",
+        "deduction_posted",
+        "reopened",
+        "objection_marked",
+        "objection_upheld",
+        "objection_rejected",
+        "repair_received",
+        "repair_upheld",
+        "repair_rejected",
+        "refused",
+        "record_withdrawn",
+    }
+)
+
+
 def notify_resident(uow: UnitOfWork, key: str, resident_id: str, ref: str, **values: Any) -> None:
     subject, body = MESSAGES[key]
-    tell(uow, resident_id, subject, body.format(**values), ref)
+    tell(uow, resident_id, subject, body.format(**values), ref, due_process=key in DUE_PROCESS)
 
 
 def require_reviewer(principal: Principal, row: EvaluationItem | Objection) -> None:

@@ -1,13 +1,12 @@
 """Notification channels: where an inbox message is mirrored (``uow.deps.notifier``).
 
-Each channel has the ``Notifier`` method ``notify(resident_id, subject, body)``. The development
-channel (``kernel.gateways.LogNotifier``) logs. An installation wires its own in ``bootstrap`` (the
-``notifier=`` argument), for example an SMS channel over the province's SMS platform and a WeChat
-template-message channel, fanned out together::
+Each channel has the ``Notifier`` method ``notify(resident_id, subject, body)`` (queued channels also take
+``key``, the same for every retry of one message). ``notify.service.dispatch`` builds the SMS and WeChat
+channels over the gateways the settings name (``MORALBANK_NOTIFIER``, docs/operations.md); the
+development channel (``kernel.gateways.LogNotifier``) logs at once. ``FanOut`` tells several at-once
+channels, for an installation that passes its own to ``bootstrap(notifier=...)``.
 
-    notifier = FanOut([SmsChannel(sms, phone_of=lookup), WeChatChannel(send=wechat_client.send)])
-
-The inbox message is the record; a channel is a courtesy copy, so it carries only the subject and a
+The inbox message is the record; a channel is a courtesy copy, so SMS carries only the subject and a
 pointer to the inbox (no personal details travel over SMS).
 """
 
@@ -32,12 +31,13 @@ class SmsChannel:
     sms: SmsGateway
     phone_of: Callable[[str], str | None]  # resident id -> phone (decrypted by the installation's wiring)
 
-    def notify(self, resident_id: str, subject: str, body: str) -> None:  # noqa: ARG002 - body stays in-app
+    def notify(self, resident_id: str, subject: str, body: str, *, key: str | None = None) -> None:  # noqa: ARG002 - body stays in-app
         phone = self.phone_of(resident_id)
         if not phone:
+            log.info("no phone for %s: SMS notice skipped", resident_id)
             return
         text = f"{SMS_SIGNATURE}{subject}，详情请查看道德银行站内消息。"
-        self.sms.send(phone, text[:SMS_MAX])
+        self.sms.send(phone, text[:SMS_MAX], key=key)
 
 
 @dataclass
@@ -45,10 +45,10 @@ class WeChatChannel:
     """Mirror a message as a WeChat template message through a send function the installation gives
     (``send(resident_id, title, text)``; it maps the resident to their openid)."""
 
-    send: Callable[[str, str, str], None]
+    send: Callable[..., None]  # (resident_id, title, text, *, key=None)
 
-    def notify(self, resident_id: str, subject: str, body: str) -> None:
-        self.send(resident_id, subject, body[:200])
+    def notify(self, resident_id: str, subject: str, body: str, *, key: str | None = None) -> None:
+        self.send(resident_id, subject, body[:200], **({"key": key} if key else {}))
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from moralbank.notify.models import InboxMessage
+from moralbank.notify.models import InboxMessage, NotifyOutbox
 
 
 def add(db: Session, message: InboxMessage) -> InboxMessage:
@@ -49,3 +49,60 @@ def mark_read(db: Session, resident_id: str, ids: list[int] | None, at: datetime
     if ids is not None:
         q = q.where(InboxMessage.id.in_(ids))
     return db.execute(q.values(read_at=at)).rowcount or 0
+
+
+# -- the outbox of queued channels ------------------------------------------------------------------
+
+
+def queue(db: Session, rows: list[dict]) -> None:
+    if rows:
+        from moralbank.db.bulk import insert_rows
+
+        insert_rows(db.connection(), NotifyOutbox.__table__, rows)
+
+
+def due(db: Session, now: datetime, max_attempts: int, limit: int) -> list[NotifyOutbox]:
+    """Rows to send now, oldest first (failed rows that used up their attempts are left out)."""
+    return list(
+        db.scalars(
+            select(NotifyOutbox)
+            .where(NotifyOutbox.next_at <= now, NotifyOutbox.attempts < max_attempts)
+            .order_by(NotifyOutbox.id)
+            .limit(limit)
+        )
+    )
+
+
+def sent(db: Session, ids: list[int]) -> None:
+    if ids:
+        db.execute(delete(NotifyOutbox).where(NotifyOutbox.id.in_(ids)))
+
+
+def failed(db: Session, row_id: int, *, attempts: int, next_at: datetime, error: str) -> None:
+    db.execute(
+        update(NotifyOutbox)
+        .where(NotifyOutbox.id == row_id)
+        .values(attempts=attempts, next_at=next_at, last_error=error[:1000])
+    )
+
+
+def counts(db: Session, max_attempts: int) -> list[tuple[str, bool, int]]:
+    """(channel, given up, rows) of the outbox."""
+    given_up = NotifyOutbox.attempts >= max_attempts
+    return [
+        (channel, bool(g), n)
+        for channel, g, n in db.execute(
+            select(NotifyOutbox.channel, given_up, func.count()).group_by(NotifyOutbox.channel, given_up)
+        )
+    ]
+
+
+def retry_given_up(db: Session, max_attempts: int, now: datetime) -> int:
+    return (
+        db.execute(
+            update(NotifyOutbox)
+            .where(NotifyOutbox.attempts >= max_attempts)
+            .values(attempts=0, next_at=now)
+        ).rowcount
+        or 0
+    )

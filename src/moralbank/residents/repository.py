@@ -59,6 +59,22 @@ def ids_by_hashes(db: Session, hashes: Sequence[bytes]) -> dict[bytes, str]:
     return {h: rid for h, (rid, _status) in existing_hashes(db, hashes).items()}
 
 
+def phones_enc(db: Session, resident_ids: Sequence[str]) -> dict[str, bytes]:
+    """resident id → encrypted phone, for the enrolled residents among ``resident_ids`` that have one."""
+    out: dict[str, bytes] = {}
+    ids = list(dict.fromkeys(resident_ids))
+    for i in range(0, len(ids), BIG_CHUNK):
+        rows = db.execute(
+            select(Resident.id, Resident.phone_enc).where(
+                Resident.id.in_(ids[i : i + BIG_CHUNK]),
+                Resident.status == "enrolled",
+                Resident.phone_enc.is_not(None),
+            )
+        )
+        out.update({rid: enc for rid, enc in rows})
+    return out
+
+
 def grids_and_paths(db: Session, resident_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
     """resident id → (grid code, the grid's path), one query per chunk, on the driver."""
     out: dict[str, tuple[str, str]] = {}

@@ -38,6 +38,7 @@ __all__ = [
     "consented_residents",
     "grids_of",
     "find_by_phone",
+    "phones_for_notice",
     "count_in",
     "counts",
     "enrol",
@@ -213,6 +214,20 @@ def _log(uow: UnitOfWork, principal: Principal, resident_id: str, what: str, why
     from moralbank.audit import service as audit
 
     audit.log_read(uow, principal=principal, resident_id=resident_id, what=what, why=why)
+
+
+def phones_for_notice(uow: UnitOfWork, *, resident_ids: Sequence[str]) -> dict[str, str]:
+    """The mobile numbers of enrolled residents, to text them a notice (``notify.service.dispatch``).
+
+    Each number read is written to the access log (the system, purpose "SMS notice"), so a resident
+    sees on their page every time their number was used."""
+    from moralbank.auth.domain import SYSTEM
+
+    out = {}
+    for rid, enc in repository.phones_enc(uow.db, builtins.list(resident_ids)).items():
+        out[rid] = uow.keys.decrypt(enc)
+        _log(uow, SYSTEM, rid, "resident.phone", "SMS notice")
+    return out
 
 
 def _scope_path(principal: Principal) -> str | None:

@@ -56,6 +56,7 @@ STATUS = {
     errors.Conflict: 409,
     errors.InvalidInput: 422,
     errors.RateLimited: 429,
+    errors.Unavailable: 503,
 }
 
 
