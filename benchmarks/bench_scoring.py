@@ -378,8 +378,13 @@ def http(report, data_dir: Path, db_path: Path, resident_id: str, seconds: float
         token = auth.resident_session(uow, resident_id=resident_id).token
         code = greencode.issue(uow, resident_id=resident_id).text
         if not any(u.username == "bench-admin" for u in auth.list_users(uow)):
-            auth.create_user(uow, username="bench-admin", display_name="bench", role=Role.CITY_ADMIN,
-                             password="benchmark password, never used to sign in")
+            auth.create_user(
+                uow,
+                username="bench-admin",
+                display_name="bench",
+                role=Role.CITY_ADMIN,
+                password="benchmark password, never used to sign in",
+            )
         staff_token = auth.user_session(uow, username="bench-admin").token
         uow.commit()
     port = _free_port()
@@ -441,8 +446,12 @@ def http(report, data_dir: Path, db_path: Path, resident_id: str, seconds: float
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
-    report.figure("GET /healthz (trivial) requests/s", trivial.rps, "req/s",
-                  note=f"{tool}; median of {ROUNDS} rounds of {seconds / ROUNDS:.0f} s")
+    report.figure(
+        "GET /healthz (trivial) requests/s",
+        trivial.rps,
+        "req/s",
+        note=f"{tool}; median of {ROUNDS} rounds of {seconds / ROUNDS:.0f} s",
+    )
     report.figure("GET /healthz p99", trivial.p99, "ms")
     for name, r in (
         ("portrait GET /api/scoring/me", portrait),

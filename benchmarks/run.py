@@ -34,16 +34,26 @@ def machine() -> dict[str, str]:
         pass
     mem = ""
     try:
-        kb = int(next(li for li in Path("/proc/meminfo").read_text().splitlines()
-                      if li.startswith("MemTotal")).split()[1])
+        kb = int(
+            next(
+                li for li in Path("/proc/meminfo").read_text().splitlines() if li.startswith("MemTotal")
+            ).split()[1]
+        )
         mem = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, StopIteration):
         pass
     pg = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, timeout=5).stdout.strip()
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": mem, "os": platform.platform(),
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": pg}
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg,
+    }
 
 
 @dataclass
@@ -56,13 +66,33 @@ class Report:
         self.figures.append({"bench": self.bench, "name": name, "value": value, "unit": unit, "note": note})
         print(f"  {name}: {value:,.3f} {unit} {note}", flush=True)
 
-    def ratio(self, name: str, value: float, baseline: float, *, goal: float, higher_is_better: bool,
-              unit: str = "", note: str = "") -> None:
+    def ratio(
+        self,
+        name: str,
+        value: float,
+        baseline: float,
+        *,
+        goal: float,
+        higher_is_better: bool,
+        unit: str = "",
+        note: str = "",
+    ) -> None:
         r = value / baseline if baseline else float("inf")
         met = r >= goal if higher_is_better else r <= goal
-        self.figures.append({"bench": self.bench, "name": name, "value": value, "baseline": baseline,
-                             "ratio": r, "goal": goal, "higher_is_better": higher_is_better,
-                             "met": met, "unit": unit, "note": note})
+        self.figures.append(
+            {
+                "bench": self.bench,
+                "name": name,
+                "value": value,
+                "baseline": baseline,
+                "ratio": r,
+                "goal": goal,
+                "higher_is_better": higher_is_better,
+                "met": met,
+                "unit": unit,
+                "note": note,
+            }
+        )
         sign = "≥" if higher_is_better else "≤"
         print(f"  {name}: ratio {r:.3f} (goal {sign} {goal}) {'MET' if met else 'MISSED'} {note}", flush=True)
 
@@ -116,23 +146,40 @@ def main() -> int:
             whole_run = {"date": old["date"], "command": _command(args.quick, [])}
             runs.setdefault(f["bench"], old_runs.get(f["bench"], whole_run))
         figures = kept + figures
-    out = {"date": date, "quick": args.quick, "machine": m, "runs": dict(sorted(runs.items())),
-           "figures": figures, "failed": failures}
+    out = {
+        "date": date,
+        "quick": args.quick,
+        "machine": m,
+        "runs": dict(sorted(runs.items())),
+        "figures": figures,
+        "failed": failures,
+    }
     (HERE / f"results{suffix}.json").write_text(json.dumps(out, indent=2, ensure_ascii=False))
-    lines = [f"# Benchmark results{' (quick sizes)' if args.quick else ''}", "",
-             f"Written {out['date']}. Each benchmark's figures come from the run named below; "
-             "the machine table is this run's.", "",
-             "| machine | |", "| --- | --- |", *[f"| {k} | {v} |" for k, v in m.items()], "",
-             "| benchmark | run at | command |", "| --- | --- | --- |",
-             *[f"| {b} | {r['date']} | `{r['command']}` |" for b, r in out["runs"].items()], "",
-             "| benchmark | figure | value | baseline | ratio | goal | met |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"# Benchmark results{' (quick sizes)' if args.quick else ''}",
+        "",
+        f"Written {out['date']}. Each benchmark's figures come from the run named below; "
+        "the machine table is this run's.",
+        "",
+        "| machine | |",
+        "| --- | --- |",
+        *[f"| {k} | {v} |" for k, v in m.items()],
+        "",
+        "| benchmark | run at | command |",
+        "| --- | --- | --- |",
+        *[f"| {b} | {r['date']} | `{r['command']}` |" for b, r in out["runs"].items()],
+        "",
+        "| benchmark | figure | value | baseline | ratio | goal | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for f in figures:
         if "ratio" in f:
             sign = "≥" if f["higher_is_better"] else "≤"
             met = "yes" if f["met"] else "**no**"
-            lines.append(f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} "
-                         f"| {f['baseline']:,.4g} | {f['ratio']:.3f} | {sign} {f['goal']} | {met} |")
+            lines.append(
+                f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} "
+                f"| {f['baseline']:,.4g} | {f['ratio']:.3f} | {sign} {f['goal']} | {met} |"
+            )
         else:
             lines.append(f"| {f['bench']} | {f['name']} | {f['value']:,.4g} {f['unit']} | | | | |")
     if failures:

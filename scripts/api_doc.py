@@ -1,6 +1,6 @@
 """Regenerate the endpoint table of docs/api.md from the app's OpenAPI (run after adding routes).
 
-    .venv/bin/python scripts/api_doc.py
+.venv/bin/python scripts/api_doc.py
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ from moralbank.db.models import Base
 from moralbank.kernel.clock import CHINA, FixedClock
 
 PG_URL = os.environ.get("MORALBANK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BACKENDS = [b.strip() for b in os.environ.get("MORALBANK_TEST_BACKENDS", "sqlite,postgresql").split(",")
-            if b.strip()]
+BACKENDS = [
+    b.strip() for b in os.environ.get("MORALBANK_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()
+]
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 # A Wednesday in an ordinary working week, 10:00 in Yuyao.
 T0 = datetime(2026, 11, 25, 10, 0, tzinfo=CHINA)
@@ -52,12 +53,15 @@ def pg_problem() -> str | None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001, ARG001
     if "postgresql" not in BACKENDS:
-        terminalreporter.write_line("PostgreSQL tests NOT RUN (MORALBANK_TEST_BACKENDS excludes them).",
-                                    yellow=True)
+        terminalreporter.write_line(
+            "PostgreSQL tests NOT RUN (MORALBANK_TEST_BACKENDS excludes them).", yellow=True
+        )
     elif pg_problem():
         terminalreporter.write_line(
-            f"PostgreSQL tests SKIPPED: no server at {PG_URL} ({pg_problem()}). "
-            "Only SQLite was tested.", red=True, bold=True)
+            f"PostgreSQL tests SKIPPED: no server at {PG_URL} ({pg_problem()}). Only SQLite was tested.",
+            red=True,
+            bold=True,
+        )
     else:
         terminalreporter.write_line(f"PostgreSQL tests ran against {PG_URL}.", green=True)
 

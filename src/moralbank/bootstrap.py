@@ -52,8 +52,9 @@ class Container:
 
     def __post_init__(self) -> None:
         self._read = sessionmaker(self.engine, expire_on_commit=False)
-        write_engine = self.engine.execution_options(sqlite_immediate=True) if is_sqlite(self.engine) \
-            else self.engine
+        write_engine = (
+            self.engine.execution_options(sqlite_immediate=True) if is_sqlite(self.engine) else self.engine
+        )
         self._write = sessionmaker(write_engine, expire_on_commit=False)
         # Access-log rows of reads, committed in groups by one writer (db/group_commit.py).
         self.appender = GroupCommit(self._write)
@@ -68,9 +69,16 @@ class Container:
         return self._write if write else self._read
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = True,
-              sms: SmsGateway | None = None, notifier: Notifier | None = None,
-              engine: Engine | None = None, rng: random.Random | None = None) -> Container:
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    sms: SmsGateway | None = None,
+    notifier: Notifier | None = None,
+    engine: Engine | None = None,
+    rng: random.Random | None = None,
+) -> Container:
     """Wire the app. ``migrate`` brings the schema to head (creating the SQLite file on first use)."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -30,27 +30,34 @@ class Settings(BaseSettings):
     )
     issuer: str = Field(default="CN-330281", description="Issuer claim of green codes.")
     greencode_refresh_seconds: int = Field(
-        default=60, ge=1, description="How often the resident's phone page fetches a fresh green code.")
+        default=60, ge=1, description="How often the resident's phone page fetches a fresh green code."
+    )
     default_language: str = Field(default="zh-CN")
     session_secure_cookie: bool = Field(default=False, description="Set on HTTPS deployments.")
     sms_gateway: str = Field(
         default="log",
         description="Where texts (sign-in codes, notices) go: 'log' writes them to the log; an http(s) URL "
-        "is the SMS platform's interface on the intranet (docs/operations.md, Gateways).")
+        "is the SMS platform's interface on the intranet (docs/operations.md, Gateways).",
+    )
     wechat_gateway: str | None = Field(
-        default=None, description="http(s) URL of the intranet relay for WeChat template messages.")
+        default=None, description="http(s) URL of the intranet relay for WeChat template messages."
+    )
     notifier: str = Field(
         default="log",
         description="Channels that mirror inbox messages, comma-separated: log (at once, to the log), sms, "
-        "wechat (queued, sent by `moralbank notify dispatch`).")
+        "wechat (queued, sent by `moralbank notify dispatch`).",
+    )
     sms_notify: str = Field(
         default="due_process",
         description="Which inbox messages the sms channel mirrors: due_process (deductions, objections, "
-        "credit repair, withdrawn records) or all.")
+        "credit repair, withdrawn records) or all.",
+    )
     db_pool_size: int = Field(
-        default=48, ge=1,
+        default=48,
+        ge=1,
         description="Database connections per process. Keep it above the web server's 40 worker threads: "
-        "a sync route holds its connection until the request ends, so a smaller pool can stall under load.")
+        "a sync route holds its connection until the request ends, so a smaller pool can stall under load.",
+    )
 
     @field_validator("sms_gateway")
     @classmethod
@@ -72,8 +79,10 @@ class Settings(BaseSettings):
         names = [n.strip() for n in v.split(",") if n.strip()]
         unknown = [n for n in names if n not in NOTIFIER_CHANNELS]
         if unknown:
-            raise ValueError(f"MORALBANK_NOTIFIER: unknown channel {unknown[0]!r}; "
-                             f"expected a comma-separated list of {', '.join(NOTIFIER_CHANNELS)}")
+            raise ValueError(
+                f"MORALBANK_NOTIFIER: unknown channel {unknown[0]!r}; "
+                f"expected a comma-separated list of {', '.join(NOTIFIER_CHANNELS)}"
+            )
         return ",".join(dict.fromkeys(names))
 
     @field_validator("sms_notify")

@@ -20,13 +20,21 @@ pytestmark = pytest.mark.browser
 
 def _resident(c: Container) -> tuple[str, str]:
     with c.uow() as uow:
-        for code, name, level, parent in [("330281", "余姚市", "city", None),
-                                          ("330281001", "梨洲街道", "township", "330281"),
-                                          ("330281001001", "东门社区", "village", "330281001"),
-                                          ("330281001001-G01", "东门社区第1网格", "grid", "330281001001")]:
+        for code, name, level, parent in [
+            ("330281", "余姚市", "city", None),
+            ("330281001", "梨洲街道", "township", "330281"),
+            ("330281001001", "东门社区", "village", "330281001"),
+            ("330281001001-G01", "东门社区第1网格", "grid", "330281001001"),
+        ]:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
-        rid = residents.enrol(uow, principal=SYSTEM, name="王小明", grid="330281001001-G01",
-                              consent_text_version="v1", id_number=make("330281", date(1980, 2, 3), 21))
+        rid = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="王小明",
+            grid="330281001001-G01",
+            consent_text_version="v1",
+            id_number=make("330281", date(1980, 2, 3), 21),
+        )
         token = auth.resident_session(uow, resident_id=rid).token
         uow.commit()
     return rid, token

@@ -24,15 +24,25 @@ PHONE = "13812345678"
 
 def _world(c: Container) -> str:
     with c.uow() as uow:
-        for code, name, level, parent in [("330281", "余姚市", "city", None),
-                                          ("330281001", "梨洲街道", "township", "330281"),
-                                          ("330281001001", "东门社区", "village", "330281001"),
-                                          ("330281001001-G01", "第1网格", "grid", "330281001001")]:
+        for code, name, level, parent in [
+            ("330281", "余姚市", "city", None),
+            ("330281001", "梨洲街道", "township", "330281"),
+            ("330281001001", "东门社区", "village", "330281001"),
+            ("330281001001-G01", "第1网格", "grid", "330281001001"),
+        ]:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
-        rid = residents.enrol(uow, principal=SYSTEM, name="陈静", grid="330281001001-G01", phone=PHONE,
-                              consent_text_version="v1", id_number=make("330281", date(1990, 6, 7), 41))
-        auth.create_user(uow, username="shenji", display_name="审计员李", role=Role.AUDITOR,
-                         password=PASSWORD)
+        rid = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="陈静",
+            grid="330281001001-G01",
+            phone=PHONE,
+            consent_text_version="v1",
+            id_number=make("330281", date(1990, 6, 7), 41),
+        )
+        auth.create_user(
+            uow, username="shenji", display_name="审计员李", role=Role.AUDITOR, password=PASSWORD
+        )
         officer = Principal(kind="user", id="99", role=Role.VILLAGE_OFFICER, display_name="东门村干部")
         audit.log_read(uow, principal=officer, resident_id=rid, what="resident.profile", why="上门走访核实")
         uow.commit()

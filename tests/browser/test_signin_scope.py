@@ -18,9 +18,11 @@ from moralbank.residents.idnumber import make
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(importlib.util.find_spec("moralbank.web.pages.residents") is None,
-                       reason="the residents pages (web/pages/residents.py: /residents?q=, /residents/{id}) "
-                              "are not written yet"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("moralbank.web.pages.residents") is None,
+        reason="the residents pages (web/pages/residents.py: /residents?q=, /residents/{id}) "
+        "are not written yet",
+    ),
 ]
 
 PASSWORD = "village officer password"
@@ -38,12 +40,30 @@ def _world(c: Container) -> dict[str, str]:
     with c.uow() as uow:
         for code, name, level, parent in UNITS:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
-        mine = residents.enrol(uow, principal=SYSTEM, name="王小明", grid="330281001001-G01",
-                               consent_text_version="v1", id_number=make("330281", date(1980, 2, 3), 21))
-        other = residents.enrol(uow, principal=SYSTEM, name="王大海", grid="330281001002-G01",
-                                consent_text_version="v1", id_number=make("330281", date(1981, 4, 5), 33))
-        auth.create_user(uow, username="dongmen", display_name="东门村干部", role=Role.VILLAGE_OFFICER,
-                         unit_code="330281001001", password=PASSWORD)
+        mine = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="王小明",
+            grid="330281001001-G01",
+            consent_text_version="v1",
+            id_number=make("330281", date(1980, 2, 3), 21),
+        )
+        other = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="王大海",
+            grid="330281001002-G01",
+            consent_text_version="v1",
+            id_number=make("330281", date(1981, 4, 5), 33),
+        )
+        auth.create_user(
+            uow,
+            username="dongmen",
+            display_name="东门村干部",
+            role=Role.VILLAGE_OFFICER,
+            unit_code="330281001001",
+            password=PASSWORD,
+        )
         uow.commit()
     return {"mine": mine, "other": other}
 

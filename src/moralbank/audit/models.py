@@ -23,6 +23,8 @@ class AccessLog(Base):
     why: Mapped[str] = mapped_column(String(200), nullable=False)  # the purpose stated
     route: Mapped[str | None] = mapped_column(String(200))  # the request path or CLI command
 
-    __table_args__ = (Index("ix_access_log_resident_id_at", "resident_id", "at"),
-                      Index("ix_access_log_actor_at", "actor", "at"),
-                      Index("ix_access_log_at", "at"))
+    __table_args__ = (
+        Index("ix_access_log_resident_id_at", "resident_id", "at"),
+        Index("ix_access_log_actor_at", "actor", "at"),
+        Index("ix_access_log_at", "at"),
+    )

@@ -11,12 +11,26 @@ from moralbank.audit.models import AccessLog
 
 
 def for_resident(db: Session, resident_id: str, *, limit: int) -> list[AccessLog]:
-    return list(db.scalars(select(AccessLog).where(AccessLog.resident_id == resident_id)
-                           .order_by(AccessLog.at.desc(), AccessLog.id.desc()).limit(limit)))
+    return list(
+        db.scalars(
+            select(AccessLog)
+            .where(AccessLog.resident_id == resident_id)
+            .order_by(AccessLog.at.desc(), AccessLog.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def query(db: Session, *, resident_id: str | None, actor: str | None, since: datetime | None,
-          until: datetime | None, limit: int, offset: int) -> list[AccessLog]:
+def query(
+    db: Session,
+    *,
+    resident_id: str | None,
+    actor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> list[AccessLog]:
     q = select(AccessLog)
     if resident_id:
         q = q.where(AccessLog.resident_id == resident_id)

@@ -44,12 +44,22 @@ class AccessRecord:
 
     @classmethod
     def of(cls, row: AccessLog) -> AccessRecord:
-        return cls(row.id, row.at, row.actor, row.actor_name, Role(row.role), row.resident_id, row.what,
-                   row.why, row.route)
+        return cls(
+            row.id,
+            row.at,
+            row.actor,
+            row.actor_name,
+            Role(row.role),
+            row.resident_id,
+            row.what,
+            row.why,
+            row.route,
+        )
 
 
-def access_row(*, principal: Principal, resident_id: str, what: str, why: str, at: datetime,
-               route: str | None) -> AccessLog | None:
+def access_row(
+    *, principal: Principal, resident_id: str, what: str, why: str, at: datetime, route: str | None
+) -> AccessLog | None:
     """The access-log row for a read (None when a resident reads their own data, which is not logged).
 
     ``why`` is required: a read without a stated purpose is a bug in the caller.
@@ -58,19 +68,33 @@ def access_row(*, principal: Principal, resident_id: str, what: str, why: str, a
         raise InvalidInput(Problem("a read of personal data needs a purpose", field="why"))
     if principal.role == Role.RESIDENT and principal.resident_id == resident_id:
         return None
-    return AccessLog(at=at, actor=principal.actor, actor_name=principal.display_name[:100],
-                     role=principal.role.value, resident_id=resident_id, what=what[:200],
-                     why=why.strip()[:200], route=(route or "")[:200] or None)
+    return AccessLog(
+        at=at,
+        actor=principal.actor,
+        actor_name=principal.display_name[:100],
+        role=principal.role.value,
+        resident_id=resident_id,
+        what=what[:200],
+        why=why.strip()[:200],
+        route=(route or "")[:200] or None,
+    )
 
 
-def log_read(uow: UnitOfWork, *, principal: Principal, resident_id: str, what: str, why: str,
-             route: str | None = None) -> None:
+def log_read(
+    uow: UnitOfWork, *, principal: Principal, resident_id: str, what: str, why: str, route: str | None = None
+) -> None:
     """Record that ``principal`` read ``what`` (e.g. ``resident.profile``) of a resident, for ``why``.
 
     The row commits with the unit of work (see :func:`access_row` for what is recorded).
     """
-    row = access_row(principal=principal, resident_id=resident_id, what=what, why=why, at=uow.clock.now(),
-                     route=route or _ROUTES.get(uow))
+    row = access_row(
+        principal=principal,
+        resident_id=resident_id,
+        what=what,
+        why=why,
+        at=uow.clock.now(),
+        route=route or _ROUTES.get(uow),
+    )
     if row is not None:
         uow.record(row)
 
@@ -89,19 +113,35 @@ def list_for_resident(uow: UnitOfWork, *, resident_id: str, limit: int = 100) ->
     return [AccessRecord.of(r) for r in repo.for_resident(uow.db, resident_id, limit=limit)]
 
 
-def list(uow: UnitOfWork, *, principal: Principal, resident_id: str | None = None,  # noqa: A001
-         actor: str | None = None, since: datetime | None = None, until: datetime | None = None,
-         limit: int = 100, offset: int = 0) -> list[AccessRecord]:
+def list(
+    uow: UnitOfWork,
+    *,
+    principal: Principal,
+    resident_id: str | None = None,  # noqa: A001
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AccessRecord]:
     """Query the log (city admin, auditors). A scoped auditor must name a resident in their scope."""
     if principal.role not in OVERSIGHT:
         raise PermissionDenied("only auditors and the city admin read the access log")
     if principal.unit_path is not None:
         if resident_id is None:
-            raise InvalidInput(Problem("a unit-scoped auditor queries one resident at a time",
-                                       field="resident_id"))
+            raise InvalidInput(
+                Problem("a unit-scoped auditor queries one resident at a time", field="resident_id")
+            )
         from moralbank.auth import service as auth
 
         auth.authorize(uow, principal, "read", resident_id=resident_id)
-    rows = repo.query(uow.db, resident_id=resident_id, actor=actor, since=since, until=until,
-                      limit=min(limit, 1000), offset=offset)
+    rows = repo.query(
+        uow.db,
+        resident_id=resident_id,
+        actor=actor,
+        since=since,
+        until=until,
+        limit=min(limit, 1000),
+        offset=offset,
+    )
     return [AccessRecord.of(r) for r in rows]

@@ -28,8 +28,9 @@ class Role(StrEnum):
     DEPARTMENT_FEED = "department_feed"
 
 
-STAFF_ROLES = frozenset({Role.CITY_ADMIN, Role.TOWNSHIP_OFFICER, Role.VILLAGE_OFFICER, Role.GRID_WORKER,
-                         Role.AUDITOR})
+STAFF_ROLES = frozenset(
+    {Role.CITY_ADMIN, Role.TOWNSHIP_OFFICER, Role.VILLAGE_OFFICER, Role.GRID_WORKER, Role.AUDITOR}
+)
 PARTNER_ROLES = frozenset({Role.PROVIDER_STAFF, Role.BANK_STAFF, Role.DEPARTMENT_FEED})
 
 # Role groups routes declare their access with (``require_roles(*OFFICERS)`` …).
@@ -187,8 +188,9 @@ def decide(principal: Principal, action: Action, target: Target) -> Decision:
     return Decision(False, "unknown role")
 
 
-def role_allowed(principal: Principal, allowed: frozenset[Role] | set[Role], *, write: bool,
-                 scope: str | None = None) -> Decision:
+def role_allowed(
+    principal: Principal, allowed: frozenset[Role] | set[Role], *, write: bool, scope: str | None = None
+) -> Decision:
     """Route-level check: is the principal's role among the route's roles (and scoped for it)?
 
     ``scope`` applies to partners only (staff and residents are governed by role): a bank user on a
@@ -209,27 +211,34 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 MIN_PASSWORD = 10
 
 
-def check_account(*, username: str, role: Role, unit_level: str | None, has_unit: bool,
-                  scopes: frozenset[str]) -> None:
+def check_account(
+    *, username: str, role: Role, unit_level: str | None, has_unit: bool, scopes: frozenset[str]
+) -> None:
     """The rules for a staff account: a sane username, a unit at the level the role works at."""
     problems: list[Problem] = []
     if not USERNAME_RE.match(username):
         problems.append(Problem("username: lowercase letters, digits, . _ - (2–63)", field="username"))
     if role == Role.RESIDENT or role == Role.DEPARTMENT_FEED:
-        problems.append(Problem(f"{role} is not a staff account role (residents use the phone; "
-                                "feeds use API tokens)", field="role"))
+        problems.append(
+            Problem(
+                f"{role} is not a staff account role (residents use the phone; feeds use API tokens)",
+                field="role",
+            )
+        )
     if role in ROLE_LEVEL:
         if not has_unit:
             problems.append(Problem(f"a {role} needs a unit", field="unit"))
         elif unit_level != ROLE_LEVEL[role]:
-            problems.append(Problem(f"a {role} works at a {ROLE_LEVEL[role]}, not a {unit_level}",
-                                    field="unit"))
+            problems.append(
+                Problem(f"a {role} works at a {ROLE_LEVEL[role]}, not a {unit_level}", field="unit")
+            )
     elif role in PARTNER_ROLES and not has_unit:
         problems.append(Problem(f"a {role} needs a unit (usually the city)", field="unit"))
     if scopes and role not in PARTNER_ROLES:
         problems.append(Problem("only partner accounts carry scopes", field="scopes"))
-    problems.extend(Problem(f"bad scope {s!r}", field="scopes") for s in sorted(scopes)
-                    if not SCOPE_RE.match(s))
+    problems.extend(
+        Problem(f"bad scope {s!r}", field="scopes") for s in sorted(scopes) if not SCOPE_RE.match(s)
+    )
     if problems:
         raise InvalidInput(problems)
 
@@ -242,15 +251,20 @@ def check_password(password: str) -> None:
 def check_token(*, role: Role, scopes: frozenset[str]) -> None:
     problems: list[Problem] = []
     if role not in PARTNER_ROLES:
-        problems.append(Problem("API tokens are for partner systems (bank, provider, department feed)",
-                                field="role"))
+        problems.append(
+            Problem("API tokens are for partner systems (bank, provider, department feed)", field="role")
+        )
     if not scopes:
         problems.append(Problem("a token needs at least one scope", field="scopes"))
-    problems.extend(Problem(f"bad scope {s!r}", field="scopes") for s in sorted(scopes)
-                    if not SCOPE_RE.match(s))
+    problems.extend(
+        Problem(f"bad scope {s!r}", field="scopes") for s in sorted(scopes) if not SCOPE_RE.match(s)
+    )
     if role == Role.DEPARTMENT_FEED:
-        problems.extend(Problem(f"a department feed token only pushes its interface, not {s!r}",
-                                field="scopes") for s in sorted(scopes) if not s.startswith("feeds:push:"))
+        problems.extend(
+            Problem(f"a department feed token only pushes its interface, not {s!r}", field="scopes")
+            for s in sorted(scopes)
+            if not s.startswith("feeds:push:")
+        )
     if problems:
         raise InvalidInput(problems)
 
@@ -294,7 +308,7 @@ def normalise_phone(phone: str) -> str:
     digits = re.sub(r"[\s-]", "", phone or "")
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
     if not PHONE_RE.match(digits):
         raise InvalidInput(Problem("not a mainland mobile number", field="phone"))
     return digits

@@ -43,8 +43,10 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_auth_session_user_id", "user_id"),
-                      Index("ix_auth_session_resident_id", "resident_id"))
+    __table_args__ = (
+        Index("ix_auth_session_user_id", "user_id"),
+        Index("ix_auth_session_resident_id", "resident_id"),
+    )
 
 
 class ApiToken(Base):

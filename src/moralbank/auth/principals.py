@@ -69,8 +69,9 @@ class Principals:
     def facts(self, kind: str, token: str) -> tuple[Any, ...] | None:
         """The row the principal of ``token`` (``kind`` "session" or "token") is built from."""
         key = self._key(kind, token)
-        return raw.fetch_one(self._container.engine, SESSION_FACTS if kind == "session" else TOKEN_FACTS,
-                             (key[1],))
+        return raw.fetch_one(
+            self._container.engine, SESSION_FACTS if kind == "session" else TOKEN_FACTS, (key[1],)
+        )
 
     def known(self, kind: str, token: str, facts: tuple[Any, ...] | None) -> Principal | None:
         """The principal built earlier from exactly these facts, if the session or token is still open."""

@@ -40,15 +40,19 @@ def session_by_hash(db: Session, token_hash: str) -> AuthSession | None:
 
 
 def end_sessions_of_user(db: Session, user_id: int, now: datetime) -> int:
-    result = db.execute(update(AuthSession).where(AuthSession.user_id == user_id,
-                                                  AuthSession.ended_at.is_(None)).values(ended_at=now))
+    result = db.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def delete_sessions_before(db: Session, cutoff: datetime) -> int:
     """Sessions that expired or ended before ``cutoff``."""
-    result = db.execute(delete(AuthSession).where(
-        (AuthSession.expires_at < cutoff) | (AuthSession.ended_at < cutoff)))
+    result = db.execute(
+        delete(AuthSession).where((AuthSession.expires_at < cutoff) | (AuthSession.ended_at < cutoff))
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -81,13 +85,22 @@ def list_tokens(db: Session) -> list[ApiToken]:
 
 
 def latest_code(db: Session, phone_hash: str) -> OneTimeCode | None:
-    return db.scalar(select(OneTimeCode).where(OneTimeCode.phone_hash == phone_hash)
-                     .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc()).limit(1))
+    return db.scalar(
+        select(OneTimeCode)
+        .where(OneTimeCode.phone_hash == phone_hash)
+        .order_by(OneTimeCode.created_at.desc(), OneTimeCode.id.desc())
+        .limit(1)
+    )
 
 
 def code_times(db: Session, phone_hash: str, since: datetime) -> list[datetime]:
-    return list(db.scalars(select(OneTimeCode.created_at).where(OneTimeCode.phone_hash == phone_hash,
-                                                                OneTimeCode.created_at >= since)))
+    return list(
+        db.scalars(
+            select(OneTimeCode.created_at).where(
+                OneTimeCode.phone_hash == phone_hash, OneTimeCode.created_at >= since
+            )
+        )
+    )
 
 
 def failures(db: Session, key: str, since: datetime) -> list[datetime]:
@@ -95,10 +108,10 @@ def failures(db: Session, key: str, since: datetime) -> list[datetime]:
 
 
 def failures_from(db: Session, client: str, since: datetime) -> list[datetime]:
-    return list(db.scalars(select(LoginAttempt.at).where(LoginAttempt.client == client,
-                                                         LoginAttempt.at >= since)))
+    return list(
+        db.scalars(select(LoginAttempt.at).where(LoginAttempt.client == client, LoginAttempt.at >= since))
+    )
 
 
 def clear_failures(db: Session, key: str) -> None:
     db.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
-

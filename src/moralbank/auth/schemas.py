@@ -20,8 +20,15 @@ class PrincipalOut(BaseModel):
 
     @classmethod
     def of(cls, p: Principal) -> PrincipalOut:
-        return cls(actor=p.actor, kind=p.kind, role=p.role.value, display_name=p.display_name,
-                   unit_code=p.unit_code, resident_id=p.resident_id, scopes=sorted(p.scopes))
+        return cls(
+            actor=p.actor,
+            kind=p.kind,
+            role=p.role.value,
+            display_name=p.display_name,
+            unit_code=p.unit_code,
+            resident_id=p.resident_id,
+            scopes=sorted(p.scopes),
+        )
 
 
 class StaffUserOut(BaseModel):

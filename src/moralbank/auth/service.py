@@ -91,8 +91,16 @@ class StaffUserView:
 
     @classmethod
     def of(cls, u: StaffUser) -> StaffUserView:
-        return cls(u.id, u.username, u.display_name, Role(u.role), u.unit_code, sorted(u.scopes or []),
-                   u.active, u.created_at)
+        return cls(
+            u.id,
+            u.username,
+            u.display_name,
+            Role(u.role),
+            u.unit_code,
+            sorted(u.scopes or []),
+            u.active,
+            u.created_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -109,8 +117,17 @@ class TokenView:
 
     @classmethod
     def of(cls, t: ApiToken) -> TokenView:
-        return cls(t.id, t.name, Role(t.role), sorted(t.scopes or []), t.unit_code, t.created_at,
-                   t.created_by, t.expires_at, t.revoked_at)
+        return cls(
+            t.id,
+            t.name,
+            Role(t.role),
+            sorted(t.scopes or []),
+            t.unit_code,
+            t.created_at,
+            t.created_by,
+            t.expires_at,
+            t.revoked_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -149,24 +166,44 @@ def _path_of(uow: UnitOfWork, code: str | None) -> str | None:
 # -- staff users ---------------------------------------------------------------------------------------
 
 
-def create_user(uow: UnitOfWork, *, username: str, display_name: str, role: Role | str, password: str,
-                unit_code: str | None = None,
-                scopes: set[str] | frozenset[str] | None = None) -> StaffUserView:
+def create_user(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    password: str,
+    unit_code: str | None = None,
+    scopes: set[str] | frozenset[str] | None = None,
+) -> StaffUserView:
     """Create a staff account (officers, auditor, and bank/provider staff who use the web pages)."""
     role = Role(role)
     username = username.strip().lower()
     if scopes is None:
         scopes = DEFAULT_SCOPES.get(role, frozenset())
     level, _ = _unit(uow, unit_code)
-    check_account(username=username, role=role, unit_level=level, has_unit=unit_code is not None,
-                  scopes=frozenset(scopes))
+    check_account(
+        username=username,
+        role=role,
+        unit_level=level,
+        has_unit=unit_code is not None,
+        scopes=frozenset(scopes),
+    )
     check_password(password)
     if repo.user_by_username(uow.db, username):
         raise Conflict(f"user {username!r} exists")
     now = uow.clock.now()
-    user = StaffUser(username=username, display_name=display_name.strip() or username, role=role.value,
-                     unit_code=unit_code, scopes=sorted(scopes), password_hash=_hasher.hash(password),
-                     active=True, created_at=now, password_changed_at=now)
+    user = StaffUser(
+        username=username,
+        display_name=display_name.strip() or username,
+        role=role.value,
+        unit_code=unit_code,
+        scopes=sorted(scopes),
+        password_hash=_hasher.hash(password),
+        active=True,
+        created_at=now,
+        password_changed_at=now,
+    )
     repo.add(uow.db, user)
     return StaffUserView.of(user)
 
@@ -186,16 +223,27 @@ def list_users(uow: UnitOfWork, *, include_inactive: bool = True) -> list[StaffU
     return [StaffUserView.of(u) for u in repo.list_users(uow.db, include_inactive=include_inactive)]
 
 
-def set_role(uow: UnitOfWork, *, username: str, role: Role | str, unit_code: str | None = None,
-             scopes: set[str] | frozenset[str] | None = None) -> StaffUserView:
+def set_role(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    role: Role | str,
+    unit_code: str | None = None,
+    scopes: set[str] | frozenset[str] | None = None,
+) -> StaffUserView:
     """Change what a user is (and where): their open sessions end, so the change applies at once."""
     role = Role(role)
     user = _user(uow, username)
     if scopes is None:
         scopes = DEFAULT_SCOPES.get(role, frozenset())
     level, _ = _unit(uow, unit_code)
-    check_account(username=user.username, role=role, unit_level=level, has_unit=unit_code is not None,
-                  scopes=frozenset(scopes))
+    check_account(
+        username=user.username,
+        role=role,
+        unit_level=level,
+        has_unit=unit_code is not None,
+        scopes=frozenset(scopes),
+    )
     user.role, user.unit_code, user.scopes = role.value, unit_code, sorted(scopes)
     repo.end_sessions_of_user(uow.db, user.id, uow.clock.now())
     uow.flush()
@@ -231,9 +279,15 @@ def reset_password(uow: UnitOfWork, *, username: str, password: str) -> StaffUse
 
 
 def _user_principal(uow: UnitOfWork, user: StaffUser) -> Principal:
-    return Principal(kind="user", id=str(user.id), role=Role(user.role), display_name=user.display_name,
-                     unit_code=user.unit_code, unit_path=_path_of(uow, user.unit_code),
-                     scopes=frozenset(user.scopes or []))
+    return Principal(
+        kind="user",
+        id=str(user.id),
+        role=Role(user.role),
+        display_name=user.display_name,
+        unit_code=user.unit_code,
+        unit_path=_path_of(uow, user.unit_code),
+        scopes=frozenset(user.scopes or []),
+    )
 
 
 def _throttled(uow: UnitOfWork, key: str, client: str | None) -> None:
@@ -270,13 +324,28 @@ def sign_in(uow: UnitOfWork, *, username: str, password: str, client: str | None
     return _open_session(uow, kind="user", principal=_user_principal(uow, user), user_id=user.id)
 
 
-def _open_session(uow: UnitOfWork, *, kind: str, principal: Principal, user_id: int | None = None,
-                  resident_id: str | None = None) -> SignIn:
+def _open_session(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    principal: Principal,
+    user_id: int | None = None,
+    resident_id: str | None = None,
+) -> SignIn:
     now = uow.clock.now()
     expires = now + (STAFF_SESSION if kind == "user" else RESIDENT_SESSION)
     token = secrets.token_urlsafe(32)
-    repo.add(uow.db, AuthSession(token_hash=token_hash(token), kind=kind, user_id=user_id,
-                                 resident_id=resident_id, created_at=now, expires_at=expires))
+    repo.add(
+        uow.db,
+        AuthSession(
+            token_hash=token_hash(token),
+            kind=kind,
+            user_id=user_id,
+            resident_id=resident_id,
+            created_at=now,
+            expires_at=expires,
+        ),
+    )
     return SignIn(token=token, principal=principal, expires_at=expires)
 
 
@@ -320,9 +389,11 @@ def prune(uow: UnitOfWork, *, keep_days: int = 30) -> dict[str, int]:
     cutoff = uow.clock.now() - timedelta(days=keep_days)
     # The throttles look back at most an hour; never prune inside that window.
     cutoff = min(cutoff, uow.clock.now() - max(STAFF_LOGIN.window, OTP_REQUESTS.window))
-    return {"sessions": repo.delete_sessions_before(uow.db, cutoff),
-            "codes": repo.delete_codes_before(uow.db, cutoff),
-            "failed_sign_ins": repo.delete_failures_before(uow.db, cutoff)}
+    return {
+        "sessions": repo.delete_sessions_before(uow.db, cutoff),
+        "codes": repo.delete_codes_before(uow.db, cutoff),
+        "failed_sign_ins": repo.delete_failures_before(uow.db, cutoff),
+    }
 
 
 # -- residents: phone + one-time code -----------------------------------------------------------------
@@ -336,8 +407,15 @@ def _resident_principal(uow: UnitOfWork, resident_id: str) -> Principal:
     from moralbank.residents import service as residents
 
     grid = residents.grid_of(uow, resident_id=resident_id)
-    me = Principal(kind="resident", id=resident_id, role=Role.RESIDENT, display_name=resident_id,
-                   unit_code=grid, unit_path=_path_of(uow, grid), resident_id=resident_id)
+    me = Principal(
+        kind="resident",
+        id=resident_id,
+        role=Role.RESIDENT,
+        display_name=resident_id,
+        unit_code=grid,
+        unit_path=_path_of(uow, grid),
+        resident_id=resident_id,
+    )
     # Their own name for the page header (a resident reading their own data is not logged).
     name = residents.get(uow, resident_id=resident_id, principal=me, purpose="sign-in").name
     return replace(me, display_name=name or resident_id)
@@ -366,9 +444,17 @@ def request_code(uow: UnitOfWork, *, phone: str) -> None:
         raise RateLimited("too many codes for this phone; try again later")
     resident_id = _resident_by_phone(uow, phone)
     code = "".join(secrets.choice("0123456789") for _ in range(OTP_DIGITS))
-    repo.add(uow.db, OneTimeCode(phone_hash=phone_h, resident_id=resident_id,
-                                 code_hash=_code_hash(uow, phone_h, code), created_at=now,
-                                 expires_at=now + OTP_LIFETIME, attempts=0))
+    repo.add(
+        uow.db,
+        OneTimeCode(
+            phone_hash=phone_h,
+            resident_id=resident_id,
+            code_hash=_code_hash(uow, phone_h, code),
+            created_at=now,
+            expires_at=now + OTP_LIFETIME,
+            attempts=0,
+        ),
+    )
     if resident_id is not None:
         minutes = int(OTP_LIFETIME.total_seconds() // 60)
         try:
@@ -395,22 +481,32 @@ def verify_code(uow: UnitOfWork, *, phone: str, code: str) -> SignIn:
     if row.resident_id is None or not hmac.compare_digest(row.code_hash, expected):
         raise NotAuthenticated("wrong code")
     row.used_at = now
-    return _open_session(uow, kind="resident", principal=_resident_principal(uow, row.resident_id),
-                         resident_id=row.resident_id)
+    return _open_session(
+        uow, kind="resident", principal=_resident_principal(uow, row.resident_id), resident_id=row.resident_id
+    )
 
 
 def resident_session(uow: UnitOfWork, *, resident_id: str) -> SignIn:
     """Open a resident session directly (tests and trusted entry points such as a provincial SSO)."""
-    return _open_session(uow, kind="resident", principal=_resident_principal(uow, resident_id),
-                         resident_id=resident_id)
+    return _open_session(
+        uow, kind="resident", principal=_resident_principal(uow, resident_id), resident_id=resident_id
+    )
 
 
 # -- API tokens ---------------------------------------------------------------------------------------------
 
 
-def create_token(uow: UnitOfWork, *, name: str, role: Role | str, scopes: set[str] | frozenset[str],
-                 unit_code: str | None = None, expires_at: datetime | None = None,
-                 created_by: str = "system", token: str | None = None) -> tuple[str, TokenView]:
+def create_token(
+    uow: UnitOfWork,
+    *,
+    name: str,
+    role: Role | str,
+    scopes: set[str] | frozenset[str],
+    unit_code: str | None = None,
+    expires_at: datetime | None = None,
+    created_by: str = "system",
+    token: str | None = None,
+) -> tuple[str, TokenView]:
     """A partner system's token. The plain token is returned once and never stored.
 
     ``token`` lets the demo city use a known token derived from its seed; everyone else leaves it
@@ -424,9 +520,16 @@ def create_token(uow: UnitOfWork, *, name: str, role: Role | str, scopes: set[st
     if token is not None and len(token) < 32:
         raise InvalidInput(Problem("a chosen token needs at least 32 characters", field="token"))
     plain = token or "mbt_" + secrets.token_urlsafe(32)
-    row = ApiToken(name=name.strip(), role=role.value, scopes=sorted(scopes), unit_code=unit_code,
-                   token_hash=token_hash(plain), created_at=uow.clock.now(), created_by=created_by,
-                   expires_at=expires_at)
+    row = ApiToken(
+        name=name.strip(),
+        role=role.value,
+        scopes=sorted(scopes),
+        unit_code=unit_code,
+        token_hash=token_hash(plain),
+        created_at=uow.clock.now(),
+        created_by=created_by,
+        expires_at=expires_at,
+    )
     repo.add(uow.db, row)
     return plain, TokenView.of(row)
 
@@ -450,16 +553,23 @@ def principal_for_token(uow: UnitOfWork, *, token: str) -> Principal:
     now = uow.clock.now()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise NotAuthenticated("invalid, expired or revoked API token")
-    return Principal(kind="token", id=str(row.id), role=Role(row.role), display_name=row.name,
-                     unit_code=row.unit_code, unit_path=_path_of(uow, row.unit_code),
-                     scopes=frozenset(row.scopes or []))
+    return Principal(
+        kind="token",
+        id=str(row.id),
+        role=Role(row.role),
+        display_name=row.name,
+        unit_code=row.unit_code,
+        unit_path=_path_of(uow, row.unit_code),
+        scopes=frozenset(row.scopes or []),
+    )
 
 
 # -- authorisation --------------------------------------------------------------------------------------
 
 
-def resident_target(uow: UnitOfWork, *, resident_id: str, purpose: str | None = None,
-                    interface: str | None = None) -> Target:
+def resident_target(
+    uow: UnitOfWork, *, resident_id: str, purpose: str | None = None, interface: str | None = None
+) -> Target:
     """The facts :func:`decide` needs about a resident: their grid's path and the stated consent."""
     from moralbank.residents import service as residents
 
@@ -470,8 +580,9 @@ def resident_target(uow: UnitOfWork, *, resident_id: str, purpose: str | None = 
     consented = False
     if purpose is not None or interface is not None:
         consented = residents.has_consent(uow, resident_id=resident_id, interface=interface, purpose=purpose)
-    return Target(kind="resident", unit_path=_path_of(uow, grid), resident_id=resident_id,
-                  consented=consented)
+    return Target(
+        kind="resident", unit_path=_path_of(uow, grid), resident_id=resident_id, consented=consented
+    )
 
 
 def unit_target(uow: UnitOfWork, *, unit_code: str) -> Target:
@@ -480,9 +591,17 @@ def unit_target(uow: UnitOfWork, *, unit_code: str) -> Target:
     return Target(kind="unit", unit_path=orgs.path_of(uow, code=unit_code))
 
 
-def authorize(uow: UnitOfWork, principal: Principal, action: Action | str, *, resident_id: str | None = None,
-              unit_code: str | None = None, purpose: str | None = None, interface: str | None = None,
-              target: Target | None = None) -> Target:
+def authorize(
+    uow: UnitOfWork,
+    principal: Principal,
+    action: Action | str,
+    *,
+    resident_id: str | None = None,
+    unit_code: str | None = None,
+    purpose: str | None = None,
+    interface: str | None = None,
+    target: Target | None = None,
+) -> Target:
     """Raise unless ``principal`` may do ``action`` on the resident/unit; return the target checked.
 
     Outside the caller's scope we raise :class:`NotFound` ("no resident R…") exactly as for an id

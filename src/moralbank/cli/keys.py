@@ -6,8 +6,9 @@ import typer
 
 from moralbank.cli.common import console, container, print_json
 
-app = typer.Typer(help="Keys in the data directory: list, rotate the data encryption key.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Keys in the data directory: list, rotate the data encryption key.", no_args_is_help=True
+)
 
 PURPOSES = ("ledger", "greencode", "feeds-export")
 
@@ -16,8 +17,11 @@ PURPOSES = ("ledger", "greencode", "feeds-export")
 def list_(json_: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List signing keys per purpose (ids, status, creation time) and the active data key."""
     keys = container().keys
-    rows = [{"purpose": k.purpose, "kid": k.kid, "status": k.status, "created_at": k.created_at}
-            for purpose in PURPOSES for k in keys.signing_keys(purpose)]
+    rows = [
+        {"purpose": k.purpose, "kid": k.kid, "status": k.status, "created_at": k.created_at}
+        for purpose in PURPOSES
+        for k in keys.signing_keys(purpose)
+    ]
     if json_:
         print_json(rows)
         return

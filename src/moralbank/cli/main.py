@@ -8,8 +8,9 @@ import typer
 
 from moralbank.cli.common import console, container
 
-app = typer.Typer(help="道德银行 moralbank: run a city's moral bank.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="道德银行 moralbank: run a city's moral bank.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 
 # (command group, module): each module exposes ``app``, a Typer group of its own.
 GROUPS = (
@@ -38,9 +39,11 @@ for _group, _module in GROUPS:
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-          port: int = typer.Option(8000, help="Port."),
-          workers: int = typer.Option(1, help="Worker processes (on PostgreSQL: one per core).")) -> None:
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port."),
+    workers: int = typer.Option(1, help="Worker processes (on PostgreSQL: one per core)."),
+) -> None:
     """Serve the web app and API."""
     import uvicorn
 
@@ -50,10 +53,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on."),
 
 
 @app.command()
-def demo(scale: str = typer.Option("town", help="'town' (a few thousand residents) or 'yuyao' (600,000)."),
-         seed: int = typer.Option(2012, help="Seed: the same seed gives the same city."),
-         serve_: bool = typer.Option(True, "--serve/--no-serve", help="Serve the app when built."),
-         port: int = typer.Option(8000)) -> None:
+def demo(
+    scale: str = typer.Option("town", help="'town' (a few thousand residents) or 'yuyao' (600,000)."),
+    seed: int = typer.Option(2012, help="Seed: the same seed gives the same city."),
+    serve_: bool = typer.Option(True, "--serve/--no-serve", help="Serve the app when built."),
+    port: int = typer.Option(8000),
+) -> None:
     """Build a synthetic city shaped like Yuyao (clearly marked synthetic), then serve it."""
     from moralbank.demo.build import build_demo
 

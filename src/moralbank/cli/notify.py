@@ -7,13 +7,17 @@ import typer
 from moralbank.cli import common
 from moralbank.cli.common import console, domain_errors, print_json
 
-app = typer.Typer(help="Notifications: send what the SMS and WeChat channels have queued (run from cron).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Notifications: send what the SMS and WeChat channels have queued (run from cron).",
+    no_args_is_help=True,
+)
 
 
 @app.command()
-def dispatch(limit: int = typer.Option(500, "--limit", min=1, help="Send at most this many messages."),
-             json_: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+def dispatch(
+    limit: int = typer.Option(500, "--limit", min=1, help="Send at most this many messages."),
+    json_: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
     """Send the queued messages that are due. Exit 1 when any failed (they are tried again later)."""
     from moralbank.notify import service
 

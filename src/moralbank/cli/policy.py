@@ -11,8 +11,10 @@ from rich.table import Table
 from moralbank.cli import common
 from moralbank.errors import InvalidInput, Problem
 
-app = typer.Typer(help="The published policy: indicators, score tiers, deadlines, catalogues (versioned).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The published policy: indicators, score tiers, deadlines, catalogues (versioned).",
+    no_args_is_help=True,
+)
 
 
 def _print_problems(problems: list[Problem], path: str) -> None:
@@ -40,9 +42,12 @@ _CALENDAR_SOURCE = {
 
 
 @app.command()
-def check(file: Path = typer.Argument(..., help="The policy file (YAML)."),
-          year: int | None = typer.Option(None, "--year", help="Report working days from this year (default: "
-                                          "this year, China time).")) -> None:
+def check(
+    file: Path = typer.Argument(..., help="The policy file (YAML)."),
+    year: int | None = typer.Option(
+        None, "--year", help="Report working days from this year (default: this year, China time)."
+    ),
+) -> None:
     """Validate a policy file. Exit 0 when valid; else 1, one line per problem: FILE:LINE: field: reason.
 
     A valid file also says where the working days of this year and the next come from (deadlines count
@@ -60,8 +65,10 @@ def check(file: Path = typer.Argument(..., help="The policy file (YAML)."),
         _print_problems(problems, str(file))
         raise typer.Exit(1)
     policy = source.load(text, str(file))
-    sys.stdout.write(f"{file}: ok ({len(policy.aspects)} aspects, {len(policy.indicators)} indicators, "
-                     f"sha256 {policy.sha256[:12]})\n")
+    sys.stdout.write(
+        f"{file}: ok ({len(policy.aspects)} aspects, {len(policy.indicators)} indicators, "
+        f"sha256 {policy.sha256[:12]})\n"
+    )
     first = year or local_date(datetime.now(UTC)).year
     for y in (first, first + 1):
         said = _CALENDAR_SOURCE[workdays.source_of(policy.calendar, y)].format(year=y)
@@ -69,10 +76,12 @@ def check(file: Path = typer.Argument(..., help="The policy file (YAML)."),
 
 
 @app.command("apply")
-def apply_(file: Path = typer.Argument(..., help="The policy file (YAML)."),
-           author: str = typer.Option(..., "--author", help="Who applies it (kept with the version)."),
-           note: str | None = typer.Option(None, "--note", help="Why (kept with the version)."),
-           json_: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+def apply_(
+    file: Path = typer.Argument(..., help="The policy file (YAML)."),
+    author: str = typer.Option(..., "--author", help="Who applies it (kept with the version)."),
+    note: str | None = typer.Option(None, "--note", help="Why (kept with the version)."),
+    json_: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
     """Validate FILE and store it as the next policy version (nothing new if it equals the active one)."""
     from moralbank.policy import service
 
@@ -85,15 +94,22 @@ def apply_(file: Path = typer.Argument(..., help="The policy file (YAML)."),
             raise typer.Exit(1) from None
         uow.commit()
     if json_:
-        common.print_json({"created": applied.created, "message": applied.message,
-                           **_version_dict(applied.version)})
+        common.print_json(
+            {"created": applied.created, "message": applied.message, **_version_dict(applied.version)}
+        )
     else:
         sys.stdout.write(applied.message + "\n")
 
 
 def _version_dict(v) -> dict:  # noqa: ANN001 - service.VersionInfo
-    return {"version": v.version, "sha256": v.sha256, "author": v.author, "created_at": v.created_at,
-            "note": v.note, "active": v.active}
+    return {
+        "version": v.version,
+        "sha256": v.sha256,
+        "author": v.author,
+        "created_at": v.created_at,
+        "note": v.note,
+        "active": v.active,
+    }
 
 
 @app.command("list")
@@ -111,8 +127,14 @@ def list_(json_: bool = typer.Option(False, "--json", help="Print as JSON.")) ->
         return
     table = Table("version", "active", "created_at", "author", "sha256", "note")
     for v in versions:
-        table.add_row(str(v.version), "*" if v.active else "", v.created_at.isoformat(timespec="seconds"),
-                      v.author, v.sha256[:12], v.note or "")
+        table.add_row(
+            str(v.version),
+            "*" if v.active else "",
+            v.created_at.isoformat(timespec="seconds"),
+            v.author,
+            v.sha256[:12],
+            v.note or "",
+        )
     _stdout_console().print(table)
 
 
@@ -123,10 +145,11 @@ def _stdout_console():  # noqa: ANN202
 
 
 @app.command()
-def show(version: int | None = typer.Argument(None, help="A version number (default: the active one)."),
-         json_: bool = typer.Option(False, "--json", help="Print the whole policy as JSON."),
-         source: bool = typer.Option(False, "--source", help="Print the file exactly as it was applied."),
-         ) -> None:
+def show(
+    version: int | None = typer.Argument(None, help="A version number (default: the active one)."),
+    json_: bool = typer.Option(False, "--json", help="Print the whole policy as JSON."),
+    source: bool = typer.Option(False, "--source", help="Print the file exactly as it was applied."),
+) -> None:
     """Show a policy version: its indicator catalogue, tiers and rules."""
     from moralbank.policy import domain, service
 
@@ -141,23 +164,34 @@ def show(version: int | None = typer.Argument(None, help="A version number (defa
         common.print_json(domain.as_dict(policy))
         return
     out = _stdout_console()
-    out.print(f"policy version {policy.version}  {policy.name_zh} / {policy.name_en}  "
-              f"sha256 {policy.sha256[:12]}")
+    out.print(
+        f"policy version {policy.version}  {policy.name_zh} / {policy.name_en}  sha256 {policy.sha256[:12]}"
+    )
     tiers = ", ".join(f"{t.code} ≥ {t.min_score}" for t in policy.score.tiers)
-    out.print(f"score {policy.score.min}–{policy.score.max}, base {policy.score.base}, "
-              f"window {policy.score.window_months} months; tiers: {tiers}")
+    out.print(
+        f"score {policy.score.min}–{policy.score.max}, base {policy.score.base}, "
+        f"window {policy.score.window_months} months; tiers: {tiers}"
+    )
     table = Table("code", "aspect", "indicator", "points", "range", "stages", "severity")
     for ind in policy.indicators.values():
-        table.add_row(ind.code, ind.aspect, f"{ind.name_zh} {ind.name_en}", f"{ind.points:+d}",
-                      f"{ind.min_points:+d}…{ind.max_points:+d}", "→".join(ind.stages),
-                      f"{ind.severity.value} {ind.display_months}m" if ind.severity else "")
+        table.add_row(
+            ind.code,
+            ind.aspect,
+            f"{ind.name_zh} {ind.name_en}",
+            f"{ind.points:+d}",
+            f"{ind.min_points:+d}…{ind.max_points:+d}",
+            "→".join(ind.stages),
+            f"{ind.severity.value} {ind.display_months}m" if ind.severity else "",
+        )
     out.print(table)
 
 
 @app.command()
-def diff(a: int = typer.Argument(..., help="The older version."),
-         b: int = typer.Argument(..., help="The newer version."),
-         json_: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+def diff(
+    a: int = typer.Argument(..., help="The older version."),
+    b: int = typer.Argument(..., help="The newer version."),
+    json_: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
     """What changed between two versions, indicator by indicator."""
     from moralbank.policy import domain, service
 
@@ -177,7 +211,7 @@ def diff(a: int = typer.Argument(..., help="The older version."),
 
 @app.command("export-default")
 def export_default(
-        out: Path | None = typer.Option(None, "--out", help="Write here (default: stdout)."),
+    out: Path | None = typer.Option(None, "--out", help="Write here (default: stdout)."),
 ) -> None:
     """Print the default policy shipped with moralbank (a starting point for a city's own file)."""
     from moralbank.policy.service import default_text

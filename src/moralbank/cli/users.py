@@ -12,14 +12,15 @@ import typer
 from moralbank.cli import common
 from moralbank.cli.common import console, domain_errors, print_json
 
-app = typer.Typer(help="Staff accounts, partner API tokens and route access (docs/auth.md).",
-                  no_args_is_help=True)
-token_app = typer.Typer(help="API tokens for partner systems (banks, providers, department feeds).",
-                        no_args_is_help=True)
+app = typer.Typer(
+    help="Staff accounts, partner API tokens and route access (docs/auth.md).", no_args_is_help=True
+)
+token_app = typer.Typer(
+    help="API tokens for partner systems (banks, providers, department feeds).", no_args_is_help=True
+)
 app.add_typer(token_app, name="token")
 
-ROLE_HELP = ("city_admin, township_officer, village_officer, grid_worker, auditor, bank_staff, "
-             "provider_staff")
+ROLE_HELP = "city_admin, township_officer, village_officer, grid_worker, auditor, bank_staff, provider_staff"
 
 
 def _password(password_stdin: bool) -> str:
@@ -36,22 +37,32 @@ def _actor() -> str:
 
 
 @app.command()
-def create(username: str = typer.Argument(..., help="Login name: lowercase letters, digits, . _ -"),
-           role: str = typer.Option(..., help=ROLE_HELP),
-           unit: str | None = typer.Option(None, help="Organisation unit code (none: city admin/auditor "
-                                                      "for the whole city)."),
-           name: str = typer.Option("", help="Display name, e.g. 王芳."),
-           scope: list[str] = typer.Option([], help="Partner scopes (repeat); default by role."),
-           password_stdin: bool = typer.Option(False, "--password-stdin",
-                                               help="Read the password from the first line of stdin.")
-           ) -> None:
+def create(
+    username: str = typer.Argument(..., help="Login name: lowercase letters, digits, . _ -"),
+    role: str = typer.Option(..., help=ROLE_HELP),
+    unit: str | None = typer.Option(
+        None, help="Organisation unit code (none: city admin/auditor for the whole city)."
+    ),
+    name: str = typer.Option("", help="Display name, e.g. 王芳."),
+    scope: list[str] = typer.Option([], help="Partner scopes (repeat); default by role."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin."
+    ),
+) -> None:
     """Create a staff account (asks for the password unless --password-stdin)."""
     from moralbank.auth import service as auth
 
     password = _password(password_stdin)
     with domain_errors(), common.container().uow() as uow:
-        user = auth.create_user(uow, username=username, display_name=name or username, role=role,
-                                unit_code=unit, password=password, scopes=set(scope) if scope else None)
+        user = auth.create_user(
+            uow,
+            username=username,
+            display_name=name or username,
+            role=role,
+            unit_code=unit,
+            password=password,
+            scopes=set(scope) if scope else None,
+        )
         uow.commit()
     console.print(f"created {user.username} ({user.role}, {user.unit_code or 'city'})")
 
@@ -72,15 +83,19 @@ def list_(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> No
 
 
 @app.command("set-role")
-def set_role(username: str, role: str = typer.Option(..., help=ROLE_HELP),
-             unit: str | None = typer.Option(None, help="Organisation unit code."),
-             scope: list[str] = typer.Option([], help="Partner scopes (repeat); default by role.")) -> None:
+def set_role(
+    username: str,
+    role: str = typer.Option(..., help=ROLE_HELP),
+    unit: str | None = typer.Option(None, help="Organisation unit code."),
+    scope: list[str] = typer.Option([], help="Partner scopes (repeat); default by role."),
+) -> None:
     """Change a user's role and unit (their sessions end)."""
     from moralbank.auth import service as auth
 
     with domain_errors(), common.container().uow() as uow:
-        user = auth.set_role(uow, username=username, role=role, unit_code=unit,
-                             scopes=set(scope) if scope else None)
+        user = auth.set_role(
+            uow, username=username, role=role, unit_code=unit, scopes=set(scope) if scope else None
+        )
         uow.commit()
     console.print(f"{user.username} is now {user.role} ({user.unit_code or 'city'})")
 
@@ -108,9 +123,10 @@ def enable(username: str) -> None:
 
 
 @app.command("reset-password")
-def reset_password(username: str,
-                   password_stdin: bool = typer.Option(False, "--password-stdin",
-                                                       help="Read the password from stdin.")) -> None:
+def reset_password(
+    username: str,
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+) -> None:
     """Set a new password; ends the user's sessions and lifts a lockout."""
     from moralbank.auth import service as auth
 
@@ -122,8 +138,10 @@ def reset_password(username: str,
 
 
 @app.command()
-def prune(keep_days: int = typer.Option(30, help="Keep what ended within this many days."),
-          json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def prune(
+    keep_days: int = typer.Option(30, help="Keep what ended within this many days."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Delete old sessions, one-time codes and failed sign-in records (run daily)."""
     from moralbank.auth import service as auth
 
@@ -153,26 +171,37 @@ def routes(json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
 
 
 @token_app.command("create")
-def token_create(name: str = typer.Argument(..., help="Who uses it, e.g. 'Yuyao Rural Commercial Bank'."),
-                 role: str = typer.Option(..., help="bank_staff, provider_staff or department_feed"),
-                 scope: list[str] = typer.Option(..., help="Scopes (repeat): feeds:push:social_security"),
-                 unit: str | None = typer.Option(None, help="Organisation unit (usually the city)."),
-                 days: int | None = typer.Option(365, help="Days until it expires (0: never)."),
-                 json_: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def token_create(
+    name: str = typer.Argument(..., help="Who uses it, e.g. 'Yuyao Rural Commercial Bank'."),
+    role: str = typer.Option(..., help="bank_staff, provider_staff or department_feed"),
+    scope: list[str] = typer.Option(..., help="Scopes (repeat): feeds:push:social_security"),
+    unit: str | None = typer.Option(None, help="Organisation unit (usually the city)."),
+    days: int | None = typer.Option(365, help="Days until it expires (0: never)."),
+    json_: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Create a token and print it once: it is stored only as a hash."""
     from moralbank.auth import service as auth
 
     c = common.container()
     with domain_errors(), c.uow() as uow:
         expires = c.clock.now() + timedelta(days=days) if days else None
-        plain, view = auth.create_token(uow, name=name, role=role, scopes=set(scope), unit_code=unit,
-                                        expires_at=expires, created_by=_actor())
+        plain, view = auth.create_token(
+            uow,
+            name=name,
+            role=role,
+            scopes=set(scope),
+            unit_code=unit,
+            expires_at=expires,
+            created_by=_actor(),
+        )
         uow.commit()
     if json_:
         print_json({**asdict(view), "token": plain})
         return
-    console.print(f"token {view.id} for {view.name} ({view.role}; {', '.join(view.scopes)}). "
-                  "Copy it now, it is not shown again:")
+    console.print(
+        f"token {view.id} for {view.name} ({view.role}; {', '.join(view.scopes)}). "
+        "Copy it now, it is not shown again:"
+    )
     print(plain)
 
 
@@ -187,8 +216,9 @@ def token_list(json_: bool = typer.Option(False, "--json", help="Print JSON.")) 
         print_json([asdict(t) for t in tokens])
         return
     for t in tokens:
-        state = ("revoked" if t.revoked_at else f"until {t.expires_at:%Y-%m-%d}" if t.expires_at
-                 else "no expiry")
+        state = (
+            "revoked" if t.revoked_at else f"until {t.expires_at:%Y-%m-%d}" if t.expires_at else "no expiry"
+        )
         print(f"{t.id:>4} {t.name:<30} {t.role:<16} {' '.join(t.scopes):<40} {state}")
 
 

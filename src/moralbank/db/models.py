@@ -6,8 +6,19 @@ import importlib
 
 from moralbank.db.base import Base
 
-CAPABILITIES = ("orgs", "residents", "policy", "auth", "audit", "ledger", "evaluation", "feeds",
-                "scoring", "greencode", "notify")
+CAPABILITIES = (
+    "orgs",
+    "residents",
+    "policy",
+    "auth",
+    "audit",
+    "ledger",
+    "evaluation",
+    "feeds",
+    "scoring",
+    "greencode",
+    "notify",
+)
 
 for _name in CAPABILITIES:
     try:

@@ -19,8 +19,9 @@ class UnitOfWork:
     gateways, policy cache) so services need only this one argument.
     """
 
-    def __init__(self, factory: sessionmaker[Session], deps: Container, *,
-                 appender: GroupCommit | None = None):
+    def __init__(
+        self, factory: sessionmaker[Session], deps: Container, *, appender: GroupCommit | None = None
+    ):
         self._factory = factory
         # Set for read units of work on SQLite: append-only records (the access log) made while
         # reading are handed at commit to the group-commit writer (db/group_commit.py), which writes
@@ -36,8 +37,9 @@ class UnitOfWork:
         self.session = self._factory()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self.session is not None
         try:
             self.session.rollback()

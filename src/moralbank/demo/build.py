@@ -11,12 +11,12 @@ import importlib
 from moralbank.bootstrap import Container
 
 STEPS = (
-    "moralbank.demo.city:build_city",            # policy, organisation, residents, households, consents
-    "moralbank.demo.users:build_users",          # one account per role, printed with how to sign in
-    "moralbank.demo.history:build_history",      # ledger history: deeds, department records, corrections
+    "moralbank.demo.city:build_city",  # policy, organisation, residents, households, consents
+    "moralbank.demo.users:build_users",  # one account per role, printed with how to sign in
+    "moralbank.demo.history:build_history",  # ledger history: deeds, department records, corrections
     "moralbank.demo.evaluation:build_evaluation",  # deeds in flight, objections
-    "moralbank.demo.feeds:build_feeds",          # sample files of the 18 interfaces, imported
-    "moralbank.demo.scores:build_scores",        # scores, so portraits and green codes show
+    "moralbank.demo.feeds:build_feeds",  # sample files of the 18 interfaces, imported
+    "moralbank.demo.scores:build_scores",  # scores, so portraits and green codes show
 )
 
 

@@ -57,19 +57,32 @@ def build_users(container: Container, *, scale: str, seed: int) -> str:  # noqa:
 
     village, grid, resident = _demo_places(container)
     rng = random.Random(f"{seed}:feed-token")
-    feed_token = "mbt_demo_" + "".join(rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
-                                       for _ in range(32))
+    feed_token = "mbt_demo_" + "".join(
+        rng.choice("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(32)
+    )
     with container.uow() as uow:
         for username, name, role, unit in _accounts(village, grid):
             with suppress(Conflict):  # built before: keep it
-                auth.create_user(uow, username=username, display_name=name, role=role, unit_code=unit,
-                                 password=DEMO_PASSWORD)
+                auth.create_user(
+                    uow,
+                    username=username,
+                    display_name=name,
+                    role=role,
+                    unit_code=unit,
+                    password=DEMO_PASSWORD,
+                )
         try:
             auth.principal_for_token(uow, token=feed_token)  # built before with this seed
         except NotAuthenticated:
-            auth.create_token(uow, name=FEED_NAME, role=Role.DEPARTMENT_FEED,
-                              scopes={f"feeds:push:{FEED_INTERFACE}"}, unit_code=village[:6],
-                              token=feed_token, created_by="demo")
+            auth.create_token(
+                uow,
+                name=FEED_NAME,
+                role=Role.DEPARTMENT_FEED,
+                scopes={f"feeds:push:{FEED_INTERFACE}"},
+                unit_code=village[:6],
+                token=feed_token,
+                created_by="demo",
+            )
         uow.commit()
 
     lines = [f"sign in (demo accounts, password '{DEMO_PASSWORD}' for all; demo only, never in production):"]
@@ -77,8 +90,11 @@ def build_users(container: Container, *, scale: str, seed: int) -> str:  # noqa:
         where = f", {unit}" if unit else ""
         lines.append(f"  {role.value:<17} /login  user '{username}'  ({name}{where})")
     if resident:
-        lines.append(f"  {'resident':<17} /login/resident  phone {resident['phone']} ({resident['name']}, "
-                     f"{resident['id']}); the one-time code is written to the log")
-    lines.append(f"  {'department_feed':<17} Authorization: Bearer {feed_token}  "
-                 f"(feeds:push:{FEED_INTERFACE})")
+        lines.append(
+            f"  {'resident':<17} /login/resident  phone {resident['phone']} ({resident['name']}, "
+            f"{resident['id']}); the one-time code is written to the log"
+        )
+    lines.append(
+        f"  {'department_feed':<17} Authorization: Bearer {feed_token}  (feeds:push:{FEED_INTERFACE})"
+    )
     return "\n".join(lines)

@@ -811,8 +811,6 @@ class Counts:
         }
 
 
-
-
 # -- the return loop: GB/T 39445 element names ------------------------------------------------------------
 
 # Export columns: our field -> the public-credit data element name used by the platform (GB/T 39445-2020,

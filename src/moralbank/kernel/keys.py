@@ -95,8 +95,10 @@ class KeyRing:
                 if not index.exists():
                     self._new_data_key_unlocked()
                 meta = json.loads(index.read_text())
-                keys = {k["kid"]: bytes.fromhex((self.dir / f"data-{k['kid']}.key").read_text().strip())
-                        for k in meta["keys"]}
+                keys = {
+                    k["kid"]: bytes.fromhex((self.dir / f"data-{k['kid']}.key").read_text().strip())
+                    for k in meta["keys"]
+                }
                 cached = (meta["active"], keys)
                 self._cache["datakeys"] = cached
             return cached  # type: ignore[return-value]
@@ -191,12 +193,17 @@ class KeyRing:
         private = Ed25519PrivateKey.generate()
         pub = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         kid = hashlib.sha256(pub).hexdigest()[:16]
-        pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         _write_private(self.dir / purpose / f"{kid}.pem", pem)
         key = SigningKey(purpose, kid, datetime.now(UTC).isoformat(), "active", private)
-        retired = [SigningKey(k.purpose, k.kid, k.created_at, "retired" if k.status == "active" else k.status,
-                              k.private) for k in existing]
+        retired = [
+            SigningKey(
+                k.purpose, k.kid, k.created_at, "retired" if k.status == "active" else k.status, k.private
+            )
+            for k in existing
+        ]
         self._save_signing(purpose, [*retired, key])
         return key
 
@@ -212,6 +219,12 @@ class KeyRing:
         if kid not in {k.kid for k in keys}:
             raise KeyError_(f"no {purpose} key {kid!r}")
         with self._lock:
-            self._save_signing(purpose, [
-                SigningKey(k.purpose, k.kid, k.created_at, "revoked" if k.kid == kid else k.status, k.private)
-                for k in keys])
+            self._save_signing(
+                purpose,
+                [
+                    SigningKey(
+                        k.purpose, k.kid, k.created_at, "revoked" if k.kid == kid else k.status, k.private
+                    )
+                    for k in keys
+                ],
+            )

@@ -100,9 +100,7 @@ def counts(db: Session, max_attempts: int) -> list[tuple[str, bool, int]]:
 def retry_given_up(db: Session, max_attempts: int, now: datetime) -> int:
     return (
         db.execute(
-            update(NotifyOutbox)
-            .where(NotifyOutbox.attempts >= max_attempts)
-            .values(attempts=0, next_at=now)
+            update(NotifyOutbox).where(NotifyOutbox.attempts >= max_attempts).values(attempts=0, next_at=now)
         ).rowcount
         or 0
     )

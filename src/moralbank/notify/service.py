@@ -30,7 +30,14 @@ from moralbank.notify.models import InboxMessage
 log = logging.getLogger("moralbank.notify")
 
 __all__ = [
-    "send", "send_many", "inbox", "unread_count", "mark_read", "dispatch", "outbox_status", "retry_given_up",
+    "send",
+    "send_many",
+    "inbox",
+    "unread_count",
+    "mark_read",
+    "dispatch",
+    "outbox_status",
+    "retry_given_up",
 ]
 
 QUEUED = ("sms", "wechat")

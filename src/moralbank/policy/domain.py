@@ -23,10 +23,35 @@ from typing import Any
 from moralbank.errors import InvalidInput, Problem
 
 __all__ = [
-    "Aspect", "Benefit", "Cap", "CreditRules", "CreditTerms", "DataCategory", "Direction", "Effect",
-    "EnrolmentRules", "EvaluationRules", "GreenCodeRules", "Indicator", "LEGAL", "NegativeRules",
-    "ObjectionRules", "Period", "Policy", "RateLimits", "RepairRules", "SCHEMA_VERSION", "ScoreModel",
-    "Severity", "Stage", "Tier", "WorkCalendar", "Change", "as_dict", "change_as_dict", "diff",
+    "Aspect",
+    "Benefit",
+    "Cap",
+    "CreditRules",
+    "CreditTerms",
+    "DataCategory",
+    "Direction",
+    "Effect",
+    "EnrolmentRules",
+    "EvaluationRules",
+    "GreenCodeRules",
+    "Indicator",
+    "LEGAL",
+    "NegativeRules",
+    "ObjectionRules",
+    "Period",
+    "Policy",
+    "RateLimits",
+    "RepairRules",
+    "SCHEMA_VERSION",
+    "ScoreModel",
+    "Severity",
+    "Stage",
+    "Tier",
+    "WorkCalendar",
+    "Change",
+    "as_dict",
+    "change_as_dict",
+    "diff",
 ]
 
 SCHEMA_VERSION = 1
@@ -84,33 +109,80 @@ LEGAL = _Legal()
 
 # Indicator categories. A category that rewards what money or birth buys is refused outright.
 ALLOWED_CATEGORIES = frozenset({"conduct", "honour", "record", "violation"})
-FORBIDDEN_CATEGORIES = MappingProxyType({
-    "donation": "awards points for donating money or goods (status buying)",
-    "family_status": "awards points for family status (e.g. a son in the army, a relative's office)",
-    "membership": "awards points for a relative's or one's own membership or office",
-})
+FORBIDDEN_CATEGORIES = MappingProxyType(
+    {
+        "donation": "awards points for donating money or goods (status buying)",
+        "family_status": "awards points for family status (e.g. a son in the army, a relative's office)",
+        "membership": "awards points for a relative's or one's own membership or office",
+    }
+)
 
 # Words that betray a donation rule, in the names or basis of an indicator. Donating blood, organs,
 # marrow or stem cells is a deed, not a purchase, so those phrases are removed before matching.
-DONATION_WORDS = ("捐款", "捐物", "捐赠", "捐钱", "捐资", "捐助", "善款", "赞助",
-                  "donation", "donate", "donating", "donated", "sponsor")
+DONATION_WORDS = (
+    "捐款",
+    "捐物",
+    "捐赠",
+    "捐钱",
+    "捐资",
+    "捐助",
+    "善款",
+    "赞助",
+    "donation",
+    "donate",
+    "donating",
+    "donated",
+    "sponsor",
+)
 DONATION_EXEMPT = re.compile(
     r"(blood|organ|bone[- ]marrow|marrow|stem[- ]cells?|plasma|platelets?|cornea)s?\s+donat\w*"
     r"|donat\w*\s+(of\s+)?(blood|organs?|bone[- ]marrow|marrow|stem[- ]cells?|plasma|platelets?|corneas?)",
-    re.IGNORECASE)
-FAMILY_STATUS_WORDS = ("军属", "军人家属", "烈属", "参军", "亲属", "家属", "党员", "干部子女", "官员",
-                       "relative of", "relatives of", "family of", "son in the army", "daughter in the army",
-                       "in the army", "military family", "party member", "official's", "kin of")
+    re.IGNORECASE,
+)
+FAMILY_STATUS_WORDS = (
+    "军属",
+    "军人家属",
+    "烈属",
+    "参军",
+    "亲属",
+    "家属",
+    "党员",
+    "干部子女",
+    "官员",
+    "relative of",
+    "relatives of",
+    "family of",
+    "son in the army",
+    "daughter in the army",
+    "in the army",
+    "military family",
+    "party member",
+    "official's",
+    "kin of",
+)
 
 # Data that may not be collected at all (Shanghai Social Credit Regulation).
-FORBIDDEN_DATA = MappingProxyType({
-    "religion": ("religion", "religious", "faith", "宗教", "信仰"),
-    "genes": ("gene", "genes", "genetic", "dna", "genome", "基因"),
-    "fingerprints": ("fingerprint", "fingerprints", "指纹"),
-    "blood type": ("blood type", "blood group", "blood_type", "血型"),
-    "illness": ("illness", "disease", "diagnosis", "medical history", "medical_history", "health condition",
-                "health_condition", "疾病", "病史", "病情", "诊断"),
-})
+FORBIDDEN_DATA = MappingProxyType(
+    {
+        "religion": ("religion", "religious", "faith", "宗教", "信仰"),
+        "genes": ("gene", "genes", "genetic", "dna", "genome", "基因"),
+        "fingerprints": ("fingerprint", "fingerprints", "指纹"),
+        "blood type": ("blood type", "blood group", "blood_type", "血型"),
+        "illness": (
+            "illness",
+            "disease",
+            "diagnosis",
+            "medical history",
+            "medical_history",
+            "health condition",
+            "health_condition",
+            "疾病",
+            "病史",
+            "病情",
+            "诊断",
+        ),
+    }
+)
 
 
 # --- the dataclasses --------------------------------------------------------------------------
@@ -476,8 +548,11 @@ def diff(old: Policy, new: Policy) -> list[Change]:
             if code not in a:
                 changes.append(Change("added", what, code))
             elif a[code] != item:
-                fields = tuple((f, getattr(a[code], f), getattr(item, f)) for f in item.__dataclass_fields__
-                               if getattr(a[code], f) != getattr(item, f))
+                fields = tuple(
+                    (f, getattr(a[code], f), getattr(item, f))
+                    for f in item.__dataclass_fields__
+                    if getattr(a[code], f) != getattr(item, f)
+                )
                 changes.append(Change("changed", what, code, fields))
 
     compare("indicator", old.indicators, new.indicators)
@@ -485,19 +560,42 @@ def diff(old: Policy, new: Policy) -> list[Change]:
     compare("tier", {t.code: t for t in old.score.tiers}, {t.code: t for t in new.score.tiers})
     compare("benefit", old.benefits, new.benefits)
     compare("effect", old.effects, new.effects)
-    for section in ("evaluation", "objections", "repair", "negatives", "enrolment", "credit", "greencode",
-                    "calendar"):
+    for section in (
+        "evaluation",
+        "objections",
+        "repair",
+        "negatives",
+        "enrolment",
+        "credit",
+        "greencode",
+        "calendar",
+    ):
         a, b = getattr(old, section), getattr(new, section)
         if a != b:
-            changes.append(Change("changed", "section", section, tuple(
-                (f, _plain(getattr(a, f)), _plain(getattr(b, f))) for f in b.__dataclass_fields__
-                if getattr(a, f) != getattr(b, f))))
+            changes.append(
+                Change(
+                    "changed",
+                    "section",
+                    section,
+                    tuple(
+                        (f, _plain(getattr(a, f)), _plain(getattr(b, f)))
+                        for f in b.__dataclass_fields__
+                        if getattr(a, f) != getattr(b, f)
+                    ),
+                )
+            )
     a_score = (old.score.min, old.score.max, old.score.base, old.score.window_months)
     b_score = (new.score.min, new.score.max, new.score.base, new.score.window_months)
     if a_score != b_score:
         names = ("min", "max", "base", "window_months")
-        changes.append(Change("changed", "section", "score", tuple(
-            (n, x, y) for n, x, y in zip(names, a_score, b_score, strict=True) if x != y)))
+        changes.append(
+            Change(
+                "changed",
+                "section",
+                "score",
+                tuple((n, x, y) for n, x, y in zip(names, a_score, b_score, strict=True) if x != y),
+            )
+        )
     return changes
 
 
@@ -510,8 +608,12 @@ def as_dict(policy: Policy) -> dict[str, Any]:
 
 
 def change_as_dict(change: Change) -> dict[str, Any]:
-    return {"kind": change.kind, "what": change.what, "code": change.code,
-            "fields": [{"field": f, "old": _plain(a), "new": _plain(b)} for f, a, b in change.fields]}
+    return {
+        "kind": change.kind,
+        "what": change.what,
+        "code": change.code,
+        "fields": [{"field": f, "old": _plain(a), "new": _plain(b)} for f, a, b in change.fields],
+    }
 
 
 def _plain(value: Any) -> Any:

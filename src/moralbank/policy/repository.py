@@ -14,14 +14,16 @@ def latest(db: Session) -> PolicyVersion | None:
 
 def latest_key(db: Session) -> tuple[int, str] | None:
     """(version, sha256) of the newest version, without reading its text."""
-    row = db.execute(select(PolicyVersion.version, PolicyVersion.sha256)
-                     .order_by(PolicyVersion.version.desc()).limit(1)).first()
+    row = db.execute(
+        select(PolicyVersion.version, PolicyVersion.sha256).order_by(PolicyVersion.version.desc()).limit(1)
+    ).first()
     return (row[0], row[1]) if row else None
 
 
 def key_of(db: Session, version: int) -> tuple[int, str] | None:
-    row = db.execute(select(PolicyVersion.version, PolicyVersion.sha256)
-                     .where(PolicyVersion.version == version)).first()
+    row = db.execute(
+        select(PolicyVersion.version, PolicyVersion.sha256).where(PolicyVersion.version == version)
+    ).first()
     return (row[0], row[1]) if row else None
 
 

@@ -32,8 +32,9 @@ class ProblemOut(BaseModel):
 
 class PolicyText(BaseModel):
     text: str = Field(description="The policy file (YAML).")
-    author: str | None = Field(default=None,
-                               description="Kept with the version; defaults to the signed-in user.")
+    author: str | None = Field(
+        default=None, description="Kept with the version; defaults to the signed-in user."
+    )
     note: str | None = None
 
 

@@ -48,8 +48,9 @@ class Applied:
 
 
 def _info(row: PolicyVersion, active_version: int | None) -> VersionInfo:
-    return VersionInfo(row.version, row.sha256, row.author, row.created_at, row.note,
-                       row.version == active_version)
+    return VersionInfo(
+        row.version, row.sha256, row.author, row.created_at, row.note, row.version == active_version
+    )
 
 
 def _cache_key(version: int, sha256: str) -> str:
@@ -95,9 +96,14 @@ def ensure_installed(uow: UnitOfWork) -> Policy:
 
 def _install_default(uow: UnitOfWork) -> PolicyVersion:
     text = default_text()
-    row = PolicyVersion(version=1, sha256=policy_source.sha256_of(text), author=DEFAULT_AUTHOR,
-                        created_at=uow.clock.now(), source=text,
-                        note="default policy shipped with moralbank")
+    row = PolicyVersion(
+        version=1,
+        sha256=policy_source.sha256_of(text),
+        author=DEFAULT_AUTHOR,
+        created_at=uow.clock.now(),
+        source=text,
+        note="default policy shipped with moralbank",
+    )
     try:
         with uow.db.begin_nested():
             repository.add(uow.db, row)
@@ -146,8 +152,9 @@ def check(text: str, *, filename: str | None = None) -> list[domain.Problem]:
     return policy_source.validate(text, filename)
 
 
-def apply(uow: UnitOfWork, *, text: str, author: str, note: str | None = None,
-          filename: str | None = None) -> Applied:
+def apply(
+    uow: UnitOfWork, *, text: str, author: str, note: str | None = None, filename: str | None = None
+) -> Applied:
     """Validate ``text`` and store it as the next version, unless it equals the active version.
 
     Raises ``InvalidInput`` with every problem (line and field) when the text is not a valid policy.
@@ -160,11 +167,20 @@ def apply(uow: UnitOfWork, *, text: str, author: str, note: str | None = None,
     digest = policy_source.sha256_of(text)
     current = repository.latest(uow.db)
     if current is not None and current.sha256 == digest:
-        return Applied(_info(current, current.version), False,
-                       f"unchanged: the text equals the active version {current.version}; no new version")
+        return Applied(
+            _info(current, current.version),
+            False,
+            f"unchanged: the text equals the active version {current.version}; no new version",
+        )
     number = (current.version if current else 0) + 1
-    row = PolicyVersion(version=number, sha256=digest, author=author.strip(), created_at=uow.clock.now(),
-                        source=text, note=note)
+    row = PolicyVersion(
+        version=number,
+        sha256=digest,
+        author=author.strip(),
+        created_at=uow.clock.now(),
+        source=text,
+        note=note,
+    )
     try:
         with uow.db.begin_nested():
             repository.add(uow.db, row)

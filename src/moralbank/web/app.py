@@ -68,12 +68,18 @@ def language_of(request: Request) -> str:
     return pick_language(query, cookie, None, request.app.state.container.settings.default_language)
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None,
-           status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
     """Render a page in the request's language; remembers a ``?lang=`` choice in a cookie."""
     lang = language_of(request)
-    ctx = {"lang": lang, "_": translator(lang), "principal": getattr(request.state, "principal", None),
-           "demo_banner": request.app.state.container.cache.get("demo", False), **(context or {})}
+    ctx = {
+        "lang": lang,
+        "_": translator(lang),
+        "principal": getattr(request.state, "principal", None),
+        "demo_banner": request.app.state.container.cache.get("demo", False),
+        **(context or {}),
+    }
     response = templates.TemplateResponse(request, template, ctx, status_code=status_code)
     if request.query_params.get("lang") in ("zh-CN", "en"):
         response.set_cookie("lang", request.query_params["lang"], samesite="lax", max_age=365 * 86400)
@@ -85,8 +91,13 @@ def _wants_html(request: Request) -> bool:
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="moralbank", version="0.1.0", docs_url=None, redoc_url=None,
-                  description="道德银行 · Moral Bank API. See docs/api.md.")
+    app = FastAPI(
+        title="moralbank",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        description="道德银行 · Moral Bank API. See docs/api.md.",
+    )
     app.state.container = container
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -95,10 +106,13 @@ def create_app(container: Container) -> FastAPI:
         """Swagger UI from the app's own static files (FastAPI's default loads it from a CDN)."""
         from fastapi.openapi.docs import get_swagger_ui_html
 
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="moralbank API",
-                                   swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger-ui/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg")
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="moralbank API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     @app.exception_handler(errors.MoralbankError)
     async def domain_error(request: Request, exc: errors.MoralbankError) -> Response:
@@ -130,4 +144,3 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(module.router)
     serve_declared_routes_first(app)
     return app
-

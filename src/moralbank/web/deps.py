@@ -89,8 +89,9 @@ async def _resolve(request: Request) -> Principal | None:
         principal = memo.known(kind, token, facts)
         if principal is None:
             try:
-                principal = await singleflight.of(container).run(("principal", kind, token),
-                                                                 memo.build, kind, token, facts)
+                principal = await singleflight.of(container).run(
+                    ("principal", kind, token), memo.build, kind, token, facts
+                )
             except NotAuthenticated:
                 if kind == "token":
                     raise
@@ -101,12 +102,14 @@ async def _resolve(request: Request) -> Principal | None:
 
 # Declared for OpenAPI (the "Authorize" button of /docs); the principal is resolved from the raw headers.
 _bearer = HTTPBearer(auto_error=False, description="A partner API token: `Bearer mbt_…`")
-_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
-                       description="A signed-in browser's session (staff or resident)")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="A signed-in browser's session (staff or resident)"
+)
 
 
-async def current_principal(request: Request, _b: object = Security(_bearer),
-                            _c: object = Security(_cookie)) -> Principal:
+async def current_principal(
+    request: Request, _b: object = Security(_bearer), _c: object = Security(_cookie)
+) -> Principal:
     """The signed-in principal: a Bearer API token, else the session cookie (staff or resident).
 
     Raises NotAuthenticated (401 for the API; pages redirect to /login). Sets
@@ -143,9 +146,15 @@ class Access:
     personal_data: bool = True  # a GET keyed by a resident id returns their personal data (logged)
 
 
-def require_roles(*roles: Role, resident: str | None = None, unit: str | None = None,
-                  scope: str | None = None, purpose: str | None = None,
-                  personal_data: bool = True, own_unit_of_work: bool = False) -> Callable[..., Principal]:
+def require_roles(
+    *roles: Role,
+    resident: str | None = None,
+    unit: str | None = None,
+    scope: str | None = None,
+    purpose: str | None = None,
+    personal_data: bool = True,
+    own_unit_of_work: bool = False,
+) -> Callable[..., Principal]:
     """A dependency that admits principals of ``roles`` and returns the principal.
 
     ``resident="resident_id"`` (or ``unit="code"``) names a path parameter: the object must be in the
@@ -159,8 +168,14 @@ def require_roles(*roles: Role, resident: str | None = None, unit: str | None = 
     """
     if not roles:
         raise ValueError("require_roles needs at least one role (use public for open routes)")
-    access = Access(roles=frozenset(Role(r) for r in roles), resident=resident, unit=unit, scope=scope,
-                    purpose=purpose, personal_data=personal_data)
+    access = Access(
+        roles=frozenset(Role(r) for r in roles),
+        resident=resident,
+        unit=unit,
+        scope=scope,
+        purpose=purpose,
+        personal_data=personal_data,
+    )
 
     def check_role(request: Request, principal: Principal) -> bool:
         write = request.method not in SAFE_METHODS
@@ -174,30 +189,41 @@ def require_roles(*roles: Role, resident: str | None = None, unit: str | None = 
         from moralbank.auth import service as auth
 
         if resident:
-            auth.authorize(uow, principal, action, resident_id=params[resident],
-                           purpose=purpose if principal.is_partner else None)
+            auth.authorize(
+                uow,
+                principal,
+                action,
+                resident_id=params[resident],
+                purpose=purpose if principal.is_partner else None,
+            )
         if unit:
             auth.authorize(uow, principal, action, unit_code=params[unit])
 
-    def in_scope(request: Request, principal: Principal = Depends(current_principal),
-                 uow: UnitOfWork = Depends(get_uow)) -> Principal:
+    def in_scope(
+        request: Request,
+        principal: Principal = Depends(current_principal),
+        uow: UnitOfWork = Depends(get_uow),
+    ) -> Principal:
         action = Action.WRITE if check_role(request, principal) else Action.READ
         check_scope(uow, principal, action, request.path_params)
         return principal
 
-    def check_scope_alone(container: Container, principal: Principal, action: Action,
-                          params: dict[str, Any]) -> None:
+    def check_scope_alone(
+        container: Container, principal: Principal, action: Action, params: dict[str, Any]
+    ) -> None:
         with container.uow(write=False) as uow:
             check_scope(uow, principal, action, params)
 
     async def in_own_scope(request: Request, principal: Principal = Depends(current_principal)) -> Principal:
         action = Action.WRITE if check_role(request, principal) else Action.READ
-        await run_in_threadpool(check_scope_alone, get_container(request), principal, action,
-                                dict(request.path_params))
+        await run_in_threadpool(
+            check_scope_alone, get_container(request), principal, action, dict(request.path_params)
+        )
         return principal
 
-    async def by_role(request: Request, _b: object = Security(_bearer),
-                      _c: object = Security(_cookie)) -> Principal:
+    async def by_role(
+        request: Request, _b: object = Security(_bearer), _c: object = Security(_cookie)
+    ) -> Principal:
         # Resolves the caller itself rather than through ``current_principal``: each nested dependency
         # costs FastAPI tens of microseconds per request, as much as the rest of a cached portrait.
         # (The two Security parameters only document the schemes; ``declares`` routes call by_role
@@ -281,10 +307,14 @@ def access_of(route: Any) -> Access | None:
         # Several declarations all apply; the narrowest set of roles is what the route allows.
         roles = frozenset.intersection(*(a.roles for a in restricted))
         first = restricted[0]
-        return Access(roles=roles, resident=next((a.resident for a in restricted if a.resident), None),
-                      unit=next((a.unit for a in restricted if a.unit), None),
-                      scope=next((a.scope for a in restricted if a.scope), None),
-                      purpose=first.purpose, personal_data=all(a.personal_data for a in restricted))
+        return Access(
+            roles=roles,
+            resident=next((a.resident for a in restricted if a.resident), None),
+            unit=next((a.unit for a in restricted if a.unit), None),
+            scope=next((a.scope for a in restricted if a.scope), None),
+            purpose=first.purpose,
+            personal_data=all(a.personal_data for a in restricted),
+        )
     return found[0] if found else None
 
 
@@ -310,14 +340,16 @@ def route_table(app: Any) -> list[dict[str, Any]]:
         if not hasattr(route, "dependant") or not getattr(route, "methods", None):
             continue
         access = access_of(route)
-        rows.append({
-            "methods": sorted(set(route.methods) - {"HEAD"}),
-            "path": route.path,
-            "public": bool(access and access.public),
-            "roles": sorted(r.value for r in access.roles) if access and not access.public else [],
-            "resident": access.resident if access else None,
-            "unit": access.unit if access else None,
-            "scope": access.scope if access else None,
-            "declared": access is not None,
-        })
+        rows.append(
+            {
+                "methods": sorted(set(route.methods) - {"HEAD"}),
+                "path": route.path,
+                "public": bool(access and access.public),
+                "roles": sorted(r.value for r in access.roles) if access and not access.public else [],
+                "resident": access.resident if access else None,
+                "unit": access.unit if access else None,
+                "scope": access.scope if access else None,
+                "declared": access is not None,
+            }
+        )
     return sorted(rows, key=lambda r: (r["path"], r["methods"]))

@@ -28,8 +28,13 @@ class DeclaredRoute(Route):
     ``APIRoute`` it answers for (that one documents the route and carries its declaration)."""
 
     def __init__(self, serves: APIRoute) -> None:
-        super().__init__(serves.path, serves.endpoint, methods=sorted(serves.methods), name=serves.name,
-                         include_in_schema=False)
+        super().__init__(
+            serves.path,
+            serves.endpoint,
+            methods=sorted(serves.methods),
+            name=serves.name,
+            include_in_schema=False,
+        )
         self.serves = serves
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:

@@ -1,8 +1,8 @@
 """A small organisation tree for access tests: two townships, three villages, one or two grids each.
 
-    330281 余姚市
-      330281001 梨洲街道 ── 330281001001 (grids G01, G02) , 330281001002 (G01)
-      330281002 凤山街道 ── 330281002001 (G01)
+330281 余姚市
+  330281001 梨洲街道 ── 330281001001 (grids G01, G02) , 330281001002 (G01)
+  330281002 凤山街道 ── 330281002001 (G01)
 """
 
 from __future__ import annotations

@@ -93,9 +93,15 @@ def _enrol(c: Container, seq: itertools.count, grid: str) -> str:  # type: ignor
 
     n = next(seq)
     with c.uow() as uow:
-        rid = residents.enrol(uow, principal=SYSTEM, name=f"居民{n}", grid=grid, consent_text_version="v1",
-                              id_number=make("330281", date(1970, 1, 1 + (n // 1000) % 28), n % 1000),
-                              phone=f"139{n:08d}")
+        rid = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name=f"居民{n}",
+            grid=grid,
+            consent_text_version="v1",
+            id_number=make("330281", date(1970, 1, 1 + (n // 1000) % 28), n % 1000),
+            phone=f"139{n:08d}",
+        )
         uow.commit()
     return rid
 
@@ -107,9 +113,13 @@ def build_world(c: Container) -> World:
         for code, name, level, parent in UNITS:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
         uow.commit()
-    r = {"home": _enrol(c, seq, HOME_GRID), "neighbour": _enrol(c, seq, HOME_GRID),
-         "grid2": _enrol(c, seq, "330281001001-G02"), "village2": _enrol(c, seq, "330281001002-G01"),
-         "town2": _enrol(c, seq, "330281002001-G01")}
+    r = {
+        "home": _enrol(c, seq, HOME_GRID),
+        "neighbour": _enrol(c, seq, HOME_GRID),
+        "grid2": _enrol(c, seq, "330281001001-G02"),
+        "village2": _enrol(c, seq, "330281001002-G01"),
+        "town2": _enrol(c, seq, "330281002001-G01"),
+    }
     accounts = [  # (role, unit, outside resident, outside unit)
         (Role.CITY_ADMIN, None, None, None),
         (Role.TOWNSHIP_OFFICER, "330281001", r["town2"], "330281002001-G01"),
@@ -122,10 +132,21 @@ def build_world(c: Container) -> World:
     actors = [Actor("anonymous", None, None, lambda write, fresh=False: ({}, r["home"]))]
     with c.uow() as uow:
         for role, unit, _, _ in accounts:
-            auth.create_user(uow, username=role.value.replace("_", "-"), display_name=role.value, role=role,
-                             unit_code=unit, password="matrix test password")
-        feed_token, _ = auth.create_token(uow, name="文明办", role=Role.DEPARTMENT_FEED,
-                                          scopes={"feeds:push:volunteer_hours"}, unit_code="330281")
+            auth.create_user(
+                uow,
+                username=role.value.replace("_", "-"),
+                display_name=role.value,
+                role=role,
+                unit_code=unit,
+                password="matrix test password",
+            )
+        feed_token, _ = auth.create_token(
+            uow,
+            name="文明办",
+            role=Role.DEPARTMENT_FEED,
+            scopes={"feeds:push:volunteer_hours"},
+            unit_code="330281",
+        )
         uow.commit()
 
     def staff_credentials(username: str) -> Callable[[bool], tuple[dict[str, str], str]]:
@@ -138,6 +159,7 @@ def build_world(c: Container) -> World:
                     uow.commit()
             target = _enrol(c, seq, HOME_GRID) if write else r["home"]
             return {"cookie": f"{SESSION_COOKIE}={sessions[0]}"}, target
+
         return credentials
 
     def resident_credentials(write: bool, fresh: bool = False) -> tuple[dict[str, str], str]:
@@ -151,15 +173,37 @@ def build_world(c: Container) -> World:
         for role, _unit, outside_resident, outside_unit in accounts:
             username = role.value.replace("_", "-")
             principal = auth.user_session(uow, username=username).principal
-            actors.append(Actor(role.value, role, principal, staff_credentials(username),
-                                outside_resident=outside_resident, outside_unit=outside_unit))
+            actors.append(
+                Actor(
+                    role.value,
+                    role,
+                    principal,
+                    staff_credentials(username),
+                    outside_resident=outside_resident,
+                    outside_unit=outside_unit,
+                )
+            )
         feed = auth.principal_for_token(uow, token=feed_token)
-        actors.append(Actor("department_feed", Role.DEPARTMENT_FEED, feed,
-                            lambda write, fresh=False: ({"authorization": f"Bearer {feed_token}"}, r["home"]),
-                            outside_resident=r["town2"]))
+        actors.append(
+            Actor(
+                "department_feed",
+                Role.DEPARTMENT_FEED,
+                feed,
+                lambda write, fresh=False: ({"authorization": f"Bearer {feed_token}"}, r["home"]),
+                outside_resident=r["town2"],
+            )
+        )
         me = auth.resident_session(uow, resident_id=r["home"]).principal
-        actors.append(Actor("resident", Role.RESIDENT, me, resident_credentials,
-                            outside_resident=r["neighbour"], outside_unit="330281001001-G02"))
+        actors.append(
+            Actor(
+                "resident",
+                Role.RESIDENT,
+                me,
+                resident_credentials,
+                outside_resident=r["neighbour"],
+                outside_unit="330281001001-G02",
+            )
+        )
     return World(container=c, actors=actors, home_resident=r["home"], residents=r)
 
 
@@ -246,14 +290,24 @@ def check_app(app: FastAPI, world: World, only: str = "") -> tuple[list[str], in
                 values.update({p: inside for p in resident_params})
                 values.update({p: actor.inside_unit for p in unit_params})
                 url = route.path_format.format(**values)
-                watch = inside if (resident_params and not write and access.personal_data
-                                   and actor.role not in (None, Role.RESIDENT)) else None
+                watch = (
+                    inside
+                    if (
+                        resident_params
+                        and not write
+                        and access.personal_data
+                        and actor.role not in (None, Role.RESIDENT)
+                    )
+                    else None
+                )
                 reads_before = _reads(world.container, watch) if watch else 0
                 status = client.request(method, url, headers=headers).status_code
                 sent += 1
                 if watch and status == 200 and _reads(world.container, watch) == reads_before:
-                    problems.append(f"{method} {url} as {actor.name}: 200 with a resident's data but no "
-                                    "access-log entry (audit.service.log_read)")
+                    problems.append(
+                        f"{method} {url} as {actor.name}: 200 with a resident's data but no "
+                        "access-log entry (audit.service.log_read)"
+                    )
                 if status == 401 and actor.role is not None:  # the session may have been signed out
                     headers, _ = actor.credentials(False, fresh=True)
                     status = client.request(method, url, headers=headers).status_code
@@ -270,8 +324,9 @@ def check_app(app: FastAPI, world: World, only: str = "") -> tuple[list[str], in
                     continue
                 if not allowed:
                     if status != 403:
-                        problems.append(f"{label}: {status}, expected 403 (declared roles "
-                                        f"{sorted(access.roles)})")
+                        problems.append(
+                            f"{label}: {status}, expected 403 (declared roles {sorted(access.roles)})"
+                        )
                     continue
                 if status == 401 and client.get("/api/auth/me", headers=headers).status_code == 200:
                     pass  # signed in fine: the route wants more (e.g. a feed push's body signature)
@@ -292,6 +347,7 @@ def check_app(app: FastAPI, world: World, only: str = "") -> tuple[list[str], in
                     status = client.request(method, url, headers=headers).status_code
                     sent += 1
                     if status != 404:
-                        problems.append(f"{method} {url} as {actor.name} (outside their scope): {status}, "
-                                        "expected 404")
+                        problems.append(
+                            f"{method} {url} as {actor.name} (outside their scope): {status}, expected 404"
+                        )
     return problems, sent

@@ -25,14 +25,23 @@ def people(tree: Container) -> dict[str, str]:
     out = {}
     with tree.uow() as uow:
         for i, (key, grid) in enumerate(grids.items(), start=1):
-            out[key] = residents.enrol(uow, principal=SYSTEM, name=f"居民{i}", grid=grid,
-                                       consent_text_version="v1",
-                                       id_number=make("330281", date(1985, 1, i), i))
-        for username, role, unit in [("vo", Role.VILLAGE_OFFICER, "330281001001"),
-                                     ("to", Role.TOWNSHIP_OFFICER, "330281001"),
-                                     ("au", Role.AUDITOR, None), ("au2", Role.AUDITOR, "330281002")]:
-            auth.create_user(uow, username=username, display_name=username, role=role, unit_code=unit,
-                             password=PASSWORD)
+            out[key] = residents.enrol(
+                uow,
+                principal=SYSTEM,
+                name=f"居民{i}",
+                grid=grid,
+                consent_text_version="v1",
+                id_number=make("330281", date(1985, 1, i), i),
+            )
+        for username, role, unit in [
+            ("vo", Role.VILLAGE_OFFICER, "330281001001"),
+            ("to", Role.TOWNSHIP_OFFICER, "330281001"),
+            ("au", Role.AUDITOR, None),
+            ("au2", Role.AUDITOR, "330281002"),
+        ]:
+            auth.create_user(
+                uow, username=username, display_name=username, role=role, unit_code=unit, password=PASSWORD
+            )
         uow.commit()
     return out
 
@@ -68,14 +77,16 @@ def test_auditor_reads_in_scope_and_is_told_no_on_writes(tree: Container, people
 
 
 def test_partners_need_the_residents_consent_to_the_purpose(tree: Container, people: dict[str, str]) -> None:
-    bank = Principal(kind="token", id="1", role=Role.BANK_STAFF, unit_path="/330281/",
-                     scopes=frozenset({"credit:read"}))
+    bank = Principal(
+        kind="token", id="1", role=Role.BANK_STAFF, unit_path="/330281/", scopes=frozenset({"credit:read"})
+    )
     purpose = next(iter(residents.consent_catalogue()["purpose"]))
     with tree.uow() as uow:
         with pytest.raises(NotFound):
             auth.authorize(uow, bank, "read", resident_id=people["a1"], purpose=purpose)
-        residents.grant_consent(uow, resident_id=people["a1"], principal=SYSTEM, text_version="v1",
-                                purpose=purpose)
+        residents.grant_consent(
+            uow, resident_id=people["a1"], principal=SYSTEM, text_version="v1", purpose=purpose
+        )
         auth.authorize(uow, bank, "read", resident_id=people["a1"], purpose=purpose)
         with pytest.raises(NotFound):
             auth.authorize(uow, bank, "read", resident_id=people["a1"])  # no purpose stated
@@ -93,8 +104,9 @@ def test_reads_are_logged_and_the_resident_sees_them(tree: Container, people: di
         uow.commit()
     with tree.uow() as uow:
         rows = audit.list_for_resident(uow, resident_id=people["a1"])
-    assert [(r.actor, r.role, r.what, r.why, r.route) for r in rows] == \
-        [(vo.actor, Role.VILLAGE_OFFICER, "resident.profile", "上门走访", "GET /residents/x")]
+    assert [(r.actor, r.role, r.what, r.why, r.route) for r in rows] == [
+        (vo.actor, Role.VILLAGE_OFFICER, "resident.profile", "上门走访", "GET /residents/x")
+    ]
 
     with tree.uow() as uow:
         sign = auth.resident_session(uow, resident_id=people["a1"])

@@ -27,15 +27,28 @@ def cli(tree: Container, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 def test_create_list_set_role_disable(cli, tree: Container) -> None:  # noqa: ANN001
-    r = cli("create", "wang", "--role", "village_officer", "--unit", "330281001001", "--name", "王芳",
-            "--password-stdin", input="a long enough password\n")
+    r = cli(
+        "create",
+        "wang",
+        "--role",
+        "village_officer",
+        "--unit",
+        "330281001001",
+        "--name",
+        "王芳",
+        "--password-stdin",
+        input="a long enough password\n",
+    )
     assert r.exit_code == 0, r.output
     with tree.uow() as uow:
-        assert auth.sign_in(uow, username="wang", password="a long enough password").principal.unit_code \
+        assert (
+            auth.sign_in(uow, username="wang", password="a long enough password").principal.unit_code
             == "330281001001"
+        )
     rows = json.loads(cli("list", "--json").stdout)
-    assert [(u["username"], u["role"], u["unit_code"], u["active"]) for u in rows] == \
-        [("wang", "village_officer", "330281001001", True)]
+    assert [(u["username"], u["role"], u["unit_code"], u["active"]) for u in rows] == [
+        ("wang", "village_officer", "330281001001", True)
+    ]
     assert "password_hash" not in rows[0]
 
     r = cli("set-role", "wang", "--role", "township_officer", "--unit", "330281001001")
@@ -55,8 +68,17 @@ def test_create_prompts_for_the_password_twice(cli) -> None:  # noqa: ANN001
 
 
 def test_token_is_printed_once_and_revocable(cli, tree: Container) -> None:  # noqa: ANN001
-    r = cli("token", "create", "社保局", "--role", "department_feed", "--scope", "feeds:push:social_security",
-            "--unit", "330281")
+    r = cli(
+        "token",
+        "create",
+        "社保局",
+        "--role",
+        "department_feed",
+        "--scope",
+        "feeds:push:social_security",
+        "--unit",
+        "330281",
+    )
     assert r.exit_code == 0, r.output
     token = r.stdout.strip().splitlines()[-1]
     assert token.startswith("mbt_")

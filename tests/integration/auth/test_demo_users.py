@@ -15,12 +15,19 @@ from moralbank.residents.idnumber import make
 
 def test_every_role_can_sign_in_as_the_demo_says(tree: Container) -> None:
     with tree.uow() as uow:
-        rid = residents.enrol(uow, principal=SYSTEM, name="演示居民", grid="330281001002-G01",
-                              consent_text_version="v1", id_number=make("330281", date(1975, 3, 3), 5),
-                              phone="13000000001")
+        rid = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="演示居民",
+            grid="330281001002-G01",
+            consent_text_version="v1",
+            id_number=make("330281", date(1975, 3, 3), 5),
+            phone="13000000001",
+        )
         uow.commit()
-    tree.cache["demo_residents"] = [{"id": rid, "name": "演示居民", "phone": "13000000001",
-                                     "grid": "330281001002-G01"}]
+    tree.cache["demo_residents"] = [
+        {"id": rid, "name": "演示居民", "phone": "13000000001", "grid": "330281001002-G01"}
+    ]
     text = build_users(tree, scale="town", seed=2012)
     assert "demo only" in text and "13000000001" in text
     roles = set()

@@ -17,8 +17,14 @@ HTML = {"accept": "text/html"}
 
 def _users(c: Container) -> None:
     with c.uow() as uow:
-        auth.create_user(uow, username="wang", display_name="王村干部", role=Role.VILLAGE_OFFICER,
-                         unit_code="330281001001", password=PASSWORD)
+        auth.create_user(
+            uow,
+            username="wang",
+            display_name="王村干部",
+            role=Role.VILLAGE_OFFICER,
+            unit_code="330281001001",
+            password=PASSWORD,
+        )
         auth.create_user(uow, username="audit", display_name="审计李", role=Role.AUDITOR, password=PASSWORD)
         uow.commit()
 
@@ -30,8 +36,11 @@ def test_staff_sign_in_sets_a_safe_cookie_and_redirects(tree: Container) -> None
     r = client.post("/login", data={"username": "wang", "password": PASSWORD, "next": "/residents?q=x"})
     assert r.status_code == 303 and r.headers["location"] == "/residents?q=x"
     cookie = r.headers["set-cookie"]
-    assert f"{SESSION_COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace(
-        "SameSite=Lax", "SameSite=lax")
+    assert (
+        f"{SESSION_COOKIE}=" in cookie
+        and "HttpOnly" in cookie
+        and "SameSite=lax" in cookie.replace("SameSite=Lax", "SameSite=lax")
+    )
     me = client.get("/api/auth/me").json()
     assert me["role"] == "village_officer" and me["unit_code"] == "330281001001"
     # the home page sends a village officer to the resident search
@@ -90,8 +99,14 @@ def test_access_log_page_lists_reads_for_auditors_only(tree: Container) -> None:
     _users(tree)
     officer = Principal(kind="user", id="1", role=Role.VILLAGE_OFFICER, display_name="王村干部")
     with tree.uow() as uow:
-        audit.log_read(uow, principal=officer, resident_id="RAAAAAAAAAAAA", what="resident.profile",
-                       why="走访核实", route="GET /residents/RAAAAAAAAAAAA")
+        audit.log_read(
+            uow,
+            principal=officer,
+            resident_id="RAAAAAAAAAAAA",
+            what="resident.profile",
+            why="走访核实",
+            route="GET /residents/RAAAAAAAAAAAA",
+        )
         uow.commit()
     client = TestClient(create_app(tree), follow_redirects=False)
     client.post("/login", data={"username": "audit", "password": PASSWORD})
@@ -134,15 +149,22 @@ def test_home_offers_both_sign_ins_to_a_visitor_and_sends_roles_to_their_start(t
     client.post("/login", data={"username": "audit", "password": PASSWORD})
     assert client.get("/", headers=HTML).headers["location"] == "/audit/access-log"
     with tree.uow() as uow:
-        auth.create_user(uow, username="bank", display_name="农商银行", role=Role.BANK_STAFF,
-                         unit_code="330281", password=PASSWORD)
+        auth.create_user(
+            uow,
+            username="bank",
+            display_name="农商银行",
+            role=Role.BANK_STAFF,
+            unit_code="330281",
+            password=PASSWORD,
+        )
         uow.commit()
     bank = TestClient(create_app(tree), follow_redirects=False)
     bank.post("/login", data={"username": "bank", "password": PASSWORD})
     page = bank.get("/", headers=HTML)
     assert page.status_code == 200 and 'href="/verify"' in page.text  # what their scopes allow
     assert 'href="/credit"' not in page.text or any(
-        getattr(r, "path", None) == "/credit" for r in iter_routes(bank.app))  # no link to a missing page
+        getattr(r, "path", None) == "/credit" for r in iter_routes(bank.app)
+    )  # no link to a missing page
 
 
 def test_openapi_documents_both_ways_to_authenticate(tree: Container) -> None:

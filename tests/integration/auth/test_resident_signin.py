@@ -23,9 +23,15 @@ PHONE = "13800001234"
 @pytest.fixture
 def resident(tree: Container) -> str:
     with tree.uow() as uow:
-        rid = residents.enrol(uow, principal=SYSTEM, name="张三", grid="330281001001-G01",
-                              id_number=make("330281", date(1980, 5, 6), 11), consent_text_version="v1",
-                              phone=PHONE)
+        rid = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="张三",
+            grid="330281001001-G01",
+            id_number=make("330281", date(1980, 5, 6), 11),
+            consent_text_version="v1",
+            phone=PHONE,
+        )
         uow.commit()
     return rid
 

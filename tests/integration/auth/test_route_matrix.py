@@ -46,8 +46,10 @@ def test_the_matrix_catches_undeclared_routes_and_unscoped_handlers(container: C
         return {"id": resident_id}
 
     @router.get("/api/toy/quiet/{resident_id}")  # scoped, and says it returns nothing personal
-    def quiet(resident_id: str, _: Principal = Depends(require_roles(*OFFICERS, resident="resident_id",
-                                                                      personal_data=False))) -> dict:
+    def quiet(
+        resident_id: str,
+        _: Principal = Depends(require_roles(*OFFICERS, resident="resident_id", personal_data=False)),
+    ) -> dict:
         return {"known": True}
 
     @router.post("/api/toy/open/{resident_id}", dependencies=[Depends(public)])
@@ -75,8 +77,10 @@ def test_the_matrix_catches_undeclared_routes_and_unscoped_handlers(container: C
     world = build_world(container)
     problems, _ = check_app(app, world, only="/api/toy/")
     text = "\n".join(problems)
-    assert f"/api/toy/residents/{world.residents['village2']} as village_officer (outside their scope): 200" \
+    assert (
+        f"/api/toy/residents/{world.residents['village2']} as village_officer (outside their scope): 200"
         in text
+    )
     assert "GET /api/toy/declared-but-refuses as resident: 403, expected the route to admit" in text
     unlogged = f"GET /api/toy/residents/{world.home_resident} as grid_worker: 200 with a resident's data"
     assert f"{unlogged} but no access-log entry" in text

@@ -13,8 +13,14 @@ from tests.integration.auth.conftest import PASSWORD
 
 def _village_officer(c: Container) -> None:
     with c.uow() as uow:
-        auth.create_user(uow, username="wang", display_name="王村干部", role=Role.VILLAGE_OFFICER,
-                         unit_code="330281001001", password=PASSWORD)
+        auth.create_user(
+            uow,
+            username="wang",
+            display_name="王村干部",
+            role=Role.VILLAGE_OFFICER,
+            unit_code="330281001001",
+            password=PASSWORD,
+        )
         uow.commit()
 
 
@@ -41,11 +47,23 @@ def test_password_is_stored_as_argon2_not_plain(tree: Container) -> None:
 
 def test_officer_needs_a_unit_of_their_level_and_usernames_are_unique(tree: Container) -> None:
     with tree.uow() as uow, pytest.raises(InvalidInput, match="works at a village"):
-        auth.create_user(uow, username="li", display_name="李", role=Role.VILLAGE_OFFICER,
-                         unit_code="330281001", password=PASSWORD)
+        auth.create_user(
+            uow,
+            username="li",
+            display_name="李",
+            role=Role.VILLAGE_OFFICER,
+            unit_code="330281001",
+            password=PASSWORD,
+        )
     with tree.uow() as uow, pytest.raises(InvalidInput, match="no organisation unit"):
-        auth.create_user(uow, username="li", display_name="李", role=Role.GRID_WORKER,
-                         unit_code="999999999999-G01", password=PASSWORD)
+        auth.create_user(
+            uow,
+            username="li",
+            display_name="李",
+            role=Role.GRID_WORKER,
+            unit_code="999999999999-G01",
+            password=PASSWORD,
+        )
     with tree.uow() as uow, pytest.raises(InvalidInput, match="at least"):
         auth.create_user(uow, username="li", display_name="李", role=Role.CITY_ADMIN, password="short")
     _village_officer(tree)
@@ -146,8 +164,14 @@ def test_set_role_moves_the_scope_and_ends_sessions(tree: Container) -> None:
 
 def test_bank_staff_get_default_scopes(tree: Container) -> None:
     with tree.uow() as uow:
-        u = auth.create_user(uow, username="bank", display_name="农商银行", role=Role.BANK_STAFF,
-                             unit_code="330281", password=PASSWORD)
+        u = auth.create_user(
+            uow,
+            username="bank",
+            display_name="农商银行",
+            role=Role.BANK_STAFF,
+            unit_code="330281",
+            password=PASSWORD,
+        )
         uow.commit()
     assert "credit:read" in u.scopes
 

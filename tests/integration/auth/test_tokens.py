@@ -15,8 +15,13 @@ from moralbank.errors import InvalidInput, NotAuthenticated
 
 def test_token_resolves_to_a_scoped_principal_and_is_stored_hashed(tree: Container) -> None:
     with tree.uow() as uow:
-        plain, view = auth.create_token(uow, name="社保局", role=Role.DEPARTMENT_FEED,
-                                        scopes={"feeds:push:social_security"}, unit_code="330281")
+        plain, view = auth.create_token(
+            uow,
+            name="社保局",
+            role=Role.DEPARTMENT_FEED,
+            scopes={"feeds:push:social_security"},
+            unit_code="330281",
+        )
         uow.commit()
     with tree.uow() as uow:
         p = auth.principal_for_token(uow, token=plain)
@@ -30,8 +35,13 @@ def test_token_resolves_to_a_scoped_principal_and_is_stored_hashed(tree: Contain
 def test_revoked_and_expired_tokens_stop_working(tree: Container, clock) -> None:  # noqa: ANN001
     with tree.uow() as uow:
         a, va = auth.create_token(uow, name="bank", role=Role.BANK_STAFF, scopes={"credit:read"})
-        b, _ = auth.create_token(uow, name="shop", role=Role.PROVIDER_STAFF, scopes={"greencode:verify"},
-                                 expires_at=clock.now() + timedelta(days=1))
+        b, _ = auth.create_token(
+            uow,
+            name="shop",
+            role=Role.PROVIDER_STAFF,
+            scopes={"greencode:verify"},
+            expires_at=clock.now() + timedelta(days=1),
+        )
         uow.commit()
     with tree.uow() as uow:
         auth.revoke_token(uow, token_id=va.id)

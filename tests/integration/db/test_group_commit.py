@@ -17,8 +17,16 @@ AT = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
 def row(n: int, actor: str | None = "user:1") -> AccessLog:
-    return AccessLog(at=AT, actor=actor, actor_name="x", role="auditor", resident_id=f"R{n:012d}",
-                     what="scoring.portrait", why="moral portrait", route="GET /x")
+    return AccessLog(
+        at=AT,
+        actor=actor,
+        actor_name="x",
+        role="auditor",
+        resident_id=f"R{n:012d}",
+        what="scoring.portrait",
+        why="moral portrait",
+        route="GET /x",
+    )
 
 
 def count(container) -> int:  # noqa: ANN001

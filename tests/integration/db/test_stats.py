@@ -6,10 +6,8 @@ from sqlalchemy.engine import Engine
 
 from moralbank.db.stats import analyze_grown
 
-LOOKUP = (
-    "EXPLAIN SELECT * FROM scratch WHERE grp = 'g1' AND key IN ({})".format(
-        ", ".join(f"'k{i}'" for i in range(1, 18000, 20))
-    )
+LOOKUP = "EXPLAIN SELECT * FROM scratch WHERE grp = 'g1' AND key IN ({})".format(
+    ", ".join(f"'k{i}'" for i in range(1, 18000, 20))
 )
 
 

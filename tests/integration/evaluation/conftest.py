@@ -118,6 +118,8 @@ STAFF = {  # username → (role, unit); every password is PASSWORD
     "village1b": (Role.VILLAGE_OFFICER, V1),
     "township": (Role.TOWNSHIP_OFFICER, "330281001"),
 }
+
+
 def create_staff(container: Container) -> None:
     for username, (role, unit) in STAFF.items():
         create_user(container, username, role, unit)

@@ -94,9 +94,7 @@ def test_a_batch_validated_for_another_day_is_validated_again(city: City, tmp_pa
     path = city.write(tmp_path / "b.csv", "blood_donation", 3)
     rows = list(domain.read_rows(path))
     iface = feeds.get_interface("blood_donation")
-    rows = [
-        domain.RawRow(r.row, r.line, {**r.values, iface.date_field: tomorrow.isoformat()}) for r in rows
-    ]
+    rows = [domain.RawRow(r.row, r.line, {**r.values, iface.date_field: tomorrow.isoformat()}) for r in rows]
     yesterday = city.today - timedelta(days=1)
     checked = [domain.validate(iface, r, today=tomorrow) for r in rows]  # as if checked "tomorrow"
     assert all(isinstance(c, domain.Record) for c in checked)

@@ -41,7 +41,7 @@ def test_check_ok_and_failing(cli, tmp_path: Path) -> None:  # noqa: ANN001
     assert result.exit_code == 0 and "ok (4 aspects, 20 indicators" in result.stdout
 
     bad = _changed(tmp_path, "serious: 36}", "serious: 80}", "bad.yaml")
-    line = default_text()[:default_text().index("serious: 36}")].count("\n") + 1
+    line = default_text()[: default_text().index("serious: 36}")].count("\n") + 1
     result = cli("check", str(bad))
     assert result.exit_code == 1
     assert f"{bad}:{line}: negatives.display_months.serious: refused:" in result.stdout
@@ -67,15 +67,21 @@ def test_apply_list_show_diff(cli, tmp_path: Path) -> None:  # noqa: ANN001
     again = cli("apply", str(first), "--author", "someone")
     assert again.exit_code == 0 and "unchanged" in again.stdout and "no new version" in again.stdout
 
-    second = _changed(tmp_path, "    points: 10\n    min_points: 5\n    max_points: 20",
-                      "    points: 12\n    min_points: 5\n    max_points: 20", "v2.yaml")
+    second = _changed(
+        tmp_path,
+        "    points: 10\n    min_points: 5\n    max_points: 20",
+        "    points: 12\n    min_points: 5\n    max_points: 20",
+        "v2.yaml",
+    )
     result = cli("apply", str(second), "--author", "城市管理员", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == 2
 
     versions = json.loads(cli("list", "--json").stdout)
     assert [(v["version"], v["author"], v["active"]) for v in versions] == [
-        (1, "城市管理员", False), (2, "城市管理员", True)]
+        (1, "城市管理员", False),
+        (2, "城市管理员", True),
+    ]
     assert versions[0]["note"] == "first"
     assert "城市管理员" in cli("list").stdout
 
@@ -88,8 +94,14 @@ def test_apply_list_show_diff(cli, tmp_path: Path) -> None:  # noqa: ANN001
     assert cli("show", "1", "--source").stdout == default_text()
 
     changes = json.loads(cli("diff", "1", "2", "--json").stdout)
-    assert changes == [{"kind": "changed", "what": "indicator", "code": "SM03",
-                        "fields": [{"field": "points", "old": 10, "new": 12}]}]
+    assert changes == [
+        {
+            "kind": "changed",
+            "what": "indicator",
+            "code": "SM03",
+            "fields": [{"field": "points", "old": 10, "new": 12}],
+        }
+    ]
     assert "~ indicator SM03" in cli("diff", "1", "2").stdout
 
 

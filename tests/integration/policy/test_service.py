@@ -10,8 +10,10 @@ from moralbank.policy import service
 
 
 def _bump_sm01(text: str, points: int) -> str:
-    old = "  - code: SM01\n    name_zh: 志愿服务\n    name_en: Volunteer service\n    aspect: SM\n" \
-          "    direction: positive\n    category: conduct\n    points: 5\n"
+    old = (
+        "  - code: SM01\n    name_zh: 志愿服务\n    name_en: Volunteer service\n    aspect: SM\n"
+        "    direction: positive\n    category: conduct\n    points: 5\n"
+    )
     assert old in text
     return text.replace(old, old.replace("points: 5\n", f"points: {points}\n"))
 

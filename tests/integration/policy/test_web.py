@@ -20,8 +20,9 @@ def _signed_in(c: Container, role: Role, unit: str | None) -> TestClient:
         orgs.create(uow, code="330281", name_zh="余姚市", level="city", parent=None, actor="test")
         if unit and unit != "330281":
             orgs.create(uow, code=unit, name_zh="梨洲街道", level="township", parent="330281", actor="test")
-        auth.create_user(uow, username="u1", display_name="政策管理员", role=role, unit_code=unit,
-                         password=PASSWORD)
+        auth.create_user(
+            uow, username="u1", display_name="政策管理员", role=role, unit_code=unit, password=PASSWORD
+        )
         uow.commit()
     client = TestClient(create_app(c), follow_redirects=False)
     r = client.post("/login", data={"username": "u1", "password": PASSWORD})
@@ -62,8 +63,14 @@ def test_city_admin_checks_and_applies_and_everyone_sees_the_diff(container: Con
 
     public = TestClient(create_app(container))
     changes = public.get("/api/policy/diff", params={"old": 1, "new": 2}).json()
-    assert changes == [{"kind": "changed", "what": "indicator", "code": "FV02",
-                        "fields": [{"field": "name_zh", "old": "美丽庭院", "new": "整洁庭院"}]}]
+    assert changes == [
+        {
+            "kind": "changed",
+            "what": "indicator",
+            "code": "FV02",
+            "fields": [{"field": "name_zh", "old": "美丽庭院", "new": "整洁庭院"}],
+        }
+    ]
     assert public.post("/api/policy", json={"text": text}).status_code == 401
 
 

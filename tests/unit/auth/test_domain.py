@@ -44,8 +44,13 @@ def staff(role: Role, path: str | None) -> Principal:
 
 RESIDENT = Principal(kind="resident", id="RMINE", role=Role.RESIDENT, unit_path=GRID_A1, resident_id="RMINE")
 BANK = Principal(kind="user", id="9", role=Role.BANK_STAFF, unit_path=CITY, scopes=frozenset({"credit:read"}))
-FEED = Principal(kind="token", id="3", role=Role.DEPARTMENT_FEED, unit_path=CITY,
-                 scopes=frozenset({"feeds:push:social_security"}))
+FEED = Principal(
+    kind="token",
+    id="3",
+    role=Role.DEPARTMENT_FEED,
+    unit_path=CITY,
+    scopes=frozenset({"feeds:push:social_security"}),
+)
 
 # (principal, target) -> (read allowed, write allowed)
 CASES = [
@@ -88,13 +93,19 @@ def test_partners_see_no_unit_data() -> None:
     assert not decide(BANK, Action.READ, Target("unit", CITY))
 
 
-paths = st.lists(st.sampled_from(["330281", "330281001", "330281002", "330281001001", "G01", "G02"]),
-                 min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts) + "/")
+paths = st.lists(
+    st.sampled_from(["330281", "330281001", "330281002", "330281001001", "G01", "G02"]),
+    min_size=1,
+    max_size=4,
+).map(lambda parts: "/" + "/".join(parts) + "/")
 
 
 @settings(max_examples=60)
-@given(scope=paths, target=paths, role=st.sampled_from([Role.TOWNSHIP_OFFICER, Role.VILLAGE_OFFICER,
-                                                        Role.GRID_WORKER, Role.AUDITOR]))
+@given(
+    scope=paths,
+    target=paths,
+    role=st.sampled_from([Role.TOWNSHIP_OFFICER, Role.VILLAGE_OFFICER, Role.GRID_WORKER, Role.AUDITOR]),
+)
 def test_scoped_staff_never_reach_outside_their_subtree(scope: str, target: str, role: Role) -> None:
     p = staff(role, scope)
     decision = decide(p, Action.READ, Target("resident", target, resident_id="R1"))
@@ -132,21 +143,30 @@ def test_wildcard_scopes() -> None:
 
 
 def test_account_rules() -> None:
-    check_account(username="wang.li", role=Role.VILLAGE_OFFICER, unit_level="village", has_unit=True,
-                  scopes=frozenset())
+    check_account(
+        username="wang.li", role=Role.VILLAGE_OFFICER, unit_level="village", has_unit=True, scopes=frozenset()
+    )
     check_account(username="admin", role=Role.CITY_ADMIN, unit_level=None, has_unit=False, scopes=frozenset())
     with pytest.raises(InvalidInput, match="works at a village"):
-        check_account(username="x1", role=Role.VILLAGE_OFFICER, unit_level="township", has_unit=True,
-                      scopes=frozenset())
+        check_account(
+            username="x1", role=Role.VILLAGE_OFFICER, unit_level="township", has_unit=True, scopes=frozenset()
+        )
     with pytest.raises(InvalidInput, match="needs a unit"):
-        check_account(username="x1", role=Role.GRID_WORKER, unit_level=None, has_unit=False,
-                      scopes=frozenset())
+        check_account(
+            username="x1", role=Role.GRID_WORKER, unit_level=None, has_unit=False, scopes=frozenset()
+        )
     with pytest.raises(InvalidInput, match="username"):
-        check_account(username="Bad Name", role=Role.CITY_ADMIN, unit_level=None, has_unit=False,
-                      scopes=frozenset())
+        check_account(
+            username="Bad Name", role=Role.CITY_ADMIN, unit_level=None, has_unit=False, scopes=frozenset()
+        )
     with pytest.raises(InvalidInput, match="only partner"):
-        check_account(username="x1", role=Role.CITY_ADMIN, unit_level=None, has_unit=False,
-                      scopes=frozenset({"credit:read"}))
+        check_account(
+            username="x1",
+            role=Role.CITY_ADMIN,
+            unit_level=None,
+            has_unit=False,
+            scopes=frozenset({"credit:read"}),
+        )
 
 
 def test_token_rules() -> None:

@@ -33,8 +33,9 @@ def test_years_beyond_the_package_fall_back_to_weekdays():
 
 
 def test_the_policy_schedule_answers_first_then_the_package_then_weekdays():
-    cal = WorkCalendar(holidays=frozenset({date(2027, 2, 8), date(2026, 10, 12)}),
-                       workdays=frozenset({date(2027, 2, 6)}))
+    cal = WorkCalendar(
+        holidays=frozenset({date(2027, 2, 8), date(2026, 10, 12)}), workdays=frozenset({date(2027, 2, 6)})
+    )
     workday = for_calendar(cal)
     assert not workday(date(2027, 2, 8)) and is_workday(date(2027, 2, 8))  # a Monday off by the policy
     assert workday(date(2027, 2, 6)) and not is_workday(date(2027, 2, 6))  # a make-up Saturday

@@ -203,8 +203,11 @@ _SIGNER = Ed25519PrivateKey.generate()
 _OTHER = Ed25519PrivateKey.generate()
 
 
-@given(message=st.binary(max_size=300), flip=st.integers(min_value=0, max_value=8 * 64 - 1),
-       tamper=st.sampled_from(["none", "signature", "message", "key", "short"]))
+@given(
+    message=st.binary(max_size=300),
+    flip=st.integers(min_value=0, max_value=8 * 64 - 1),
+    tamper=st.sampled_from(["none", "signature", "message", "key", "short"]),
+)
 def test_libsodium_check_agrees_with_cryptography(message: bytes, flip: int, tamper: str) -> None:
     signature = _SIGNER.sign(message)
     public = _SIGNER.public_key()

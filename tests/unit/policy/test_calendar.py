@@ -45,8 +45,11 @@ def test_every_mistake_is_named_with_its_line_and_field() -> None:
         (hl, "calendar.holidays", "must be a date written YYYY-MM-DD (got '2027-13-01')"),
         (hl, "calendar.holidays", "must be a date written YYYY-MM-DD (got '20270101')"),
         (hl, "calendar.holidays", "2027-01-01 is listed twice"),
-        (wl, "calendar.workdays",
-         "2027-02-08 is a weekday: make-up working days are the Saturdays and Sundays worked"),
+        (
+            wl,
+            "calendar.workdays",
+            "2027-02-08 is a weekday: make-up working days are the Saturdays and Sundays worked",
+        ),
         (wl, "calendar.workdays", "2027-01-02 is listed twice"),
     }
 

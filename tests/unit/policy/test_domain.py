@@ -18,7 +18,7 @@ def edit(anchor: str, old: str, new: str, text: str = DEFAULT) -> tuple[str, int
     """Replace the first ``old`` after ``anchor``; returns the new text and the (1-based) line edited."""
     start = text.index(anchor)
     at = text.index(old, start)
-    return text[:at] + new + text[at + len(old):], text.count("\n", 0, at) + 1
+    return text[:at] + new + text[at + len(old) :], text.count("\n", 0, at) + 1
 
 
 def problems(text: str) -> list[Problem]:
@@ -90,12 +90,18 @@ def test_refuses_a_donation_category() -> None:
     assert p.line == line and "refused" in p.reason and "donat" in p.reason and p.file == "city.yaml"
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("name_zh", "捐款助学"), ("name_zh", "向村里捐物"), ("name_zh", "捐赠电视机"),
-    ("name_en", "Donating a TV to the village"), ("basis_en", "Each donation of money earns 10 points."),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("name_zh", "捐款助学"),
+        ("name_zh", "向村里捐物"),
+        ("name_zh", "捐赠电视机"),
+        ("name_en", "Donating a TV to the village"),
+        ("basis_en", "Each donation of money earns 10 points."),
+    ],
+)
 def test_refuses_donation_words_in_names_and_basis(key: str, value: str) -> None:
-    lines = DEFAULT[DEFAULT.index("code: PE01"):].splitlines()
+    lines = DEFAULT[DEFAULT.index("code: PE01") :].splitlines()
     old = next(line for line in lines if line.strip().startswith(f"{key}:"))
     text, line = edit("code: PE01", old, f'    {key}: "{value}"')
     p = only(text, f"indicators[PE01].{key}")
@@ -108,12 +114,15 @@ def test_blood_donation_is_a_deed_not_a_purchase() -> None:
     assert problems(text) == []
 
 
-@pytest.mark.parametrize(("old", "new", "key"), [
-    ("name_zh: 美丽庭院", "name_zh: 儿子参军", "name_zh"),
-    ("name_zh: 美丽庭院", "name_zh: 军属家庭", "name_zh"),
-    ("name_en: Clean and tidy yard", "name_en: Son in the army", "name_en"),
-    ("name_en: Clean and tidy yard", "name_en: Relative of an official", "name_en"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("name_zh: 美丽庭院", "name_zh: 儿子参军", "name_zh"),
+        ("name_zh: 美丽庭院", "name_zh: 军属家庭", "name_zh"),
+        ("name_en: Clean and tidy yard", "name_en: Son in the army", "name_en"),
+        ("name_en: Clean and tidy yard", "name_en: Relative of an official", "name_en"),
+    ],
+)
 def test_refuses_family_status(old: str, new: str, key: str) -> None:
     text, line = edit("code: FV02", old, new)
     p = only(text, f"indicators[FV02].{key}")
@@ -155,16 +164,20 @@ def test_refuses_a_display_period_over_its_severity_range() -> None:
     assert problems(shorter) == []
 
 
-@pytest.mark.parametrize(("anchor", "old", "new", "field", "limit"), [
-    ("objections:", "mark_disputed: 1", "mark_disputed: 2", "objections.mark_disputed", 1),
-    ("objections:", "decide: 5", "decide: 10", "objections.decide", 5),
-    ("objections:", "forward: 2", "forward: 3", "objections.forward", 2),
-    ("repair:", "feedback: 10", "feedback: 15", "repair.feedback", 10),
-    ("repair:", "decide: 3", "decide: 4", "repair.decide", 3),
-    ("repair:", "public_removal: 3", "public_removal: 5", "repair.public_removal", 3),
-])
-def test_refuses_deadlines_looser_than_the_law(anchor: str, old: str, new: str, field: str,
-                                               limit: int) -> None:
+@pytest.mark.parametrize(
+    ("anchor", "old", "new", "field", "limit"),
+    [
+        ("objections:", "mark_disputed: 1", "mark_disputed: 2", "objections.mark_disputed", 1),
+        ("objections:", "decide: 5", "decide: 10", "objections.decide", 5),
+        ("objections:", "forward: 2", "forward: 3", "objections.forward", 2),
+        ("repair:", "feedback: 10", "feedback: 15", "repair.feedback", 10),
+        ("repair:", "decide: 3", "decide: 4", "repair.decide", 3),
+        ("repair:", "public_removal: 3", "public_removal: 5", "repair.public_removal", 3),
+    ],
+)
+def test_refuses_deadlines_looser_than_the_law(
+    anchor: str, old: str, new: str, field: str, limit: int
+) -> None:
     text, line = edit(anchor, old, new)
     p = only(text, field)
     assert p.line == line and "looser than the legal limit" in p.reason and f"limit of {limit}" in p.reason
@@ -177,13 +190,16 @@ def test_tighter_deadlines_are_fine() -> None:
     assert source.load(text).objections.decide == 3
 
 
-@pytest.mark.parametrize(("entry", "field"), [
-    ("{code: religion, name_zh: 宗教信仰, name_en: Religion}", "data_categories[religion].code"),
-    ("{code: dna, name_zh: 基因样本, name_en: DNA samples}", "data_categories[dna].code"),
-    ("{code: prints, name_zh: 指纹, name_en: Prints}", "data_categories[prints].name_zh"),
-    ("{code: blood_type, name_zh: 血型, name_en: Blood type}", "data_categories[blood_type].code"),
-    ("{code: health, name_zh: 慢性疾病, name_en: Chronic illness}", "data_categories[health].name_zh"),
-])
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ("{code: religion, name_zh: 宗教信仰, name_en: Religion}", "data_categories[religion].code"),
+        ("{code: dna, name_zh: 基因样本, name_en: DNA samples}", "data_categories[dna].code"),
+        ("{code: prints, name_zh: 指纹, name_en: Prints}", "data_categories[prints].name_zh"),
+        ("{code: blood_type, name_zh: 血型, name_en: Blood type}", "data_categories[blood_type].code"),
+        ("{code: health, name_zh: 慢性疾病, name_en: Chronic illness}", "data_categories[health].name_zh"),
+    ],
+)
 def test_refuses_data_that_may_not_be_collected(entry: str, field: str) -> None:
     text, line = edit("data_categories:", "  - {code: consent", f"  - {entry}\n  - {{code: consent")
     p = only(text, field)
@@ -202,8 +218,9 @@ def test_refuses_auto_posting_negatives_and_deductions_without_a_person() -> Non
 def test_refuses_guardian_consent_below_fourteen_and_a_lone_officer() -> None:
     text, line = edit("enrolment:", "guardian_consent_below: 14", "guardian_consent_below: 12")
     assert only(text, "enrolment.guardian_consent_below").line == line
-    text, line = edit("evaluation:", "second_officer_for_negatives: true",
-                      "second_officer_for_negatives: false")
+    text, line = edit(
+        "evaluation:", "second_officer_for_negatives: true", "second_officer_for_negatives: false"
+    )
     assert only(text, "evaluation.second_officer_for_negatives").line == line
 
 
@@ -223,18 +240,36 @@ def test_unknown_top_level_key() -> None:
     assert p.line == DEFAULT.count("\n") + 1 and "unknown key" in p.reason
 
 
-@pytest.mark.parametrize(("anchor", "old", "new", "field", "says"), [
-    ("code: SM03", "points: 10", "points: ten", "indicators[SM03].points", "whole number"),
-    ("code: SM03", "evidence_required: true", "evidence_required: 1", "indicators[SM03].evidence_required",
-     "true or false"),
-    ("code: SM03", "quorum: 2", "quorum: [2]", "indicators[SM03].quorum", "whole number"),
-    ("score:", "base: 60", "base: 60.5", "score.base", "whole number"),
-    ("code: SM03", "direction: positive", "direction: upward", "indicators[SM03].direction", "one of"),
-    ("code: SM03", "stages: [self, grid, village, bigdata]", "stages: [self, court]",
-     "indicators[SM03].stages", "unknown stage"),
-    ("code: SM03", "stages: [self, grid, village, bigdata]", "stages: [village, grid]",
-     "indicators[SM03].stages", "order"),
-])
+@pytest.mark.parametrize(
+    ("anchor", "old", "new", "field", "says"),
+    [
+        ("code: SM03", "points: 10", "points: ten", "indicators[SM03].points", "whole number"),
+        (
+            "code: SM03",
+            "evidence_required: true",
+            "evidence_required: 1",
+            "indicators[SM03].evidence_required",
+            "true or false",
+        ),
+        ("code: SM03", "quorum: 2", "quorum: [2]", "indicators[SM03].quorum", "whole number"),
+        ("score:", "base: 60", "base: 60.5", "score.base", "whole number"),
+        ("code: SM03", "direction: positive", "direction: upward", "indicators[SM03].direction", "one of"),
+        (
+            "code: SM03",
+            "stages: [self, grid, village, bigdata]",
+            "stages: [self, court]",
+            "indicators[SM03].stages",
+            "unknown stage",
+        ),
+        (
+            "code: SM03",
+            "stages: [self, grid, village, bigdata]",
+            "stages: [village, grid]",
+            "indicators[SM03].stages",
+            "order",
+        ),
+    ],
+)
 def test_wrong_types_and_values(anchor: str, old: str, new: str, field: str, says: str) -> None:
     text, line = edit(anchor, old, new)
     p = only(text, field)
@@ -319,7 +354,8 @@ def test_diff_sees_added_and_removed_indicators() -> None:
     changes = domain.diff(source.load(DEFAULT), source.load(removed))
     assert [(c.kind, c.what, c.code) for c in changes] == [("removed", "indicator", "PC05")]
     assert [(c.kind, c.code) for c in domain.diff(source.load(removed), source.load(DEFAULT))] == [
-        ("added", "PC05")]
+        ("added", "PC05")
+    ]
 
 
 def test_an_empty_catalogue_is_refused() -> None:

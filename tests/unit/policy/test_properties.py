@@ -9,8 +9,26 @@ from moralbank.policy import source
 from moralbank.policy.service import default_text
 
 LINES = default_text().splitlines(keepends=True)
-SCALARS = st.sampled_from(["0", "-1", "999", "true", "x", "''", "[]", "{}", "null", "1.5", "捐款", "donation",
-                           "general", "bigdata", "green", "SM01"])
+SCALARS = st.sampled_from(
+    [
+        "0",
+        "-1",
+        "999",
+        "true",
+        "x",
+        "''",
+        "[]",
+        "{}",
+        "null",
+        "1.5",
+        "捐款",
+        "donation",
+        "general",
+        "bigdata",
+        "green",
+        "SM01",
+    ]
+)
 
 
 @st.composite

@@ -36,8 +36,16 @@ def revocations(_: None = Depends(public), uow: UnitOfWork = Depends(get_uow)) -
     return service.revocation_list(uow)
 
 
-@router.post("/verify", response_model=dict, openapi_extra={"requestBody": {
-    "required": True, "content": {"application/json": {"schema": VerifyIn.model_json_schema()}}}})
+@router.post(
+    "/verify",
+    response_model=dict,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": VerifyIn.model_json_schema()}},
+        }
+    },
+)
 @declares(public)
 async def verify(request: Request) -> Response:
     """Check a code. The answer names only the tier and the masked name (and why a code fails).
@@ -57,14 +65,16 @@ async def verify(request: Request) -> Response:
     c = v.claims if v.valid else None
     en = language_of(request) == "en"
     # A JSONResponse of plain values: FastAPI's encoding of a returned dict costs more than the codec.
-    return JSONResponse({
-        "valid": v.valid,
-        "reason": v.reason,
-        "tier": c.tier if c else None,
-        "tier_name": names.get(("en:" if en else "") + c.tier, c.tier) if c else None,
-        "masked_name": c.masked_name if c else None,
-        "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None,
-    })
+    return JSONResponse(
+        {
+            "valid": v.valid,
+            "reason": v.reason,
+            "tier": c.tier if c else None,
+            "tier_name": names.get(("en:" if en else "") + c.tier, c.tier) if c else None,
+            "masked_name": c.masked_name if c else None,
+            "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None,
+        }
+    )
 
 
 @router.get("/me")

@@ -26,8 +26,9 @@ router = APIRouter(tags=["policy"])
 
 
 def _out(uow: UnitOfWork, policy: domain.Policy) -> PolicyOut:
-    return PolicyOut(version=VersionOut(**asdict(service.info(uow, version=policy.version))),
-                     policy=domain.as_dict(policy))
+    return PolicyOut(
+        version=VersionOut(**asdict(service.info(uow, version=policy.version))), policy=domain.as_dict(policy)
+    )
 
 
 @router.get("/api/policy", response_model=PolicyOut, dependencies=[Depends(public)])
@@ -59,17 +60,20 @@ def version(version: int, uow: UnitOfWork = Depends(get_uow)) -> PolicyOut:
     return _out(uow, service.get(uow, version=version))
 
 
-@router.get("/api/policy/versions/{version}/source", response_class=PlainTextResponse,
-            dependencies=[Depends(public)])
+@router.get(
+    "/api/policy/versions/{version}/source", response_class=PlainTextResponse, dependencies=[Depends(public)]
+)
 def version_source(version: int, uow: UnitOfWork = Depends(get_uow)) -> PlainTextResponse:
     """The file exactly as it was applied."""
-    return PlainTextResponse(service.source(uow, version=version),
-                             media_type="application/yaml; charset=utf-8")
+    return PlainTextResponse(
+        service.source(uow, version=version), media_type="application/yaml; charset=utf-8"
+    )
 
 
 @router.get("/api/policy/diff", response_model=list[ChangeOut], dependencies=[Depends(public)])
-def diff(old: int = Query(..., ge=1), new: int = Query(..., ge=1),
-         uow: UnitOfWork = Depends(get_uow)) -> list[ChangeOut]:
+def diff(
+    old: int = Query(..., ge=1), new: int = Query(..., ge=1), uow: UnitOfWork = Depends(get_uow)
+) -> list[ChangeOut]:
     """What changed between two versions, indicator by indicator."""
     return [ChangeOut(**domain.change_as_dict(c)) for c in service.diff(uow, old=old, new=new)]
 
@@ -78,16 +82,22 @@ def diff(old: int = Query(..., ge=1), new: int = Query(..., ge=1),
 def check(body: PolicyText, _: Principal = Depends(require_roles(Role.CITY_ADMIN))) -> CheckOut:
     """Validate a policy text without applying it (city admin)."""
     problems = service.check(body.text)
-    return CheckOut(valid=not problems,
-                    problems=[ProblemOut(reason=p.reason, field=p.field, line=p.line) for p in problems])
+    return CheckOut(
+        valid=not problems,
+        problems=[ProblemOut(reason=p.reason, field=p.field, line=p.line) for p in problems],
+    )
 
 
 @router.post("/api/policy", response_model=AppliedOut)
-def apply(body: PolicyText, principal: Principal = Depends(require_roles(Role.CITY_ADMIN)),
-          uow: UnitOfWork = Depends(get_uow)) -> AppliedOut:
+def apply(
+    body: PolicyText,
+    principal: Principal = Depends(require_roles(Role.CITY_ADMIN)),
+    uow: UnitOfWork = Depends(get_uow),
+) -> AppliedOut:
     """Apply a policy text as the next version (city admin). 422 with every problem when invalid."""
     author = body.author or f"{principal.display_name or principal.actor} ({principal.actor})"
     applied = service.apply(uow, text=body.text, author=author, note=body.note)
     uow.commit()
-    return AppliedOut(created=applied.created, message=applied.message,
-                      version=VersionOut(**asdict(applied.version)))
+    return AppliedOut(
+        created=applied.created, message=applied.message, version=VersionOut(**asdict(applied.version))
+    )

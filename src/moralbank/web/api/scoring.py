@@ -95,8 +95,9 @@ def portrait_json(p: service.Portrait) -> dict:
 
 def render(p: service.Portrait) -> bytes:
     """The portrait's JSON as FastAPI's JSONResponse writes it."""
-    return json.dumps(portrait_json(p), ensure_ascii=False, allow_nan=False, indent=None,
-                      separators=(",", ":")).encode()
+    return json.dumps(
+        portrait_json(p), ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode()
 
 
 def _build(container: Container, resident_id: str, principal: Principal, lang: str) -> bytes:
@@ -151,9 +152,14 @@ async def resident_portrait(
     row is committed (group commit, ``db.group_commit``) before the response is sent."""
     container = request.app.state.container
     body = await _portrait(request, resident_id, principal)
-    row = audit.access_row(principal=principal, resident_id=resident_id, what="scoring.portrait",
-                           why="moral portrait", at=container.clock.now(),
-                           route=f"{request.method} {request.url.path}")
+    row = audit.access_row(
+        principal=principal,
+        resident_id=resident_id,
+        what="scoring.portrait",
+        why="moral portrait",
+        at=container.clock.now(),
+        route=f"{request.method} {request.url.path}",
+    )
     if row is not None:
         await asyncio.wrap_future(container.appender.submit([row]))
     return Response(body, media_type="application/json")

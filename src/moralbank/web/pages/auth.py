@@ -36,8 +36,15 @@ def _signed_in(request: Request, uow: UnitOfWork, sign: auth.SignIn, target: str
     response = RedirectResponse(target, status_code=303)
     settings = request.app.state.container.settings
     max_age = int((sign.expires_at - request.app.state.container.clock.now()).total_seconds())
-    response.set_cookie(SESSION_COOKIE, sign.token, max_age=max_age, httponly=True, samesite="lax",
-                        secure=settings.session_secure_cookie, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        sign.token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_secure_cookie,
+        path="/",
+    )
     return response
 
 
@@ -52,20 +59,32 @@ def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002
 
 
 @router.post("/login", dependencies=[Depends(public)])
-def login_submit(request: Request, username: str = Form(""), password: str = Form(""),
-                 next: str = Form("/"), uow: UnitOfWork = Depends(get_uow)) -> Response:  # noqa: A002
+def login_submit(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:  # noqa: A002
     _ = translator(language_of(request))
     client = request.client.host if request.client else None
     try:
         sign = auth.sign_in(uow, username=username, password=password, client=client)
     except NotAuthenticated:
         uow.commit()  # the failed attempt counts towards the lockout
-        return render(request, "auth/login.html", {"next": safe_next(next), "username": username,
-                                                   "error": _("用户名或密码错误")}, status_code=401)
+        return render(
+            request,
+            "auth/login.html",
+            {"next": safe_next(next), "username": username, "error": _("用户名或密码错误")},
+            status_code=401,
+        )
     except RateLimited:
-        return render(request, "auth/login.html", {"next": safe_next(next), "username": username,
-                                                   "error": _("失败次数过多，请15分钟后再试")},
-                      status_code=429)
+        return render(
+            request,
+            "auth/login.html",
+            {"next": safe_next(next), "username": username, "error": _("失败次数过多，请15分钟后再试")},
+            status_code=429,
+        )
     return _signed_in(request, uow, sign, safe_next(next))
 
 
@@ -101,25 +120,38 @@ def resident_code(request: Request, phone: str = Form(""), uow: UnitOfWork = Dep
     try:
         auth.request_code(uow, phone=phone)
     except InvalidInput:
-        return render(request, "auth/login_resident.html",
-                      {"phone": phone, "sent": False, "error": _("请输入11位手机号码")}, status_code=422)
+        return render(
+            request,
+            "auth/login_resident.html",
+            {"phone": phone, "sent": False, "error": _("请输入11位手机号码")},
+            status_code=422,
+        )
     except RateLimited:
-        return render(request, "auth/login_resident.html",
-                      {"phone": phone, "sent": True, "error": _("发送太频繁，请稍后再试")}, status_code=429)
+        return render(
+            request,
+            "auth/login_resident.html",
+            {"phone": phone, "sent": True, "error": _("发送太频繁，请稍后再试")},
+            status_code=429,
+        )
     uow.commit()
     return render(request, "auth/login_resident.html", {"phone": phone, "sent": True, "error": None})
 
 
 @router.post("/login/resident", dependencies=[Depends(public)])
-def resident_submit(request: Request, phone: str = Form(""), code: str = Form(""),
-                    uow: UnitOfWork = Depends(get_uow)) -> Response:
+def resident_submit(
+    request: Request, phone: str = Form(""), code: str = Form(""), uow: UnitOfWork = Depends(get_uow)
+) -> Response:
     _ = translator(language_of(request))
     try:
         sign = auth.verify_code(uow, phone=phone, code=code)
     except (NotAuthenticated, InvalidInput):
         uow.commit()  # the attempt counts
-        return render(request, "auth/login_resident.html",
-                      {"phone": phone, "sent": True, "error": _("验证码错误或已过期")}, status_code=401)
+        return render(
+            request,
+            "auth/login_resident.html",
+            {"phone": phone, "sent": True, "error": _("验证码错误或已过期")},
+            status_code=401,
+        )
     return _signed_in(request, uow, sign, "/me")
 
 
@@ -127,9 +159,14 @@ def resident_submit(request: Request, phone: str = Form(""), code: str = Form(""
 
 
 @router.get("/audit/access-log")
-def access_log_page(request: Request, resident_id: str = "", actor: str = "", since: str = "",
-                    principal: Principal = Depends(require_roles(*OVERSIGHT)),
-                    uow: UnitOfWork = Depends(get_uow)) -> Response:
+def access_log_page(
+    request: Request,
+    resident_id: str = "",
+    actor: str = "",
+    since: str = "",
+    principal: Principal = Depends(require_roles(*OVERSIGHT)),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     """Who read which resident's data (auditors, city admin); filter by resident, actor, date."""
     _ = translator(language_of(request))
     error = None
@@ -138,12 +175,21 @@ def access_log_page(request: Request, resident_id: str = "", actor: str = "", si
         start = datetime.fromisoformat(since) if since else None
         if start is not None and start.tzinfo is None:
             start = start.replace(tzinfo=CHINA)
-        rows = audit.list(uow, principal=principal, resident_id=resident_id.strip() or None,
-                          actor=actor.strip() or None, since=start, limit=200)
+        rows = audit.list(
+            uow,
+            principal=principal,
+            resident_id=resident_id.strip() or None,
+            actor=actor.strip() or None,
+            since=start,
+            limit=200,
+        )
     except ValueError:
         error = _("日期格式应为 YYYY-MM-DD")
     except InvalidInput:
         error = _("请输入居民编号")
     shown = [(r, r.at.astimezone(CHINA)) for r in rows]  # times as people in Yuyao read them
-    return render(request, "auth/access_log.html", {"rows": shown, "resident_id": resident_id, "actor": actor,
-                                                    "since": since, "error": error})
+    return render(
+        request,
+        "auth/access_log.html",
+        {"rows": shown, "resident_id": resident_id, "actor": actor, "since": since, "error": error},
+    )

@@ -37,6 +37,9 @@ def home(request: Request, principal: Principal | None = Depends(optional_princi
     links = []
     if principal is not None:
         pages = {getattr(r, "path", None) for r in iter_routes(request.app)}
-        links = [(path, label) for scope, path, label in PARTNER_LINKS
-                 if path in pages and principal.has_scope(scope)]
+        links = [
+            (path, label)
+            for scope, path, label in PARTNER_LINKS
+            if path in pages and principal.has_scope(scope)
+        ]
     return render(request, "home/home.html", {"links": links})

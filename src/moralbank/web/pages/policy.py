@@ -15,13 +15,23 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/policy")
-def catalogue(request: Request, version: int | None = Query(None, ge=1),
-              _: Principal | None = Depends(optional_principal),
-              uow: UnitOfWork = Depends(get_uow)) -> Response:
+def catalogue(
+    request: Request,
+    version: int | None = Query(None, ge=1),
+    _: Principal | None = Depends(optional_principal),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
     policy = service.get(uow, version=version) if version is not None else service.active(uow)
     versions = service.list_versions(uow)
     uow.commit()  # keeps the default policy when this was the first use
     aspects = [(a, policy.indicators_of(a.code)) for a in policy.aspects.values()]
-    return render(request, "policy/catalogue.html",
-                  {"policy": policy, "aspects": aspects, "versions": versions,
-                   "active_version": versions[-1].version if versions else policy.version})
+    return render(
+        request,
+        "policy/catalogue.html",
+        {
+            "policy": policy,
+            "aspects": aspects,
+            "versions": versions,
+            "active_version": versions[-1].version if versions else policy.version,
+        },
+    )
