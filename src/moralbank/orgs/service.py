@@ -22,6 +22,7 @@ __all__ = [
     "path_of",
     "list",
     "children",
+    "resident_counts",
     "subtree",
     "create",
     "rename",
@@ -201,6 +202,16 @@ def _residents_in(uow: UnitOfWork, path: str) -> int:
     except ModuleNotFoundError:  # pragma: no cover - residents always ships with orgs
         return 0
     return residents.count_in(uow, path=path)
+
+
+def resident_counts(uow: UnitOfWork, *, code: str) -> dict[str, int]:
+    """Enrolled residents of a unit and of each of its children, by unit code."""
+    from moralbank.residents import service as residents
+
+    unit = get(uow, code=code)
+    units = [unit, *children(uow, code=code)]
+    counts = residents.counts_under(uow, path=unit.path, paths=[u.path for u in units])
+    return {u.code: counts[u.path] for u in units}
 
 
 def history(uow: UnitOfWork, *, code: str) -> builtins.list[OrgUnitEvent]:

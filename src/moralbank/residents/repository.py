@@ -165,6 +165,18 @@ def count_in(db: Session, path: str, *, status: str = "enrolled") -> int:
     )
 
 
+def count_by_grid_path(db: Session, path: str, *, status: str = "enrolled") -> dict[str, int]:
+    """Residents per grid (by the grid's path) in the subtree at ``path``: one grouped query."""
+    rows = db.execute(
+        select(OrgUnit.path, func.count())
+        .select_from(Resident)
+        .join(OrgUnit, OrgUnit.code == Resident.grid_code)
+        .where(OrgUnit.path.startswith(path, autoescape=True), Resident.status == status)
+        .group_by(OrgUnit.path)
+    )
+    return {p: n for p, n in rows}
+
+
 def count_by_status(db: Session) -> dict[str, int]:
     return {
         status: n for status, n in db.execute(select(Resident.status, func.count()).group_by(Resident.status))

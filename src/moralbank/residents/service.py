@@ -40,6 +40,7 @@ __all__ = [
     "find_by_phone",
     "phones_for_notice",
     "count_in",
+    "counts_under",
     "counts",
     "enrol",
     "enrol_rows",
@@ -166,6 +167,13 @@ def find_by_phone(uow: UnitOfWork, *, phone: str) -> str | None:
     except InvalidInput:
         return None
     return repository.id_by_phone_hash(uow.db, _hash(uow, phone, name="phone"))
+
+
+def counts_under(uow: UnitOfWork, *, path: str, paths: Iterable[str]) -> dict[str, int]:
+    """Enrolled residents in each subtree of ``paths`` (all inside the subtree at ``path``), from one
+    grouped query: the counts of a unit's children on the organisation page."""
+    per_grid = repository.count_by_grid_path(uow.db, path)
+    return {p: sum(n for g, n in per_grid.items() if g.startswith(p)) for p in paths}
 
 
 def count_in(uow: UnitOfWork, *, path: str) -> int:

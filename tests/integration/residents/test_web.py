@@ -103,6 +103,12 @@ def test_the_org_tree_is_browsable_and_only_the_city_admin_changes_it(
     page = officer.get("/orgs", headers={"accept": "text/html"})  # starts at the officer's own unit
     assert "光明社区" in page.text and "一网格" in page.text and "二网格" in page.text
     assert "一网格" in officer.get("/orgs/330281001001/children").text
+    # resident counts: the village and its first grid hold one resident each, the second grid none
+    assert "居民 1 人" in page.text.split("下级单位")[0]
+    grids = officer.get("/orgs/330281001001/children").text
+    assert grids.index("一网格") < grids.index("居民 1 人") < grids.index("二网格") < grids.index("居民 0 人")
+    admin_en = client_as(city, username="admin")
+    assert "2 residents" in admin_en.get("/orgs", params={"code": "330281001", "lang": "en"}).text
     assert officer.get("/orgs", params={"code": "330281001002"}).status_code == 404  # another village
     assert officer.get("/orgs/330281001002/children").status_code == 404
     new = {"code": "330281001001-G03", "name_zh": "三网格", "level": "grid", "parent": "330281001001"}

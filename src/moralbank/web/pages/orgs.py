@@ -50,6 +50,7 @@ def tree_page(
             "unit": unit,
             "ancestors": ancestors,
             "children": service.children(uow, code=code),
+            "counts": service.resident_counts(uow, code=code),
             "history": service.history(uow, code=code)[-10:][::-1],
             "levels": domain.LEVEL_NAMES_ZH,
             "in_scope": principal.covers(unit.path),
@@ -67,5 +68,9 @@ def children_fragment(
     return render(
         request,
         "orgs/_children.html",
-        {"children": service.children(uow, code=code), "levels": domain.LEVEL_NAMES_ZH},
+        {
+            "children": service.children(uow, code=code),
+            "counts": service.resident_counts(uow, code=code),
+            "levels": domain.LEVEL_NAMES_ZH,
+        },
     )
