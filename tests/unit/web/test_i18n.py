@@ -12,3 +12,24 @@ def test_every_english_catalog_loads_and_translates_the_frame() -> None:
     assert len(catalog("en")) > 100
     assert translator("en")("道德银行") == "Moral Bank"
     assert translator("zh-CN")("道德银行") == "道德银行"
+
+
+def test_every_chinese_message_of_the_web_layer_has_an_english_translation() -> None:
+    import re
+    from pathlib import Path
+
+    import moralbank.web
+
+    web = Path(moralbank.web.__file__).parent
+    english = catalog("en")
+    # _("…") with a literal message; a message built by concatenation (_("每" ~ …)) is checked by its parts
+    literal = re.compile(r"""_\(\s*(["'])((?:(?!\1).)+)\1\s*[,)]""")
+    messages = [
+        (path.relative_to(web), m.group(2))
+        for path in sorted(web.rglob("*"))
+        if path.suffix in (".html", ".py")
+        for m in literal.finditer(path.read_text(encoding="utf-8"))
+        if re.search(r"[\u4e00-\u9fff]", m.group(2))
+    ]
+    assert len(messages) > 300  # the scan sees the templates' messages
+    assert [f"{path}: {text}" for path, text in messages if text not in english] == []
