@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -61,16 +62,31 @@ def queue(db: Session, rows: list[dict]) -> None:
         insert_rows(db.connection(), NotifyOutbox.__table__, rows)
 
 
-def due(db: Session, now: datetime, max_attempts: int, limit: int) -> list[NotifyOutbox]:
-    """Rows to send now, oldest first (failed rows that used up their attempts are left out)."""
-    return list(
-        db.scalars(
-            select(NotifyOutbox)
-            .where(NotifyOutbox.next_at <= now, NotifyOutbox.attempts < max_attempts)
-            .order_by(NotifyOutbox.id)
-            .limit(limit)
-        )
-    )
+def claim(
+    db: Session, now: datetime, max_attempts: int, limit: int, until: datetime, skip: Iterable[str] = ()
+) -> list[NotifyOutbox]:
+    """Take up to ``limit`` due rows (of channels not in ``skip``), oldest first, for one dispatcher:
+    their ``next_at`` moves to ``until``, so another dispatcher running meanwhile does not see them (on
+    PostgreSQL a concurrent claim of the same row waits for this one, then finds it no longer due)."""
+    due = select(NotifyOutbox.id).where(NotifyOutbox.next_at <= now, NotifyOutbox.attempts < max_attempts)
+    if skip:
+        due = due.where(NotifyOutbox.channel.not_in(list(skip)))
+    ids = list(db.scalars(due.order_by(NotifyOutbox.id).limit(limit)))
+    if not ids:
+        return []
+    taken = db.scalars(
+        update(NotifyOutbox)
+        .where(NotifyOutbox.id.in_(ids), NotifyOutbox.next_at <= now)
+        .values(next_at=until)
+        .returning(NotifyOutbox.id)
+    ).all()
+    return list(db.scalars(select(NotifyOutbox).where(NotifyOutbox.id.in_(taken)).order_by(NotifyOutbox.id)))
+
+
+def release(db: Session, ids: list[int], now: datetime) -> None:
+    """Rows claimed but not tried (their channel failed earlier in the run): due again, no attempt used."""
+    if ids:
+        db.execute(update(NotifyOutbox).where(NotifyOutbox.id.in_(ids)).values(next_at=now))
 
 
 def sent(db: Session, ids: list[int]) -> None:

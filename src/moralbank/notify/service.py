@@ -43,6 +43,7 @@ __all__ = [
 QUEUED = ("sms", "wechat")
 MAX_ATTEMPTS = 8  # waits of 1, 2, 4 … 64 minutes: about two hours of trying, then staff decide
 FIRST_WAIT = timedelta(minutes=1)
+LEASE = timedelta(minutes=10)  # a claimed row is hidden from other dispatchers this long
 
 
 def _queued_channels(uow: UnitOfWork, due_process: bool) -> list[str]:
@@ -177,38 +178,40 @@ def _wait(attempts: int) -> timedelta:
 def dispatch(container: Any, *, limit: int = 500, chunk: int = 100) -> DispatchReport:
     """Send what the queued channels have due, oldest first, at most ``limit`` rows.
 
-    Each chunk: one short transaction reads the SMS recipients' phones (decrypted; each read is written
-    to the access log, purpose "SMS notice"), then the messages are sent with no transaction open, then
-    one transaction deletes what was sent and schedules what failed. A message sent while the process
-    dies before that last commit is sent again; the ``Idempotency-Key`` (``outbox:<id>``) lets the
-    gateway drop the repeat.
+    Each chunk: one short transaction claims the rows (another dispatcher, say an overlapping cron run,
+    skips them for ``LEASE``) and reads the SMS recipients' phones (decrypted; each read is written to
+    the access log, purpose "SMS notice"); the messages are sent with no transaction open; one
+    transaction deletes what was sent, schedules what failed and gives back what was not tried. After a
+    channel fails once, the run tries nothing more on it, so a gateway that is down costs one timeout
+    per run, not one per message. A message sent while the process dies before that last commit is
+    sent again after the lease; the ``Idempotency-Key`` (``outbox:<id>``) lets the gateway drop it.
     """
     from moralbank.residents import service as residents
 
     report = DispatchReport()
+    broken: set[str] = set()
     while report.sent + report.failed < limit:
-        with container.uow(write=False) as uow:
+        with container.uow() as uow:
             now = uow.clock.now()
+            size = min(chunk, limit - report.sent - report.failed)
             rows = [
                 (r.id, r.channel, r.resident_id, r.subject, r.body, r.attempts)
-                for r in repository.due(
-                    uow.db, now, MAX_ATTEMPTS, min(chunk, limit - report.sent - report.failed)
-                )
+                for r in repository.claim(uow.db, now, MAX_ATTEMPTS, size, now + LEASE, skip=broken)
             ]
+            sms_to = sorted({r[2] for r in rows if r[1] == "sms"})
+            phones = residents.phones_for_notice(uow, resident_ids=sms_to) if sms_to else {}
+            uow.commit()
         if not rows:
             break
-        sms_to = sorted({r[2] for r in rows if r[1] == "sms"})
-        phones: dict[str, str | None] = {}
-        if sms_to:
-            with container.uow() as uow:
-                phones = residents.phones_for_notice(uow, resident_ids=sms_to)
-                uow.commit()
         channels = {
             "sms": SmsChannel(container.sms, phone_of=phones.get),
             "wechat": WeChatChannel(container.wechat) if container.wechat is not None else None,
         }
-        done, failures = [], []
+        done, failures, untried = [], [], []
         for row_id, channel, resident_id, subject, body, attempts in rows:
+            if channel in broken:
+                untried.append(row_id)
+                continue
             try:
                 sender = channels.get(channel)
                 if sender is None:
@@ -217,9 +220,11 @@ def dispatch(container: Any, *, limit: int = 500, chunk: int = 100) -> DispatchR
                 done.append(row_id)
             except Exception as e:  # noqa: BLE001 - whatever a gateway raises, the row waits and is retried
                 failures.append((row_id, attempts + 1, f"{type(e).__name__}: {e}"))
+                broken.add(channel)
         with container.uow() as uow:
             now = uow.clock.now()
             repository.sent(uow.db, done)
+            repository.release(uow.db, untried, now)
             for row_id, attempts, error in failures:
                 wait_until = now + _wait(attempts)
                 repository.failed(uow.db, row_id, attempts=attempts, next_at=wait_until, error=error)

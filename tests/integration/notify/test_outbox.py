@@ -236,3 +236,44 @@ def test_cli_dispatch_status_retry(container, relay, resident, monkeypatch):
         "errors": [],
     }
     assert json.loads(runner.invoke(app, ["notify", "retry", "--json"]).stdout) == {"retried": 0}
+
+
+def test_a_gateway_that_is_down_costs_one_try_per_run_and_the_rest_keep_their_attempts(
+    container, clock, relay, resident
+):
+    from moralbank.notify.models import NotifyOutbox
+
+    with container.uow() as uow:
+        notify.send_many(uow, messages=[(resident, f"消息{i}", "x", None) for i in range(3)])
+        uow.commit()
+    relay.statuses = [503]
+    report = notify.dispatch(container)
+    assert (report.sent, report.failed) == (0, 1) and len(relay.posts("/wechat")) == 1
+    with container.uow(write=False) as uow:
+        rows = uow.db.query(NotifyOutbox).order_by(NotifyOutbox.id).all()
+        assert [(r.attempts, r.next_at - clock.now()) for r in rows] == [
+            (1, timedelta(minutes=1)),
+            (0, timedelta(0)),  # not tried: due again at the next run, no attempt used
+            (0, timedelta(0)),
+        ]
+    report = notify.dispatch(container)  # the relay answers again
+    assert (report.sent, report.failed) == (2, 0)
+    clock.advance(minutes=1)
+    assert notify.dispatch(container).sent == 1
+    assert [b["title"] for _, b in relay.posts("/wechat")] == ["消息0", "消息1", "消息2", "消息0"]
+
+
+def test_rows_claimed_by_another_dispatcher_are_left_to_it(container, clock, relay, resident):
+    from moralbank.notify import repository
+
+    with container.uow() as uow:
+        notify.send(uow, resident_id=resident, subject="积分已入账", body="x")
+        uow.commit()
+    with container.uow() as uow:  # another dispatcher takes the row, then dies before sending
+        now = clock.now()
+        [row] = repository.claim(uow.db, now, notify.MAX_ATTEMPTS, 10, now + notify.LEASE)
+        uow.commit()
+    assert notify.dispatch(container).sent == 0 and relay.requests == []
+    clock.advance(seconds=notify.LEASE.total_seconds())
+    assert notify.dispatch(container).sent == 1  # after the lease it is sent, with the same key
+    assert relay.posts("/wechat")[0][0]["idempotency-key"] == f"outbox:{row.id}"
