@@ -13,7 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from moralbank import errors
 from moralbank.bootstrap import Container
-from moralbank.web.i18n import pick_language, translator
+from moralbank.web.i18n import error_text, pick_language, translator
 from moralbank.web.routing import serve_declared_routes_first
 
 HERE = Path(__file__).parent
@@ -76,6 +76,7 @@ def render(
     ctx = {
         "lang": lang,
         "_": translator(lang),
+        "error_text": lambda message: error_text(str(message), lang),
         "principal": getattr(request.state, "principal", None),
         "demo_banner": request.app.state.container.cache.get("demo", False),
         **(context or {}),
@@ -127,7 +128,8 @@ def create_app(container: Container) -> FastAPI:
         if _wants_html(request):
             _ = translator(language_of(request))
             title = {403: _("没有权限"), 404: _("未找到")}.get(status, _("出错了"))
-            return render(request, "error.html", {"title": title, "detail": str(exc)}, status_code=status)
+            detail = error_text(str(exc), language_of(request))
+            return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)
         return JSONResponse(body, status_code=status)
 
     @app.get("/healthz", include_in_schema=False)

@@ -49,3 +49,16 @@ def pick_language(query: str | None, cookie: str | None, accept: str | None, def
         if candidate in LANGUAGES:
             return candidate  # type: ignore[return-value]
     return default
+
+
+def error_text(message: str, lang: str) -> str:
+    """A domain error's message (written in English by the services) for a page in ``lang``.
+
+    Pages show refusals through this one function (the error page, every ``?err=`` flash): in Chinese
+    a message is translated by the patterns of ``web/errors_zh.py``; in English it is shown as written.
+    """
+    if lang != "zh-CN":
+        return message
+    from moralbank.web.errors_zh import translate
+
+    return translate(message)
