@@ -461,7 +461,7 @@ def request_code(uow: UnitOfWork, *, phone: str) -> None:
             uow.deps.sms.send(phone, f"【道德银行】登录验证码 {code}，{minutes}分钟内有效。请勿告诉他人。")
         except GatewayError as e:  # the code is not kept (the unit of work rolls back): ask again
             log.error("sign-in code not sent: %s", e)
-            raise Unavailable("短信发送失败，请稍后再试 (the SMS platform did not take the code)") from None
+            raise Unavailable("the SMS platform did not take the sign-in code; try again later") from None
 
 
 def verify_code(uow: UnitOfWork, *, phone: str, code: str) -> SignIn:

@@ -20,6 +20,10 @@ STEPS = (
 )
 
 
+DEMO_MARKER = "DEMO"
+"""A file in the data directory saying its city is synthetic: every server on it shows the banner."""
+
+
 def build_demo(container: Container, *, scale: str = "town", seed: int = 2012) -> list[str]:
     if scale not in ("town", "yuyao"):
         raise ValueError("scale is 'town' or 'yuyao'")
@@ -34,4 +38,8 @@ def build_demo(container: Container, *, scale: str = "town", seed: int = 2012) -
             raise
         lines.append(getattr(module, func)(container, scale=scale, seed=seed))
     container.cache["demo"] = True
+    (container.settings.data_dir / DEMO_MARKER).write_text(
+        f"A synthetic demo city (moralbank demo --scale {scale} --seed {seed}): every person is invented.\n",
+        encoding="utf-8",
+    )
     return [line for line in lines if line]

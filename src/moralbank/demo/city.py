@@ -10,6 +10,8 @@ spread over every grid; ``yuyao``: 600,000 enrolled. Everything is deterministic
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from importlib import resources
 from typing import Any
@@ -17,7 +19,7 @@ from typing import Any
 from moralbank.auth.domain import SYSTEM
 from moralbank.bootstrap import Container
 from moralbank.demo.names import person, place
-from moralbank.kernel.clock import local_date
+from moralbank.kernel.clock import FixedClock, local_date
 from moralbank.orgs import domain as orgs_domain
 from moralbank.residents import idnumber
 
@@ -146,8 +148,30 @@ def resident_rows(seed: int, grids: list[str], total: int, today: date) -> list[
     return rows
 
 
+ENROLLED_DAYS_AGO = 570
+"""The demo city was set up this long ago, before the first deed of its history (demo/history.py,
+540 days), so a resident's page never says they joined after their first ledger entry."""
+
+
+@contextmanager
+def _as_of(container: Container, days_ago: int) -> Iterator[None]:
+    """Run the enclosed steps with the container's clock set back ``days_ago`` days."""
+    clock = container.clock
+    container.clock = FixedClock(clock.now() - timedelta(days=days_ago))
+    try:
+        yield
+    finally:
+        container.clock = clock
+
+
 def build_city(container: Container, *, scale: str, seed: int) -> str:
-    """Apply the default policy, build the organisation tree and enrol the residents."""
+    """Apply the default policy, build the organisation tree and enrol the residents, as of
+    ``ENROLLED_DAYS_AGO`` days ago."""
+    with _as_of(container, ENROLLED_DAYS_AGO):
+        return _build_city(container, scale=scale, seed=seed)
+
+
+def _build_city(container: Container, *, scale: str, seed: int) -> str:
     from moralbank.orgs import service as orgs
     from moralbank.residents import service as residents
 

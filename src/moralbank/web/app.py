@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -77,6 +80,7 @@ def render(
         "lang": lang,
         "_": translator(lang),
         "error_text": lambda message: error_text(str(message), lang),
+        "switch_language": _switch_language(request, "zh-CN" if lang == "en" else "en"),
         "principal": getattr(request.state, "principal", None),
         "demo_banner": request.app.state.container.cache.get("demo", False),
         **(context or {}),
@@ -85,6 +89,12 @@ def render(
     if request.query_params.get("lang") in ("zh-CN", "en"):
         response.set_cookie("lang", request.query_params["lang"], samesite="lax", max_age=365 * 86400)
     return response
+
+
+def _switch_language(request: Request, lang: str) -> str:
+    """This page in the other language: the same path and query (filters, page), ``lang`` replaced."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*params, ('lang', lang)])}"
 
 
 def _wants_html(request: Request) -> bool:
@@ -100,6 +110,8 @@ def create_app(container: Container) -> FastAPI:
         description="道德银行 · Moral Bank API. See docs/api.md.",
     )
     app.state.container = container
+    # A data directory built by `moralbank demo` holds invented people: say so on every page.
+    container.cache.setdefault("demo", (container.settings.data_dir / "DEMO").exists())
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/docs", include_in_schema=False)
@@ -131,6 +143,18 @@ def create_app(container: Container) -> FastAPI:
             detail = error_text(str(exc), language_of(request))
             return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)
         return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        """A page asked with a malformed query or form (``?page=abc``) gets a page saying which value is
+        wrong; the API keeps FastAPI's 422 JSON."""
+        if not _wants_html(request):
+            return await request_validation_exception_handler(request, exc)
+        _ = translator(language_of(request))
+        where = ("query", "body", "path")
+        wrong = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc") and e["loc"][0] in where)
+        detail = _("请求中的值不对：{names}", names=wrong or "?")
+        return render(request, "error.html", {"title": _("出错了"), "detail": detail}, status_code=422)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:  # async: no thread hop (also the benchmarks' trivial endpoint)

@@ -74,3 +74,11 @@ def test_the_residents_ledger_page_links_a_receipt_per_entry(container, town) ->
         "/ledger/verify", files={"file": ("r.json", json.dumps(bad).encode(), "application/json")}
     )
     assert page.status_code == 422 and "凭证无效" in page.text
+
+
+def test_a_file_that_is_not_a_receipt_gets_a_plain_answer(container, town) -> None:  # noqa: ANN001
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    page = client(container).post("/ledger/verify", files={"file": ("photo.png", png, "image/png")})
+    assert page.status_code == 422 and "这不是凭证文件" in page.text and "codec" not in page.text
+    page = client(container).post("/ledger/verify?lang=en", files={"file": ("photo.png", png, "image/png")})
+    assert "This is not a receipt" in page.text and "凭证" not in page.text.split("<main>")[1]

@@ -201,7 +201,7 @@ def test_sign_in_codes_go_through_the_configured_gateway_and_a_refusal_keeps_no_
     container, relay, resident
 ):
     relay.statuses = [500]
-    with pytest.raises(Unavailable, match="短信发送失败"), container.uow() as uow:
+    with pytest.raises(Unavailable, match="SMS platform did not take"), container.uow() as uow:
         auth.request_code(uow, phone=PHONE)
         uow.commit()
     with container.uow() as uow:  # no code was kept, so no "sent less than a minute ago"

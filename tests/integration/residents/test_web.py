@@ -158,3 +158,49 @@ def test_pages_speak_english_when_asked(city: Container, people: dict[str, str])
     page = c.get("/me", params={"lang": "en"}).text
     assert "My consents" in page and "Download all my data" in page and "Leave the moral bank" in page
     assert "Share my score with partner banks" in page
+
+
+def test_staff_find_a_resident_by_id_and_reach_the_portrait_from_the_profile(
+    city: Container, people: dict[str, str]
+) -> None:
+    officer = client_as(city, username="village1")
+    found = officer.get("/residents", params={"q": people["mine"].lower()}, headers={"accept": "text/html"})
+    assert found.status_code == 200 and str(found.url).endswith(f"/residents/{people['mine']}")
+    assert f'href="/residents/{people["mine"]}/portrait"' in found.text
+    other = officer.get("/residents", params={"q": people["other"]}, headers={"accept": "text/html"})
+    assert other.status_code == 404  # outside the officer's village, as when typed in the address bar
+
+
+def test_the_language_switch_keeps_the_page_and_its_filters(city: Container, people: dict[str, str]) -> None:
+    officer = client_as(city, username="village1")
+    page = officer.get(
+        "/residents", params={"grid": "330281001001-G01", "page": "1"}, headers={"accept": "text/html"}
+    )
+    assert 'href="/residents?grid=330281001001-G01&amp;page=1&amp;lang=en"' in page.text
+    english = officer.get("/residents", params={"grid": "330281001001-G01", "lang": "en"})
+    assert 'href="/residents?grid=330281001001-G01&amp;lang=zh-CN"' in english.text
+
+
+def test_a_malformed_value_on_a_page_gets_a_page_not_json(city: Container, people: dict[str, str]) -> None:
+    officer = client_as(city, username="village1")
+    page = officer.get("/residents", params={"page": "abc"}, headers={"accept": "text/html"})
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    assert "请求中的值不对：page" in page.text
+    api = officer.get("/api/residents", params={"limit": "abc"})
+    assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
+def test_a_resident_sees_who_read_their_data(city: Container, people: dict[str, str]) -> None:
+    client_as(city, username="village1").get(f"/residents/{people['mine']}", headers={"accept": "text/html"})
+    with city.uow() as uow:
+        residents.phones_for_notice(uow, resident_ids=[people["mine"]])
+        uow.commit()
+    me = client_as(city, resident_id=people["mine"])
+    page = me.get("/me/access-log", headers={"accept": "text/html"}).text
+    rows = page.split("<tbody>")[1]
+    assert "个人档案" in rows and "查看居民档案" in rows  # the officer's read of the profile
+    assert "系统" in rows and "手机号码" in rows and "发送短信通知" in rows  # the SMS notice's phone read
+    english = me.get("/me/access-log", params={"lang": "en"}).text
+    assert (
+        "Sending an SMS notice" in english and "Mobile number" in english and "Checking consents" in english
+    )

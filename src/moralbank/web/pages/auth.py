@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from moralbank.audit import service as audit
 from moralbank.auth import service as auth
-from moralbank.auth.domain import OVERSIGHT, Principal
+from moralbank.auth.domain import OVERSIGHT, Principal, Role
 from moralbank.db.uow import UnitOfWork
-from moralbank.errors import InvalidInput, NotAuthenticated, RateLimited
+from moralbank.errors import InvalidInput, NotAuthenticated, RateLimited, Unavailable
 from moralbank.kernel.clock import CHINA
 from moralbank.web.app import language_of, render
 from moralbank.web.deps import SESSION_COOKIE, get_uow, public, require_roles
@@ -133,6 +133,13 @@ def resident_code(request: Request, phone: str = Form(""), uow: UnitOfWork = Dep
             {"phone": phone, "sent": True, "error": _("发送太频繁，请稍后再试")},
             status_code=429,
         )
+    except Unavailable:  # the SMS platform did not take it: no code was kept, ask again
+        return render(
+            request,
+            "auth/login_resident.html",
+            {"phone": phone, "sent": False, "error": _("短信发送失败，请稍后再试")},
+            status_code=503,
+        )
     uow.commit()
     return render(request, "auth/login_resident.html", {"phone": phone, "sent": True, "error": None})
 
@@ -193,3 +200,14 @@ def access_log_page(
         "auth/access_log.html",
         {"rows": shown, "resident_id": resident_id, "actor": actor, "since": since, "error": error},
     )
+
+
+@router.get("/me/access-log")
+def my_access_log_page(
+    request: Request,
+    principal: Principal = Depends(require_roles(Role.RESIDENT)),
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
+    """The resident's own page of who read their data, when, what and why (newest first)."""
+    rows = audit.list_for_resident(uow, resident_id=principal.resident_id or "", limit=200)
+    return render(request, "auth/my_access_log.html", {"rows": [(r, r.at.astimezone(CHINA)) for r in rows]})

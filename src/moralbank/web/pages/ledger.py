@@ -11,8 +11,9 @@ from fastapi.responses import Response
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.ledger import service, verify
-from moralbank.web.app import render
+from moralbank.web.app import language_of, render
 from moralbank.web.deps import get_uow, public, require_roles
+from moralbank.web.i18n import error_text, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,11 +52,16 @@ async def verify_upload(
     request: Request, file: UploadFile = File(...), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     result, error = None, None
+    _ = translator(language_of(request))
     try:
         data = json.loads((await file.read(1_000_000)).decode("utf-8"))
-        result = verify.check_receipt(data, trusted_keys=[str(k) for k in service.trusted_keys(uow)])
-    except (ValueError, UnicodeDecodeError, verify.VerificationError) as e:
-        error = str(e)
+    except ValueError:  # not UTF-8 or not JSON (UnicodeDecodeError is a ValueError): say what it is
+        data, error = None, _("这不是凭证文件：请上传从“我的积分账本”下载的 .json 文件")
+    if data is not None:
+        try:
+            result = verify.check_receipt(data, trusted_keys=[str(k) for k in service.trusted_keys(uow)])
+        except verify.VerificationError as e:
+            error = error_text(str(e), language_of(request))
     return render(
         request, "ledger/verify.html", {"result": result, "error": error}, status_code=200 if result else 422
     )

@@ -5,6 +5,7 @@ request and withdrawal."""
 from __future__ import annotations
 
 import json
+import re
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -12,6 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from moralbank.auth.domain import OFFICERS, STAFF, Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import InvalidInput
+from moralbank.kernel.ids import CROCKFORD
 from moralbank.residents import domain, service
 from moralbank.web.app import render
 from moralbank.web.deps import get_uow, require_roles
@@ -24,10 +26,13 @@ RESIDENT = require_roles(Role.RESIDENT)
 PAGE = 50
 
 
+RESIDENT_ID = re.compile(f"R[{CROCKFORD}]{{12}}")
+
+
 @router.get("/residents")
 def list_page(
     request: Request,
-    q: str | None = Query(None, description="A name (prefix) or an ID number."),
+    q: str | None = Query(None, description="A name (prefix), an ID number or a resident id."),
     name: str | None = None,
     grid: str | None = None,
     id_number: str | None = None,
@@ -38,6 +43,8 @@ def list_page(
     error = None
     found: list = []
     q = (q or "").strip()
+    if RESIDENT_ID.fullmatch(q.upper()):  # a resident id (item trails and ring flags name residents so)
+        return RedirectResponse(f"/residents/{q.upper()}", status_code=303)
     if q:  # one box: 18 characters of digits (and X) is an ID number, anything else a name
         if len(q) == 18 and q[:17].isdigit():
             id_number = q
