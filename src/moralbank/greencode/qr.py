@@ -20,9 +20,14 @@ def png(text: str, *, scale: int = 4, border: int = 4) -> bytes:
     return buf.getvalue()
 
 
-def svg(text: str, *, scale: int = 4, border: int = 4) -> str:
-    """An inline ``<svg>`` element (no XML declaration), for pages."""
-    return make(text).svg_inline(scale=scale, border=border, title="green code")
+def svg(text: str, *, border: int = 4) -> str:
+    """An inline ``<svg>`` element (no XML declaration), for pages.
+
+    It has a ``viewBox`` and no fixed size, so it scales to whatever width the page gives it (quiet
+    zone included) instead of being clipped; its light modules and quiet zone are painted white, so
+    it reads the same on any background.
+    """
+    return make(text).svg_inline(border=border, title="green code", omitsize=True, light="#fff")
 
 
 def decode(image: bytes | Path) -> list[str]:

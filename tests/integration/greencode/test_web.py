@@ -25,7 +25,7 @@ def test_verify_api_shows_only_tier_and_masked_name(town, container) -> None:  #
     c = TestClient(create_app(container))
     v = c.post("/api/greencode/verify", json={"text": issued.text}).json()
     assert v["valid"] and v["tier"] == "green" and v["masked_name"] == "张*明" and v["tier_name"] == "绿码"
-    assert set(v) == {"valid", "reason", "tier", "tier_name", "masked_name", "expires_at"}
+    assert set(v) == {"valid", "reason", "reason_text", "tier", "tier_name", "masked_name", "expires_at"}
     bad = c.post("/api/greencode/verify", json={"text": issued.text[:-3] + "AAA"}).json()
     assert not bad["valid"] and bad["tier"] is None and bad["masked_name"] is None
 
@@ -59,7 +59,7 @@ def test_scanner_page_upload_path_decodes_on_the_server(town, container) -> None
     assert 'data-valid="1"' in r.text and "张*明" in r.text
     container.clock.advance(minutes=10)
     r = c.post("/verify", data={"text": issued.text})
-    assert 'data-valid="0"' in r.text and "expired" in r.text
+    assert 'data-valid="0"' in r.text and "已过期" in r.text
 
 
 def test_phone_page_polls_for_a_fresh_code(town, container) -> None:  # noqa: ANN001

@@ -13,11 +13,31 @@ from pydantic import BaseModel, Field, ValidationError
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.greencode import codec, qr, service
+from moralbank.greencode.domain import Failure
 from moralbank.web.app import language_of
 from moralbank.web.deps import declares, get_uow, public, require_roles
+from moralbank.web.i18n import translator
 from moralbank.web.routing import PrefixRouter
 
 router = PrefixRouter(prefix="/api/greencode", tags=["greencode"])
+
+
+REASONS: dict[Failure, str] = {
+    Failure.NOT_A_CODE: "这不是道德银行的绿码",
+    Failure.MALFORMED: "码已损坏，无法读取",
+    Failure.UNKNOWN_KEY: "签发密钥不在信任列表中，可能是伪造的码",
+    Failure.REVOKED_KEY: "签发密钥已作废，它签发的码一律无效",
+    Failure.BAD_SIGNATURE: "签名不符：码被篡改过，或不是本行签发的",
+    Failure.NOT_YET_VALID: "尚未生效：签发时间在未来，请检查设备时钟",
+    Failure.EXPIRED: "已过期：手机绿码请刷新后重新出示",
+    Failure.REVOKED_CARD: "这张纸质绿卡已挂失作废",
+}
+"""Why a code is not valid, in the words the scanner page shows (English in ``locale/en/greencode.po``)."""
+
+
+def reason_text(failure: Failure, lang: str) -> str:
+    """Why a code is not valid, for a person at a counter, in ``lang``."""
+    return translator(lang)(REASONS[failure])
 
 
 class VerifyIn(BaseModel):
@@ -48,7 +68,8 @@ def revocations(_: None = Depends(public), uow: UnitOfWork = Depends(get_uow)) -
 )
 @declares(public)
 async def verify(request: Request) -> Response:
-    """Check a code. The answer names only the tier and the masked name (and why a code fails).
+    """Check a code. The answer names only the tier and the masked name (and why a code fails: ``reason``
+    in the CLI's words, ``reason_text`` in the request's language).
 
     ``async``: pure computation (the trust list is cached), so it runs on the event loop without a
     thread hop; it touches the database only to refresh the cache every few seconds. Declared, so
@@ -63,14 +84,15 @@ async def verify(request: Request) -> Response:
     trust, names = service.cached_trust(container)
     v = codec.verify(body.text, trust, at=container.clock.now())
     c = v.claims if v.valid else None
-    en = language_of(request) == "en"
+    lang = language_of(request)
     # A JSONResponse of plain values: FastAPI's encoding of a returned dict costs more than the codec.
     return JSONResponse(
         {
             "valid": v.valid,
             "reason": v.reason,
+            "reason_text": reason_text(v.failure, lang) if v.failure else None,
             "tier": c.tier if c else None,
-            "tier_name": names.get(("en:" if en else "") + c.tier, c.tier) if c else None,
+            "tier_name": names.get(("en:" if lang == "en" else "") + c.tier, c.tier) if c else None,
             "masked_name": c.masked_name if c else None,
             "expires_at": datetime.fromtimestamp(c.expires_at, UTC).isoformat() if c else None,
         }

@@ -12,7 +12,8 @@ from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.greencode import qr, service
 from moralbank.kernel.clock import CHINA
-from moralbank.web.app import render
+from moralbank.web.api.greencode import reason_text
+from moralbank.web.app import language_of, render
 from moralbank.web.deps import get_uow, public, require_roles
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,7 @@ def _code_context(request: Request, uow: UnitOfWork, principal: Principal) -> di
     tier = scoring.model(uow).tier(issued.claims.tier)
     return {
         "issued": issued,
-        "svg": qr.svg(issued.text, scale=5),
+        "svg": qr.svg(issued.text),
         "expires": _local(issued.claims.expires_at),
         "tier": tier,
         "refresh": request.app.state.container.settings.greencode_refresh_seconds,
@@ -69,7 +70,7 @@ def my_card(
         "greencode/card.html",
         {
             "issued": issued,
-            "svg": qr.svg(issued.text, scale=4),
+            "svg": qr.svg(issued.text),
             "expires": _local(issued.claims.expires_at),
             "tier": scoring.model(uow).tier(issued.claims.tier),
         },
@@ -96,16 +97,21 @@ def verify_upload(
         text = found[0] if found else ""
         if not found:
             problem = "图片中未找到二维码"
-    verdict = None
+    verdict = tier = None
     if text:
-        container = request.app.state.container
-        with container.uow(write=False) as uow:
+        from moralbank.scoring import service as scoring
+
+        with request.app.state.container.uow(write=False) as uow:
             verdict = service.verify(uow, text=text)
+            tier = scoring.model(uow).tier(verdict.claims.tier) if verdict.valid and verdict.claims else None
+    reason = reason_text(verdict.failure, language_of(request)) if verdict and verdict.failure else None
     return render(
         request,
         "greencode/verify.html",
         {
             "verdict": verdict,
+            "tier": tier,
+            "reason": reason,
             "problem": problem,
             "expires": _local(verdict.claims.expires_at) if verdict and verdict.claims else None,
         },

@@ -1,18 +1,28 @@
 // Green-code scanner: reads the QR from the camera or a local image with jsQR (served locally), then
-// asks /api/greencode/verify. Shows only the tier and the masked name.
+// asks /api/greencode/verify. Shows only the tier and the masked name. Its words come from the page
+// (#scan-words), in the page's language.
 (function () {
   "use strict";
   const result = document.getElementById("result");
   const video = document.getElementById("camera");
   const canvas = document.getElementById("frame");
+  const words = JSON.parse(document.getElementById("scan-words").textContent);
+  const lang = document.documentElement.lang;
   let busy = false;
 
-  function show(ok, text) {
+  // A verdict on a code (valid or not: data-valid) or, with valid undefined, a problem reading one.
+  function show(valid, label, strong, rest) {
     result.innerHTML = "";
     const p = document.createElement("p");
-    p.className = "verdict " + (ok ? "ok" : "bad");
-    p.dataset.valid = ok ? "1" : "0";
-    p.textContent = text;
+    p.className = "verdict " + (valid ? "ok" : "bad");
+    if (valid !== undefined) p.dataset.valid = valid ? "1" : "0";
+    p.append(label);
+    if (strong) {
+      const b = document.createElement("strong");
+      b.textContent = strong;
+      p.append(b);
+    }
+    if (rest) p.append(rest);
     result.appendChild(p);
   }
 
@@ -20,13 +30,14 @@
     if (busy) return;
     busy = true;
     try {
-      const r = await fetch("/api/greencode/verify", {
+      const r = await fetch("/api/greencode/verify?lang=" + encodeURIComponent(lang), {
         method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({text: text})});
+      if (!r.ok) throw new Error("HTTP " + r.status);
       const v = await r.json();
-      if (v.valid) show(true, "✓ " + v.tier_name + (v.masked_name ? " · " + v.masked_name : ""));
-      else show(false, "✗ " + v.reason);
+      if (v.valid) show(true, words.valid, v.tier_name, v.masked_name ? " · " + v.masked_name : "");
+      else show(false, words.invalid + v.reason_text);
     } catch (e) {
-      show(false, "✗ " + e);
+      show(undefined, words.unreachable);
     } finally {
       busy = false;
     }
@@ -41,13 +52,32 @@
     return window.jsQR(data.data, width, height);
   }
 
+  // Why the camera did not open, in words for the person at the counter (not the browser's error name).
+  function cameraProblem(error) {
+    if (!navigator.mediaDevices) return window.isSecureContext ? words.no_camera : words.camera_insecure;
+    switch (error && error.name) {
+      case "NotFoundError":
+      case "OverconstrainedError":
+        return words.no_camera;
+      case "NotAllowedError":
+      case "SecurityError":
+        return words.camera_denied;
+      default:
+        return words.camera_failed;
+    }
+  }
+
   document.getElementById("local-image").addEventListener("change", function (ev) {
     const file = ev.target.files[0];
     if (!file) return;
     const img = new Image();
     img.onload = function () {
       const found = decode(img, img.naturalWidth, img.naturalHeight);
-      if (found) check(found.data); else show(false, "✗ no QR code found");
+      if (found) check(found.data); else show(undefined, words.no_code);
+      URL.revokeObjectURL(img.src);
+    };
+    img.onerror = function () {
+      show(undefined, words.no_code);
       URL.revokeObjectURL(img.src);
     };
     img.src = URL.createObjectURL(file);
@@ -68,7 +98,7 @@
       };
       requestAnimationFrame(tick);
     } catch (e) {
-      show(false, "✗ camera: " + e);
+      show(undefined, cameraProblem(e));
     }
   });
 })();
