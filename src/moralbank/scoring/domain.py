@@ -248,6 +248,15 @@ def compute(model: ScoreModel, resident_id: str, entries: Iterable[EntryLike], a
     return Score(resident_id, as_of, model.policy_version, subs, total, tier, min(changes, default=None))
 
 
+def timeline(history: Iterable[tuple[date, int]], score: Score) -> list[tuple[date, int]]:
+    """The score over time as the line chart draws it: one point per day, oldest first, each day's last
+    recorded total, ending with ``score`` on its own day — it replaces what a run recorded earlier that
+    day, so the chart ends on the score the portrait shows."""
+    days = {day: total for day, total in history if day < score.as_of}
+    days[score.as_of] = score.total
+    return sorted(days.items())
+
+
 def dropped_tier(model: ScoreModel, old_tier: str | None, new_tier: str) -> bool:
     """A fall to a lower tier: an adverse effect the resident is told about, with reasons."""
     return old_tier is not None and model.tier_rank(new_tier) < model.tier_rank(old_tier)

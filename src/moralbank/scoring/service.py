@@ -485,6 +485,11 @@ class Portrait:
     def score(self) -> domain.Score:
         return self.explanation.score
 
+    @property
+    def timeline(self) -> builtins.list[tuple[date, int]]:
+        """The line chart's points: the recorded history, one point a day, ending on today's score."""
+        return domain.timeline(self.history, self.score)
+
 
 def portrait(uow: UnitOfWork, *, resident_id: str, principal: Principal, lang: str = "zh-CN") -> Portrait:
     """A resident's moral portrait, for the resident or for staff whose subtree holds them (logged)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from html import escape
 
 
@@ -59,23 +59,19 @@ def line(
     *,
     low: int,
     high: int,
+    end: date | None = None,
+    min_days: int = 30,
     thresholds: Sequence[tuple[int, str]] = (),
     width: int = 360,
     height: int = 180,
     color: str = "#1b7f3b",
     title: str = "",
 ) -> str:
-    """A step line of (day, total) points, with dashed lines at tier thresholds."""
-    left, right, top, bottom = 34, 10, 10, 24
+    """A step line of (day, total) points over a time axis that ends on ``end`` (default: the last
+    point's day) and spans at least ``min_days``, so a single point or a single day of points sits at
+    the right end of a readable axis rather than on an axis of one day. The last value is labelled."""
+    left, right, top, bottom = 34, 26, 10, 24
     w, h = width - left - right, height - top - bottom
-    pts = sorted(points)
-    if len(pts) == 1:
-        pts = [pts[0], pts[0]]
-    d0 = pts[0][0].toordinal() if pts else 0
-    span = max(1, (pts[-1][0].toordinal() - d0) if pts else 1)
-
-    def x(d: date) -> float:
-        return left + w * (d.toordinal() - d0) / span
 
     def y(v: float) -> float:
         return top + h * (1 - (v - low) / max(1, high - low))
@@ -95,19 +91,34 @@ def line(
             f'stroke-dasharray="4 3"/><text x="{left + w}" y="{y(v) - 3:.1f}" text-anchor="end" '
             f'font-size="10">{escape(label)} {v}</text>'
         )
+    pts = sorted(points)
+    if pts or end:
+        last = max(d for d in (end, pts[-1][0] if pts else None) if d is not None)
+        first = min([last - timedelta(days=min_days), *(d for d, _ in pts[:1])])
+        span = (last - first).days or 1
+
+        def x(d: date) -> float:
+            return left + w * (d - first).days / span
+
+        parts.append(
+            f'<text class="axis-start" x="{left}" y="{height - 6}" font-size="10">{first}</text>'
+            f'<text class="axis-end" x="{left + w}" y="{height - 6}" font-size="10" '
+            f'text-anchor="end">{last}</text>'
+        )
     if pts:
+        # A score holds from the day it was recorded until the next change, and up to the axis end.
         path = f"M{x(pts[0][0]):.1f},{y(pts[0][1]):.1f}"
-        for (_d, prev), (d, v) in zip(pts, pts[1:], strict=False):
+        for d, v in pts[1:]:
             path += f" H{x(d):.1f} V{y(v):.1f}"
-            del prev
+        path += f" H{x(last):.1f}"
         parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts += [
             f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="2.5" fill="{color}"><title>{d}: {v}</title></circle>'
             for d, v in pts
         ]
         parts.append(
-            f'<text x="{left}" y="{height - 6}" font-size="10">{pts[0][0]}</text>'
-            f'<text x="{left + w}" y="{height - 6}" font-size="10" text-anchor="end">{pts[-1][0]}</text>'
+            f'<text class="last-value" x="{x(last) + 4:.1f}" y="{y(pts[-1][1]):.1f}" font-size="10" '
+            f'dominant-baseline="middle">{pts[-1][1]}</text>'
         )
     return (
         f'<svg class="chart line" role="img" viewBox="0 0 {width} {height}" width="100%" '

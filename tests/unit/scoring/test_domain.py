@@ -122,3 +122,19 @@ def test_total_is_always_on_the_scale_and_matches_the_tier(specs: list) -> None:
     assert MODEL.min <= s.total <= MODEL.max
     assert s.tier == ("green" if s.total >= 80 else "standard" if s.total >= 60 else "attention")
     assert all(v <= 30 for v in s.aspects)
+
+
+def test_timeline_keeps_a_days_last_value_and_ends_on_the_score() -> None:
+    score = d.Score("R1", AS_OF, "1", (5, 0, 0, 0), 93, "green", None)
+    history = [
+        (AS_OF - timedelta(days=9), 70),
+        (AS_OF - timedelta(days=9), 75),  # a second run that day
+        (AS_OF - timedelta(days=2), 80),
+        (AS_OF, 88),  # today's run, before a deed posted later today
+    ]
+    assert d.timeline(history, score) == [
+        (AS_OF - timedelta(days=9), 75),
+        (AS_OF - timedelta(days=2), 80),
+        (AS_OF, 93),
+    ]
+    assert d.timeline([], score) == [(AS_OF, 93)]

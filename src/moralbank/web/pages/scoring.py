@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import MoralbankError
+from moralbank.ledger.domain import Entry
 from moralbank.scoring import service
-from moralbank.scoring.domain import Status
+from moralbank.scoring.domain import ScoreModel, Status
 from moralbank.web import svgcharts
 from moralbank.web.app import language_of, render
 from moralbank.web.deps import get_uow, require_roles
@@ -50,6 +53,92 @@ SOURCE_LABELS = {
     "adjustment": "调整",
 }
 
+# What each kind of evidence reference is, in words a resident understands (the references themselves —
+# item numbers, account ids, file hashes — are internal and never shown on the page).
+EVIDENCE_LABELS = {
+    "evaluation": "评议记录",
+    "file": "附件",
+    "record": "部门数据记录",
+    "feeds": "部门数据记录",
+    "confirm": "网格互评确认",
+    "dispute": "网格互评提出异议",
+    "witness": "证人证明",
+    "photo": "照片",
+    "document": "证明文件",
+    "objection": "异议决定",
+    "ledger": "被冲回的记录",
+}
+APPROVAL_LABELS = ("村（社区）审批", "工作人员审核确认")  # a deed's approval, a deduction's
+OTHER_EVIDENCE = "其他证明材料"
+# The kinds of source reference that say more than the evidence does (others are the poster's own keys).
+SOURCE_KINDS = frozenset({"evaluation", "objection", "record", "feeds"})
+
+
+@dataclass
+class Evidence:
+    """One item of the evidence column: a label (Chinese source text, translated by the template), what
+    it links to, a number telling it from its siblings, and how many references it stands for."""
+
+    label: str
+    href: str | None = None
+    number: str = ""
+    count: int = 1
+
+
+def evidence_of(entry: Entry) -> list[Evidence]:
+    """The entry's evidence and source references in words, references of one kind counted once.
+
+    Links go only where the viewer may follow them: the evaluation item behind the entry and the files
+    attached to it (a resident reads their own items, staff those of their subtree), and the entry a
+    reversal reverses, on the same page."""
+    refs = list(entry.evidence)
+    if entry.source_ref and entry.source_ref.partition(":")[0] in SOURCE_KINDS:
+        refs.append(entry.source_ref)
+    refs = list(dict.fromkeys(refs))  # the source is often among the evidence too
+    from_item = any(r.startswith("evaluation:") for r in refs)
+    files = [r for r in refs if r.startswith("file:")]
+    out: dict[tuple[str, str | None, str], Evidence] = {}
+    for ref in refs:
+        kind, _sep, rest = ref.partition(":")
+        label = APPROVAL_LABELS[entry.points < 0] if kind == "approval" else EVIDENCE_LABELS.get(kind)
+        href, number = None, ""
+        if kind == "evaluation":
+            href = f"/evaluation/items/{rest}"
+        elif kind == "file":
+            href = f"/evaluation/files/{rest.removeprefix('sha256:')}" if from_item else None
+            number = str(files.index(ref) + 1) if len(files) > 1 else ""
+        elif kind == "ledger" and rest.isdigit():
+            href, number = f"#entry-{rest}", f"#{rest}"
+        key = (label or OTHER_EVIDENCE, href, number)
+        if key in out:
+            out[key].count += 1
+        else:
+            out[key] = Evidence(*key)
+    return list(out.values())
+
+
+def reason_text(entry: Entry, m: ScoreModel, lang: str) -> str:
+    """The entry's recorded reason as the portrait shows it, without what the row already says.
+
+    Reasons written by the evaluation path repeat the rule: ``name（how it was assessed）`` or, for a
+    deduction, ``name：published basis``. The name is in the rule column and the basis on its own line,
+    so only the rest is shown (nothing for a basis), in the page's language where it is a known phrase;
+    free text stays as recorded."""
+    _ = translator(lang)
+    reason = entry.reason or ""
+    name_zh, _name_en = m.names.get(entry.indicator, ("", ""))
+    basis_zh, _basis_en = m.bases.get(entry.indicator, ("", ""))
+    if name_zh and reason.startswith(name_zh):
+        rest = reason[len(name_zh) :]
+        if rest in ("", f"：{basis_zh}"):
+            return ""
+        if rest.startswith("（") and rest.endswith("）"):
+            return _(rest[1:-1])
+    if lang == "zh-CN" or _(reason) != reason:  # as recorded, or a phrase the catalog knows
+        return _(reason)
+    head, colon, tail = reason.partition("：")  # "更正：重复登记" and the like
+    return f"{_(head)}: {_(tail)}" if colon else reason
+
 
 def portrait_context(request: Request, p: service.Portrait, *, own: bool) -> dict:
     lang = language_of(request)
@@ -63,13 +152,12 @@ def portrait_context(request: Request, p: service.Portrait, *, own: bool) -> dic
     radar = svgcharts.radar(
         names, list(score.aspects), maxima, color=tier.color if tier else "#1b7f3b", title=_("四个方面")
     )
-    points = list(p.history)
-    if not points or points[-1] != (score.as_of, score.total):
-        points.append((score.as_of, score.total))
     thresholds = [
         (t.min_score, t.name_en if en else t.name_zh) for t in m.ranked_tiers() if t.min_score > m.min
     ]
-    line = svgcharts.line(points, low=m.min, high=m.max, thresholds=thresholds, title=_("积分变化"))
+    line = svgcharts.line(
+        p.timeline, low=m.min, high=m.max, end=score.as_of, thresholds=thresholds, title=_("积分变化")
+    )
     next_tier = m.next_tier(score.total)
     return {
         "p": p,
@@ -82,6 +170,9 @@ def portrait_context(request: Request, p: service.Portrait, *, own: bool) -> dic
         "next_tier": next_tier,
         "status_labels": STATUS_LABELS,
         "source_labels": SOURCE_LABELS,
+        "evidence_of": evidence_of,
+        "reason_text": lambda entry: reason_text(entry, m, lang),
+        "colon": ": " if en else "：",
         "aspect_names": dict(zip(m.aspect_codes, names, strict=True)),
         "tier_name": (tier.name_en if en else tier.name_zh) if tier else score.tier,
         "record": p.record,
