@@ -5,7 +5,9 @@ and reopen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from urllib.parse import quote
 
 from fastapi import Depends, File, Form, Request, UploadFile
@@ -17,10 +19,12 @@ from moralbank.errors import MoralbankError
 from moralbank.evaluation import service as ev
 from moralbank.kernel.clock import CHINA, local_date
 from moralbank.notify import service as notify
+from moralbank.policy import service as policy_service
+from moralbank.policy.domain import Indicator, Policy
 from moralbank.web.api.evaluation import uploads_of
-from moralbank.web.app import language_of, render
+from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
-from moralbank.web.i18n import translator
+from moralbank.web.i18n import error_text, translator
 from moralbank.web.routing import PrefixRouter
 
 router = PrefixRouter(prefix="/evaluation", include_in_schema=False)
@@ -87,45 +91,117 @@ OBJECTION_LABELS = {
 }
 
 
-def _ctx(request: Request, uow: UnitOfWork, **values: object) -> dict:
+# Punctuation between a label and its value, and between list items, in the page's language.
+PUNCTUATION = {
+    "zh-CN": {"colon": "：", "semicolon": "；", "list_sep": "、"},
+    "en": {"colon": ": ", "semicolon": "; ", "list_sep": ", "},
+}
+
+
+class _PolicyText:
+    """Indicator names and published bases in the page's language (the policy gives both in Chinese
+    and English), from the policy version an item was decided under, else from the active one."""
+
+    def __init__(self, uow: UnitOfWork, lang: str) -> None:
+        self._uow, self._lang = uow, lang
+        self._policies: dict[str, Policy] = {}
+
+    def _indicator(self, code: str, version: str | None) -> Indicator | None:
+        key = version or ""
+        if key not in self._policies:
+            self._policies[key] = (
+                policy_service.get(self._uow, version=int(version))
+                if version
+                else policy_service.active(self._uow)
+            )
+        return self._policies[key].indicators.get(code)
+
+    def name(self, code: str, version: str | None = None) -> str:
+        indicator = self._indicator(code, version)
+        return indicator.name(self._lang) if indicator else code
+
+    def basis(self, code: str, version: str | None = None) -> str:
+        indicator = self._indicator(code, version)
+        return indicator.basis(self._lang) if indicator else ""
+
+
+def _points_range(_: Callable[..., str], low: int, high: int) -> str:
+    """A points range as the page's language writes it: 2–5 分, 2–5 points; a fixed value 5 分, 5 points."""
+    if low != high:
+        return _("{low}–{high} 分", low=low, high=high)
+    return _("1 分") if low == 1 else _("{n} 分", n=low)
+
+
+def _ctx(
+    request: Request,
+    uow: UnitOfWork,
+    *,
+    err: str | None = None,
+    form_error: str | None = None,
+    **values: object,
+) -> dict:
+    """What every evaluation page reads. ``err`` is a refusal from a service (in English; the page shows
+    it through ``error_text``); ``form_error`` a message of the page's own, already in its language."""
+    lang = language_of(request)
+    _ = translator(lang)
+    text = _PolicyText(uow, lang)
     return {
         "states": STATE_LABELS,
         "origins": ORIGIN_LABELS,
         "olabels": OBJECTION_LABELS,
         "actions": ACTION_LABELS,
-        "rules": ev.rules(uow),
+        "indicator_name": text.name,
+        "indicator_basis": text.basis,
+        "points_range": lambda low, high: _points_range(_, low, high),
+        **PUNCTUATION[lang],
         "today": local_date(uow.clock.now()),
         "local": lambda at: at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else "",
         "msg": request.query_params.get("msg"),
-        "err": request.query_params.get("err"),
+        "err": err or request.query_params.get("err"),
+        "form_error": form_error,
+        "form": {},  # what was typed in a form the service refused
         **values,
     }
 
 
-def _show(request: Request, uow: UnitOfWork, template: str, **values: object) -> Response:
-    """Render a page and commit what reading it wrote (the access log; the policy on first use)."""
-    context = _ctx(request, uow, **values)
+def _show(
+    request: Request, uow: UnitOfWork, template: str, *, status_code: int = 200, **values: object
+) -> Response:
+    """Render a page and commit what reading it wrote (the access log; the policy on first use).
+
+    Rendered before the commit: the page looks up indicator names (``_PolicyText``) as it renders."""
+    response = render(request, template, _ctx(request, uow, **values), status_code=status_code)
     uow.commit()
-    return render(request, template, context)
+    return response
 
 
-def _back(to: str, *, msg: str | None = None, err: str | None = None) -> RedirectResponse:
+def _back(to: str, *, msg: str) -> RedirectResponse:
     sep = "&" if "?" in to else "?"
-    if msg:
-        to += f"{sep}msg={quote(msg)}"
-    elif err:
-        to += f"{sep}err={quote(err)}"
-    return RedirectResponse(to, status_code=303)
+    return RedirectResponse(f"{to}{sep}msg={quote(msg)}", status_code=303)
 
 
-def _run(request: Request, uow: UnitOfWork, to: str, done: str, fn, **kw) -> RedirectResponse:  # noqa: ANN001
-    """Do one use case from a form: commit and go back with a message, or go back with the error."""
-    _ = translator(language_of(request))
+def _status(error: MoralbankError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
+
+
+def _run(
+    request: Request,
+    uow: UnitOfWork,
+    again: Callable[..., Response],
+    to: str,
+    done: str,
+    fn: Callable[..., object],
+    **kw: object,
+) -> Response:
+    """Do one use case from a form: commit and go on to ``to`` with a message; or, refused, show the
+    form's page again with the error and what was typed (``again(err=…, status_code=…)``)."""
     try:
         fn(uow, **kw)
     except MoralbankError as e:
-        return _back(to, err=str(e))
+        uow.db.rollback()  # drop what the refused attempt wrote before the page is read again
+        return again(err=str(e), status_code=_status(e))
     uow.commit()
+    _ = translator(language_of(request))
     return _back(to, msg=_(done))
 
 
@@ -161,7 +237,9 @@ def _submit_form(
     request: Request,
     uow: UnitOfWork,
     principal: Principal,
-    error: str | None = None,
+    *,
+    err: str | None = None,
+    form_error: str | None = None,
     form: dict | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -172,8 +250,9 @@ def _submit_form(
         _ctx(
             request,
             uow,
+            err=err,
+            form_error=form_error,
             indicators=indicators,
-            error=error,
             form=form or {},
             assisted=principal.role == R.GRID_WORKER,
         ),
@@ -207,11 +286,11 @@ def submit(
         "witnesses": witnesses,
         "resident_id": resident_id,
     }
+    _ = translator(language_of(request))
     try:
         day = date.fromisoformat(deed_date)
     except ValueError:
-        _ = translator(language_of(request))
-        return _submit_form(request, uow, principal, _("请填写日期"), form, 422)
+        return _submit_form(request, uow, principal, form_error=_("请填写日期"), form=form, status_code=422)
     try:
         row = ev.submit(
             uow,
@@ -225,10 +304,34 @@ def submit(
         )
     except MoralbankError as e:
         uow.db.rollback()
-        return _submit_form(request, uow, principal, str(e), form, 422)
+        return _submit_form(request, uow, principal, err=str(e), form=form, status_code=_status(e))
     uow.commit()
-    _ = translator(language_of(request))
     return _back(f"/evaluation/items/{row.id}", msg=_("已提交，等待评议"))
+
+
+def _item_page(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    item_id: int,
+    *,
+    err: str | None = None,
+    form: dict | None = None,
+    status_code: int = 200,
+) -> Response:
+    trail = ev.trail(uow, principal=principal, item_id=item_id)
+    open_objection = next((o for o in trail.objections if o.state == "open"), None)
+    return _show(
+        request,
+        uow,
+        "evaluation/item.html",
+        status_code=status_code,
+        err=err,
+        form=form or {},
+        t=trail,
+        item=trail.item,
+        open_objection=open_objection,
+    )
 
 
 @router.get("/items/{item_id}")
@@ -238,11 +341,7 @@ def item_page(
     principal: Principal = Depends(ANY_READER),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
-    trail = ev.trail(uow, principal=principal, item_id=item_id)
-    open_objection = next((o for o in trail.objections if o.state == "open"), None)
-    return _show(
-        request, uow, "evaluation/item.html", t=trail, item=trail.item, open_objection=open_objection
-    )
+    return _item_page(request, uow, principal, item_id)
 
 
 @router.post("/items/{item_id}/object")
@@ -257,6 +356,7 @@ def object_page(
     return _run(
         request,
         uow,
+        partial(_item_page, request, uow, principal, item_id, form={"statement": statement}),
         f"/evaluation/items/{item_id}",
         "异议已受理，记录已标注为“有异议”",
         ev.object_to,
@@ -278,6 +378,7 @@ def refuse_page(
     return _run(
         request,
         uow,
+        partial(_item_page, request, uow, principal, item_id),
         f"/evaluation/items/{item_id}",
         "已拒绝该自动化决定",
         ev.refuse_automated,
@@ -298,6 +399,7 @@ def withdraw_page(
     return _run(
         request,
         uow,
+        partial(_item_page, request, uow, principal, item_id, form={"withdraw_reason": reason}),
         f"/evaluation/items/{item_id}",
         "已撤回",
         ev.withdraw,
@@ -319,6 +421,7 @@ def repair_page(
     return _run(
         request,
         uow,
+        partial(_item_page, request, uow, principal, item_id, form={"commitment": commitment}),
         f"/evaluation/items/{item_id}",
         "信用修复申请已受理",
         ev.apply_repair,
@@ -343,13 +446,34 @@ def inbox_page(
 # -- grid ------------------------------------------------------------------------------------------------
 
 
+def _confirm_page(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    err: str | None = None,
+    form: dict | None = None,
+    status_code: int = 200,
+) -> Response:
+    items = ev.pending_confirmations(uow, principal=principal)
+    files = {i.id: ev.evidence_of(uow, principal=principal, item_id=i.id) for i in items}
+    return _show(
+        request,
+        uow,
+        "evaluation/confirm.html",
+        status_code=status_code,
+        err=err,
+        form=form or {},
+        items=items,
+        files=files,
+    )
+
+
 @router.get("/confirm")
 def confirm_page(
     request: Request, principal: Principal = Depends(SUBMITTERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
-    items = ev.pending_confirmations(uow, principal=principal)
-    files = {i.id: ev.evidence_of(uow, principal=principal, item_id=i.id) for i in items}
-    return _show(request, uow, "evaluation/confirm.html", items=items, files=files)
+    return _confirm_page(request, uow, principal)
 
 
 @router.post("/items/{item_id}/vote")
@@ -364,6 +488,7 @@ def vote_page(
     return _run(
         request,
         uow,
+        partial(_confirm_page, request, uow, principal, form={"item": item_id, "reason": reason}),
         "/evaluation/confirm",
         "已记录您的意见",
         ev.vote,
@@ -377,18 +502,47 @@ def vote_page(
 # -- officers --------------------------------------------------------------------------------------------
 
 
-@router.get("/review")
-def review_page(
-    request: Request, principal: Principal = Depends(OFFICERS), uow: UnitOfWork = Depends(get_uow)
+def _not_yours_to_decide(uow: UnitOfWork, principal: Principal, objections: list) -> set[int]:
+    """The objections ``principal`` may not decide: those against an item they approved (decided by
+    another officer, or the level above). A credit repair is not an objection to a decision."""
+    return {
+        o.id
+        for o in objections
+        if o.kind != "repair"
+        and o.item_id
+        and principal.actor in (ev.get(uow, principal=principal, item_id=o.item_id).approvals or [])
+    }
+
+
+def _review_page(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    err: str | None = None,
+    form: dict | None = None,
+    status_code: int = 200,
 ) -> Response:
+    objections = ev.objections_due(uow, principal=principal)
     return _show(  # the queue also posts deductions whose window has passed
         request,
         uow,
         "evaluation/review.html",
+        status_code=status_code,
+        err=err,
+        form=form or {},
         items=ev.review_queue(uow, principal=principal),
-        objections=ev.objections_due(uow, principal=principal),
+        objections=objections,
+        not_yours=_not_yours_to_decide(uow, principal, objections),
         rings=ev.ring_flags(uow, principal=principal),
     )
+
+
+@router.get("/review")
+def review_page(
+    request: Request, principal: Principal = Depends(OFFICERS), uow: UnitOfWork = Depends(get_uow)
+) -> Response:
+    return _review_page(request, uow, principal)
 
 
 @router.post("/review/bulk")
@@ -400,20 +554,19 @@ def bulk_page(
     principal: Principal = Depends(OFFICERS),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
-    _ = translator(language_of(request))
+    lang = language_of(request)
+    _, p = translator(lang), PUNCTUATION[lang]
     try:
         result = ev.bulk_review(uow, principal=principal, item_ids=item_ids, decision=decision, reason=reason)
     except MoralbankError as e:
-        return _back("/evaluation/review", err=str(e))
+        uow.db.rollback()
+        form = {"item_ids": item_ids, "bulk_reason": reason}
+        return _review_page(request, uow, principal, err=str(e), form=form, status_code=_status(e))
     uow.commit()
     text = _("已处理 {done} 件", done=len(result.done))
     if result.failed:
-        text += (
-            "；"
-            + _("未能处理 {n} 件", n=len(result.failed))
-            + "："
-            + "；".join(f"#{k} {v}" for k, v in result.failed.items())
-        )
+        failures = p["semicolon"].join(f"#{k} {error_text(v, lang)}" for k, v in result.failed.items())
+        text += p["semicolon"] + _("未能处理 {n} 件", n=len(result.failed)) + p["colon"] + failures
     return _back("/evaluation/review", msg=text)
 
 
@@ -428,6 +581,7 @@ def approve_page(
     return _run(
         request,
         uow,
+        partial(_item_page, request, uow, principal, item_id, form={"points": points}),
         "/evaluation/review",
         "已通过",
         ev.approve,
@@ -448,6 +602,7 @@ def reject_page(
     return _run(
         request,
         uow,
+        partial(_item_page, request, uow, principal, item_id, form={"reject_reason": reason}),
         "/evaluation/review",
         "已驳回",
         ev.reject,
@@ -468,6 +623,7 @@ def reopen_page(
     return _run(
         request,
         uow,
+        partial(_item_page, request, uow, principal, item_id, form={"reopen_reason": reason}),
         f"/evaluation/items/{item_id}",
         "已重新打开",
         ev.reopen,
@@ -489,6 +645,7 @@ def decide_page(
     return _run(
         request,
         uow,
+        partial(_review_page, request, uow, principal, form={"objection": objection_id, "reason": reason}),
         "/evaluation/review",
         "已作出决定",
         ev.decide_objection,
@@ -511,6 +668,7 @@ def ring_page(
     return _run(
         request,
         uow,
+        partial(_review_page, request, uow, principal, form={"ring": flag_id, "note": note}),
         "/evaluation/review",
         "已处理",
         ev.review_ring,
@@ -521,12 +679,38 @@ def ring_page(
     )
 
 
+def _deduction_form(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    err: str | None = None,
+    form_error: str | None = None,
+    form: dict | None = None,
+    status_code: int = 200,
+) -> Response:
+    indicators = [r for r in ev.rules(uow).indicators.values() if r.negative]
+    return render(
+        request,
+        "evaluation/deduction.html",
+        _ctx(
+            request,
+            uow,
+            err=err,
+            form_error=form_error,
+            form=form or {},
+            indicators=indicators,
+            report=principal.role == R.GRID_WORKER,
+        ),
+        status_code=status_code,
+    )
+
+
 @router.get("/deduction")
 def deduction_form(
     request: Request, principal: Principal = Depends(DEDUCTORS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
-    indicators = [r for r in ev.rules(uow).indicators.values() if r.negative]
-    return render(request, "evaluation/deduction.html", _ctx(request, uow, indicators=indicators))
+    return _deduction_form(request, uow, principal)
 
 
 @router.post("/deduction")
@@ -534,29 +718,48 @@ def deduction_submit(
     request: Request,
     resident_id: str = Form(""),
     indicator: str = Form(""),
-    points: str = Form("0"),
+    points: str = Form(""),
     deed_date: str = Form(""),
     description: str = Form(""),
     files: list[UploadFile] = File(default=[]),
     principal: Principal = Depends(DEDUCTORS),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
+    form = {
+        "resident_id": resident_id,
+        "indicator": indicator,
+        "points": points,
+        "deed_date": deed_date,
+        "description": description,
+    }
+    again = partial(_deduction_form, request, uow, principal, form=form)
+    _ = translator(language_of(request))
+    if not points.strip().lstrip("-").isdigit():
+        return again(form_error=_("请填写扣分分值"), status_code=422)
+    try:
+        day = date.fromisoformat(deed_date)
+    except ValueError:
+        return again(form_error=_("请填写日期"), status_code=422)
     try:
         row = ev.propose_deduction(
             uow,
             principal=principal,
             resident_id=resident_id.strip(),
             indicator=indicator,
-            points=abs(int(points or 0)),
-            deed_date=date.fromisoformat(deed_date),
+            points=abs(int(points)),
+            deed_date=day,
             description=description,
             uploads=uploads_of(files),
         )
-    except (MoralbankError, ValueError) as e:
-        return _back("/evaluation/deduction", err=str(e))
+    except MoralbankError as e:
+        uow.db.rollback()
+        return again(err=str(e), status_code=_status(e))
     uow.commit()
-    _ = translator(language_of(request))
-    return _back(f"/evaluation/items/{row.id}", msg=_("已提出，等待第二名工作人员确认"))
+    if row.state == "confirm_review":  # an officer proposed it: their check counts as the first
+        done = _("已提出，等待第二名工作人员确认")
+    else:  # a grid worker reported it: two officers still decide
+        done = _("已报告，等待村（社区）工作人员审核，并由第二名工作人员确认")
+    return _back(f"/evaluation/items/{row.id}", msg=done)
 
 
 @router.get("/overdue")
