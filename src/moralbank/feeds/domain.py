@@ -747,6 +747,35 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
     return Record(raw.row, values, str(values[iface.source_id]), str(values[iface.person_field]), deed)
 
 
+_REFUSED = {
+    MISSING: "required, cannot be empty",
+    WRONG_TYPE: "not a value of type {type}",
+    BAD_DATE: "not a valid date",
+    UNKNOWN_CODE: "not one of the interface's codes ({codes})",
+    BAD_ID_NUMBER: "not a valid ID number (GB 11643)",
+    BAD_USCC: "not a valid unified social credit code (GB 32100)",
+}
+
+
+def check_values(iface: Interface, values: dict[str, str | None], *, today: date) -> list[Problem]:
+    """Every field a staff member's fix leaves empty or invalid, each named (``validate`` stops at the
+    first problem of a row; a person correcting one wants them all at once)."""
+    problems = []
+    for spec in iface.fields:
+        text = values.get(spec.name)
+        if text is None or text == "":
+            if spec.required:
+                problems.append(Problem(_REFUSED[MISSING], field=spec.name))
+            continue
+        value, reason = _convert(spec, text)
+        if reason:
+            message = _REFUSED[reason].format(type=spec.type, codes=", ".join(spec.codes))
+            problems.append(Problem(f"{message}: {_shown(spec, text)!r}", field=spec.name))
+        elif spec.name == iface.date_field and date.fromisoformat(value) > today:
+            problems.append(Problem(f"a date in the future: {value}", field=spec.name))
+    return problems
+
+
 def _shown(spec: FieldSpec, text: str) -> str:
     """A bad value as the quarantine's (unencrypted) reason may quote it: an ID number is masked
     like staff see it (330281********123X); the full row stays encrypted."""

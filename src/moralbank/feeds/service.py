@@ -333,7 +333,8 @@ def import_batch(
     if run is None:
         raise NotFound(f"no import {import_id}")
     iface = get_interface(run.interface)
-    if checked is not None and (len(checked) != len(rows) or checked_on != local_date(uow.clock.now())):
+    now = uow.clock.now()  # the batch's arrival: its health day and its quarantine rows' time agree
+    if checked is not None and (len(checked) != len(rows) or checked_on != local_date(now)):
         checked = None
     counts = Counts()
     problems: list[tuple[RawRow, RowProblem, str | None]] = []
@@ -341,10 +342,10 @@ def import_batch(
     for part in _distinct_runs(iface, rows):
         part_checked = checked[start : start + len(part)] if checked is not None else None
         start += len(part)
-        c, p = _process(uow, iface, run, part, memo, part_checked)
+        c, p = _process(uow, iface, run, part, memo, part_checked, arrived=now)
         counts.add(c)
         problems.extend(p)
-    _store_quarantine(uow, iface, run, problems)
+    _store_quarantine(uow, iface, run, problems, now)
     last_row = max((r.row for r in rows), default=run.rows_done)
     repository.set_import_progress(
         uow.db,
@@ -400,9 +401,15 @@ def _process(
     raws: list[RawRow],
     memo: dict[str, Any] | None = None,
     prechecked: Sequence[Checked] | None = None,
+    *,
+    arrived: datetime,
+    again: bool = False,
 ) -> tuple[Counts, list[tuple[RawRow, RowProblem, str | None]]]:
+    """Classify, store and hand to evaluation rows that ``arrived`` then. ``again``: quarantined rows
+    run through once more — not an arrival, so health moves them from quarantined to their outcome."""
     now = uow.clock.now()
     today = local_date(now)
+    arrival_day = local_date(arrived)
     counts = Counts(received=len(raws))
     problems: list[tuple[RawRow, RowProblem, str | None]] = []
     valid: list[tuple[RawRow, Record]] = []
@@ -435,7 +442,7 @@ def _process(
             known.append((raw, rec, rid))
     counts.quarantined = len(problems)
     if not known:
-        _health(uow, iface.name, counts, 0.0, 0)
+        _health(uow, iface.name, counts, 0.0, 0, at=arrived, settled="quarantined" if again else None)
         return counts, problems
     view = _policy(uow)
     consent = _consents(uow, iface, [rid for _, _, rid in known], memo)
@@ -451,7 +458,7 @@ def _process(
         mapping = domain.apply_rules(iface, rec.values, caps=view.caps)
         ok = consent[rid]
         old = existing.get(rec.source_record_id)
-        lag_sum += max(0.0, (today - rec.deed_date).days)
+        lag_sum += max(0.0, (arrival_day - rec.deed_date).days)
         lag_n += 1
         if old is None:
             version = 1
@@ -473,7 +480,7 @@ def _process(
                     "payload": payload,
                     "effect": None,
                     "import_id": run.id,
-                    "received_at": now,
+                    "received_at": arrived,
                 }
             )
             if ok and mapping:
@@ -531,7 +538,7 @@ def _process(
         old.indicator = mapping.indicator if mapping else None
         old.points = mapping.points if mapping else None
         old.import_id = run.id
-        old.received_at = now
+        old.received_at = arrived
         old.effect = None
         old.status = "used" if ok else "held"
         if ok:
@@ -552,7 +559,7 @@ def _process(
     repository.insert_versions(uow.db, versions)
     repository.insert_records(uow.db, inserts)
     uow.flush()
-    _health(uow, iface.name, counts, lag_sum, lag_n)
+    _health(uow, iface.name, counts, lag_sum, lag_n, at=arrived, settled="quarantined" if again else None)
     return counts, problems
 
 
@@ -571,14 +578,17 @@ def _use(uow: Any, iface: Interface, rec: FeedRecord, import_id: int, proposals:
 
 
 def _store_quarantine(
-    uow: Any, iface: Interface, run: FeedImport, problems: list[tuple[RawRow, RowProblem, str | None]]
+    uow: Any,
+    iface: Interface,
+    run: FeedImport,
+    problems: list[tuple[RawRow, RowProblem, str | None]],
+    now: datetime,
 ) -> None:
     if not problems:
         return
     already = repository.quarantined_rows(
         uow.db, iface.name, run.file_sha256, [r.row for r, _, _ in problems]
     )
-    now = uow.clock.now()
     rows = [
         {
             "interface": iface.name,
@@ -601,9 +611,26 @@ def _store_quarantine(
     repository.insert_quarantine(uow.db, rows)
 
 
-def _health(uow: Any, interface: str, c: Counts, lag_sum: float, lag_n: int) -> None:
-    now = uow.clock.now()
-    day = local_date(now)
+OUTCOMES = ("accepted", "duplicates", "quarantined", "held_for_consent")
+
+
+def _health(
+    uow: Any,
+    interface: str,
+    c: Counts,
+    lag_sum: float,
+    lag_n: int,
+    *,
+    at: datetime,
+    settled: str | None = None,
+) -> None:
+    """Count ``c`` in the health of the day the records arrived (``at``).
+
+    ``settled`` names the outcome (``quarantined``, ``held_for_consent``) these records were counted
+    in when they arrived: they are not received again, and those whose outcome changed move from it
+    to the new one, on their arrival day, so ``received`` counts every record once and the four
+    outcomes always add up to it."""
+    day = local_date(at)
     h = repository.health_day(uow.db, interface, day)
     if h is None:
         h = FeedHealthDay(
@@ -616,17 +643,22 @@ def _health(uow: Any, interface: str, c: Counts, lag_sum: float, lag_n: int) -> 
             held_for_consent=0,
             lag_days_sum=0.0,
             lag_days_n=0,
-            last_arrival_at=now,
+            last_arrival_at=at,
         )
         repository.add(uow.db, h)
-    h.received += c.received
-    h.accepted += c.accepted
-    h.duplicates += c.duplicates
-    h.quarantined += c.quarantined
-    h.held_for_consent += c.held_for_consent
+    if settled is None:
+        h.received += c.received
+        h.last_arrival_at = max(h.last_arrival_at, at)
+    else:
+        moved = c.received - getattr(c, settled)
+        back = min(moved, getattr(h, settled))  # never below zero, whatever older figures say
+        setattr(h, settled, getattr(h, settled) - back)
+        h.received += moved - back
+    for outcome in OUTCOMES:
+        if outcome != settled:
+            setattr(h, outcome, getattr(h, outcome) + getattr(c, outcome))
     h.lag_days_sum += lag_sum
     h.lag_days_n += lag_n
-    h.last_arrival_at = now
 
 
 # -- quarantine ----------------------------------------------------------------------------------------
@@ -650,7 +682,14 @@ def quarantine_list(
     ]
 
 
+DISCARD_MARK = " | 作废: "  # between the problem and the discard reason, in ``feed_quarantine.detail``
+DISCARD_REASON_MAX = 200
+
+
 def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
+    detail, discard_reason = q.detail, None
+    if q.status == "discarded" and DISCARD_MARK in detail:
+        detail, _, discard_reason = detail.partition(DISCARD_MARK)
     return {
         "id": q.id,
         "interface": q.interface,
@@ -659,11 +698,12 @@ def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
         "line": q.line_no,
         "field": q.field,
         "reason": q.reason,
-        "detail": q.detail,
+        "detail": detail,
         "status": q.status,
         "values": json.loads(uow.keys.decrypt(q.raw)),
         "import_id": q.import_id,
         "resolved_by": q.resolved_by,
+        "discard_reason": discard_reason,
     }
 
 
@@ -679,7 +719,8 @@ def _quarantined(uow: Any, qid: int) -> Any:
 def quarantine_fix(
     uow: Any, *, quarantine_id: int, values: dict[str, str | None], actor: str
 ) -> dict[str, Any]:
-    """Correct some cells of a quarantined row (it goes in at the next reprocess)."""
+    """Correct some cells of a quarantined row (it goes in at the next reprocess). A fix that leaves a
+    required field empty or a value the import would refuse is refused, naming every such field."""
     q = _quarantined(uow, quarantine_id)
     iface = get_interface(q.interface)
     unknown = [k for k in values if k not in iface.field_names]
@@ -688,6 +729,9 @@ def quarantine_fix(
     current = json.loads(uow.keys.decrypt(q.raw))
     current = {k: v for k, v in current.items() if k in iface.field_names}
     current.update({k: (v.strip() or None) if isinstance(v, str) else v for k, v in values.items()})
+    problems = domain.check_values(iface, current, today=local_date(uow.clock.now()))
+    if problems:
+        raise InvalidInput(problems)
     q.raw = uow.keys.encrypt(json.dumps(current, ensure_ascii=False))
     q.status = "fixed"
     q.resolved_by = actor
@@ -695,13 +739,17 @@ def quarantine_fix(
     return quarantine_view(uow, q)
 
 
-def quarantine_discard(uow: Any, *, quarantine_id: int, actor: str, reason: str = "") -> dict[str, Any]:
+def quarantine_discard(uow: Any, *, quarantine_id: int, actor: str, reason: str) -> dict[str, Any]:
+    """Give up a quarantined row for good. The reason is required and kept with the row (its first
+    ``DISCARD_REASON_MAX`` characters, after the problem it had)."""
+    reason = " ".join(reason.split())[:DISCARD_REASON_MAX]
+    if not reason:
+        raise InvalidInput(Problem("a reason is required to discard a row", field="reason"))
     q = _quarantined(uow, quarantine_id)
     q.status = "discarded"
     q.resolved_by = actor
     q.resolved_at = uow.clock.now()
-    if reason:
-        q.detail = (q.detail + f" | 作废: {reason}")[:500]
+    q.detail = q.detail[: 500 - len(DISCARD_MARK) - len(reason)] + DISCARD_MARK + reason
     return quarantine_view(uow, q)
 
 
@@ -709,13 +757,17 @@ def quarantine_reprocess(
     uow: Any, *, actor: str, interface: str | None = None, ids: Iterable[int] | None = None
 ) -> Counts:
     """Run open and fixed rows through the import again: the ones that now pass go in (and leave the
-    quarantine as ``reprocessed``); the others stay, with the new reason."""
+    quarantine as ``reprocessed``); the others stay open, with the new reason.
+
+    A reprocess is not an arrival: each row stays counted on the day it arrived, and health moves the
+    ones that went in from quarantined to their outcome there (see ``_health``)."""
     pending = [
         q
         for q in repository.quarantine(uow.db, interface=interface, status="pending", ids=ids, limit=None)
         # a damaged row (cells out of line, undecodable bytes) goes back only once a person fixed it
         if q.status == "fixed" or q.reason not in domain.STRUCTURAL
     ]
+    now = uow.clock.now()
     total = Counts()
     by_iface: dict[str, list[Any]] = {}
     for q in pending:
@@ -726,44 +778,46 @@ def quarantine_reprocess(
             interface=name,
             transport="requeue",
             file_name="quarantine",
-            file_sha256=f"reprocess:{uow.clock.now().isoformat()}:{name}",
+            file_sha256=hashlib.sha256(f"reprocess:{now.isoformat()}:{name}".encode()).hexdigest(),
             actor=actor,
         )
         iface = get_interface(name)
-        raws = [RawRow(i, q.line_no, json.loads(uow.keys.decrypt(q.raw))) for i, q in enumerate(rows, 1)]
-        for part_start in range(0, len(raws), 1000):
-            part = raws[part_start : part_start + 1000]
-            counts, problems = Counts(), []
-            for sub in _distinct_runs(iface, part):
-                c, p = _process(uow, iface, run, sub)
-                counts.add(c)
-                problems.extend(p)
-            failed = {raw.row: p for raw, p, _ in problems}
-            for raw in part:
-                q = rows[raw.row - 1]
-                if raw.row in failed:
-                    q.reason, q.field, q.detail = (
-                        failed[raw.row].reason,
-                        failed[raw.row].field,
-                        failed[raw.row].detail[:500],
-                    )
-                    q.status = "open"
-                else:
-                    q.status = "reprocessed"
-                    q.resolved_by = q.resolved_by or actor
-                    q.resolved_at = uow.clock.now()
-            total.add(counts)
+        by_arrival: dict[datetime, list[Any]] = {}
+        for q in rows:
+            by_arrival.setdefault(q.created_at, []).append(q)
+        counts = Counts()
+        for arrived, group in by_arrival.items():
+            for start in range(0, len(group), 1000):
+                counts.add(_reprocess(uow, iface, run, group[start : start + 1000], arrived, actor))
         repository.set_import_progress(
             uow.db,
             run.id,
-            {
-                **{k: v for k, v in total.as_dict().items()},
-                "rows_done": len(raws),
-                "status": "done",
-                "finished_at": uow.clock.now(),
-            },
+            {**counts.as_dict(), "rows_done": len(rows), "status": "done", "finished_at": now},
         )
+        total.add(counts)
     return total
+
+
+def _reprocess(
+    uow: Any, iface: Interface, run: FeedImport, rows: list[Any], arrived: datetime, actor: str
+) -> Counts:
+    """Quarantined rows that arrived together, through the import path again."""
+    raws = [RawRow(i, q.line_no, json.loads(uow.keys.decrypt(q.raw))) for i, q in enumerate(rows, 1)]
+    counts = Counts()
+    failed: dict[int, RowProblem] = {}
+    for part in _distinct_runs(iface, raws):
+        c, problems = _process(uow, iface, run, part, arrived=arrived, again=True)
+        counts.add(c)
+        failed.update({raw.row: p for raw, p, _ in problems})
+    for raw, q in zip(raws, rows, strict=True):
+        p = failed.get(raw.row)
+        if p is None:
+            q.status = "reprocessed"
+            q.resolved_by = q.resolved_by or actor
+            q.resolved_at = uow.clock.now()
+        else:
+            q.reason, q.field, q.detail, q.status = p.reason, p.field, p.detail[:500], "open"
+    return counts
 
 
 # -- consent -------------------------------------------------------------------------------------------
@@ -782,11 +836,17 @@ def release_held(
         iface = get_interface(name)
         ok = _consents(uow, iface, [r.resident_id for r in recs])
         proposals = _Proposals(uow, iface, 0)
+        by_day: dict[date, list[FeedRecord]] = {}
         for rec in recs:
             if ok[rec.resident_id]:
                 _use(uow, iface, rec, rec.import_id, proposals)
-                released += 1
+                by_day.setdefault(local_date(rec.received_at), []).append(rec)
         proposals.flush()
+        for day_recs in by_day.values():  # held when they arrived, used now: health moves them
+            n = len(day_recs)
+            moved = Counts(received=n, accepted=n)
+            _health(uow, name, moved, 0.0, 0, at=day_recs[0].received_at, settled="held_for_consent")
+            released += n
     return released
 
 
@@ -937,6 +997,7 @@ def health(uow: Any) -> list[dict[str, Any]]:
                 "name_zh": iface.name_zh,
                 "name_en": iface.name_en,
                 "department_zh": iface.department_zh,
+                "department_en": iface.department_en,
                 "last_arrival_at": last,
                 "hours_since_arrival": round((uow.clock.now() - last).total_seconds() / 3600, 1)
                 if last

@@ -234,3 +234,41 @@ def test_canonical_json_is_what_the_content_hash_hashes() -> None:
     canon = domain.canonical_json(values)
     assert canon == '{"a":1,"b":"余姚","c":null,"d":true}'
     assert domain.hash_text(canon) == domain.content_hash(values)
+
+
+_GOOD = {
+    "record_id": "R-1",
+    "id_number": PEOPLE[0],
+    "donated_on": "2026-11-01",
+    "kind": "whole_blood",
+    "volume_ml": "300",
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {
+            "record_id": st.sampled_from(["R-1", "", None]),
+            "id_number": st.sampled_from([PEOPLE[0], PEOPLE[0][:17] + "Z", "", None]),
+            "donated_on": st.sampled_from(
+                ["2026-11-01", "2026/11/01", "2026-02-30", "2027-01-01", "昨天", ""]
+            ),
+            "kind": st.sampled_from(["whole_blood", "plasma", None]),
+            "volume_ml": st.sampled_from(["300", "三百", "", None]),
+        }
+    )
+)
+def test_a_staff_fix_is_checked_as_the_import_checks_a_row(values: dict) -> None:
+    """``check_values`` refuses exactly the rows ``validate`` refuses, naming every field that alone
+    would make a good row fail."""
+    iface = IFACES["blood_donation"]
+    problems = {p.field for p in domain.check_values(iface, values, today=TODAY)}
+    checked = domain.validate(iface, _raw(**values), today=TODAY)
+    assert (not problems) == isinstance(checked, domain.Record)
+    alone = {
+        f
+        for f, v in values.items()
+        if isinstance(domain.validate(iface, _raw(**{**_GOOD, f: v}), today=TODAY), RowProblem)
+    }
+    assert problems == alone

@@ -3,15 +3,21 @@ and the resident's own view of which department data is used about them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
-from moralbank.errors import MoralbankError
+from moralbank.errors import InvalidInput, MoralbankError, NotFound
 from moralbank.feeds import domain, service
-from moralbank.web.app import render
+from moralbank.kernel.clock import CHINA
+from moralbank.web.app import language_of, render
 from moralbank.web.deps import get_uow, require_roles
+from moralbank.web.i18n import translator
 
 router = APIRouter(include_in_schema=False)
 WATCHERS = require_roles(Role.CITY_ADMIN, Role.AUDITOR)
@@ -43,16 +49,77 @@ def _bars(series: list[dict], width: int = 240, height: int = 40) -> str:
     )
 
 
+def _words(_: Callable[..., str]) -> dict[str, dict[str, str]]:
+    """What the pages say for the stable codes of the data interfaces, in the page's language."""
+    return {
+        "status": {
+            "pending": _("待处理（未修正和已修正）"),
+            "open": _("未修正"),
+            "fixed": _("已修正，待重新处理"),
+            "discarded": _("已作废"),
+            "reprocessed": _("已重新处理入库"),
+            "all": _("全部"),
+        },
+        "reason": {
+            domain.BAD_ID_NUMBER: _("身份号码无效"),
+            domain.BAD_USCC: _("统一社会信用代码无效"),
+            domain.UNKNOWN_PERSON: _("不是本市居民"),
+            domain.BAD_DATE: _("日期无效"),
+            domain.UNKNOWN_CODE: _("代码不在接口定义中"),
+            domain.WRONG_TYPE: _("数据类型不符"),
+            domain.MISSING: _("必填项为空"),
+            domain.RAGGED: _("列数与表头不符"),
+            domain.BAD_ENCODING: _("字符编码无法识别"),
+            domain.BAD_JSON: _("不是有效的 JSON"),
+        },
+        "transport": {"file": _("文件"), "push": _("推送"), "pull": _("拉取"), "requeue": _("重新处理")},
+        "import_status": {"running": _("进行中"), "done": _("已完成")},
+    }
+
+
+def _name(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" and en else zh
+
+
+def _interface_names(lang: str) -> dict[str, str]:
+    return {i.name: _name(lang, i.name_zh, i.name_en) for i in service.list_interfaces()}
+
+
+def _fields(lang: str, interface: str) -> list[tuple[str, str, bool]]:
+    """(name, label in the page's language, required) of each field of an interface."""
+    try:
+        iface = service.get_interface(interface)
+    except NotFound:  # a row of an interface the city has since removed
+        return []
+    return [(f.name, _name(lang, f.label_zh, f.label_en) or f.name, f.required) for f in iface.fields]
+
+
+def _local(at: datetime | None) -> str:
+    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
 @router.get("/staff/feeds")
 def health_page(
     request: Request, _: Principal = Depends(WATCHERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
+    lang = language_of(request)
     rows = service.health(uow)
     for r in rows:
         r["chart"] = _bars(service.health_series(uow, interface=r["interface"], days=30))
     return render(
-        request, "feeds/health.html", {"rows": rows, "imports": service.recent_imports(uow, limit=20)}
+        request,
+        "feeds/health.html",
+        {
+            "rows": rows,
+            "imports": service.recent_imports(uow, limit=20),
+            "names": _interface_names(lang),
+            "words": _words(translator(lang)),
+            "local": _local,
+        },
     )
+
+
+FILTERS = ("interface", "reason", "status")
 
 
 @router.get("/staff/feeds/quarantine")
@@ -62,9 +129,14 @@ def quarantine_page(
     reason: str | None = Query(None),
     status: str = Query("pending"),
     msg: str | None = Query(None),
+    err: str | None = Query(None),
+    row: int | None = Query(None),
+    bad: str = Query(""),
     principal: Principal = Depends(WATCHERS),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
+    lang = language_of(request)
+    _ = translator(lang)
     rows = service.quarantine_list(
         uow,
         interface=interface or None,
@@ -73,28 +145,47 @@ def quarantine_page(
         limit=200,
     )
     for r in rows:
-        iface = service.get_interface(r["interface"])
-        r["fields"] = list(iface.field_names)
+        r["fields"] = _fields(lang, r["interface"])
+        r["labels"] = {name: label for name, label, _required in r["fields"]}
+    # what a refused action names: the fields of its row, in the page's language
+    err_row = next((r for r in rows if r["id"] == row), None)
+    labels = {**(err_row["labels"] if err_row else {}), "reason": _("作废原因")}
+    bad_fields = [f for f in bad.split(",") if f]
     return render(
         request,
         "feeds/quarantine.html",
         {
             "rows": rows,
-            "interfaces": service.list_interfaces(),
-            "reasons": domain.REASONS,
+            "names": _interface_names(lang),
+            "words": _words(_),
             "interface": interface or "",
             "reason": reason or "",
             "status": status,
+            "back": _filters(request),
             "msg": msg,
+            "err": err,
+            "err_row": row,
+            "bad_fields": bad_fields,
+            "bad_labels": [labels.get(f, f) for f in bad_fields],
             "can_fix": principal.role == Role.CITY_ADMIN,
         },
     )
 
 
-def _back(request: Request, msg: str) -> Response:
-    from urllib.parse import quote
+def _filters(request: Request) -> str:
+    """The quarantine page's filters, as a query string the actions carry and return to."""
+    return urlencode([(k, request.query_params[k]) for k in FILTERS if request.query_params.get(k)])
 
-    return RedirectResponse(f"/staff/feeds/quarantine?msg={quote(msg)}", status_code=303)
+
+def _back(request: Request, **shown: str | int | None) -> Response:
+    """Back to the quarantine page with what the action did and the filters it was left with."""
+    query = "&".join(q for q in (urlencode({k: v for k, v in shown.items() if v}), _filters(request)) if q)
+    return RedirectResponse(f"/staff/feeds/quarantine?{query}", status_code=303)
+
+
+def _refused(request: Request, qid: int | None, e: MoralbankError) -> Response:
+    fields = [p.field for p in e.problems if p.field] if isinstance(e, InvalidInput) else []
+    return _back(request, err=str(e), row=qid, bad=",".join(fields))
 
 
 @router.post("/staff/feeds/quarantine/{qid}/fix")
@@ -107,8 +198,9 @@ async def fix(
         service.quarantine_fix(uow, quarantine_id=qid, values=values, actor=principal.actor)
         uow.commit()
     except MoralbankError as e:
-        return _back(request, f"#{qid}: {e}")
-    return _back(request, f"#{qid} 已修正，待重新处理")
+        return _refused(request, qid, e)
+    _ = translator(language_of(request))
+    return _back(request, msg=_("#{id} 已修正，待重新处理", id=qid))
 
 
 @router.post("/staff/feeds/quarantine/{qid}/discard")
@@ -123,8 +215,9 @@ def discard(
         service.quarantine_discard(uow, quarantine_id=qid, actor=principal.actor, reason=reason)
         uow.commit()
     except MoralbankError as e:
-        return _back(request, f"#{qid}: {e}")
-    return _back(request, f"#{qid} 已作废")
+        return _refused(request, qid, e)
+    _ = translator(language_of(request))
+    return _back(request, msg=_("#{id} 已作废", id=qid))
 
 
 @router.post("/staff/feeds/quarantine/reprocess")
@@ -134,12 +227,23 @@ def reprocess(
     principal: Principal = Depends(FIXERS),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
-    counts = service.quarantine_reprocess(uow, actor=principal.actor, interface=interface or None)
-    uow.commit()
+    """Reprocess the pending rows of one interface (the one the page is filtered on), or of all."""
+    try:
+        counts = service.quarantine_reprocess(uow, actor=principal.actor, interface=interface or None)
+        uow.commit()
+    except MoralbankError as e:
+        return _refused(request, None, e)
+    _ = translator(language_of(request))
     return _back(
         request,
-        f"重新处理 {counts.received} 行：入库 {counts.accepted}，"
-        f"仍隔离 {counts.quarantined}，待授权 {counts.held_for_consent}，重复 {counts.duplicates}",
+        msg=_(
+            "重新处理 {n} 行：入库 {accepted}，仍隔离 {quarantined}，待授权 {held}，重复 {duplicates}",
+            n=counts.received,
+            accepted=counts.accepted,
+            quarantined=counts.quarantined,
+            held=counts.held_for_consent,
+            duplicates=counts.duplicates,
+        ),
     )
 
 
