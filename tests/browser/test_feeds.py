@@ -37,7 +37,7 @@ def test_fix_and_reprocess_a_quarantined_row(
     page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_server}])
     page.goto(f"{live_server}/staff/feeds/quarantine?reason=bad_date")
     card = page.locator(f"#q{row['id']}")
-    assert "bad_date" in card.inner_text()
+    assert "日期无效" in card.inner_text()
     card.locator("input[name=f_donated_on]").fill("2026-11-02")
     card.locator("form.fix button").click()
     page.wait_for_url("**/staff/feeds/quarantine?msg=*")

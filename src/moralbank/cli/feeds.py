@@ -303,7 +303,7 @@ def q_fix(
 
 
 @quarantine_app.command("discard")
-def q_discard(qid: int, reason: str = typer.Option("", help="Why.")) -> None:
+def q_discard(qid: int, reason: str = typer.Option(..., help="Why (kept with the row).")) -> None:
     """Discard a quarantined row for good (kept, marked discarded)."""
     from moralbank.feeds import service
 
