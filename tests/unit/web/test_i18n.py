@@ -33,3 +33,22 @@ def test_every_chinese_message_of_the_web_layer_has_an_english_translation() -> 
     ]
     assert len(messages) > 300  # the scan sees the templates' messages
     assert [f"{path}: {text}" for path, text in messages if text not in english] == []
+
+
+def test_a_message_means_the_same_in_every_catalog() -> None:
+    """The catalogs are merged into one table, so a message translated two ways in two files would show
+    whichever file sorts last on every page."""
+    from collections import defaultdict
+
+    from babel.messages.pofile import read_po
+
+    from moralbank.web.i18n import LOCALE_DIR
+
+    english: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for po in sorted((LOCALE_DIR / "en").glob("*.po")):
+        with po.open("rb") as f:
+            for m in read_po(f, locale="en"):
+                if m.id and m.string:
+                    english[m.id].add((m.string, po.name))
+    assert len(english) > 300
+    assert {k: sorted(v) for k, v in english.items() if len({s for s, _ in v}) > 1} == {}
