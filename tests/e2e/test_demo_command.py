@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -64,14 +65,16 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             proc.kill()
 
 
-def _resident(demo: Demo) -> httpx.Client:
+@contextmanager
+def _resident(demo: Demo) -> Iterator[httpx.Client]:
+    """A signed-in resident's client (closed after: an open socket would warn in a later test)."""
     phone = re.search(r"phone (1\d{10})", demo.output()).group(1)
-    client = httpx.Client(base_url=demo.url, follow_redirects=True, timeout=30)
-    assert client.post("/login/resident/code", data={"phone": phone}).status_code == 200
-    code = re.findall(rf"SMS to {phone}: .*?(\d{{6}})", demo.output())[-1]
-    page = client.post("/login/resident", data={"phone": phone, "code": code})
-    assert page.status_code == 200 and str(page.url).endswith("/me"), page.url
-    return client
+    with httpx.Client(base_url=demo.url, follow_redirects=True, timeout=30) as client:
+        assert client.post("/login/resident/code", data={"phone": phone}).status_code == 200
+        code = re.findall(rf"SMS to {phone}: .*?(\d{{6}})", demo.output())[-1]
+        page = client.post("/login/resident", data={"phone": phone, "code": code})
+        assert page.status_code == 200 and str(page.url).endswith("/me"), page.url
+        yield client
 
 
 @pytest.mark.slow
@@ -83,27 +86,27 @@ def test_the_demo_serves_a_marked_synthetic_city(demo: Demo) -> None:
 
 @pytest.mark.slow
 def test_a_demo_resident_reaches_every_page_of_theirs_from_the_menu(demo: Demo) -> None:
-    client = _resident(demo)
-    me = client.get("/me").text
-    header = me.split("</header>")[0]
-    menu = dict(re.findall(r'<a href="(/(?:me|evaluation)[^"?]*)"[^>]*>([^<]+)</a>', header))
-    assert menu == {
-        "/me/portrait": "道德画像",
-        "/me/greencode": "我的绿码",
-        "/me/ledger": "积分账本",
-        "/evaluation/submit": "提交善行",
-        "/evaluation/me": "我的评议",
-        "/evaluation/confirm": "邻里互评",
-        "/evaluation/inbox": "消息",
-        "/me": "我的信息",
-        "/me/data-interfaces": "数据授权",
-        "/me/access-log": "查阅记录",
-    }
-    for path in menu:
-        page = client.get(path)
-        assert page.status_code == 200, path
-        assert BANNER in page.text and 'aria-current="page"' in page.text, path
-    # the demo city was set up before its history began: nobody joined after their first ledger entry
-    joined = date.fromisoformat(re.search(r"加入时间</th><td>(\d{4}-\d{2}-\d{2})", me).group(1))
-    assert joined <= date.today() - timedelta(days=540)
-    assert "查阅记录" in client.get("/me/access-log").text
+    with _resident(demo) as client:
+        me = client.get("/me").text
+        header = me.split("</header>")[0]
+        menu = dict(re.findall(r'<a href="(/(?:me|evaluation)[^"?]*)"[^>]*>([^<]+)</a>', header))
+        assert menu == {
+            "/me/portrait": "道德画像",
+            "/me/greencode": "我的绿码",
+            "/me/ledger": "积分账本",
+            "/evaluation/submit": "提交善行",
+            "/evaluation/me": "我的评议",
+            "/evaluation/confirm": "邻里互评",
+            "/evaluation/inbox": "消息",
+            "/me": "我的信息",
+            "/me/data-interfaces": "数据授权",
+            "/me/access-log": "查阅记录",
+        }
+        for path in menu:
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert BANNER in page.text and 'aria-current="page"' in page.text, path
+        # the demo city was set up before its history began: nobody joined after their first ledger entry
+        joined = date.fromisoformat(re.search(r"加入时间</th><td>(\d{4}-\d{2}-\d{2})", me).group(1))
+        assert joined <= date.today() - timedelta(days=540)
+        assert "查阅记录" in client.get("/me/access-log").text
