@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -502,6 +502,13 @@ def vote(
         )
         event.data["advanced"] = State.REJECTED.value
     return event
+
+
+def decided_by(actor: str, objection_kind: str, approvals: Sequence[str]) -> bool:
+    """Whether ``actor`` took part in the decision an objection is against: they may not decide it
+    (another officer of the village or the level above does). A credit repair asks for a record's
+    removal, it does not challenge a decision, so it is exempt."""
+    return objection_kind != ObjectionKind.REPAIR.value and actor in approvals
 
 
 def approve(

@@ -227,7 +227,7 @@ def decide_objection(
         raise NotFound(f"no objection {objection_id}")
     require_reviewer(principal, obj)
     row = repo.item(uow.db, obj.item_id, lock=True) if obj.item_id else None
-    if row is not None and principal.actor in (row.approvals or []) and obj.kind != "repair":
+    if row is not None and d.decided_by(principal.actor, obj.kind, row.approvals or []):
         raise PermissionDenied("an officer does not decide an objection to their own decision")
     o = d.Objection(
         kind=d.ObjectionKind(obj.kind),
@@ -279,3 +279,14 @@ def decide_objection(
     )
     notify_resident(uow, action, obj.resident_id, f"objection:{obj.id}", reason=o.decision_reason)
     return obj
+
+
+def not_decidable_by(uow: UnitOfWork, *, principal: Principal, objections: list[Objection]) -> set[int]:
+    """The ids of ``objections`` that ``decide_objection`` would refuse to ``principal`` because they
+    took part in the decision objected to (so a page offers them no decision buttons)."""
+    out = set()
+    for o in objections:
+        row = repo.item(uow.db, o.item_id) if o.item_id else None
+        if row is not None and d.decided_by(principal.actor, o.kind, row.approvals or []):
+            out.add(o.id)
+    return out

@@ -31,6 +31,7 @@ from moralbank.evaluation.deeds import (
 from moralbank.evaluation.objections import (
     apply_repair,
     decide_objection,
+    not_decidable_by,
     object_to,
     refuse_automated,
     request_human_review,
@@ -81,6 +82,7 @@ __all__ = [
     "process_due",
     "object_to",
     "decide_objection",
+    "not_decidable_by",
     "apply_repair",
     "refuse_automated",
     "request_human_review",

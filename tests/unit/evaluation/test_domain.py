@@ -219,3 +219,9 @@ def test_period_bounds():
     assert d.period_end(date(2026, 12, 31), "month") == date(2027, 1, 1)
     assert d.period_end(date(2026, 5, 2), "quarter") == date(2026, 7, 1)
     assert d.period_end(date(2026, 5, 2), "year") == date(2027, 1, 1)
+
+
+def test_an_officer_does_not_decide_an_objection_to_their_own_decision():
+    assert d.decided_by("user:21", "objection", ["user:21", "user:22"])
+    assert not d.decided_by("user:23", "objection", ["user:21", "user:22"])
+    assert not d.decided_by("user:21", "repair", ["user:21"])  # a repair challenges no decision

@@ -502,18 +502,6 @@ def vote_page(
 # -- officers --------------------------------------------------------------------------------------------
 
 
-def _not_yours_to_decide(uow: UnitOfWork, principal: Principal, objections: list) -> set[int]:
-    """The objections ``principal`` may not decide: those against an item they approved (decided by
-    another officer, or the level above). A credit repair is not an objection to a decision."""
-    return {
-        o.id
-        for o in objections
-        if o.kind != "repair"
-        and o.item_id
-        and principal.actor in (ev.get(uow, principal=principal, item_id=o.item_id).approvals or [])
-    }
-
-
 def _review_page(
     request: Request,
     uow: UnitOfWork,
@@ -533,7 +521,7 @@ def _review_page(
         form=form or {},
         items=ev.review_queue(uow, principal=principal),
         objections=objections,
-        not_yours=_not_yours_to_decide(uow, principal, objections),
+        not_yours=ev.not_decidable_by(uow, principal=principal, objections=objections),
         rings=ev.ring_flags(uow, principal=principal),
     )
 
