@@ -123,3 +123,30 @@ STAFF = {  # username → (role, unit); every password is PASSWORD
 def create_staff(container: Container) -> None:
     for username, (role, unit) in STAFF.items():
         create_user(container, username, role, unit)
+
+
+@pytest.fixture
+def client_for(world: World):  # noqa: ANN201 - a factory of signed-in TestClients
+    """``client_for(username=…)`` for staff, ``client_for(letter=…)`` for a resident of the world;
+    ``lang="en"`` for English pages."""
+    from fastapi.testclient import TestClient
+
+    from moralbank.web.app import create_app
+    from moralbank.web.deps import SESSION_COOKIE
+
+    create_staff(world.container)
+    app = create_app(world.container)
+
+    def make(
+        *, username: str | None = None, letter: str | None = None, lang: str | None = None
+    ) -> TestClient:
+        c = TestClient(app, follow_redirects=False)
+        resident_id = world.ids[letter] if letter else None
+        c.cookies.set(
+            SESSION_COOKIE, session_token(world.container, username=username, resident_id=resident_id)
+        )
+        if lang:
+            c.cookies.set("lang", lang)
+        return c
+
+    return make

@@ -5,12 +5,8 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
-
-from .conftest import PNG, create_staff, session_token
+from .conftest import PNG
 
 EVIDENCE = [("files", ("scene.png", PNG, "image/png"))]
 # CJK punctuation, ideographs and full-width forms: none belongs on an English page whose data is English
@@ -18,22 +14,8 @@ CHINESE = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 @pytest.fixture
-def english(world):
-    create_staff(world.container)
-    app = create_app(world.container)
-
-    def make(*, username=None, letter=None):
-        c = TestClient(app, follow_redirects=False)
-        c.cookies.set(
-            SESSION_COOKIE,
-            session_token(
-                world.container, username=username, resident_id=world.ids[letter] if letter else None
-            ),
-        )
-        c.cookies.set("lang", "en")
-        return c
-
-    return make
+def english(client_for):  # noqa: ANN001, ANN201
+    return lambda **who: client_for(lang="en", **who)
 
 
 def _main(page: str) -> str:

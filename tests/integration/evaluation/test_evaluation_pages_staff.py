@@ -5,33 +5,9 @@ flashes that say what happens next."""
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-from fastapi.testclient import TestClient
-
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
-
-from .conftest import PNG, create_staff, session_token
+from .conftest import PNG
 
 EVIDENCE = [("files", ("scene.png", PNG, "image/png"))]
-
-
-@pytest.fixture
-def client_for(world):
-    create_staff(world.container)
-    app = create_app(world.container)
-
-    def make(*, username=None, letter=None):
-        c = TestClient(app, follow_redirects=False)
-        c.cookies.set(
-            SESSION_COOKIE,
-            session_token(
-                world.container, username=username, resident_id=world.ids[letter] if letter else None
-            ),
-        )
-        return c
-
-    return make
 
 
 def _deduction(world, **changes):

@@ -2,32 +2,9 @@
 
 from datetime import date
 
-import pytest
-from fastapi.testclient import TestClient
-
 from moralbank.evaluation import service as ev
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
 
-from .conftest import PNG, create_staff, session_token
-
-
-@pytest.fixture
-def client_for(world):
-    create_staff(world.container)
-    app = create_app(world.container)
-
-    def make(*, username=None, letter=None):
-        c = TestClient(app, follow_redirects=False)
-        c.cookies.set(
-            SESSION_COOKIE,
-            session_token(
-                world.container, username=username, resident_id=world.ids[letter] if letter else None
-            ),
-        )
-        return c
-
-    return make
+from .conftest import PNG
 
 
 def test_resident_submits_and_officer_reviews_through_pages(world, client_for):
