@@ -22,6 +22,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from moralbank.web.labels import ITEM_STATES
+
 __all__ = ["FALLBACK", "known_wording", "translate"]
 
 FALLBACK = "请求未能完成（{}）"
@@ -41,18 +43,7 @@ ROLES = {
     "department_feed": "部门数据接口",
 }
 LEVELS = {"city": "市", "township": "镇（街道）", "village": "村（社区）", "grid": "网格"}
-STATES = {  # evaluation items, as the evaluation pages name them
-    "grid_review": "网格互评中",
-    "village_review": "村（社区）评议中",
-    "confirm_review": "待第二人确认",
-    "notice": "告知期",
-    "disputed": "有异议，待决定",
-    "approved": "已通过",
-    "posted": "已入账",
-    "rejected": "未通过",
-    "withdrawn": "已撤回",
-    "reversed": "已冲回",
-}
+STATES = ITEM_STATES  # evaluation items, as the evaluation pages name them
 PERIODS = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
 REQUIRED_TEXTS = {  # evaluation: "a {what} is required"
     "reason": "理由",

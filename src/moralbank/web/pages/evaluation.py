@@ -25,6 +25,7 @@ from moralbank.web.api.evaluation import uploads_of
 from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import error_text, translator
+from moralbank.web.labels import ITEM_STATES
 from moralbank.web.routing import PrefixRouter
 
 router = PrefixRouter(prefix="/evaluation", include_in_schema=False)
@@ -41,18 +42,7 @@ ANY_READER = require_roles(
 AUDIT_WRITE = require_roles(R.TOWNSHIP_OFFICER, R.CITY_ADMIN)
 DEDUCTORS = require_roles(R.GRID_WORKER, R.VILLAGE_OFFICER, R.TOWNSHIP_OFFICER, R.CITY_ADMIN)
 
-STATE_LABELS = {
-    "grid_review": "网格互评中",
-    "village_review": "村（社区）评议中",
-    "confirm_review": "待第二人确认",
-    "notice": "告知期（可提出异议）",
-    "disputed": "有异议，待决定",
-    "approved": "已通过",
-    "posted": "已入账",
-    "rejected": "未通过",
-    "withdrawn": "已撤回",
-    "reversed": "已冲回",
-}
+STATE_LABELS = ITEM_STATES
 ACTION_LABELS = {
     "submitted": "本人提交",
     "assisted_entry": "网格员代录",
