@@ -237,16 +237,16 @@ class Parsed:
 
 
 def parse(text: str) -> Parsed | Failure:
-    """Undo the encoding layers without checking anything cryptographic."""
+    """Undo the encoding layers without checking anything cryptographic.
+
+    Only text without the prefix is not a code; a text with the prefix that fails any layer (Base45,
+    zlib, CBOR, COSE) is a damaged code — a character changed or the end cut off.
+    """
     text = text.strip()
     if not text.startswith(PREFIX):
         return Failure.NOT_A_CODE
     try:
-        raw = zlib.decompress(b45decode(text[len(PREFIX) :]))
-    except (ValueError, zlib.error):
-        return Failure.NOT_A_CODE
-    try:
-        obj = cbor2.loads(raw)
+        obj = cbor2.loads(zlib.decompress(b45decode(text[len(PREFIX) :])))
         if isinstance(obj, cbor2.CBORTag) and obj.tag == CWT_TAG:
             obj = obj.value
         if isinstance(obj, cbor2.CBORTag):
@@ -265,7 +265,7 @@ def parse(text: str) -> Parsed | Failure:
         if not isinstance(kid, bytes):
             return Failure.MALFORMED
         claims = Claims.from_map(cbor2.loads(payload))
-    except (ValueError, TypeError, AttributeError, cbor2.CBORDecodeError):
+    except (ValueError, TypeError, AttributeError, OverflowError, zlib.error, cbor2.CBORDecodeError):
         return Failure.MALFORMED
     return Parsed(kid, protected_b, payload, signature, claims)
 

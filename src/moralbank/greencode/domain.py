@@ -32,8 +32,8 @@ class Form(StrEnum):
 class Failure(StrEnum):
     """Why a code is not valid, in the words the CLI and the scanner page print."""
 
-    NOT_A_CODE = "not a green code (wrong prefix or encoding)"
-    MALFORMED = "malformed: the payload does not decode as a COSE_Sign1 green code"
+    NOT_A_CODE = "not a green code (no MB1: prefix)"
+    MALFORMED = "malformed: damaged or cut off, it does not decode as a COSE_Sign1 green code"
     UNKNOWN_KEY = "unknown or revoked key: the signing key is not in the trust list"
     REVOKED_KEY = "revoked key: the signing key was revoked"
     BAD_SIGNATURE = "bad signature: the code was tampered with or signed by another key"

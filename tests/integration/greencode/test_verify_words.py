@@ -110,3 +110,23 @@ def test_a_valid_code_shows_the_tiers_name_in_the_page_language(town, container)
     assert not CJK_OR_FULL_WIDTH.search(en.replace(NAME, ""))
     api = c.post("/api/greencode/verify?lang=en", json={"text": text}).json()
     assert api["tier_name"] == "Green" and api["reason_text"] is None
+
+
+def damaged(text: str, how: str) -> str:
+    middle = len(text) // 2
+    if how == "cut off":
+        return text[:middle]
+    return text[:middle] + ("0" if text[middle] != "0" else "1") + text[middle + 1 :]
+
+
+@pytest.mark.parametrize("how", ["one character changed", "cut off"])
+def test_a_damaged_real_code_reads_as_damaged_not_as_a_stranger(town, container, how) -> None:  # noqa: ANN001
+    with container.uow() as uow:
+        text = damaged(service.issue(uow, resident_id=town.ids["zhang"]).text, how)
+    c = TestClient(create_app(container))
+    assert verdict_on_page(c.post("/verify", data={"text": text}).text) == "无效：码已损坏，无法读取"
+    assert verdict_on_page(c.post("/verify?lang=en", data={"text": text}).text) == (
+        "Not valid: " + reason_text(Failure.MALFORMED, "en")
+    )
+    answer = c.post("/api/greencode/verify?lang=zh-CN", json={"text": text}).json()
+    assert answer["reason"] == str(Failure.MALFORMED) and answer["reason_text"] == "码已损坏，无法读取"

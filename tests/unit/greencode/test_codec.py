@@ -119,11 +119,40 @@ def test_revoked_key_fails_even_for_codes_it_signed_before() -> None:
     assert codec.verify(text, codec.apply_revocations(trust, jws), at=T).failure is Failure.REVOKED_KEY
 
 
-@pytest.mark.parametrize("text", ["", "HC1:6BF", "MB1:", "MB1:abc", "MB1:" + "A" * 40])
-def test_garbage_is_refused_with_a_reason(text: str, signed) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("text", ["", "HC1:6BF", "https://example.com/menu", "mb1:6BF", " MB2:6BF"])
+def test_text_without_the_prefix_is_not_a_code(text: str, signed) -> None:  # noqa: ANN001
     _, trust, _ = signed
-    v = codec.verify(text, trust, at=T)
-    assert not v.valid and v.failure in (Failure.NOT_A_CODE, Failure.MALFORMED)
+    assert codec.verify(text, trust, at=T).failure is Failure.NOT_A_CODE
+
+
+@pytest.mark.parametrize("text", ["MB1:", "MB1:abc", "MB1:" + "A" * 40, "MB1:6BF", "MB1:中文"])
+def test_text_with_the_prefix_that_does_not_decode_is_damaged(text: str, signed) -> None:  # noqa: ANN001
+    _, trust, _ = signed
+    assert codec.verify(text, trust, at=T).failure is Failure.MALFORMED
+
+
+def test_a_real_code_with_one_character_changed_is_damaged(signed) -> None:  # noqa: ANN001
+    """Damaged, unless the change falls in bits the format ignores (the padding after zlib's last
+    block): then the code still says exactly what was signed, and is valid."""
+    text, trust, _ = signed
+    original = codec.verify(text, trust, at=T)
+    for i in range(len(PREFIX), len(text)):
+        for other in {"0", "Z", ":"} - {text[i]}:
+            v = codec.verify(text[:i] + other + text[i + 1 :], trust, at=T)
+            assert v.failure is Failure.MALFORMED or v == original, (i, other, v.failure)
+
+
+def test_a_real_code_cut_off_anywhere_is_damaged(signed) -> None:  # noqa: ANN001
+    text, trust, _ = signed
+    for end in range(len(PREFIX), len(text)):
+        assert codec.verify(text[:end], trust, at=T).failure is Failure.MALFORMED, end
+
+
+@given(st.text(max_size=200))
+def test_anything_behind_the_prefix_is_damaged_or_worse_never_not_a_code(rest: str) -> None:
+    k, pub = keypair()
+    v = codec.verify(PREFIX + rest, codec.TrustList.from_public_keys([pub]), at=T)
+    assert not v.valid and v.failure is not Failure.NOT_A_CODE
 
 
 def test_jwks_round_trip(signed) -> None:  # noqa: ANN001
