@@ -7,6 +7,24 @@ import math
 from collections.abc import Sequence
 from datetime import date, timedelta
 from html import escape
+from unicodedata import east_asian_width
+
+
+def _text_width(text: str, font_size: float) -> float:
+    """A generous estimate of how wide ``text`` is drawn in a sans-serif font: an ideograph or other
+    full-width character takes an em, any other character at most about 0.62 em (wide lowercase, digits)."""
+    return sum(font_size * (1.0 if east_asian_width(ch) in "WF" else 0.62) for ch in text)
+
+
+def _wrap(text: str, width: float, font_size: float) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` where a break can do it."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and _text_width(f"{lines[-1]} {word}", font_size) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
 
 
 def radar(
@@ -18,12 +36,17 @@ def radar(
     color: str = "#1b7f3b",
     title: str = "",
 ) -> str:
-    """One axis per label; each value is drawn as a share of its maximum (0 at the centre)."""
+    """One axis per label; each value is drawn as a share of its maximum (0 at the centre).
+
+    Labels longer than a short line ("Professional ethics 18/30") wrap at spaces, and the drawing is
+    widened (equally on both sides, so the chart stays centred) and heightened until every label fits:
+    whatever the language, no label is cut off at the edge of the SVG."""
     n = len(labels)
     c = size / 2
     r = size / 2 - 48
-    side = 90
+    font, line_height, pad = 12, 14.4, 4
     pts, grid, axes, text = [], [], [], []
+    left, right, top, bottom = 0.0, float(size), 0.0, float(size)  # the drawing's extent
 
     def at(i: int, share: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * i / n
@@ -31,24 +54,42 @@ def radar(
 
     for ring in (0.25, 0.5, 0.75, 1.0):
         grid.append(" ".join(f"{x:.1f},{y:.1f}" for x, y in (at(i, ring) for i in range(n))))
-    for i, (label, value, top) in enumerate(zip(labels, values, maxima, strict=True)):
-        share = max(0.0, min(1.0, value / top)) if top else 0.0
+    for i, (label, value, top_value) in enumerate(zip(labels, values, maxima, strict=True)):
+        share = max(0.0, min(1.0, value / top_value)) if top_value else 0.0
         pts.append(at(i, share))
         x, y = at(i, 1.0)
         axes.append(f'<line x1="{c:.1f}" y1="{c:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#d9dee2"/>')
         lx, ly = at(i, 1.18)
-        anchor = "middle" if abs(lx - c) < 10 else ("start" if lx > c else "end")
-        text.append(
-            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="12" '
-            f'dominant-baseline="middle">{escape(label)} {value:g}/{top:g}</text>'
+        above_or_below = abs(lx - c) < 10
+        lines = _wrap(f"{label} {value:g}/{top_value:g}", size if above_or_below else 8.5 * font, font)
+        if above_or_below:  # centred, growing away from the chart
+            anchor = "middle"
+            first = ly - (len(lines) - 1) * line_height if ly < c else ly
+        else:  # beside the chart: centred on the axis's end, growing away from it
+            anchor = "start" if lx > c else "end"
+            first = ly - (len(lines) - 1) * line_height / 2
+        for k, words in enumerate(lines):
+            w = _text_width(words, font)
+            x0 = {"start": lx, "end": lx - w, "middle": lx - w / 2}[anchor]
+            left, right = min(left, x0 - pad), max(right, x0 + w + pad)
+            y_mid = first + k * line_height
+            top, bottom = min(top, y_mid - line_height / 2 - pad), max(bottom, y_mid + line_height / 2 + pad)
+        spans = "".join(
+            f'<tspan x="{lx:.1f}" y="{first + k * line_height:.1f}">{escape(words)}</tspan>'
+            for k, words in enumerate(lines)
         )
+        text.append(
+            f'<text text-anchor="{anchor}" font-size="{font}" dominant-baseline="middle">{spans}</text>'
+        )
+    side = max(-left, right - size)
+    x_min, width, height = -side, size + 2 * side, bottom - top
     rings = "".join(f'<polygon points="{g}" fill="none" stroke="#d9dee2"/>' for g in grid)
     shape = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
     dots = "".join(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>' for x, y in pts)
     return (
-        # Side labels ("Professional ethics 8/30") run wider than the chart: room on both sides.
-        f'<svg class="chart radar" role="img" viewBox="{-side} 0 {size + 2 * side} {size}" width="100%" '
-        f'style="max-width:{size + 2 * side}px" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<svg class="chart radar" role="img" viewBox="{x_min:.1f} {top:.1f} {width:.1f} {height:.1f}" '
+        f'width="100%" style="max-width:{width:.0f}px" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>"
         f'{rings}{"".join(axes)}<polygon points="{shape}" fill="{color}" fill-opacity="0.25" '
         f'stroke="{color}" stroke-width="2"/>{dots}{"".join(text)}</svg>'
     )
