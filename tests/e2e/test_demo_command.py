@@ -110,3 +110,32 @@ def test_a_demo_resident_reaches_every_page_of_theirs_from_the_menu(demo: Demo) 
         joined = date.fromisoformat(re.search(r"加入时间</th><td>(\d{4}-\d{2}-\d{2})", me).group(1))
         assert joined <= date.today() - timedelta(days=540)
         assert "查阅记录" in client.get("/me/access-log").text
+
+
+STAFF = {  # demo user → links its menu must hold (a subset; all of them must open)
+    "admin": {"/orgs", "/residents", "/evaluation/review", "/staff/feeds", "/audit/access-log"},
+    "township": {"/orgs", "/residents", "/evaluation/review", "/evaluation/overdue"},
+    "village": {"/residents", "/evaluation/review", "/evaluation/deduction"},
+    "grid": {"/residents", "/evaluation/confirm", "/evaluation/submit", "/evaluation/deduction"},
+    "auditor": {"/audit/access-log", "/evaluation/overdue"},
+    "bank": {"/verify"},
+    "provider": {"/verify"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("user", sorted(STAFF))
+def test_every_staff_role_has_one_menu_on_every_page_and_every_link_opens(demo: Demo, user: str) -> None:
+    with httpx.Client(base_url=demo.url, follow_redirects=True, timeout=30) as client:
+        start = client.post("/login", data={"username": user, "password": "moralbank-demo"})
+        assert start.status_code == 200, start.text[:500]
+        header = start.text.split("</header>")[0]
+        menu = re.findall(r'<a href="(/[^"?]*)"(?: aria-current="page")?>([^<]+)</a>', header)
+        paths = [p for p, _ in menu]
+        assert STAFF[user] <= set(paths), paths
+        for path in paths:
+            page = client.get(path)
+            assert page.status_code == 200, (user, path)
+            assert page.text.split("</header>")[0].count('<a href="') >= len(paths), (user, path)  # same menu
+        if user == "bank":
+            assert "/residents" not in paths and "/orgs" not in paths

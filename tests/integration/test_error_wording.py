@@ -36,7 +36,7 @@ def test_an_english_page_keeps_the_services_english(resident_a: TestClient) -> N
     resident_a.cookies.set("lang", "en")
     r = resident_a.post("/evaluation/submit", data=DEED)
     assert r.status_code == 422
-    assert "field evidence: this indicator needs evidence (a photo or PDF)" in html.unescape(r.text)
+    assert "Evidence: this indicator needs evidence (a photo or PDF)" in html.unescape(r.text)
 
 
 def test_the_error_page_reads_in_chinese(resident_a: TestClient) -> None:

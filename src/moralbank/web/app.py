@@ -5,16 +5,18 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from moralbank import errors
+from moralbank.auth.domain import PARTNER_ROLES, Role
 from moralbank.bootstrap import Container
 from moralbank.web.i18n import error_text, pick_language, translator
 from moralbank.web.routing import serve_declared_routes_first
@@ -81,6 +83,7 @@ def render(
         "_": translator(lang),
         "error_text": lambda message: error_text(str(message), lang),
         "switch_language": _switch_language(request, "zh-CN" if lang == "en" else "en"),
+        "menu": _menu(request),
         "principal": getattr(request.state, "principal", None),
         "demo_banner": request.app.state.container.cache.get("demo", False),
         **(context or {}),
@@ -92,9 +95,60 @@ def render(
 
 
 def _switch_language(request: Request, lang: str) -> str:
-    """This page in the other language: the same path and query (filters, page), ``lang`` replaced."""
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    return f"{request.url.path}?{urlencode([*params, ('lang', lang)])}"
+    """This page in the other language: the same path and query (filters, page), ``lang`` replaced.
+
+    A page answering a form (a POST, e.g. a refused form shown again) links to the page the form was
+    on, as the browser's Referer names it on this site, since its own address takes no GET."""
+    path, query = request.url.path, request.url.query
+    if request.method != "GET":
+        ref = urlsplit(request.headers.get("referer", ""))
+        same_site = ref.netloc in ("", request.url.netloc) and ref.path.startswith("/")
+        path, query = (ref.path, ref.query) if same_site else ("/", "")
+    params = [(k, v) for k, v in parse_qsl(query) if k != "lang"]
+    return f"{path}?{urlencode([*params, ('lang', lang)])}"
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translated later"
+    """Marks a message for translation where it is defined; it is translated where it is shown."""
+    return message
+
+
+# The staff menu, in this order; each link is shown to the roles its route admits (``web.deps``
+# declarations), so the menu follows the access rules rather than repeating them.
+STAFF_MENU = (
+    ("/orgs", N_("组织架构")),
+    ("/residents", N_("居民名单")),
+    ("/residents/corrections", N_("更正申请")),
+    ("/evaluation/review", N_("评议队列")),
+    ("/evaluation/confirm", N_("待确认")),
+    ("/evaluation/submit", N_("代录善行")),
+    ("/evaluation/deduction", N_("扣分事项")),
+    ("/evaluation/overdue", N_("逾期事项")),
+    ("/staff/feeds", N_("数据接口")),
+    ("/staff/feeds/quarantine", N_("隔离区")),
+    ("/audit/access-log", N_("查阅记录")),
+    ("/policy", N_("公示目录")),
+)
+PARTNER_MENU = (("/verify", N_("核验绿码")), ("/policy", N_("公示目录")))
+
+
+def _menu(request: Request) -> list[tuple[str, str]]:
+    """The menu of the signed-in staff member or partner: the entries whose GET route admits their role."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None or principal.role is Role.RESIDENT:
+        return []
+    app = request.app
+    if not hasattr(app.state, "get_access"):
+        from moralbank.web.deps import route_table
+
+        app.state.get_access = {r["path"]: r for r in route_table(app) if "GET" in r["methods"]}
+    entries = PARTNER_MENU if principal.role in PARTNER_ROLES else STAFF_MENU
+    access = app.state.get_access
+    return [
+        (path, label)
+        for path, label in entries
+        if path in access and (access[path]["public"] or principal.role.value in access[path]["roles"])
+    ]
 
 
 def _wants_html(request: Request) -> bool:
@@ -143,6 +197,19 @@ def create_app(container: Container) -> FastAPI:
             detail = error_text(str(exc), language_of(request))
             return render(request, "error.html", {"title": title, "detail": detail}, status_code=status)
         return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """An unknown address (or a method a page does not take) gets the error page in a browser; the
+        API and programs keep Starlette's JSON."""
+        if not _wants_html(request):
+            return await http_exception_handler(request, exc)
+        _ = translator(language_of(request))
+        title = {404: _("未找到"), 405: _("出错了")}.get(exc.status_code, _("出错了"))
+        detail = {404: _("没有这个页面。"), 405: _("这个地址不能这样打开，请从页面上的链接进入。")}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return render(request, "error.html", {"title": title, "detail": detail}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

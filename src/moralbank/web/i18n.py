@@ -6,6 +6,7 @@ never touches another's); they are merged at start-up with Babel's PO reader.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("zh-CN", "en")
+_FIELD = re.compile(r"\bfield ([a-z_]+): ")
 
 
 @cache
@@ -58,7 +60,8 @@ def error_text(message: str, lang: str) -> str:
     a message is translated by the patterns of ``web/errors_zh.py``; in English it is shown as written.
     """
     if lang != "zh-CN":
-        return message
+        # "field points: …" reads "Points: …" to a person; the rest is the service's English.
+        return _FIELD.sub(lambda m: m.group(1).replace("_", " ").capitalize() + ": ", message)
     from moralbank.web.errors_zh import translate
 
     return translate(message)

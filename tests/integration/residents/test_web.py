@@ -165,6 +165,8 @@ def test_staff_find_a_resident_by_id_and_reach_the_portrait_from_the_profile(
 ) -> None:
     officer = client_as(city, username="village1")
     found = officer.get("/residents", params={"q": people["mine"].lower()}, headers={"accept": "text/html"})
+    as_trails_write_it = officer.get("/residents", params={"q": f"resident:{people['mine']}"})
+    assert str(as_trails_write_it.url).endswith(f"/residents/{people['mine']}")
     assert found.status_code == 200 and str(found.url).endswith(f"/residents/{people['mine']}")
     assert f'href="/residents/{people["mine"]}/portrait"' in found.text
     other = officer.get("/residents", params={"q": people["other"]}, headers={"accept": "text/html"})
@@ -204,3 +206,57 @@ def test_a_resident_sees_who_read_their_data(city: Container, people: dict[str, 
     assert (
         "Sending an SMS notice" in english and "Mobile number" in english and "Checking consents" in english
     )
+
+
+def test_a_page_answering_a_form_switches_language_to_the_form_page(
+    city: Container, people: dict[str, str]
+) -> None:
+    client = TestClient(create_app(city))
+    page = client.post(
+        "/login/resident/code",
+        data={"phone": "123"},
+        headers={"accept": "text/html", "referer": "http://testserver/login/resident?next=/me"},
+    )
+    assert 'href="/login/resident?next=%2Fme&amp;lang=en"' in page.text
+    page = client.post(
+        "/login/resident/code", data={"phone": "123"}, headers={"referer": "http://elsewhere.example/x"}
+    )
+    assert 'href="/?lang=en"' in page.text  # never back to another site
+
+
+def test_an_unknown_address_gets_a_page_in_a_browser_and_json_elsewhere(
+    city: Container, people: dict[str, str]
+) -> None:
+    client = TestClient(create_app(city))
+    page = client.get("/no/such/page", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "没有这个页面。" in page.text
+    assert (
+        "There is no such page." in client.get("/no/such/page?lang=en", headers={"accept": "text/html"}).text
+    )
+    assert client.get("/api/no/such/thing").json() == {"detail": "Not Found"}
+
+
+def test_the_consent_history_on_a_profile_is_in_words(city: Container, people: dict[str, str]) -> None:
+    with city.uow() as uow:
+        residents.grant_consent(
+            uow, resident_id=people["mine"], principal=SYSTEM, text_version="v1", interface="bank_repayment"
+        )
+        uow.commit()
+    officer = client_as(city, username="village1")
+    page = officer.get(f"/residents/{people['mine']}", headers={"accept": "text/html"}).text
+    history = page.split("授权记录")[1].split("</ul>")[0]
+    assert "interface:" not in history and "bank_repayment" not in history
+    assert "数据接口 · " in history
+
+
+def test_a_refused_form_on_my_page_comes_back_with_what_was_typed(
+    city: Container, people: dict[str, str]
+) -> None:
+    me = client_as(city, resident_id=people["mine"])
+    page = me.post("/me/corrections", data={"field": "phone", "value": " ", "reason": "换了号码"})
+    assert page.status_code == 422 and "换了号码" in page.text and 'value="phone" selected' in page.text
+    assert "say what the correct value is" not in page.text  # in Chinese on a Chinese page
+    page = me.post("/me/withdraw", data={"reason": "搬走了"})
+    assert page.status_code == 422 and 'value="搬走了"' in page.text and "请勾选确认框以确认退出" in page.text
+    with city.uow() as uow:  # nothing was stored and the resident is still enrolled
+        assert residents.corrections(uow, principal=SYSTEM, resident_id=people["mine"]) == []

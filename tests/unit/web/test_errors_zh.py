@@ -194,7 +194,7 @@ def test_a_message_already_in_chinese_is_left_as_it_is() -> None:
 
 def test_english_pages_keep_the_english_message() -> None:
     english = "field evidence: this indicator needs evidence (a photo or PDF)"
-    assert error_text(english, "en") == english
+    assert error_text(english, "en") == "Evidence: this indicator needs evidence (a photo or PDF)"
     assert error_text(english, "zh-CN") == "证明材料：该指标须上传证明材料（照片或 PDF 文件）"
 
 

@@ -52,3 +52,12 @@ def test_a_message_means_the_same_in_every_catalog() -> None:
                     english[m.id].add((m.string, po.name))
     assert len(english) > 300
     assert {k: sorted(v) for k, v in english.items() if len({s for s, _ in v}) > 1} == {}
+
+
+def test_an_english_page_names_a_field_in_words() -> None:
+    from moralbank.web.i18n import error_text
+
+    message = "field evidence: this indicator needs evidence (a photo or PDF); field deed_date: too old"
+    assert error_text(message, "en") == (
+        "Evidence: this indicator needs evidence (a photo or PDF); Deed date: too old"
+    )

@@ -43,6 +43,8 @@ def list_page(
     error = None
     found: list = []
     q = (q or "").strip()
+    if q.lower().startswith("resident:"):  # as item trails and the access log write a resident
+        q = q[len("resident:") :].strip()
     if RESIDENT_ID.fullmatch(q.upper()):  # a resident id (item trails and ring flags name residents so)
         return RedirectResponse(f"/residents/{q.upper()}", status_code=303)
     if q:  # one box: 18 characters of digits (and X) is an ID number, anything else a name
@@ -120,6 +122,7 @@ def detail_page(
         "consents": service.consent_history(uow, resident_id=resident_id, principal=principal),
         "corrections": service.corrections(uow, principal=principal, resident_id=resident_id),
         "members": sorted(service.household_members(uow, resident_id=resident_id) - {resident_id}),
+        "catalogue": service.consent_catalogue(),
     }
     uow.commit()
     return render(request, "residents/detail.html", ctx)
@@ -132,6 +135,28 @@ def _rid(principal: Principal) -> str:
     return principal.resident_id or ""
 
 
+def _my_page(
+    request: Request, uow: UnitOfWork, principal: Principal, *, status_code: int = 200, **extra: object
+) -> Response:
+    """The resident's own page; ``extra``: ``done`` (what was saved), or ``error`` with ``form`` (a
+    refused form shown again with what was typed)."""
+    rid = _rid(principal)
+    current = service.consents(uow, resident_id=rid, principal=principal)
+    context = {
+        "r": service.get(uow, resident_id=rid, principal=principal, purpose="本人查看"),
+        "catalogue": service.consent_catalogue(),
+        "current": current,
+        "history": service.consent_history(uow, resident_id=rid, principal=principal)[::-1],
+        "corrections": service.corrections(uow, principal=principal, resident_id=rid),
+        "fields": domain.CORRECTABLE,
+        "done": None,
+        "error": None,
+        "form": {},
+        **extra,
+    }
+    return render(request, "residents/me.html", context, status_code=status_code)
+
+
 @router.get("/me")
 def my_page(
     request: Request,
@@ -139,21 +164,7 @@ def my_page(
     uow: UnitOfWork = Depends(get_uow),
     done: str | None = None,
 ) -> Response:
-    rid = _rid(principal)
-    current = service.consents(uow, resident_id=rid, principal=principal)
-    return render(
-        request,
-        "residents/me.html",
-        {
-            "r": service.get(uow, resident_id=rid, principal=principal, purpose="本人查看"),
-            "catalogue": service.consent_catalogue(),
-            "current": current,
-            "history": service.consent_history(uow, resident_id=rid, principal=principal)[::-1],
-            "corrections": service.corrections(uow, principal=principal, resident_id=rid),
-            "fields": domain.CORRECTABLE,
-            "done": done,
-        },
-    )
+    return _my_page(request, uow, principal, done=done)
 
 
 @router.post("/me/consents")
@@ -208,28 +219,37 @@ def _json_default(o: object) -> object:
 
 @router.post("/me/corrections")
 def my_correction(
-    field: str = Form(...),
-    value: str = Form(...),
+    request: Request,
+    field: str = Form(""),
+    value: str = Form(""),
     reason: str = Form(""),
     principal: Principal = Depends(RESIDENT),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
-    service.request_correction(
-        uow, resident_id=_rid(principal), principal=principal, field=field, value=value, reason=reason
-    )
+    typed = {"field": field, "value": value, "reason": reason}
+    try:
+        service.request_correction(
+            uow, resident_id=_rid(principal), principal=principal, field=field, value=value, reason=reason
+        )
+    except InvalidInput as e:
+        uow.db.rollback()  # drop what the refused attempt wrote before the page is read again
+        return _my_page(request, uow, principal, status_code=422, error=str(e), form=typed)
     uow.commit()
     return RedirectResponse("/me?done=correction#corrections", status_code=303)
 
 
 @router.post("/me/withdraw")
 def my_withdrawal(
+    request: Request,
     confirm: bool = Form(False),
     reason: str = Form(""),
     principal: Principal = Depends(RESIDENT),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
     if not confirm:
-        raise InvalidInput("tick the box to confirm the withdrawal")
+        error = str(InvalidInput("tick the box to confirm the withdrawal"))
+        typed = {"withdraw_reason": reason}
+        return _my_page(request, uow, principal, status_code=422, error=error, form=typed)
     service.withdraw(uow, resident_id=_rid(principal), principal=principal, reason=reason)
     uow.commit()
     response = RedirectResponse("/?withdrawn=1", status_code=303)
