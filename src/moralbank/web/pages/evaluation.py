@@ -5,18 +5,22 @@ and reopen."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from functools import partial
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
+from moralbank.auth import service as auth
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import MoralbankError
 from moralbank.evaluation import service as ev
+from moralbank.feeds import service as feeds
 from moralbank.kernel.clock import CHINA, local_date
 from moralbank.notify import service as notify
 from moralbank.policy import service as policy_service
@@ -24,9 +28,13 @@ from moralbank.policy.domain import Indicator, Policy
 from moralbank.web.api.evaluation import uploads_of
 from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
+from moralbank.web.errors_zh import ROLES
 from moralbank.web.i18n import error_text, translator
 from moralbank.web.labels import ITEM_STATES
 from moralbank.web.routing import PrefixRouter
+
+if TYPE_CHECKING:
+    from moralbank.evaluation.models import EvaluationItem
 
 router = PrefixRouter(prefix="/evaluation", include_in_schema=False)
 
@@ -115,6 +123,64 @@ class _PolicyText:
         return indicator.basis(self._lang) if indicator else ""
 
 
+def _interface_name(name: str, lang: str) -> str | None:
+    """A department interface's name in the page's language (None for one the catalogue lacks)."""
+    iface = feeds.catalogue().get(name)
+    return (iface.name_en if lang == "en" else iface.name_zh) if iface else None
+
+
+class _Who:
+    """Who took a step of an item or voted on it, in the page's language — never the internal actor
+    code (``user:3``, ``resident:R…``, ``system:evaluation``, ``feed:court_enforcement``).
+
+    Staff are named with their role, to residents too, as the resident's access log already names them;
+    the viewing resident is "you", another resident "a resident"; a department interface by its name.
+    Accounts are read once per page, and only when a step was taken by one."""
+
+    def __init__(self, uow: UnitOfWork, viewer: Principal | None, lang: str) -> None:
+        self._uow, self._viewer, self._lang = uow, viewer, lang
+        self._ = translator(lang)
+        self._accounts: dict[str, tuple[str, str]] | None = None
+
+    def _account(self, actor: str) -> tuple[str, str] | None:
+        """(name, role) of a staff account or API token."""
+        if self._accounts is None:
+            self._accounts = {f"user:{u.id}": (u.display_name, u.role) for u in auth.list_users(self._uow)}
+            self._accounts |= {f"token:{t.id}": (t.name, t.role) for t in auth.list_tokens(self._uow)}
+        return self._accounts.get(actor)
+
+    def __call__(self, actor: str) -> str:
+        _ = self._
+        kind, _sep, key = actor.partition(":")
+        if kind == "resident":
+            own = self._viewer is not None and key == self._viewer.resident_id
+            return _("您本人") if own else _("居民")
+        if kind == "system":
+            return _("系统")
+        if kind == "feed":
+            return _interface_name(key, self._lang) or _(ROLES["department_feed"])
+        account = self._account(actor) if kind in ("user", "token") else None
+        if account is None:  # an account since removed, or a step written without one
+            return _("工作人员")
+        name, role = account
+        role_name = _(ROLES.get(role, "工作人员"))
+        return _("{name}（{role}）", name=name, role=role_name) if name else role_name
+
+
+def _describe(_: Callable[..., str], lang: str, item: EvaluationItem, limit: int | None = None) -> str:
+    """What an item is about: the resident's or officer's own words (the first ``limit`` characters);
+    for a department record, the interface's name and the department's record id — not the internal
+    source reference (``feeds:court_enforcement:COUR2012-00000035:v1``, see ``feeds.service.source_ref``)."""
+    if item.origin != "record" or not item.interface:
+        return item.description[:limit]
+    record = item.source_ref or ""
+    prefix = f"feeds:{item.interface}:"
+    if record.startswith(prefix):
+        record = re.sub(r":v\d+$", "", record.removeprefix(prefix))
+    name = _interface_name(item.interface, lang) or _("部门数据")
+    return f"{name} · {_('记录 {id}', id=record)}"
+
+
 def _points_range(_: Callable[..., str], low: int, high: int) -> str:
     """A points range as the page's language writes it: 2–5 分, 2–5 points; a fixed value 5 分, 5 points."""
     if low != high:
@@ -143,6 +209,8 @@ def _ctx(
         "indicator_name": text.name,
         "indicator_basis": text.basis,
         "points_range": lambda low, high: _points_range(_, low, high),
+        "who": _Who(uow, getattr(request.state, "principal", None), lang),
+        "describe": partial(_describe, _, lang),
         **PUNCTUATION[lang],
         "today": local_date(uow.clock.now()),
         "local": lambda at: at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else "",
