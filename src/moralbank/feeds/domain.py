@@ -14,6 +14,7 @@ The path of one department row::
 
 from __future__ import annotations
 
+import ast
 import codecs
 import csv
 import hashlib
@@ -715,6 +716,8 @@ _DETAIL = {
     BAD_USCC: "统一社会信用代码（GB 32100）校验不通过",
     MISSING: "必填字段为空",
 }
+FUTURE_DETAIL = "日期在将来: {date}"
+UNKNOWN_PERSON_DETAIL = "本市居民中没有这个身份号码"
 
 
 def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Record | RowProblem:
@@ -743,7 +746,8 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
         values[spec.name] = value
     deed = date.fromisoformat(values[iface.date_field])
     if today is not None and deed > today:
-        return RowProblem(raw.row, raw.line, iface.date_field, BAD_DATE, f"日期在将来: {deed.isoformat()}")
+        detail = FUTURE_DETAIL.format(date=deed.isoformat())
+        return RowProblem(raw.row, raw.line, iface.date_field, BAD_DATE, detail)
     return Record(raw.row, values, str(values[iface.source_id]), str(values[iface.person_field]), deed)
 
 
@@ -774,6 +778,61 @@ def check_values(iface: Interface, values: dict[str, str | None], *, today: date
         elif spec.name == iface.date_field and date.fromisoformat(value) > today:
             problems.append(Problem(f"a date in the future: {value}", field=spec.name))
     return problems
+
+
+def _detail_form(kind: str, template: str, **parts: str) -> tuple[str, re.Pattern[str]]:
+    """A stored detail's wording as a pattern; ``{name}`` in ``template`` captures ``parts[name]``."""
+    pattern = re.sub(
+        r"\\\{(\w+)\\\}", lambda m: f"(?P<{m.group(1)}>{parts[m.group(1)]})", re.escape(template)
+    )
+    return kind, re.compile(pattern, re.DOTALL)
+
+
+# The details a quarantined row keeps, as they were written (the readers' English, the validator's
+# Chinese), read back into a stable kind and its values so a page can say them in its own language —
+# those of rows stored long ago as well.
+_DETAIL_FORMS = (
+    _detail_form(RAGGED, "{cells} cells where the header has {columns}", cells=r"\d+", columns=r"\d+"),
+    _detail_form(BAD_ENCODING, "bytes that are not {encoding}", encoding=r"\S+"),
+    _detail_form(BAD_JSON, "not JSON: {error}", error=".+"),
+    _detail_form("json_object", "a line is one JSON object"),
+    _detail_form(WRONG_TYPE, _DETAIL[WRONG_TYPE] + ": {value}", type=r"\w+", value=".*"),
+    *(
+        _detail_form(r, _DETAIL[r] + ": {value}", value=".*")
+        for r in (BAD_DATE, UNKNOWN_CODE, BAD_ID_NUMBER, BAD_USCC)
+    ),
+    _detail_form(MISSING, _DETAIL[MISSING]),
+    _detail_form("future_date", FUTURE_DETAIL, date=r"[\d-]+"),
+    _detail_form(UNKNOWN_PERSON, UNKNOWN_PERSON_DETAIL),
+)
+
+
+def read_detail(detail: str) -> tuple[str, dict[str, str]] | None:
+    """The kind of a stored row problem's detail and its values (a quoted value unquoted); None for a
+    wording this version does not know.
+
+    Kinds: the reason codes, plus ``json_object`` (a JSON line that is not an object) and
+    ``future_date``; values: ``cells``/``columns``, ``encoding``, ``error`` (Python's JSON message),
+    ``type`` (a field type), ``value`` (the refused text, an ID number masked), ``date``.
+    """
+    for kind, pattern in _DETAIL_FORMS:
+        m = pattern.fullmatch(detail)
+        if m:
+            values = m.groupdict()
+            if "value" in values:
+                values["value"] = _unquoted(values["value"])
+            return kind, values
+    return None
+
+
+def _unquoted(shown: str) -> str:
+    """The text of a value the validator quoted with ``repr``."""
+    if len(shown) < 2 or shown[0] not in "'\"" or shown[-1] != shown[0]:
+        return shown
+    try:
+        return str(ast.literal_eval(shown))
+    except (ValueError, SyntaxError):
+        return shown
 
 
 def _shown(spec: FieldSpec, text: str) -> str:

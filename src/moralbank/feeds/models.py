@@ -113,7 +113,8 @@ class FeedQuarantine(Base):
     detail: Mapped[str] = mapped_column(String(500))
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     resident_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(12), default="open")  # open | fixed | discarded | reprocessed
+    # open | fixed (pending), then discarded, or reprocessed (taken in) | held (for consent) | duplicate
+    status: Mapped[str] = mapped_column(String(12), default="open")
     resolved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -404,9 +404,12 @@ def _process(
     *,
     arrived: datetime,
     again: bool = False,
+    outcomes: dict[int, str] | None = None,
 ) -> tuple[Counts, list[tuple[RawRow, RowProblem, str | None]]]:
     """Classify, store and hand to evaluation rows that ``arrived`` then. ``again``: quarantined rows
-    run through once more — not an arrival, so health moves them from quarantined to their outcome."""
+    run through once more — not an arrival, so health moves them from quarantined to their outcome.
+    ``outcomes``, when given, gets the outcome of each row that went in (by ``RawRow.row``): the name of
+    the count it added to (``accepted``, ``held_for_consent``, ``duplicates``)."""
     now = uow.clock.now()
     today = local_date(now)
     arrival_day = local_date(arrived)
@@ -433,7 +436,7 @@ def _process(
                         raw.line,
                         iface.person_field,
                         domain.UNKNOWN_PERSON,
-                        "本市居民中没有这个身份号码",
+                        domain.UNKNOWN_PERSON_DETAIL,
                     ),
                     None,
                 )
@@ -451,7 +454,13 @@ def _process(
     versions: list[dict[str, Any]] = []
     lag_sum, lag_n = 0.0, 0
     proposals = _Proposals(uow, iface, run.id)
-    for _raw, rec, rid in known:
+
+    def count(raw: RawRow, outcome: str) -> None:
+        setattr(counts, outcome, getattr(counts, outcome) + 1)
+        if outcomes is not None:
+            outcomes[raw.row] = outcome
+
+    for raw, rec, rid in known:
         stored = _stored_values(iface, rec, rid, uow)
         payload = domain.canonical_json(stored)  # stored as is, and hashed: one encoding for both
         h = domain.hash_text(payload)
@@ -462,10 +471,7 @@ def _process(
         lag_n += 1
         if old is None:
             version = 1
-            if ok:
-                counts.accepted += 1
-            else:
-                counts.held_for_consent += 1
+            count(raw, "accepted" if ok else "held_for_consent")
             inserts.append(
                 {
                     "interface": iface.name,
@@ -495,12 +501,10 @@ def _process(
             continue
         if old.content_hash == h:
             if old.status == "held" and ok:  # consent given since: the record may now be used
-                counts.accepted += 1
+                count(raw, "accepted")
                 _use(uow, iface, old, run.id, proposals)
-            elif old.status == "held":
-                counts.held_for_consent += 1
             else:
-                counts.duplicates += 1
+                count(raw, "held_for_consent" if old.status == "held" else "duplicates")
             continue
         # Same record id, different content: a correction. The old version is kept and its effect
         # reversed through the ledger's correction path; the new version is then evaluated afresh.
@@ -541,8 +545,8 @@ def _process(
         old.received_at = arrived
         old.effect = None
         old.status = "used" if ok else "held"
+        count(raw, "accepted" if ok else "held_for_consent")
         if ok:
-            counts.accepted += 1
             counts.corrections += 1
             if mapping:
                 proposals.add(
@@ -553,8 +557,6 @@ def _process(
                     ref=source_ref(iface.name, old.source_record_id, old.version),
                     then=partial(setattr, old, "effect"),
                 )
-        else:
-            counts.held_for_consent += 1
     proposals.flush()
     repository.insert_versions(uow.db, versions)
     repository.insert_records(uow.db, inserts)
@@ -682,6 +684,12 @@ def quarantine_list(
     ]
 
 
+PENDING = ("open", "fixed")
+"""The statuses of a row still in the quarantine; it leaves as ``discarded`` or through a reprocess."""
+REPROCESSED_AS = {"accepted": "reprocessed", "held_for_consent": "held", "duplicates": "duplicate"}
+"""The status a reprocessed row leaves the quarantine with, by what became of its record: taken in,
+held until the resident consents, or the same as a record already stored."""
+
 DISCARD_MARK = " | 作废: "  # between the problem and the discard reason, in ``feed_quarantine.detail``
 DISCARD_REASON_MAX = 200
 
@@ -711,8 +719,9 @@ def _quarantined(uow: Any, qid: int) -> Any:
     q = repository.quarantine_row(uow.db, qid)
     if q is None:
         raise NotFound(f"no quarantined row {qid}")
-    if q.status in ("discarded", "reprocessed"):
-        raise Conflict(f"quarantined row {qid} is already {q.status}")
+    if q.status not in PENDING:
+        done = "discarded" if q.status == "discarded" else "reprocessed"
+        raise Conflict(f"quarantined row {qid} is already {done}")
     return q
 
 
@@ -756,8 +765,8 @@ def quarantine_discard(uow: Any, *, quarantine_id: int, actor: str, reason: str)
 def quarantine_reprocess(
     uow: Any, *, actor: str, interface: str | None = None, ids: Iterable[int] | None = None
 ) -> Counts:
-    """Run open and fixed rows through the import again: the ones that now pass go in (and leave the
-    quarantine as ``reprocessed``); the others stay open, with the new reason.
+    """Run open and fixed rows through the import again: the ones that now pass go in and leave the
+    quarantine (``REPROCESSED_AS`` says how); the others stay open, with the new reason.
 
     A reprocess is not an arrival: each row stays counted on the day it arrived, and health moves the
     ones that went in from quarantined to their outcome there (see ``_health``)."""
@@ -805,14 +814,15 @@ def _reprocess(
     raws = [RawRow(i, q.line_no, json.loads(uow.keys.decrypt(q.raw))) for i, q in enumerate(rows, 1)]
     counts = Counts()
     failed: dict[int, RowProblem] = {}
+    outcomes: dict[int, str] = {}
     for part in _distinct_runs(iface, raws):
-        c, problems = _process(uow, iface, run, part, arrived=arrived, again=True)
+        c, problems = _process(uow, iface, run, part, arrived=arrived, again=True, outcomes=outcomes)
         counts.add(c)
         failed.update({raw.row: p for raw, p, _ in problems})
     for raw, q in zip(raws, rows, strict=True):
         p = failed.get(raw.row)
         if p is None:
-            q.status = "reprocessed"
+            q.status = REPROCESSED_AS[outcomes[raw.row]]
             q.resolved_by = q.resolved_by or actor
             q.resolved_at = uow.clock.now()
         else:

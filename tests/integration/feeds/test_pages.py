@@ -152,3 +152,95 @@ def test_the_pages_speak_english_with_the_english_interface_names(city: City, ad
     health = _text(admin.get("/staff/feeds?lang=en", headers=HTML).text)
     assert "Blood donation" in health and "无偿献血" not in health and "Ningbo Blood Centre" in health
     assert "Done" in health and "File" in health
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _section(page: str, qid: int) -> str:
+    return _text(re.search(rf'<section[^>]*id="q{qid}".*?</section>', page, re.S).group(0))
+
+
+def _details(page: str) -> list[str]:
+    """The problem detail of each row: what follows the reason's words."""
+    rows = re.findall(
+        r'<section class="card quarantine-row".*?<p><strong>.*?</strong> — (.*?) · <span', page, re.S
+    )
+    return [" ".join(unescape(d).split()) for d in rows]
+
+
+def test_a_reprocessed_row_says_it_is_held_for_consent(city: City, admin: TestClient, tmp_path: Path) -> None:
+    p = city.write(tmp_path / "nine.csv", "blood_donation", 12, bad=9, seed=7, people=[city.id_numbers[9]])
+    import_file(city.container, interface="blood_donation", path=p)
+    with city.container.uow(write=False) as uow:
+        row = next(
+            r
+            for r in feeds.quarantine_list(uow, interface="blood_donation")
+            if r["reason"] == "bad_date" and r["file"] == "nine.csv"
+        )
+    values = {f"f_{k}": v or "" for k, v in row["values"].items()}
+    admin.post(
+        f"/staff/feeds/quarantine/{row['id']}/fix?{FILTERS}", data={**values, "f_donated_on": "2026-11-01"}
+    )
+    r = admin.post(f"/staff/feeds/quarantine/reprocess?{FILTERS}", data={"interface": "blood_donation"})
+    assert "待授权 1" in _text(admin.get(r.headers["location"], headers=HTML).text)
+    zh = _section(admin.get("/staff/feeds/quarantine?status=all", headers=HTML).text, row["id"])
+    assert "待居民授权" in zh and "已重新处理入库" not in zh
+    en = _section(admin.get("/staff/feeds/quarantine?status=all&lang=en", headers=HTML).text, row["id"])
+    assert "held until the resident consents" in en and "taken in" not in en
+
+
+def test_a_refused_fix_names_every_field_by_the_interfaces_label(city: City, admin: TestClient) -> None:
+    row = _row(city, "bad_date")
+    values = {f"f_{k}": v or "" for k, v in row["values"].items()}
+    r = admin.post(
+        f"/staff/feeds/quarantine/{row['id']}/fix?{FILTERS}",
+        data={**values, "f_donated_on": "", "f_kind": ""},
+    )
+    alert = " ".join(
+        _text(
+            re.search(
+                r'role="alert">.*?</p>', admin.get(r.headers["location"], headers=HTML).text, re.S
+            ).group(0)
+        ).split()
+    )
+    assert "献血日期：必填，不能为空；献血类型：必填，不能为空" in alert
+    assert (
+        "donated_on" not in alert
+        and "kind" not in alert
+        and "字段" not in alert.replace("需要更正的字段", "")
+    )
+    en = admin.get(r.headers["location"] + "&lang=en", headers=HTML).text
+    alert = " ".join(_text(re.search(r'role="alert">.*?</p>', en, re.S).group(0)).split())
+    assert "Donated on: required, cannot be empty; Kind: required, cannot be empty" in alert
+    assert not CJK.search(alert)
+
+
+def test_problem_details_read_in_the_page_language(city: City, admin: TestClient, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(b'{"record_id": "J-1",\n["J-2"]\n{"record_id": "J-3", "x": "\xff"}\n')
+    import_file(city.container, interface="blood_donation", path=broken)
+    zh = _details(admin.get("/staff/feeds/quarantine?status=all", headers=HTML).text)
+    assert {"本行有 6 个单元格，而表头有 5 列", "“十二”不是整数", "每行须为一个 JSON 对象"} <= set(zh)
+    assert any(d.startswith("含有不符合") for d in zh) and any(d.startswith("JSON 有误") for d in zh)
+    words = [re.sub(r"“[^”]*”|JSON|UTF-8|GB \d+", "", d) for d in zh]  # without the quoted values and names
+    assert [w for w in words if re.search(r"[A-Za-z]{2,}", w)] == []
+    en = _details(admin.get("/staff/feeds/quarantine?status=all&lang=en", headers=HTML).text)
+    assert {
+        "6 cells where the header has 5",
+        "“十二” is not a whole number",
+        "a line is one JSON object",
+    } <= set(en)
+    assert [d for d in en if CJK.search(re.sub(r"“[^”]*”", "", d))] == []
+
+
+def test_a_discard_says_who_discarded_in_words(city: City, admin: TestClient) -> None:
+    by_admin, by_someone = _row(city, "bad_date"), _row(city, "wrong_type")
+    admin.post(f"/staff/feeds/quarantine/{by_admin['id']}/discard?{FILTERS}", data={"reason": "部门撤回"})
+    with city.container.uow() as uow:
+        feeds.quarantine_discard(uow, quarantine_id=by_someone["id"], actor="cli:ops", reason="测试数据")
+        uow.commit()
+    page = admin.get("/staff/feeds/quarantine?status=discarded", headers=HTML).text
+    assert "作废原因：部门撤回 — 市管理员" in _section(page, by_admin["id"])
+    assert "作废原因：测试数据 — 工作人员" in _section(page, by_someone["id"])
+    assert "user:" not in _text(page) and "cli:ops" not in _text(page)

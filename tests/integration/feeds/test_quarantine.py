@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from moralbank.auth.domain import SYSTEM
-from moralbank.errors import InvalidInput
+from moralbank.errors import Conflict, InvalidInput
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file
 from moralbank.feeds.models import FeedHealthDay
@@ -189,3 +189,38 @@ def test_a_discard_needs_a_reason_which_stays_with_the_row(city: City, tmp_path:
         (row,) = feeds.quarantine_list(uow, status="discarded")
     assert row["discard_reason"] == long_reason.strip()[: feeds.DISCARD_REASON_MAX]
     assert row["detail"].startswith("不是有效日期") and row["resolved_by"] == "t"
+
+
+def _status(city: City, qid: int) -> str:
+    with city.container.uow(write=False) as uow:
+        (row,) = [r for r in feeds.quarantine_list(uow, status=None) if r["id"] == qid]
+        return row["status"]
+
+
+def test_a_reprocessed_row_says_what_became_of_its_record(city: City, tmp_path: Path) -> None:
+    """Taken in, held for the resident's consent, or the same as a record already stored: each is
+    what the row says once it leaves the quarantine (not "taken in" for all three)."""
+    p = city.write(tmp_path / "b.csv", "blood_donation", 12, bad=9, people=[city.id_numbers[9]])
+    import_file(city.container, interface="blood_donation", path=p)
+    p = city.write(tmp_path / "c.csv", "blood_donation", 20, bad=9, seed=2)
+    import_file(city.container, interface="blood_donation", path=p)
+    with city.container.uow(write=False) as uow:
+        rows = feeds.quarantine_list(uow, interface="blood_donation")
+    held = next(r for r in rows if r["reason"] == "bad_date" and r["file"] == "b.csv")
+    taken = next(r for r in rows if r["reason"] == "bad_date" and r["file"] == "c.csv")
+    same = next(r for r in rows if r["reason"] == "ragged_row" and r["file"] == "c.csv")
+    with city.container.uow() as uow:
+        feeds.quarantine_fix(uow, quarantine_id=held["id"], values={"donated_on": "2026-11-01"}, actor="t")
+        feeds.quarantine_fix(uow, quarantine_id=taken["id"], values=_good(taken), actor="t")
+        feeds.quarantine_fix(uow, quarantine_id=same["id"], values=_good(taken), actor="t")
+        counts = feeds.quarantine_reprocess(uow, actor="t", interface="blood_donation")
+        uow.commit()
+    assert (counts.accepted, counts.held_for_consent, counts.duplicates) == (1, 1, 1)
+    assert _status(city, held["id"]) == "held"
+    assert {_status(city, taken["id"]), _status(city, same["id"])} == {"reprocessed", "duplicate"}
+    with city.container.uow(write=False) as uow:
+        left = feeds.quarantine_list(uow, interface="blood_donation", status="held")
+    assert [r["id"] for r in left] == [held["id"]]
+    # a row that left the quarantine is not fixed or discarded again, whatever became of it
+    with city.container.uow() as uow, pytest.raises(Conflict, match="is already reprocessed"):
+        feeds.quarantine_discard(uow, quarantine_id=held["id"], actor="t", reason="late")

@@ -272,3 +272,51 @@ def test_a_staff_fix_is_checked_as_the_import_checks_a_row(values: dict) -> None
         if isinstance(domain.validate(iface, _raw(**{**_GOOD, f: v}), today=TODAY), RowProblem)
     }
     assert problems == alone
+
+
+def test_every_detail_a_row_problem_is_stored_with_reads_back_as_its_kind(tmp_path: Path) -> None:
+    """What the readers and the validator write, a page reads back (``read_detail``) to say it in its own
+    language: a new wording without a reading would reach the page as it was stored."""
+    iface, org = IFACES["blood_donation"], IFACES["market_supervision"]
+    good = {"record_id": "1", "id_number": PEOPLE[0], "donated_on": "2026-11-01", "kind": "platelets"}
+    good["volume_ml"] = "300"
+    path = tmp_path / "b.jsonl"
+    path.write_bytes(b'{"record_id": 1,\n["1"]\n{"record_id": "\xff"}\n')
+    read = [domain.validate(iface, r) for r in domain.read_rows(path)]
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"record_id,id_number,donated_on,kind,volume_ml\r\n1,2,3\r\n")
+    read += [domain.validate(iface, r) for r in domain.read_rows(path)]
+    spoilt = [
+        {"volume_ml": "十二"},
+        {"donated_on": "2026-13-01"},
+        {"kind": "X"},
+        {"id_number": PEOPLE[0][:-1] + "0" if PEOPLE[0][-1] != "0" else PEOPLE[0][:-1] + "1"},
+        {"donated_on": None},
+        {"donated_on": "2027-01-01"},
+    ]
+    read += [domain.validate(iface, _raw(**{**good, **change}), today=TODAY) for change in spoilt]
+    (company,) = samples.rows(org, PEOPLE, 1, today=TODAY)
+    company[org.identifier] = company[org.identifier][:-1] + (
+        "0" if company[org.identifier][-1] != "0" else "1"
+    )
+    read.append(domain.validate(org, _raw(**company), today=TODAY))
+    details = [p.detail for p in read] + [domain.UNKNOWN_PERSON_DETAIL]
+    kinds = [domain.read_detail(d) for d in details]
+    assert [k for k, _ in kinds] == [
+        "bad_json",
+        "json_object",
+        "bad_encoding",
+        "ragged_row",
+        "wrong_type",
+        "bad_date",
+        "unknown_code",
+        "bad_id_number",
+        "missing_value",
+        "future_date",
+        "bad_uscc",
+        "unknown_person",
+    ]
+    assert kinds[0][1] == {"error": "Expecting property name enclosed in double quotes"}
+    assert kinds[3][1] == {"cells": "3", "columns": "5"}
+    assert kinds[4][1] == {"type": "int", "value": "十二"} and kinds[6][1] == {"value": "X"}
+    assert domain.read_detail("something a later version wrote") is None

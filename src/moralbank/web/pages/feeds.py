@@ -17,7 +17,7 @@ from moralbank.feeds import domain, service
 from moralbank.kernel.clock import CHINA
 from moralbank.web.app import language_of, render
 from moralbank.web.deps import get_uow, require_roles
-from moralbank.web.i18n import translator
+from moralbank.web.i18n import error_text, translator
 
 router = APIRouter(include_in_schema=False)
 WATCHERS = require_roles(Role.CITY_ADMIN, Role.AUDITOR)
@@ -58,6 +58,8 @@ def _words(_: Callable[..., str]) -> dict[str, dict[str, str]]:
             "fixed": _("已修正，待重新处理"),
             "discarded": _("已作废"),
             "reprocessed": _("已重新处理入库"),
+            "held": _("已重新处理，待居民授权后使用"),
+            "duplicate": _("已重新处理，与已入库的记录相同"),
             "all": _("全部"),
         },
         "reason": {
@@ -75,6 +77,60 @@ def _words(_: Callable[..., str]) -> dict[str, dict[str, str]]:
         "transport": {"file": _("文件"), "push": _("推送"), "pull": _("拉取"), "requeue": _("重新处理")},
         "import_status": {"running": _("进行中"), "done": _("已完成")},
     }
+
+
+def _detail_words(_: Callable[..., str]) -> dict[str, dict[str, str]]:
+    """What the pages say for each kind of stored problem detail (``domain.read_detail``), with the
+    words of its values: field types and Python's JSON messages."""
+    return {
+        "kind": {
+            domain.RAGGED: _("本行有 {cells} 个单元格，而表头有 {columns} 列"),
+            domain.BAD_ENCODING: _("含有不符合 {encoding} 编码的字节"),
+            domain.BAD_JSON: _("JSON 有误：{error}"),
+            "json_unnamed": _("JSON 有误，无法读取"),
+            "json_object": _("每行须为一个 JSON 对象"),
+            domain.WRONG_TYPE: _("“{value}”不是{type}"),
+            domain.BAD_DATE: _("“{value}”不是有效日期"),
+            domain.UNKNOWN_CODE: _("“{value}”不是本接口定义的代码"),
+            domain.BAD_ID_NUMBER: _("“{value}”未通过公民身份号码（GB 11643）校验"),
+            domain.BAD_USCC: _("“{value}”未通过统一社会信用代码（GB 32100）校验"),
+            domain.MISSING: _("该字段必须填写"),
+            "future_date": _("日期晚于今天：{date}"),
+            domain.UNKNOWN_PERSON: _("本市居民中没有这个身份号码"),
+        },
+        "type": {"int": _("整数"), "decimal": _("数值"), "bool": _("是或否"), "": _("该字段类型的值")},
+        "json": {
+            "Expecting value": _("缺少值"),
+            "Extra data": _("数据后还有多余的内容"),
+            "Expecting property name enclosed in double quotes": _("属性名须用双引号括起"),
+            "Unterminated string starting at": _("字符串没有结束"),
+            "Expecting ',' delimiter": _("缺少逗号"),
+            "Expecting ':' delimiter": _("缺少冒号"),
+            "Invalid control character at": _("含有无效的控制字符"),
+            "Invalid \\escape": _("含有无效的转义符"),
+            "Invalid \\uXXXX escape": _("含有无效的 Unicode 转义"),
+            "Illegal trailing comma before end of object": _("对象末尾多了逗号"),
+            "Illegal trailing comma before end of array": _("数组末尾多了逗号"),
+        },
+    }
+
+
+def _detail(words: dict[str, dict[str, str]], lang: str, detail: str) -> str:
+    """A stored problem detail in the page's language (one this version cannot read: as the service
+    wording of ``error_text``)."""
+    read = domain.read_detail(detail)
+    if read is None or read[0] not in words["kind"]:
+        return error_text(detail, lang)
+    kind, values = read
+    if kind == domain.WRONG_TYPE:
+        values["type"] = words["type"].get(values["type"], words["type"][""])
+    elif kind == domain.BAD_ENCODING:
+        values["encoding"] = values["encoding"].upper()  # as encodings are written: UTF-8, GB18030
+    elif kind == domain.BAD_JSON:
+        # Python's English message stays on an English page; on a Chinese one, without words, it is left out
+        values["error"] = words["json"].get(values["error"], values["error"] if lang == "en" else "")
+        kind = kind if values["error"] else "json_unnamed"
+    return words["kind"][kind].format(**values)
 
 
 def _name(lang: str, zh: str, en: str) -> str:
@@ -132,6 +188,7 @@ def quarantine_page(
     err: str | None = Query(None),
     row: int | None = Query(None),
     bad: str = Query(""),
+    why: list[str] = Query([]),
     principal: Principal = Depends(WATCHERS),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
@@ -144,13 +201,23 @@ def quarantine_page(
         status=None if status == "all" else status,
         limit=200,
     )
+    details = _detail_words(_)
+    staff = _staff_names(uow) if any(r["discard_reason"] for r in rows) else {}
     for r in rows:
         r["fields"] = _fields(lang, r["interface"])
         r["labels"] = {name: label for name, label, _required in r["fields"]}
+        r["detail"] = _detail(details, lang, r["detail"])
+        r["discarded_by"] = staff.get(r["resolved_by"] or "") or _("工作人员")
     # what a refused action names: the fields of its row, in the page's language
     err_row = next((r for r in rows if r["id"] == row), None)
     labels = {**(err_row["labels"] if err_row else {}), "reason": _("作废原因")}
     bad_fields = [f for f in bad.split(",") if f]
+    # each refused field with what is wrong with it, when the refusal said so field by field
+    err_problems = (
+        [(labels.get(f, f), error_text(w, lang)) for f, w in zip(bad_fields, why, strict=True)]
+        if bad_fields and len(why) == len(bad_fields)
+        else []
+    )
     return render(
         request,
         "feeds/quarantine.html",
@@ -167,9 +234,17 @@ def quarantine_page(
             "err_row": row,
             "bad_fields": bad_fields,
             "bad_labels": [labels.get(f, f) for f in bad_fields],
+            "err_problems": err_problems,
             "can_fix": principal.role == Role.CITY_ADMIN,
         },
     )
+
+
+def _staff_names(uow: UnitOfWork) -> dict[str, str]:
+    """Staff members' display names by the actor code the quarantine keeps (``user:42``)."""
+    from moralbank.auth import service as auth
+
+    return {f"user:{u.id}": u.display_name for u in auth.list_users(uow)}
 
 
 def _filters(request: Request) -> str:
@@ -177,15 +252,20 @@ def _filters(request: Request) -> str:
     return urlencode([(k, request.query_params[k]) for k in FILTERS if request.query_params.get(k)])
 
 
-def _back(request: Request, **shown: str | int | None) -> Response:
+def _back(request: Request, **shown: str | int | list[str] | None) -> Response:
     """Back to the quarantine page with what the action did and the filters it was left with."""
-    query = "&".join(q for q in (urlencode({k: v for k, v in shown.items() if v}), _filters(request)) if q)
+    said = urlencode({k: v for k, v in shown.items() if v}, doseq=True)
+    query = "&".join(q for q in (said, _filters(request)) if q)
     return RedirectResponse(f"/staff/feeds/quarantine?{query}", status_code=303)
 
 
 def _refused(request: Request, qid: int | None, e: MoralbankError) -> Response:
-    fields = [p.field for p in e.problems if p.field] if isinstance(e, InvalidInput) else []
-    return _back(request, err=str(e), row=qid, bad=",".join(fields))
+    """Back with the refusal (``err``), the fields it names (``bad``) and, when every problem names a
+    field, what is wrong with each (``why``: the page names the fields with the interface's labels)."""
+    problems = e.problems if isinstance(e, InvalidInput) else []
+    fields = [p.field for p in problems if p.field]
+    why = [p.reason for p in problems] if len(fields) == len(problems) else []
+    return _back(request, err=str(e), row=qid, bad=",".join(fields), why=why)
 
 
 @router.post("/staff/feeds/quarantine/{qid}/fix")
