@@ -156,9 +156,9 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
                 indicator="SM01",
                 points=5,  # posted by automation
                 deed_date=today - timedelta(days=5),
-                interface="volunteering",
+                interface="volunteer_hours",
                 source_ref=f"demo-{grid}-vol-1",
-                evidence=[f"volunteering/demo-{grid}-vol-1"],
+                evidence=[f"volunteer_hours/demo-{grid}-vol-1"],
             )
             counts["automated"] += 1
             ev.propose_deduction(
