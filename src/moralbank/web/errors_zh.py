@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from moralbank.web.labels import ITEM_STATES
+from moralbank.web.labels import ITEM_STATES, ROLE_NAMES
 
 __all__ = ["FALLBACK", "known_wording", "translate"]
 
@@ -31,17 +31,7 @@ FALLBACK = "请求未能完成（{}）"
 
 # -- vocabularies (the words of docs/glossary.md and of the pages) ---------------------------------------
 
-ROLES = {
-    "city_admin": "市级管理员",
-    "township_officer": "镇街干部",
-    "village_officer": "村社干部",
-    "grid_worker": "网格员",
-    "auditor": "审计员",
-    "resident": "居民",
-    "provider_staff": "服务商工作人员",
-    "bank_staff": "银行工作人员",
-    "department_feed": "部门数据接口",
-}
+ROLES = ROLE_NAMES
 LEVELS = {"city": "市", "township": "镇（街道）", "village": "村（社区）", "grid": "网格"}
 STATES = ITEM_STATES  # evaluation items, as the evaluation pages name them
 PERIODS = {"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}

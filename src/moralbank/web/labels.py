@@ -1,5 +1,6 @@
-"""Words the pages use for the evaluation's internal codes, in the source language (zh-CN; English in
-the catalogs). One place, so a page and the Chinese wording of an error (``errors_zh``) say the same."""
+"""Words the pages use for internal codes (roles, evaluation states), in the source language (zh-CN;
+English in the catalogs). One place, so a page and the Chinese wording of an error (``errors_zh``) say
+the same."""
 
 from __future__ import annotations
 
@@ -14,4 +15,16 @@ ITEM_STATES = {
     "rejected": "未通过",
     "withdrawn": "已撤回",
     "reversed": "已冲回",
+}
+
+ROLE_NAMES = {  # as auth/_roles.html names them
+    "city_admin": "市级管理员",
+    "township_officer": "镇街干部",
+    "village_officer": "村社干部",
+    "grid_worker": "网格员",
+    "auditor": "审计员",
+    "resident": "居民",
+    "provider_staff": "服务商工作人员",
+    "bank_staff": "银行工作人员",
+    "department_feed": "部门数据接口",
 }

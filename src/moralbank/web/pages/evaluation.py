@@ -28,9 +28,8 @@ from moralbank.policy.domain import Indicator, Policy
 from moralbank.web.api.evaluation import uploads_of
 from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
-from moralbank.web.errors_zh import ROLES
 from moralbank.web.i18n import error_text, translator
-from moralbank.web.labels import ITEM_STATES
+from moralbank.web.labels import ITEM_STATES, ROLE_NAMES
 from moralbank.web.routing import PrefixRouter
 
 if TYPE_CHECKING:
@@ -158,12 +157,12 @@ class _Who:
         if kind == "system":
             return _("系统")
         if kind == "feed":
-            return _interface_name(key, self._lang) or _(ROLES["department_feed"])
+            return _interface_name(key, self._lang) or _(ROLE_NAMES["department_feed"])
         account = self._account(actor) if kind in ("user", "token") else None
         if account is None:  # an account since removed, or a step written without one
             return _("工作人员")
         name, role = account
-        role_name = _(ROLES.get(role, "工作人员"))
+        role_name = _(ROLE_NAMES.get(role, "工作人员"))
         return _("{name}（{role}）", name=name, role=role_name) if name else role_name
 
 
