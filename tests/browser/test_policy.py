@@ -21,3 +21,10 @@ def test_public_catalogue_in_both_languages(live_server, page) -> None:  # noqa:
     assert "Destroying public equipment" in page.locator("#indicator-SM05").inner_text()
     # the page fits a phone: no horizontal scrolling of the whole document
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_the_english_catalogue_fits_a_375_px_phone(live_server, page) -> None:  # noqa: ANN001
+    page.set_viewport_size({"width": 375, "height": 800})
+    for lang in ("zh-CN", "en"):
+        page.goto(f"{live_server}/policy?lang={lang}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), lang

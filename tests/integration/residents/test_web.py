@@ -260,3 +260,17 @@ def test_a_refused_form_on_my_page_comes_back_with_what_was_typed(
     assert page.status_code == 422 and 'value="搬走了"' in page.text and "请勾选确认框以确认退出" in page.text
     with city.uow() as uow:  # nothing was stored and the resident is still enrolled
         assert residents.corrections(uow, principal=SYSTEM, resident_id=people["mine"]) == []
+
+
+def test_asking_for_a_code_too_soon_does_not_also_say_one_was_sent(
+    city: Container, people: dict[str, str]
+) -> None:
+    client = TestClient(create_app(city))
+    first = client.post(
+        "/login/resident/code", data={"phone": "13900000001"}, headers={"accept": "text/html"}
+    )
+    assert "如果该号码已登记，验证码已发送" in first.text
+    again = client.post(
+        "/login/resident/code", data={"phone": "13900000001"}, headers={"accept": "text/html"}
+    )
+    assert again.status_code == 429 and "发送太频繁" in again.text and "验证码已发送" not in again.text

@@ -415,7 +415,9 @@ def object_page(
         uow,
         partial(_item_page, request, uow, principal, item_id, form={"statement": statement}),
         f"/evaluation/items/{item_id}",
-        "异议已受理，记录已标注为“有异议”",
+        "已申请人工复核，工作人员将重新审核此自动化决定"
+        if kind == "human_review"
+        else "异议已受理，记录已标注为“有异议”",
         ev.object_to,
         principal=principal,
         item_id=item_id,
