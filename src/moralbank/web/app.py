@@ -113,8 +113,8 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's name for "translated late
     return message
 
 
-# The staff menu, in this order; each link is shown to the roles its route admits (``web.deps``
-# declarations), so the menu follows the access rules rather than repeating them.
+# The menus, in this order; each link is shown to the roles its route admits (``web.deps``
+# declarations), so a menu follows the access rules rather than repeating them.
 STAFF_MENU = (
     ("/orgs", N_("组织架构")),
     ("/residents", N_("居民名单")),
@@ -130,19 +130,35 @@ STAFF_MENU = (
     ("/policy", N_("公示目录")),
 )
 PARTNER_MENU = (("/verify", N_("核验绿码")), ("/policy", N_("公示目录")))
+RESIDENT_MENU = (
+    ("/me/portrait", N_("道德画像")),
+    ("/me/greencode", N_("我的绿码")),
+    ("/me/ledger", N_("积分账本")),
+    ("/evaluation/submit", N_("提交善行")),
+    ("/evaluation/me", N_("我的评议")),
+    ("/evaluation/confirm", N_("邻里互评")),
+    ("/evaluation/inbox", N_("消息")),
+    ("/me", N_("我的信息")),
+    ("/me/data-interfaces", N_("数据授权")),
+    ("/me/access-log", N_("查阅记录")),
+)
 
 
 def _menu(request: Request) -> list[tuple[str, str]]:
-    """The menu of the signed-in staff member or partner: the entries whose GET route admits their role."""
+    """The menu of the signed-in person (resident, staff member or partner): the entries of their menu
+    whose GET route admits their role."""
     principal = getattr(request.state, "principal", None)
-    if principal is None or principal.role is Role.RESIDENT:
+    if principal is None:
         return []
     app = request.app
     if not hasattr(app.state, "get_access"):
         from moralbank.web.deps import route_table
 
         app.state.get_access = {r["path"]: r for r in route_table(app) if "GET" in r["methods"]}
-    entries = PARTNER_MENU if principal.role in PARTNER_ROLES else STAFF_MENU
+    if principal.role is Role.RESIDENT:
+        entries = RESIDENT_MENU
+    else:
+        entries = PARTNER_MENU if principal.role in PARTNER_ROLES else STAFF_MENU
     access = app.state.get_access
     return [
         (path, label)
