@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from moralbank.db.lists import chunks, one_of
 from moralbank.evaluation.models import (
     EvaluationEvent,
     EvaluationItem,
@@ -277,14 +278,14 @@ def items_by_records(
 ) -> dict[str, tuple[int, str, int | None]]:
     """source_ref → (item id, state, posted_seq) of the refs of ``interface`` already proposed."""
     out: dict[str, tuple[int, str, int | None]] = {}
-    refs = list(dict.fromkeys(source_refs))
-    for i in range(0, len(refs), BULK_CHUNK):
+    dialect = db.get_bind().dialect
+    for chunk in chunks(dialect, list(dict.fromkeys(source_refs)), BULK_CHUNK):
         rows = db.execute(
             select(
                 EvaluationItem.source_ref, EvaluationItem.id, EvaluationItem.state, EvaluationItem.posted_seq
             ).where(
                 EvaluationItem.interface == interface,
-                EvaluationItem.source_ref.in_(refs[i : i + BULK_CHUNK]),
+                one_of(dialect, EvaluationItem.source_ref, chunk),
             )
         )
         out.update({str(ref): (iid, state, seq) for ref, iid, state, seq in rows})
@@ -301,9 +302,9 @@ def used_by_day(
     given ``state IN (...)`` and no statistics, SQLite picks the state index and reads every item in
     those states for each chunk (4 s a batch at half a million items, and growing with the table)."""
     out: list[tuple[str, str, date, str, int, int]] = []
-    ids = list(dict.fromkeys(resident_ids))
     wanted = set(states)
-    for i in range(0, len(ids), BULK_CHUNK):
+    dialect = db.get_bind().dialect
+    for chunk in chunks(dialect, list(dict.fromkeys(resident_ids)), BULK_CHUNK):
         rows = db.execute(
             select(
                 EvaluationItem.resident_id,
@@ -314,7 +315,7 @@ def used_by_day(
                 func.count(),
             )
             .where(
-                EvaluationItem.resident_id.in_(ids[i : i + BULK_CHUNK]),
+                one_of(dialect, EvaluationItem.resident_id, chunk),
                 EvaluationItem.indicator.in_(indicators),
                 EvaluationItem.deed_date >= since,
                 EvaluationItem.deed_date < until,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from moralbank.db.bulk import insert_rows
+from moralbank.db.lists import chunks, one_of
 from moralbank.feeds.models import (
     FeedCursor,
     FeedExport,
@@ -54,11 +55,11 @@ def add(db: Session, obj: Any) -> None:
 
 def existing_records(db: Session, interface: str, source_ids: Sequence[str]) -> dict[str, FeedRecord]:
     out: dict[str, FeedRecord] = {}
-    ids = list(source_ids)
-    for i in range(0, len(ids), CHUNK):
+    dialect = db.get_bind().dialect
+    for chunk in chunks(dialect, list(source_ids), CHUNK):
         for rec in db.scalars(
             select(FeedRecord).where(
-                FeedRecord.interface == interface, FeedRecord.source_record_id.in_(ids[i : i + CHUNK])
+                FeedRecord.interface == interface, one_of(dialect, FeedRecord.source_record_id, chunk)
             )
         ):
             out[rec.source_record_id] = rec

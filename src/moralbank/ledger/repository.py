@@ -13,6 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from moralbank.db.bulk import copy_rows
 from moralbank.db.engine import raise_sqlite_cache
 from moralbank.ledger.domain import Entry, Memo
 from moralbank.ledger.merkle import EMPTY_ROOT, HASH_SIZE
@@ -154,11 +155,13 @@ def insert_entries(db: Session, entries: list[Entry], rows: list[tuple] | None =
                 group_rows,
             )
         return
-    raw = conn.connection.driver_connection
     ev = Memo(_evidence_json)
-    with raw.cursor() as cur, cur.copy(f"COPY ledger_entry ({', '.join(ENTRY_COLUMNS)}) FROM STDIN") as cp:
-        for e in entries:
-            cp.write_row((*e[:12], ev[e[12]] if type(e[12]) is tuple else _evidence_json(e[12]), *e[13:]))
+    copy_rows(
+        conn.connection.driver_connection,
+        LedgerEntry.__table__,
+        ENTRY_COLUMNS,
+        ((*e[:12], ev[e[12]] if type(e[12]) is tuple else _evidence_json(e[12]), *e[13:]) for e in entries),
+    )
 
 
 def _group_by_time(entries: list[Entry]) -> dict[datetime, list[Entry]]:

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy import LargeBinary, String, func, select
 from sqlalchemy.orm import Session
 
+from moralbank.db.bulk import copy_rows
 from moralbank.db.engine import raise_sqlite_cache
+from moralbank.db.lists import chunks, in_sql, one_of
 from moralbank.orgs.models import OrgUnit
 from moralbank.residents.models import CorrectionRequest, Household, Resident, ResidentConsent, ResidentEvent
 
@@ -43,13 +45,9 @@ def existing_hashes(db: Session, hashes: Sequence[bytes]) -> dict[bytes, tuple[s
     On the driver directly (a re-import of 600,000 rows asks for 600,000 hashes)."""
     out: dict[bytes, tuple[str, str]] = {}
     conn = db.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for i in range(0, len(hashes), CHUNK):
-        chunk = list(hashes[i : i + CHUNK])
-        rows = conn.exec_driver_sql(
-            f"SELECT id_hash, id, status FROM resident WHERE id_hash IN ({', '.join([mark] * len(chunk))})",
-            tuple(chunk),
-        )
+    for chunk in chunks(conn.dialect, list(hashes), CHUNK):
+        cond, params = in_sql(conn.dialect, chunk)
+        rows = conn.exec_driver_sql(f"SELECT id_hash, id, status FROM resident WHERE id_hash {cond}", params)
         out.update({bytes(h): (rid, status) for h, rid, status in rows})
     return out
 
@@ -63,10 +61,11 @@ def phones_enc(db: Session, resident_ids: Sequence[str]) -> dict[str, bytes]:
     """resident id → encrypted phone, for the enrolled residents among ``resident_ids`` that have one."""
     out: dict[str, bytes] = {}
     ids = list(dict.fromkeys(resident_ids))
-    for i in range(0, len(ids), BIG_CHUNK):
+    dialect = db.get_bind().dialect
+    for chunk in chunks(dialect, ids, BIG_CHUNK):
         rows = db.execute(
             select(Resident.id, Resident.phone_enc).where(
-                Resident.id.in_(ids[i : i + BIG_CHUNK]),
+                one_of(dialect, Resident.id, chunk),
                 Resident.status == "enrolled",
                 Resident.phone_enc.is_not(None),
             )
@@ -79,14 +78,12 @@ def grids_and_paths(db: Session, resident_ids: Sequence[str]) -> dict[str, tuple
     """resident id → (grid code, the grid's path), one query per chunk, on the driver."""
     out: dict[str, tuple[str, str]] = {}
     conn = db.connection()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    ids = list(dict.fromkeys(resident_ids))
-    for i in range(0, len(ids), BIG_CHUNK):
-        chunk = ids[i : i + BIG_CHUNK]
+    for chunk in chunks(conn.dialect, list(dict.fromkeys(resident_ids)), BIG_CHUNK):
+        cond, params = in_sql(conn.dialect, chunk)
         rows = conn.exec_driver_sql(
             "SELECT r.id, r.grid_code, o.path FROM resident r JOIN org_unit o ON o.code = r.grid_code "
-            f"WHERE r.id IN ({', '.join([mark] * len(chunk))})",
-            tuple(chunk),
+            f"WHERE r.id {cond}",
+            params,
         )
         out.update({rid: (grid, path) for rid, grid, path in rows})
     return out
@@ -100,15 +97,14 @@ def interface_consents(
     out: list[tuple[str, bool, Any, int]] = []
     conn = db.connection()
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    ids = list(dict.fromkeys(resident_ids))
-    for i in range(0, len(ids), BIG_CHUNK):
-        chunk = ids[i : i + BIG_CHUNK]
+    for chunk in chunks(conn.dialect, list(dict.fromkeys(resident_ids)), BIG_CHUNK):
+        cond, params = in_sql(conn.dialect, chunk)
         rows = conn.exec_driver_sql(
             "SELECT c.resident_id, c.granted, c.at, c.id FROM resident_consent c "
             "JOIN resident r ON r.id = c.resident_id "
             f"WHERE r.status = 'enrolled' AND c.kind = {mark} AND c.subject = {mark} "
-            f"AND c.resident_id IN ({', '.join([mark] * len(chunk))}) ORDER BY c.at, c.id",
-            (kind, subject, *chunk),
+            f"AND c.resident_id {cond} ORDER BY c.at, c.id",
+            (kind, subject, *params),
         )
         out.extend((rid, bool(granted), at, cid) for rid, granted, at, cid in rows)
     return out
@@ -204,10 +200,11 @@ def household(db: Session, household_id: str) -> Household | None:
 def households_by_number(db: Session, numbers: Sequence[str]) -> dict[str, tuple[str, str]]:
     """household number → (household id, grid code)."""
     out: dict[str, tuple[str, str]] = {}
-    for i in range(0, len(numbers), CHUNK):
+    dialect = db.get_bind().dialect
+    for chunk in chunks(dialect, list(numbers), CHUNK):
         rows = db.execute(
             select(Household.number, Household.id, Household.grid_code).where(
-                Household.number.in_(numbers[i : i + CHUNK])
+                one_of(dialect, Household.number, chunk)
             )
         )
         out.update({n: (hid, grid) for n, hid, grid in rows})
@@ -337,10 +334,7 @@ def insert_rows(db: Session, table: Any, columns: Sequence[str], rows: list[tupl
         rows = fixed
     names = ", ".join(columns)
     if dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        copy_rows(conn.connection.driver_connection, table, columns, rows)
         return
     marks = ", ".join("?" if dialect.paramstyle == "qmark" else "%s" for _ in columns)
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
