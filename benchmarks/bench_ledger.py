@@ -13,12 +13,18 @@ schema (the same indexes, WAL, synchronous=NORMAL, the same 1 GiB bulk page cach
 per batch of 100,000 — no leaves, no nodes, no checkpoints. A third figure stores the same rows with
 no secondary index at all (scoring's covering index dropped): the cost of the rows alone.
 
-Run alone: ``python benchmarks/bench_ledger.py [--quick]``.
+Then the same on PostgreSQL (the deployment a city runs; ``MORALBANK_TEST_PG_URL``, default the local
+server's database ``test``, in a schema of its own; left out with a note when no server answers):
+the same batches through ``post`` (entries by binary COPY), the same in-memory baseline, and as its
+storage floor the same rows COPied into a second schema with the same tables and indexes.
+
+Run alone: ``python benchmarks/bench_ledger.py [--quick] [--backends sqlite,postgresql]``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -37,6 +43,7 @@ from moralbank.ledger import domain, merkle, repository, service
 from moralbank.ledger.domain import NewEntry
 
 FULL, QUICK = 8_000_000, 200_000
+PG_URL = os.environ.get("MORALBANK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BATCH = 100_000
 ASPECTS = ("social_morality", "professional_ethics", "family_virtue", "personal_conduct")
 
@@ -116,7 +123,14 @@ def _p99(sorted_lat: list[float]) -> float:
     return sorted_lat[int(len(sorted_lat) * 0.99) - 1]
 
 
-def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.py's Report
+def run(report, quick: bool = False, backends: tuple[str, ...] = ("sqlite", "postgresql")) -> None:  # noqa: ANN001 - benchmarks/run.py's Report
+    if "sqlite" in backends:
+        _run_sqlite(report, quick)
+    if "postgresql" in backends:
+        _run_postgresql(report, quick)
+
+
+def _run_sqlite(report, quick: bool) -> None:  # noqa: ANN001
     n = QUICK if quick else FULL
     work = Path(report.workdir) / "ledger"
     shutil.rmtree(work, ignore_errors=True)
@@ -257,6 +271,131 @@ def run(report, quick: bool = False) -> None:  # noqa: ANN001 - benchmarks/run.p
     shutil.rmtree(work, ignore_errors=True)
 
 
+def _pg_schema(schema: str):  # noqa: ANN202 - an Engine on a fresh schema with every table
+    from sqlalchemy import text
+
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _drop_pg_schemas(*schemas: str) -> None:
+    from sqlalchemy import text
+
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        for schema in schemas:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+def _run_postgresql(report, quick: bool) -> None:  # noqa: ANN001
+    """The same append, baseline, proofs and audit on PostgreSQL; the storage floor is the same rows
+    COPied (binary, as ``post`` sends them) into a second schema with the same tables and indexes."""
+    import psycopg
+
+    from moralbank.db.bulk import copy_rows
+    from moralbank.ledger.models import LedgerEntry
+
+    try:
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+            pass
+    except psycopg.OperationalError as e:
+        report.figure("postgresql: not measured", 0, "", note=f"no server at {PG_URL}: {e}".splitlines()[0])
+        return
+    n = QUICK if quick else FULL
+    work = Path(report.workdir) / "ledger-pg"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    engine = _pg_schema("bench_ledger")
+    raw_engine = _pg_schema("bench_ledger_floor")
+    c = bootstrap(Settings(data_dir=work), engine=engine, migrate=False)
+    rng = random.Random(2012)
+    post_s = base_s = raw_s = 0.0
+    hashes = bytearray()
+    table, columns = LedgerEntry.__table__, repository.ENTRY_COLUMNS
+    with raw_engine.connect() as floor_conn:
+        floor = floor_conn.connection.driver_connection
+        for batch in _batches(n, rng):
+            t = time.perf_counter()
+            with c.uow() as uow:
+                posted = service.post(uow, batch)
+                uow.commit()
+            post_s += time.perf_counter() - t
+            leaves = domain.encode_leaves(posted)
+            t = time.perf_counter()
+            hashes += merkle.leaf_hashes(leaves)
+            base_s += time.perf_counter() - t
+            rows = [(*e[:12], json.dumps(list(e[12])), *e[13:]) for e in posted]
+            t = time.perf_counter()
+            copy_rows(floor, table, columns, rows)
+            floor.commit()
+            raw_s += time.perf_counter() - t
+            del leaves, posted, rows
+            print(
+                f"\r  postgresql: posted {len(hashes) // 32:,} entries", end="", file=sys.stderr, flush=True
+            )
+    print(file=sys.stderr)
+    raw_engine.dispose()
+    t = time.perf_counter()
+    root = merkle.root_of(bytes(hashes))
+    base_s += time.perf_counter() - t
+    del hashes
+    with c.uow(write=False) as uow:
+        cp = service.latest_checkpoint(uow)
+    assert cp.tree_size == n and cp.root == root, "the stored tree disagrees with the in-memory root"
+    report.figure(
+        "postgresql: append rate", n / post_s, "entries/s", note=f"{n:,} entries, batches of {BATCH:,}"
+    )
+    report.figure("postgresql: in-memory RFC 9162 root of the same leaves (hashlib)", base_s, "s")
+    report.ratio(
+        "postgresql: append with everything persisted vs in-memory root",
+        post_s,
+        base_s,
+        goal=3.0,
+        higher_is_better=False,
+        unit="s",
+    )
+    report.figure(
+        "postgresql: storage floor: binary COPY of the same rows, same indexes",
+        raw_s,
+        "s",
+        note=f"{n / raw_s:,.0f} rows/s; append / floor = {post_s / raw_s:.2f}, floor / in-memory root = "
+        f"{raw_s / base_s:.1f}",
+    )
+    _drop_pg_schemas("bench_ledger_floor")
+    lat = _proof_latencies(c, n, rng)
+    report.figure("postgresql: inclusion proof latency p50", statistics.median(lat) * 1000, "ms")
+    report.ratio(
+        "postgresql: inclusion proof latency p99 vs 2 ms",
+        _p99(lat) * 1000,
+        2.0,
+        goal=1.0,
+        higher_is_better=False,
+        unit="ms",
+        note=f"tree of {n:,}, 2000 random entries",
+    )
+    t = time.perf_counter()
+    with c.uow(write=False) as uow:
+        audit = service.audit(uow)
+    verify_s = time.perf_counter() - t
+    assert audit.ok, audit.findings[:5]
+    report.figure(
+        "postgresql: full `ledger verify`",
+        verify_s,
+        "s",
+        note=f"{audit.entries:,} entries, {audit.checkpoints} checkpoints",
+    )
+    engine.dispose()
+    _drop_pg_schemas("bench_ledger")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from run import Report  # type: ignore[import-not-found]
@@ -264,4 +403,7 @@ if __name__ == "__main__":
     workdir = Path(__file__).resolve().parent / "work"
     workdir.mkdir(exist_ok=True)
     r = Report(workdir=workdir, bench="ledger")
-    run(r, quick="--quick" in sys.argv)
+    chosen = ("sqlite", "postgresql")
+    if "--backends" in sys.argv:
+        chosen = tuple(sys.argv[sys.argv.index("--backends") + 1].split(","))
+    run(r, quick="--quick" in sys.argv, backends=chosen)
