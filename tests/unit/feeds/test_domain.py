@@ -132,6 +132,33 @@ def test_files_round_trip_in_every_format(tmp_path: Path, ext: str, encoding: st
         assert domain.detect_encoding(path.read_bytes()[:4096]) == encoding
 
 
+def test_one_gbk_row_does_not_turn_a_utf8_file_into_gb18030(tmp_path: Path) -> None:
+    # Even-length Chinese words in UTF-8 decode as GB18030 too (into other characters): counting the
+    # bytes each encoding can decode picked GB18030 here and stored every good row garbled.
+    words = ["测试", "执行案号", "合同纠纷", "便民服务", "社区活动", "日常记录"]
+    lines = ["record_id,id_number,listed_on,status,case_number"] + [
+        f"MX-{i:03d},{PEOPLE[i]},2026-05-0{i + 1},fulfilled,{w}" for i, w in enumerate(words)
+    ]
+    path = tmp_path / "court.csv"
+    path.write_bytes(
+        "\n".join(lines).encode()
+        + b"\n"
+        + f"MX-009,{PEOPLE[0]},2026-05-09,fulfilled,".encode()
+        + "旧系统".encode("gb18030")
+        + b"\n"
+    )
+    assert domain.detect_encoding(path.read_bytes()) == "utf-8"
+    rows = list(domain.read_csv(path))
+    assert [r.values["case_number"] for r in rows[:6]] == words
+    assert all(r.problem is None for r in rows[:6])
+    assert rows[6].problem is not None and rows[6].problem.field == "case_number"
+    # and a GB18030 file with one line that happens to be valid UTF-8 stays GB18030
+    gb = "\n".join(lines).encode("gb18030") + b"\nMX-010,x,2026-05-10,fulfilled,\xc3\xa9\n"
+    assert domain.detect_encoding(gb) == "gb18030"
+    # a character cut off at the end of the sniffed head is no evidence either way
+    assert domain.detect_encoding("\n".join(lines).encode()[:-1]) == "utf-8"
+
+
 def test_a_damaged_row_does_not_spoil_the_file(tmp_path: Path) -> None:
     iface = IFACES["blood_donation"]
     path = tmp_path / "b.csv"
