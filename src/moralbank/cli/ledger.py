@@ -44,6 +44,7 @@ def proof(
         f"{len(p.proof)} hashes"
     )
     typer.echo(p.checkpoint.note, nl=False)
+    typer.echo(f"verifier key: {p.checkpoint.verifier_key}")  # plain, unwrapped: people copy it
 
 
 @app.command()
@@ -79,7 +80,7 @@ def checkpoint(
         print_json(cp.to_json())
         return
     typer.echo(cp.note, nl=False)
-    console.print(f"verifier key: {cp.verifier_key}")
+    typer.echo(f"verifier key: {cp.verifier_key}")  # plain, unwrapped: people copy it
 
 
 @app.command("verify")

@@ -145,8 +145,13 @@ def key_name(uow: UnitOfWork) -> str:
 
 
 # -- reading ------------------------------------------------------------------------------------
+# Sequence numbers and tree sizes are 64-bit integers in the database; a larger number names nothing
+# (and must not reach the driver, which cannot bind it).
+MAX_SEQ = 2**63 - 1
+
+
 def get(uow: UnitOfWork, *, seq: int) -> Entry:
-    entry = repo.get_entry(uow.db, seq)
+    entry = repo.get_entry(uow.db, seq) if 0 < seq <= MAX_SEQ else None
     if entry is None:
         raise NotFound(f"no ledger entry {seq}")
     return entry
@@ -224,7 +229,7 @@ def make_checkpoint(uow: UnitOfWork) -> CheckpointInfo:
 
 def latest_checkpoint(uow: UnitOfWork, *, tree_size: int | None = None) -> CheckpointInfo:
     """The newest checkpoint (of ``tree_size``, when given)."""
-    cp = repo.latest_checkpoint(uow.db, tree_size)
+    cp = repo.latest_checkpoint(uow.db, tree_size) if tree_size is None or 0 <= tree_size <= MAX_SEQ else None
     if cp is None:
         raise NotFound(
             "no checkpoint yet" if tree_size is None else f"no checkpoint of tree size {tree_size}"
@@ -316,7 +321,8 @@ def consistency_proof(uow: UnitOfWork, *, old_size: int, new_size: int) -> Consi
     """Proof that the tree of ``old_size`` is a prefix of the tree of ``new_size``."""
     current = tree_size(uow)
     if not 0 < old_size <= new_size <= current:
-        raise InvalidInput(Problem(f"need 0 < old size <= new size <= {current}", field="old_size"))
+        at_fault = "new_size" if 0 < old_size <= new_size else "old_size"
+        raise InvalidInput(Problem(f"need 0 < old size <= new size <= {current}", field=at_fault))
     ranges = merkle.consistency_ranges(old_size, new_size)
     return ConsistencyProof(
         old_size, new_size, root_at(uow, old_size), root_at(uow, new_size), _hashes(uow, ranges)

@@ -59,6 +59,31 @@ def test_consistency_and_checkpoint_json_contracts(cli) -> None:  # noqa: ANN001
     assert cli("consistency", "0", "6", "--json").exit_code == 2
 
 
+def test_out_of_range_numbers_get_the_usual_answer_not_a_traceback(cli) -> None:  # noqa: ANN001
+    huge = str(10**20)  # more than a 64-bit integer: the driver cannot even bind it
+    for args, said in [
+        (("proof", huge), f"no ledger entry {huge}"),
+        (("proof", "0"), "no ledger entry 0"),
+        (("proof", "1", "--size", huge), f"no checkpoint of tree size {huge}"),
+        (("proof", "1", "--size", "-3"), "no checkpoint of tree size -3"),
+    ]:
+        out = cli(*args)
+        assert out.exit_code == 2 and said in out.output, (args, out.output)
+    # the size at fault is the one named
+    assert "field new_size" in cli("consistency", "5", "38").output
+    assert "field new_size" in cli("consistency", "5", huge).output
+    assert "field old_size" in cli("consistency", "0", "6").output
+    assert "field old_size" in cli("consistency", "7", "6").output
+
+
+def test_the_verifier_key_is_printed_whole_on_one_line(cli) -> None:  # noqa: ANN001
+    key = json.loads(cli("checkpoint", "--json").stdout)["verifier_key"]
+    assert len(key) > 80  # longer than the console is wide
+    for args in (("checkpoint",), ("proof", "5")):
+        lines = cli(*args).stdout.splitlines()
+        assert f"verifier key: {key}" in lines, (args, lines)
+
+
 def test_verify_passes_then_names_the_tampered_rows(cli, ledger) -> None:  # noqa: ANN001
     ok = cli("verify")
     assert ok.exit_code == 0, ok.output

@@ -33,6 +33,12 @@ def test_checkpoint_consistency_and_keys_are_public(container, town) -> None:  #
     assert c.get("/api/ledger/consistency", params={"old": 0, "new": 8}).status_code == 422
     assert c.get("/api/ledger/keys").json()["trusted"] == [cp["verifier_key"]]
     assert c.get("/api/ledger/proof/1").status_code == 401
+    huge = 10**20  # beyond a 64-bit integer: names nothing, and must not reach the driver
+    assert c.get("/api/ledger/checkpoint", params={"size": huge}).status_code == 404
+    assert c.get("/api/ledger/consistency", params={"old": 1, "new": huge}).status_code == 422
+    staff = client(container, username="grid1")
+    assert staff.get(f"/api/ledger/proof/{huge}").status_code == 404
+    assert staff.get("/api/ledger/proof/1", params={"size": huge}).status_code == 404
 
 
 def test_a_resident_gets_proofs_and_receipts_only_for_their_own_entries(container, town) -> None:  # noqa: ANN001
