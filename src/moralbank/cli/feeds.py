@@ -158,8 +158,10 @@ def import_(
     out = result.as_dict()
     if json_:
         print_json(out)
-    else:
-        console.print(" ".join(f"{k}={v}" for k, v in out.items()))
+        return
+    console.print(" ".join(f"{k}={v}" for k, v in out.items()))
+    if not result.counts.received:
+        console.print(f"{file.name} has no data rows (only a header)")
 
 
 @app.command()

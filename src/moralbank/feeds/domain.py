@@ -409,7 +409,7 @@ def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Raw
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
-            return
+            raise InvalidInput(Problem("the file is empty: no header row", file=path.name))
         header = [h.strip() for h in header]
         _check_header(header, fields, path.name)
         n = len(header)
@@ -479,48 +479,63 @@ def read_xlsx(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Ra
     """Stream the first sheet of a workbook (openpyxl read-only mode: constant memory)."""
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+    # openpyxl raises many kinds for a broken file (BadZipFile, KeyError, an XML ParseError …); a
+    # damaged sheet inside a sound zip shows only as it is read.
     try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            return
-        header = [str(h).strip() if h is not None else "" for h in header_row]
-        while header and header[-1] == "":
-            header.pop()
-        _check_header(header, fields, path.name)
-        n = len(header)
-        for i, cells in enumerate(rows, start=1):
-            cells = list(cells)
-            while len(cells) > n and cells[-1] is None:
-                cells.pop()
-            if all(c is None for c in cells):
-                continue
-            if len(cells) != n:
-                cells += [None] * (n - len(cells)) if len(cells) < n else []
-                if len(cells) != n:
-                    yield RawRow(
-                        i,
-                        i + 1,
-                        {},
-                        Problem(
-                            f"{len(cells)} cells where the header has {n}",
-                            row=i,
-                            line=i + 1,
-                            file=path.name,
-                            field=RAGGED,
-                        ),
-                    )
-                    continue
-            yield RawRow(i, i + 1, {h: _cell_text(c) for h, c in zip(header, cells, strict=True)})
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001
+        raise InvalidInput(Problem("not a valid XLSX workbook", file=path.name)) from None
+    try:
+        yield from _sheet_rows(wb.worksheets[0], fields, path.name)
+    except InvalidInput:
+        raise
+    except Exception:  # noqa: BLE001
+        raise InvalidInput(Problem("not a valid XLSX workbook", file=path.name)) from None
     finally:
         wb.close()
+
+
+def _sheet_rows(ws: Any, fields: Iterable[str] | None, file: str) -> Iterator[RawRow]:
+    rows = ws.iter_rows(values_only=True)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise InvalidInput(Problem("the file is empty: no header row", file=file))
+    header = [str(h).strip() if h is not None else "" for h in header_row]
+    while header and header[-1] == "":
+        header.pop()
+    _check_header(header, fields, file)
+    n = len(header)
+    for i, cells in enumerate(rows, start=1):
+        cells = list(cells)
+        while len(cells) > n and cells[-1] is None:
+            cells.pop()
+        if all(c is None for c in cells):
+            continue
+        if len(cells) != n:
+            cells += [None] * (n - len(cells)) if len(cells) < n else []
+            if len(cells) != n:
+                yield RawRow(
+                    i,
+                    i + 1,
+                    {},
+                    Problem(
+                        f"{len(cells)} cells where the header has {n}",
+                        row=i,
+                        line=i + 1,
+                        file=file,
+                        field=RAGGED,
+                    ),
+                )
+                continue
+        yield RawRow(i, i + 1, {h: _cell_text(c) for h, c in zip(header, cells, strict=True)})
 
 
 def read_jsonl(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
     """Stream JSON Lines: one object per line."""
     with open(path, "rb") as fb:
+        if not any(line.strip() for line in fb):
+            raise InvalidInput(Problem("the file is empty: no records", file=path.name))
+        fb.seek(0)
         yield from read_jsonl_lines(fb, file=path.name)
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -265,10 +265,13 @@ def import_file(
     path = Path(path)
     required = [f.name for f in iface.fields if f.required]
     rows = domain.read_rows(path, fields=required)
+    # Read the header (and first row) now: an empty or refused file is refused before an import is
+    # recorded, not left behind as one that never finishes.
+    first = next(rows, None)
     return run_import(
         container,
         interface=interface,
-        rows=rows,
+        rows=rows if first is None else chain([first], rows),
         file_name=path.name,
         content_sha256=file_sha256(path),
         actor=actor,

@@ -118,16 +118,18 @@ def _cell_text(value: object) -> str:
 def _xlsx_rows(data: bytes, name: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     from openpyxl import load_workbook
 
+    # openpyxl raises many kinds for a broken file (BadZipFile, KeyError, an XML ParseError …); a
+    # damaged sheet inside a sound zip shows only as it is read.
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a broken file
-        raise InvalidInput(Problem(f"not a readable XLSX workbook ({type(e).__name__})", file=name)) from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    try:
-        header = [_cell_text(c) for c in next(rows)]
-    except StopIteration:
-        raise InvalidInput(Problem("the sheet is empty", row=1, file=name)) from None
-    materialised = [(i, [_cell_text(c) for c in row]) for i, row in enumerate(rows, start=2)]
-    wb.close()
-    return header, iter(materialised)
+        try:
+            rows = wb.worksheets[0].iter_rows(values_only=True)
+            first = next(rows, None)
+            materialised = [(i, [_cell_text(c) for c in row]) for i, row in enumerate(rows, start=2)]
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001
+        raise InvalidInput(Problem("not a valid XLSX workbook", file=name)) from None
+    if first is None:
+        raise InvalidInput(Problem("the sheet is empty", row=1, file=name))
+    return [_cell_text(c) for c in first], iter(materialised)

@@ -516,7 +516,7 @@ _TABLE: tuple[tuple[str, str], ...] = (
     # spreadsheets and files
     ("the file is neither UTF-8 nor GB18030 text", "文件既不是 UTF-8 也不是 GB18030 编码的文本"),
     ("missing column '{column}'", "缺少列“{column}”"),
-    ("not a readable XLSX workbook ({error:detail})", "无法读取的 XLSX 工作簿（{error}）"),
+    ("not a valid XLSX workbook", "不是有效的 XLSX 工作簿"),
     ("the sheet is empty", "工作表为空"),
     # ledger
     ("no such ledger entry", "未找到该账本记录"),
@@ -666,6 +666,8 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("{cells} cells where the header has {columns}", "本行有 {cells} 个单元格，而表头有 {columns} 列"),
     ("bytes that are not {encoding}", "含有不符合 {encoding} 编码的字节"),
     ("the header lacks the columns {columns}", "表头缺少以下列：{columns}"),
+    ("the file is empty: no header row", "文件为空，没有表头行"),
+    ("the file is empty: no records", "文件为空，没有任何记录"),
     ("not JSON: {error:detail}", "不是有效的 JSON（{error}）"),
     ("a line is one JSON object", "每行须为一个 JSON 对象"),
     # feeds: interface definitions (YAML)

@@ -1,0 +1,91 @@
+"""The feeds commands refuse what they cannot do in one clear sentence and exit 2 — no traceback, no
+import recorded, no partial file — and say what a person needs next."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from moralbank.feeds import service as feeds
+
+from .conftest import City
+
+NAME = "court_enforcement"
+
+
+@pytest.fixture
+def run(city: City, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """``run(*args)``: the CLI's result against the test city."""
+    import moralbank.cli.feeds as cli_feeds
+    from moralbank.cli.main import app
+
+    monkeypatch.setattr(cli_feeds, "container", lambda: city.container)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, ["feeds", *args])
+
+    return invoke
+
+
+def said(result: Result) -> str:
+    """What the command printed, with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def refused(result: Result) -> str:
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return said(result)
+
+
+def imports(city: City) -> int:
+    with city.container.uow(write=False) as uow:
+        return len(feeds.recent_imports(uow, interface=NAME, limit=1000))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "empty.csv: the file is empty: no header row"),
+        ("empty.jsonl", b"", "empty.jsonl: the file is empty: no records"),
+        ("blank.csv", b"\n\n\n", "blank.csv, line 1: the header lacks the columns record_id"),
+        ("corrupt.xlsx", b"not a zip\n", "corrupt.xlsx: not a valid XLSX workbook"),
+        ("empty.xlsx", b"", "empty.xlsx: not a valid XLSX workbook"),
+    ],
+)
+def test_an_empty_or_broken_file_is_refused_and_no_import_is_recorded(
+    city: City, run, tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    for args in ([], ["--json"]):
+        assert message in refused(run("import", NAME, str(path), *args))
+    assert imports(city) == 0
+
+
+def test_a_header_without_rows_is_imported_with_a_notice(city: City, run, tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text(",".join(feeds.get_interface(NAME).field_names) + "\n", encoding="utf-8")
+    r = run("import", NAME, str(path))
+    assert r.exit_code == 0, r.output
+    assert "header.csv has no data rows" in said(r)
+    r = run("import", NAME, str(path), "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["received"] == 0 and set(out) == {
+        "import_id",
+        "interface",
+        "file",
+        "received",
+        "accepted",
+        "duplicates",
+        "quarantined",
+        "held_for_consent",
+        "corrections",
+    }
+    assert imports(city) == 2
