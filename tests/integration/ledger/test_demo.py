@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from moralbank.demo.history import build_history, plan_history
+from moralbank.feeds import service as feeds
 from moralbank.ledger import service
 from moralbank.policy import service as policy_service
 from tests.integration.evaluation.conftest import build_world
@@ -39,3 +40,19 @@ def test_the_plan_is_the_same_for_the_same_seed(container) -> None:  # noqa: ANN
     assert one == plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=1)
     assert one != plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=2)
     assert 500 < len(one) < 1300
+
+
+def test_department_records_of_interfaces_that_need_consent_go_only_to_who_gave_it(container) -> None:  # noqa: ANN001
+    with container.uow() as uow:
+        policy = policy_service.active(uow)
+    people = [(f"R{i:012d}", "330281001001-G01") for i in range(200)]
+    needing = {f"feed:{i.name}" for i in feeds.list_interfaces() if i.consent_required}
+
+    def senders(consented: dict[str, set[str]]) -> set[str]:
+        plan = plan_history(
+            policy, people, today=date(2026, 11, 25), scale="town", seed=1, consented=consented
+        )
+        return {e.actor for e in plan if e.source == "department"}
+
+    assert senders({}) and not senders({}) & needing
+    assert "feed:volunteer_hours" in senders({"volunteer_hours": {rid for rid, _ in people}})
