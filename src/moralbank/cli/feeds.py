@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.text import Text
 
 from moralbank.cli.common import console, container, domain_errors, print_json
+from moralbank.feeds.samples import ENCODINGS as SAMPLE_ENCODINGS
 
 app = typer.Typer(
     help="部门数据接口 Department data interfaces: import, quarantine, pull, export.", no_args_is_help=True
@@ -109,13 +110,16 @@ def sample_id_numbers(c, limit: int, seed: int) -> list[str]:  # noqa: ANN001
 def sample(
     name: str,
     rows: int = typer.Option(100, "--rows", min=1),
-    out: Path = typer.Option(..., "--out"),
+    out: Path = typer.Option(
+        ..., "--out", help="The file: .csv, .xlsx or .jsonl, in a directory that exists."
+    ),
     seed: int = typer.Option(1),
     bad: int = typer.Option(0, help="Deliberately bad rows to include."),
-    encoding: str = typer.Option("utf-8", help="CSV only: utf-8, utf-8-sig or gb18030."),
+    encoding: str = typer.Option("utf-8", help=f"CSV only: {', '.join(SAMPLE_ENCODINGS)}."),
     residents: int = typer.Option(500, help="How many distinct residents the rows name."),
 ) -> None:
-    """Write a valid sample file for the demo city's residents (CSV, or XLSX/JSONL by extension)."""
+    """Write a valid sample file for the demo city's residents (CSV, or XLSX/JSONL by extension),
+    whole or not at all."""
     from moralbank.feeds import samples, service
     from moralbank.kernel.clock import local_date
 

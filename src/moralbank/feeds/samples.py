@@ -5,15 +5,19 @@ Pure (stdlib, python-stdnum, openpyxl): the ID numbers come from the caller."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import os
 import random
+import secrets
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from moralbank.errors import InvalidInput, Problem
 from moralbank.feeds.domain import Interface, file_format
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -147,16 +151,47 @@ def _spoil(iface: Interface, row: dict[str, Any], kind: str, rng: random.Random)
         )
 
 
+ENCODINGS = ("utf-8", "utf-8-sig", "gb18030")
+"""The encodings a sample CSV is written in: those the import reads."""
+
+
 def write(path: Path, iface: Interface, data: Iterator[dict[str, Any]], *, encoding: str = "utf-8") -> int:
-    """Write rows as CSV (``encoding`` utf-8, utf-8-sig or gb18030), XLSX or JSON Lines, by extension;
-    streams, so any size fits in memory. Returns the number of rows written."""
+    """Write rows as CSV (in one of ``ENCODINGS``), XLSX or JSON Lines, by extension; streams, so any
+    size fits in memory. Written whole or not at all: into a hidden file beside ``path``, renamed
+    when complete. Returns the number of rows written."""
+    path = Path(path)
     fmt = file_format(path)
+    encoding = _encoding(encoding)
+    if not path.parent.is_dir():
+        raise InvalidInput(Problem(f"the directory {str(path.parent)!r} does not exist", file=path.name))
     names = list(iface.field_names)
-    if fmt == "csv":
-        return _write_csv(path, names, data, encoding)
-    if fmt == "jsonl":
-        return _write_jsonl(path, names, data)
-    return _write_xlsx(path, names, data)
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        if fmt == "csv":
+            n = _write_csv(part, names, data, encoding)
+        elif fmt == "jsonl":
+            n = _write_jsonl(part, names, data)
+        else:
+            n = _write_xlsx(part, names, data)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return n
+
+
+def _encoding(name: str) -> str:
+    """The codec's own name of one of ``ENCODINGS`` ("UTF8" is utf-8); any other is refused."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        codec = None
+    if codec not in ENCODINGS:
+        raise InvalidInput(
+            Problem(
+                f"{name!r} is not an encoding the import reads ({', '.join(ENCODINGS)})", field="encoding"
+            )
+        )
+    return codec
 
 
 def _write_csv(path: Path, names: list[str], data: Iterator[dict[str, Any]], encoding: str) -> int:
@@ -211,14 +246,18 @@ def _write_xlsx(path: Path, names: list[str], data: Iterator[dict[str, Any]]) ->
     ws = wb.create_sheet("records")
     ws.append(names)
     n = 0
-    for row in data:
-        cells = [row.get(k) for k in names]
-        bad = row.get("__bad__")
-        if bad == "ragged_row":
-            cells.append("多余的一格")
-        elif bad == "bad_encoding":  # a workbook has no text encoding to break: a ragged row instead
-            cells.append("\ufffd")
-        ws.append(cells)
-        n += 1
+    try:
+        for row in data:
+            cells = [row.get(k) for k in names]
+            bad = row.get("__bad__")
+            if bad == "ragged_row":
+                cells.append("多余的一格")
+            elif bad == "bad_encoding":  # a workbook has no text encoding to break: a ragged row instead
+                cells.append("\ufffd")
+            ws.append(cells)
+            n += 1
+    except BaseException:
+        ws.close()  # ends openpyxl's row writer, which would otherwise fail when collected
+        raise
     wb.save(path)
     return n

@@ -77,6 +77,7 @@ FIELDS = {  # the "field X" of a problem
     "decision": "审核结论",
     "deed_date": "发生日期",
     "description": "情况描述",
+    "encoding": "编码",
     "evidence": "证明材料",
     "expires_at": "有效期",
     "field": "更正项目",
@@ -668,6 +669,12 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("the header lacks the columns {columns}", "表头缺少以下列：{columns}"),
     ("the file is empty: no header row", "文件为空，没有表头行"),
     ("the file is empty: no records", "文件为空，没有任何记录"),
+    # feeds: sample files
+    ("the directory '{directory}' does not exist", "目录“{directory}”不存在"),
+    (
+        "'{encoding}' is not an encoding the import reads ({encodings})",
+        "“{encoding}”不是导入可读取的编码（可用：{encodings}）",
+    ),
     ("not JSON: {error:detail}", "不是有效的 JSON（{error}）"),
     ("a line is one JSON object", "每行须为一个 JSON 对象"),
     # feeds: interface definitions (YAML)

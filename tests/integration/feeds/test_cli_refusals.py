@@ -32,8 +32,8 @@ def run(city: City, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
 
 
 def said(result: Result) -> str:
-    """What the command printed, with the console's line wrapping undone."""
-    return " ".join(result.output.split())
+    """What the command printed, with the console's line wrapping (and the help's boxes) undone."""
+    return " ".join(result.output.replace("│", " ").split())
 
 
 def refused(result: Result) -> str:
@@ -89,3 +89,25 @@ def test_a_header_without_rows_is_imported_with_a_notice(city: City, run, tmp_pa
         "corrections",
     }
     assert imports(city) == 2
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii", "utf-16"])
+def test_a_sample_in_another_encoding_is_refused_and_nothing_is_written(
+    run, tmp_path: Path, encoding: str
+) -> None:
+    out = tmp_path / "samples" / "s.csv"
+    out.parent.mkdir()
+    said_ = refused(run("sample", NAME, "--rows", "5", "--out", str(out), "--encoding", encoding))
+    assert f"'{encoding}' is not an encoding the import reads (utf-8, utf-8-sig, gb18030)" in said_
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_sample_into_a_missing_directory_is_refused(run, tmp_path: Path) -> None:
+    out = tmp_path / "nodir" / "x.csv"
+    assert f"x.csv: the directory '{out.parent}' does not exist" in refused(
+        run("sample", NAME, "--out", str(out))
+    )
+
+
+def test_sample_help_names_the_encodings(run) -> None:
+    assert "utf-8, utf-8-sig, gb18030" in said(run("sample", "--help"))

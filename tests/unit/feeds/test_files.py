@@ -1,13 +1,18 @@
-"""Files a department gets wrong: empty, not a workbook, a damaged sheet, a header without rows."""
+"""Files a department or a person gets wrong: empty, not a workbook, a damaged sheet, a header without
+rows; sample files are written whole or not at all, in an encoding the import reads."""
 
 from __future__ import annotations
 
+import codecs
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from moralbank.errors import InvalidInput
-from moralbank.feeds import domain, source
+from moralbank.feeds import domain, samples, source
+from moralbank.residents.idnumber import make
 
 IFACE = source.load_interfaces()["court_enforcement"]
 REQUIRED = [f.name for f in IFACE.fields if f.required]
@@ -88,3 +93,54 @@ def test_a_damaged_sheet_is_refused_as_it_is_read(tmp_path: Path) -> None:
     assert _refusal(path) == "damaged.xlsx: not a valid XLSX workbook"
     with pytest.raises(InvalidInput, match="damaged.xlsx: not a valid XLSX workbook"):
         read_table(path)
+
+
+# -- sample files ----------------------------------------------------------------------------------------
+
+TODAY = date(2026, 11, 25)
+PEOPLE = [make("330281", date(1970 + i, 5, 1 + i), 31 + i) for i in range(6)]
+
+
+def _rows(n: int = 5) -> Iterator[dict]:
+    return samples.rows(IFACE, PEOPLE, n, today=TODAY)
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii", "utf-16", "no-such-codec"])
+def test_a_sample_is_written_only_in_an_encoding_the_import_reads(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "s.csv"
+    with pytest.raises(InvalidInput) as e:
+        samples.write(path, IFACE, _rows(), encoding=encoding)
+    assert str(e.value) == (
+        f"field encoding: {encoding!r} is not an encoding the import reads (utf-8, utf-8-sig, gb18030)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", False), ("UTF8", False), ("utf-8-sig", True)])
+def test_a_sample_in_a_named_encoding_has_at_most_one_bom(tmp_path: Path, encoding: str, bom: bool) -> None:
+    path = tmp_path / "s.csv"
+    assert samples.write(path, IFACE, _rows(), encoding=encoding) == 5
+    data = path.read_bytes()
+    assert data.count(codecs.BOM_UTF8) == (1 if bom else 0) and data.startswith(codecs.BOM_UTF8) == bom
+
+
+def test_a_sample_into_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput) as e:
+        samples.write(tmp_path / "nodir" / "s.csv", IFACE, _rows())
+    assert str(e.value) == f"s.csv: the directory {str(tmp_path / 'nodir')!r} does not exist"
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx", "jsonl"])
+def test_a_sample_that_fails_half_way_leaves_no_partial_file(tmp_path: Path, ext: str) -> None:
+    path = tmp_path / f"s.{ext}"
+    samples.write(path, IFACE, _rows(3))
+    before = path.read_bytes()
+
+    def failing() -> Iterator[dict]:
+        yield from _rows(2)
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        samples.write(path, IFACE, failing())
+    assert path.read_bytes() == before  # the earlier file is still whole
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
