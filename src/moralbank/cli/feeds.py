@@ -222,6 +222,10 @@ def export(
     """Return evaluation results to the public credit platform: JSON Lines + CSV + signed manifest."""
     from moralbank.feeds import service
 
+    if out is not None:
+        nearest = next(p for p in (out, *out.parents) if p.exists())  # what mkdir would build on
+        if not nearest.is_dir():
+            raise typer.BadParameter(f"--out must be a directory: {nearest} is a file")
     c = container()
     with domain_errors(), c.uow() as uow:
         at = service.datetime_or_date(since) if since else None

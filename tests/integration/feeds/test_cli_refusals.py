@@ -111,3 +111,14 @@ def test_a_sample_into_a_missing_directory_is_refused(run, tmp_path: Path) -> No
 
 def test_sample_help_names_the_encodings(run) -> None:
     assert "utf-8, utf-8-sig, gb18030" in said(run("sample", "--help"))
+
+
+@pytest.mark.parametrize("under", [False, True])
+def test_export_into_a_file_is_refused(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, under: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a short path: the error box would wrap a long one
+    Path("afile").write_text("kept\n")
+    said_ = refused(run("export", "--out", "afile/exports" if under else "afile"))
+    assert "--out must be a directory: afile is a file" in said_
+    assert Path("afile").read_text() == "kept\n"
