@@ -18,6 +18,7 @@ from rich.progress import (
 from rich.text import Text
 
 from moralbank.cli.common import console, container, domain_errors, print_json
+from moralbank.feeds.importer import DEFAULT_BATCH
 from moralbank.feeds.samples import ENCODINGS as SAMPLE_ENCODINGS
 
 app = typer.Typer(
@@ -143,7 +144,12 @@ def import_(
     name: str,
     file: Path = typer.Argument(..., exists=True, dir_okay=False),
     json_: bool = typer.Option(False, "--json"),
-    batch_size: int = typer.Option(0, help="Rows per committed batch (default 20,000)."),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH,
+        min=1,
+        show_default=False,
+        help=f"Rows per committed batch (default {DEFAULT_BATCH:,}; MORALBANK_FEEDS_BATCH sets it).",
+    ),
 ) -> None:
     """Import a department file; prints the counts received = accepted + duplicates + quarantined +
     held_for_consent. Safe to run again (also after a crash): nothing is taken twice."""
@@ -156,7 +162,7 @@ def import_(
             interface=name,
             path=file,
             actor=STAFF_ACTOR,
-            batch_size=batch_size or None,
+            batch_size=batch_size,
             progress=lambda n: bar.advance(task, n),
         )
     out = result.as_dict()

@@ -122,3 +122,19 @@ def test_export_into_a_file_is_refused(
     said_ = refused(run("export", "--out", "afile/exports" if under else "afile"))
     assert "--out must be a directory: afile is a file" in said_
     assert Path("afile").read_text() == "kept\n"
+
+
+def test_import_help_names_the_real_batch_size(run) -> None:
+    from moralbank.feeds.importer import DEFAULT_BATCH
+
+    text = said(run("import", "--help"))
+    assert f"default {DEFAULT_BATCH:,}" in text and "20,000" not in text.replace(f"{DEFAULT_BATCH:,}", "")
+
+
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_a_batch_size_below_one_is_refused(city: City, run, tmp_path: Path, size: str) -> None:
+    path = city.write(tmp_path / "c.csv", NAME, 3)
+    assert "--batch-size" in refused(run("import", NAME, str(path), "--batch-size", size))
+    assert imports(city) == 0
+    r = run("import", NAME, str(path), "--batch-size", "2", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["received"] == 3
