@@ -45,9 +45,9 @@ def object_to(
     The record is marked disputed at once (the legal limit is 1 working day) and a decision is due
     within the policy's working days (at most 5).
     """
-    kind_ = d.ObjectionKind(kind)
-    if kind_ not in (d.ObjectionKind.OBJECTION, d.ObjectionKind.HUMAN_REVIEW):
+    if kind not in (d.ObjectionKind.OBJECTION, d.ObjectionKind.HUMAN_REVIEW):
         raise InvalidInput(Problem("kind is objection or human_review", field="kind"))
+    kind_ = d.ObjectionKind(kind)
     if (item_id is None) == (ledger_seq is None):
         raise InvalidInput(Problem("object to one item or one ledger entry", field="item_id"))
     row = None

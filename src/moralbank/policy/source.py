@@ -974,9 +974,17 @@ class _Builder:
 
 
 def _compose(text: str, filename: str | None) -> tuple[yaml.Node | None, Any, list[Problem]]:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (a control character)
+        line = text.count("\n", 0, e.position) + 1
+        return None, None, [Problem(f"not valid YAML: {e.reason}", line=line, file=filename)]
     try:
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as e:
+        loader.dispose()
+        line = text.count("\n", 0, e.position) + 1
+        return None, None, [Problem(f"not valid YAML: {e.reason}", line=line, file=filename)]
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None

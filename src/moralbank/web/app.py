@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from moralbank import errors
@@ -171,6 +172,9 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
 
 
+NUMBER_OUT_OF_RANGE = errors.Problem("a number in the request is out of range")
+
+
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(
         title="moralbank",
@@ -227,12 +231,37 @@ def create_app(container: Container) -> FastAPI:
         )
         return render(request, "error.html", {"title": title, "detail": detail}, status_code=exc.status_code)
 
+    @app.exception_handler(OverflowError)
+    async def number_too_large(request: Request, exc: OverflowError) -> Response:
+        """An id or size beyond a 64-bit integer (``/api/evaluation/items/10000000000000000000000``)
+        names nothing; SQLite's driver cannot even bind it. Refused like any other bad input."""
+        return await domain_error(request, errors.InvalidInput(NUMBER_OUT_OF_RANGE))
+
+    @app.exception_handler(DataError)
+    async def value_the_database_refuses(request: Request, exc: DataError) -> Response:
+        """PostgreSQL refuses, while comparing, what the request carried: a number beyond the column's
+        integer type, or text with a NUL character. Any other data error is the server's own."""
+        if getattr(exc.orig, "sqlstate", None) == "22003":  # numeric_value_out_of_range
+            return await domain_error(request, errors.InvalidInput(NUMBER_OUT_OF_RANGE))
+        if "NUL (0x00)" in str(exc.orig):
+            return await domain_error(
+                request, errors.InvalidInput(errors.Problem("text with a NUL character"))
+            )
+        raise exc
+
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
         """A page asked with a malformed query or form (``?page=abc``) gets a page saying which value is
-        wrong; the API keeps FastAPI's 422 JSON."""
+        wrong; the API keeps FastAPI's 422 JSON (with a body that is not UTF-8 shown as text, which
+        FastAPI's own handler cannot encode)."""
         if not _wants_html(request):
-            return await request_validation_exception_handler(request, exc)
+            problems = [
+                {**e, "input": e["input"].decode("utf-8", "replace")}
+                if isinstance(e.get("input"), bytes)
+                else e
+                for e in exc.errors()
+            ]
+            return await request_validation_exception_handler(request, RequestValidationError(problems))
         _ = translator(language_of(request))
         where = ("query", "body", "path")
         wrong = ", ".join(str(e["loc"][-1]) for e in exc.errors() if e.get("loc") and e["loc"][0] in where)
