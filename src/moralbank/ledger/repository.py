@@ -287,6 +287,20 @@ def iter_entries(db: Session, *, chunk: int = 50_000) -> Iterator[list[Entry]]:
     raw.cursor.close()
 
 
+def iter_entries_between(
+    db: Session, first_seq: int, last_seq: int, *, chunk: int = 20_000
+) -> Iterator[Entry]:
+    """The entries ``first_seq`` … ``last_seq`` in seq order, read in chunks (memory stays flat)."""
+    raw = _RawEntries(db)
+    last = first_seq - 1
+    while last < last_seq and (
+        rows := raw.fetch("WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", (last, last_seq, chunk))
+    ):
+        yield from rows
+        last = rows[-1].seq
+    raw.cursor.close()
+
+
 def iter_stored_rows(db: Session, *, chunk: int = 20_000) -> Iterator[list[tuple]]:
     """SQLite: every row in seq order in stored form (``worker``) with ``recorded_at`` as a 16th
     value, exactly as stored — one statement in the reading transaction, fetched in chunks."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import gc
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from moralbank.db.uow import UnitOfWork
@@ -155,6 +155,11 @@ def get(uow: UnitOfWork, *, seq: int) -> Entry:
     if entry is None:
         raise NotFound(f"no ledger entry {seq}")
     return entry
+
+
+def entries_between(uow: UnitOfWork, *, first_seq: int, last_seq: int) -> Iterator[Entry]:
+    """Entries ``first_seq`` … ``last_seq`` in seq order, streamed (exports read millions)."""
+    return repo.iter_entries_between(uow.db, first_seq, last_seq)
 
 
 def entries_of(uow: UnitOfWork, *, resident_id: str) -> list[Entry]:

@@ -104,3 +104,15 @@ def test_a_residents_entries_are_found_through_an_index(container) -> None:
 
     indexes = inspect(container.engine).get_indexes("ledger_entry")
     assert any(ix["column_names"][:1] == ["resident_id"] for ix in indexes), indexes
+
+
+def test_a_range_of_entries_streams_in_seq_order_across_chunks(ledger) -> None:  # noqa: ANN001
+    from moralbank.ledger import repository
+
+    with ledger.uow(write=False) as uow:
+        every = {e.seq: e for e in service.entries_between(uow, first_seq=1, last_seq=37)}
+        assert sorted(every) == list(range(1, 38))
+        for first, last in [(3, 30), (7, 7), (30, 99), (8, 7)]:
+            got = list(repository.iter_entries_between(uow.db, first, last, chunk=4))
+            assert got == [every[s] for s in range(first, min(last, 37) + 1)]
+            assert got == [service.get(uow, seq=s) for s in range(first, min(last, 37) + 1)]
