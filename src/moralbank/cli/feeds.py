@@ -172,6 +172,9 @@ def import_(
     console.print(" ".join(f"{k}={v}" for k, v in out.items()))
     if not result.counts.received:
         console.print(f"{file.name} has no data rows (only a header)")
+    if n := result.counts.quarantined:
+        rows = f"{n:,} row{'s' if n > 1 else ''}"
+        console.print(f"{rows} quarantined: see `moralbank feeds quarantine list --interface {name}`")
 
 
 @app.command()
@@ -291,7 +294,7 @@ def q_list(
         return
     for r in rows:
         console.print(
-            f"#{r['id']} {r['interface']} {r['file']} row {r['row']} field {r['field']}: "
+            f"#{r['id']} {r['interface']} {r['file']} row {r['row']} field {r['field'] or '—'}: "
             f"{r['reason']} — {r['detail']} [{r['status']}]"
         )
 

@@ -138,3 +138,16 @@ def test_a_batch_size_below_one_is_refused(city: City, run, tmp_path: Path, size
     assert imports(city) == 0
     r = run("import", NAME, str(path), "--batch-size", "2", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["received"] == 3
+
+
+def test_quarantined_rows_are_pointed_to_and_listed_without_none(city: City, run, tmp_path: Path) -> None:
+    path = city.write(tmp_path / "bad.csv", NAME, 40, bad=16)
+    r = run("import", NAME, str(path))
+    assert r.exit_code == 0, r.output
+    assert said(r).endswith(f"16 rows quarantined: see `moralbank feeds quarantine list --interface {NAME}`")
+    rows = json.loads(run("quarantine", "list", "--interface", NAME, "--json").stdout)
+    ragged = sum(q["reason"] == "ragged_row" for q in rows)
+    assert len(rows) == 16 and ragged and all(q["field"] is None for q in rows if q["reason"] == "ragged_row")
+    listed = run("quarantine", "list", "--interface", NAME)
+    assert listed.exit_code == 0, listed.output
+    assert said(listed).count("field —: ragged_row") == ragged and "None" not in said(listed)
