@@ -705,6 +705,9 @@ _TABLE: tuple[tuple[str, str], ...] = (
     # the pages' own refusals
     ("unknown consent kind", "未知的授权类型"),
     ("tick the box to confirm the withdrawal", "请勾选确认框以确认退出"),
+    # the app's refusals of values the database cannot take
+    ("a number in the request is out of range", "请求中的数字超出允许范围"),
+    ("text with a NUL character", "文本中含有 NUL 字符"),
 )
 
 
