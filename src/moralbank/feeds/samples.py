@@ -184,7 +184,7 @@ def _encoding(name: str) -> str:
     try:
         codec = codecs.lookup(name).name
     except LookupError:
-        codec = None
+        codec = ""
     if codec not in ENCODINGS:
         raise InvalidInput(
             Problem(
