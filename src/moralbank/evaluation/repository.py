@@ -273,6 +273,20 @@ def disputed_seqs(db: Session, seqs: list[int]) -> set[int]:
 BULK_CHUNK = 10_000  # bound parameters per IN (...), far below SQLite's 32,766
 
 
+def interfaces_of(db: Session, item_ids: list[int]) -> dict[int, str]:
+    """item id → the interface its record came from, for the items among ``item_ids`` that have one."""
+    dialect = db.get_bind().dialect
+    out: dict[int, str] = {}
+    for chunk in chunks(dialect, list(dict.fromkeys(item_ids)), BULK_CHUNK):
+        rows = db.execute(
+            select(EvaluationItem.id, EvaluationItem.interface).where(
+                one_of(dialect, EvaluationItem.id, chunk), EvaluationItem.interface.is_not(None)
+            )
+        )
+        out.update({iid: iface for iid, iface in rows})
+    return out
+
+
 def items_by_records(
     db: Session, interface: str, source_refs: list[str]
 ) -> dict[str, tuple[int, str, int | None]]:

@@ -204,3 +204,10 @@ def evidence(uow: UnitOfWork, *, principal: Principal, sha256: str) -> tuple[Evi
 def disputed_seqs(uow: UnitOfWork, *, seqs: list[int]) -> set[int]:
     """Ledger entries under an open objection (shown as disputed by ledger and scoring views)."""
     return repo.disputed_seqs(uow.db, seqs)
+
+
+def interfaces_of(uow: UnitOfWork, *, item_ids: list[int]) -> dict[int, str]:
+    """The data interface each of these items came from (items of department records only): whoever
+    posted an item's points — the interface itself, or the officer who reviewed a deduction — the
+    record's department is the item's."""
+    return repo.interfaces_of(uow.db, item_ids)

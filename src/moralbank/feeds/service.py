@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache, partial
-from typing import Any
+from itertools import islice
+from typing import Any, NamedTuple
 
 from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
 from moralbank.feeds import domain, repository, source
@@ -1073,12 +1074,62 @@ def datetime_or_date(text: str) -> datetime:
 def _entries_after(uow: Any, after_seq: int, until_seq: int) -> Iterable[Any]:
     from moralbank.ledger import service as ledger
 
-    bulk = getattr(ledger, "entries_between", None)
-    if bulk is not None:
-        yield from bulk(uow, first_seq=after_seq + 1, last_seq=until_seq)
-        return
-    for seq in range(after_seq + 1, until_seq + 1):
-        yield ledger.get(uow, seq=seq)
+    return ledger.entries_between(uow, first_seq=after_seq + 1, last_seq=until_seq)
+
+
+class _Returned(NamedTuple):
+    """A ledger entry as the export returns it: the entry's fields and who provided the data."""
+
+    seq: int
+    resident_id: str
+    indicator: str
+    aspect: str
+    points: int
+    deed_date: date
+    recorded_at: datetime
+    source: str
+    actor: str
+    policy_version: str
+    reason: str
+    source_ref: str | None
+    evidence: tuple[str, ...]
+    reverses_seq: int | None
+    severity: str | None
+    expires_on: date | None
+    provider: str
+
+
+PROGRAMME = "道德银行"  # the provider of everything that is not a department's record
+
+
+def _with_providers(uow: Any, entries: Iterable[Any], chunk: int = 5000) -> Iterator[_Returned]:
+    """Each entry with the department that provided its data. An entry an interface posted itself
+    names it as its actor (``feed:<interface>``); one a person decided — a department's deduction
+    after human review — names the evaluation item, whose record's interface is the provider.
+    Everything else (deeds, corrections, repairs) is the programme's own."""
+    from moralbank.evaluation import service as evaluation
+
+    known = catalogue()
+    it = iter(entries)
+    while batch := list(islice(it, chunk)):
+        items = {
+            int(e.source_ref.split(":", 1)[1])
+            for e in batch
+            if e.source == "department"
+            and not e.actor.startswith("feed:")
+            and (e.source_ref or "").startswith("evaluation:")
+            and e.source_ref.split(":", 1)[1].isdigit()
+        }
+        of_item = evaluation.interfaces_of(uow, item_ids=sorted(items)) if items else {}
+        for e in batch:
+            if e.actor.startswith("feed:"):
+                iface: str | None = e.actor.split(":", 1)[1]
+            elif e.source == "department" and (e.source_ref or "").startswith("evaluation:"):
+                ref = e.source_ref.split(":", 1)[1]
+                iface = of_item.get(int(ref)) if ref.isdigit() else None
+            else:
+                iface = None
+            yield _Returned(*e, known[iface].department_zh if iface in known else PROGRAMME)
 
 
 def _first_seq_at(uow: Any, since: datetime, size: int) -> int:
@@ -1132,7 +1183,7 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
     with open(jsonl, "w", encoding="utf-8") as fj, open(csvp, "w", encoding="utf-8-sig", newline="") as fc:
         w = csv.writer(fc)
         w.writerow([el for _, el in cols])
-        for e in _entries_after(uow, after, size):
+        for e in _with_providers(uow, _entries_after(uow, after, size)):
             if e.resident_id not in shared:
                 shared[e.resident_id] = residents.has_consent(
                     uow, resident_id=e.resident_id, purpose=PUBLIC_CREDIT
@@ -1140,9 +1191,6 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
             if not shared[e.resident_id]:
                 withheld += 1
                 continue
-            # entries from department data are posted by actor "feed:<interface>"
-            iface = e.actor.split(":", 1)[1] if e.actor.startswith("feed:") else None
-            provider = catalogue()[iface].department_zh if iface in catalogue() else "道德银行"
             rec = {
                 "record_id": e.seq,
                 "resident_id": e.resident_id,
@@ -1158,7 +1206,7 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
                 "policy_version": e.policy_version,
                 "reverses": e.reverses_seq,
                 "expires_on": e.expires_on.isoformat() if e.expires_on else None,
-                "provider": provider,
+                "provider": e.provider,
             }
             fj.write(json.dumps({el: rec[k] for k, el in cols}, ensure_ascii=False) + "\n")
             w.writerow(["" if rec[k] is None else rec[k] for k, _ in cols])

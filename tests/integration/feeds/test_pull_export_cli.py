@@ -172,3 +172,61 @@ def test_cli_pull_reports_each_page(city: City, department, monkeypatch: pytest.
     pages = json.loads(r.stdout)
     assert [p["received"] for p in pages] == [5, 5, 2] and sum(p["accepted"] for p in pages) == 12
     assert CliRunner().invoke(app, ["feeds", "pull"]).exit_code != 0
+
+
+def test_a_department_record_decided_by_an_officer_is_returned_as_the_departments(
+    city: City, tmp_path: Path
+) -> None:
+    # A negative department record waits for people to decide; the entry they post names the
+    # officer as its actor, not the interface — the provider still is the record's department.
+    from sqlalchemy import select
+
+    from moralbank.evaluation.models import EvaluationItem
+    from moralbank.ledger import service as ledger
+    from moralbank.ledger.domain import NewEntry
+
+    import_file(
+        city.container,
+        interface="court_enforcement",
+        path=city.write(tmp_path / "c.csv", "court_enforcement", 30, people=city.id_numbers[:2]),
+    )
+    with city.container.uow() as uow:
+        item = uow.db.scalars(
+            select(EvaluationItem).where(EvaluationItem.interface == "court_enforcement")
+        ).first()
+        assert item is not None
+        ledger.post(
+            uow,
+            [
+                NewEntry(
+                    resident_id=item.resident_id,
+                    indicator=item.indicator,
+                    aspect="personal_conduct",
+                    points=-abs(item.points),
+                    deed_date=item.deed_date,
+                    source="department",
+                    actor="user:village1",
+                    policy_version="2026.1",
+                    reason="decided after review",
+                    source_ref=f"evaluation:{item.id}",
+                ),
+                NewEntry(
+                    resident_id=item.resident_id,
+                    indicator=item.indicator,
+                    aspect="personal_conduct",
+                    points=1,
+                    deed_date=item.deed_date,
+                    source="evaluation",
+                    actor="user:village1",
+                    policy_version="2026.1",
+                    reason="a deed",
+                    source_ref="evaluation:999999",
+                ),
+            ],
+        )
+        m = feeds.export(uow, out_dir=tmp_path / "out", actor="test")
+        uow.commit()
+    lines = [json.loads(x) for x in Path(m["directory"], "results.jsonl").read_text().splitlines()]
+    decided, deed = lines[-2], lines[-1]
+    assert decided["信息提供单位"] == feeds.catalogue()["court_enforcement"].department_zh != "道德银行"
+    assert deed["信息提供单位"] == "道德银行"
