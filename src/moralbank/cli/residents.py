@@ -131,7 +131,7 @@ def import_(
 
 @app.command("list")
 def list_(
-    limit: int = typer.Option(None, "--limit", help="At most this many."),
+    limit: int = typer.Option(None, "--limit", min=1, help="At most this many."),
     name: str = typer.Option(None, help="Search by name (prefix); shows names."),
     grid: str = typer.Option(None, help="Only this unit's subtree (shows names)."),
     json_: bool = typer.Option(False, "--json", help="JSON list of {id, grid, enrolled_at}."),

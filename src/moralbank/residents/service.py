@@ -304,6 +304,10 @@ def search(
 ) -> builtins.list[ResidentSummary]:
     """Staff search within their subtree: by name (prefix), grid or any unit's subtree, or ID number
     (exact, through the keyed hash). Each resident shown is logged as read."""
+    if limit < 1 or offset < 0:
+        raise InvalidInput(
+            Problem("limit is at least 1 and offset at least 0", field="limit" if limit < 1 else "offset")
+        )
     within = _scope_path(principal)
     grid_path = None
     if grid:

@@ -77,6 +77,14 @@ def test_residents_and_partners_do_not_search(city: Container) -> None:
         residents.search(uow, principal=me, purpose="x")
 
 
+def test_a_search_page_has_a_size_and_a_start(city: Container) -> None:
+    staff = Principal(kind="user", id="u1", role=Role.CITY_ADMIN)
+    with city.uow() as uow:
+        for bad in ({"limit": 0}, {"offset": -1}):
+            with pytest.raises(InvalidInput, match="limit is at least 1"):
+                residents.search(uow, principal=staff, purpose="x", **bad)
+
+
 def test_consent_is_per_interface_and_purpose_with_full_history(city: Container) -> None:
     with city.uow() as uow:
         rid = enrol(uow)

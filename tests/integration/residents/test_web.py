@@ -190,6 +190,10 @@ def test_a_malformed_value_on_a_page_gets_a_page_not_json(city: Container, peopl
     assert "请求中的值不对：page" in page.text
     api = officer.get("/api/residents", params={"limit": "abc"})
     assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["query", "limit"]
+    # a negative offset failed on PostgreSQL (500) and a negative limit meant "no limit" on SQLite
+    for bad in ({"offset": -1}, {"limit": 0}, {"limit": -1}):
+        api = officer.get("/api/residents", params=bad)
+        assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["query", *bad], bad
 
 
 def test_a_resident_sees_who_read_their_data(city: Container, people: dict[str, str]) -> None:

@@ -71,8 +71,8 @@ def search(
     id_number: str | None = None,
     status: str | None = "enrolled",
     why: str = Query("staff search", description="Purpose of the read (access log)."),
-    limit: int = Query(50, le=500),
-    offset: int = 0,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
     principal: Principal = Depends(STAFF_READ),
     uow: UnitOfWork = Depends(get_uow),
 ) -> list[dict[str, Any]]:
