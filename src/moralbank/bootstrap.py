@@ -10,6 +10,10 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+# Every capability's tables, before any unit of work: the ORM resolves a foreign key (api_token →
+# org_unit) only when the referenced table's model is loaded, and a command that loads only its own
+# capability (``users token create`` on an existing database) failed with NoReferencedTableError.
+import moralbank.db.models  # noqa: F401
 from moralbank.config import Settings
 from moralbank.db.engine import is_sqlite, make_engine
 from moralbank.db.group_commit import GroupCommit
