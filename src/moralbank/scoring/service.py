@@ -14,7 +14,7 @@ from typing import Any
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
-from moralbank.errors import NotFound, PermissionDenied
+from moralbank.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from moralbank.kernel.clock import local_date
 from moralbank.scoring import domain, repository
 from moralbank.scoring.models import ScoreRun
@@ -172,6 +172,9 @@ class _Finisher:
         return subs, total, tier, next_change
 
 
+AS_OF_RANGE = (date(2000, 1, 1), date(2999, 12, 31))
+
+
 def recompute(
     uow: UnitOfWork,
     *,
@@ -188,6 +191,10 @@ def recompute(
 
     m = model(uow)
     as_of = as_of or today(uow)
+    if not AS_OF_RANGE[0] <= as_of <= AS_OF_RANGE[1]:  # windows reach years back and ahead of it
+        raise InvalidInput(
+            Problem(f"as_of must be a day from {AS_OF_RANGE[0]} to {AS_OF_RANGE[1]}", field="as_of")
+        )
     db = uow.db
     last = repository.last_run(db)
     if last is None or last.policy_version != m.policy_version:

@@ -709,6 +709,7 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("a number in the request is out of range", "请求中的数字超出允许范围"),
     ("text with a NUL character", "文本中含有 NUL 字符"),
     ("limit is at least 1 and offset at least 0", "limit 至少为 1，offset 至少为 0"),
+    ("as_of must be a day from {first} to {last}", "as_of 须为 {first} 至 {last} 之间的日期"),
 )
 
 

@@ -352,3 +352,18 @@ def test_full_run_notices_a_change_of_next_change_or_of_aspects_alone(container)
         assert after["RASP00001"][:4] != before["RASP00001"][:4]
         assert run.changed == 2
         uow.commit()
+
+
+def test_a_recompute_as_of_a_day_outside_the_calendar_it_can_reach_is_refused(container) -> None:  # noqa: ANN001
+    # The API fuzz test found as_of=0001-01-01 failing with "year 0 is out of range" (a 500): the
+    # windows reach years before the day.
+    import pytest
+
+    from moralbank.errors import InvalidInput
+
+    with container.uow() as uow:
+        ledger.post(uow, [entry("RSIZE0002", 5, 10)])
+        for day in (date(1, 1, 1), date(1999, 12, 31), date(9999, 12, 31)):
+            with pytest.raises(InvalidInput, match="as_of must be a day from 2000-01-01 to 2999-12-31"):
+                service.recompute(uow, full=True, as_of=day)
+        assert service.recompute(uow, full=True, as_of=AS_OF).residents >= 1
