@@ -7,7 +7,7 @@ touches the database.
 
 The path of one department row::
 
-    read_rows(path)            -> RawRow(row, line, values: dict[str, str], problem)
+    read_rows(path)            -> RawRow(row, line, values: dict[str, str | JSON value], problem)
     validate(interface, raw)   -> Record (typed values) | list[Problem]
     apply_rules(interface, r)  -> Mapping(indicator, points) | None
 """
@@ -47,6 +47,8 @@ MISSING = "missing_value"
 RAGGED = "ragged_row"
 BAD_ENCODING = "bad_encoding"
 BAD_JSON = "bad_json"
+OUT_OF_RANGE = "out_of_range"
+TOO_LONG = "too_long"
 STRUCTURAL = (RAGGED, BAD_ENCODING, BAD_JSON)
 REASONS = (
     BAD_ID_NUMBER,
@@ -59,7 +61,18 @@ REASONS = (
     RAGGED,
     BAD_ENCODING,
     BAD_JSON,
+    OUT_OF_RANGE,
+    TOO_LONG,
 )
+
+# Bounds every value is checked against, whatever the interface declares: a number's magnitude (a
+# quantity or an amount in fen stays far below it; beyond it Decimal arithmetic fails), the length of
+# a record id (the ``feed_record.source_record_id`` column) and of any other text, and how deep a JSON
+# value may nest before its line is refused unread.
+MAX_NUMBER = Decimal(10**15)
+MAX_RECORD_ID = 128
+MAX_TEXT = 2000
+MAX_JSON_DEPTH = 4
 
 
 # -- the interface, as declared ---------------------------------------------------------------------
@@ -73,6 +86,8 @@ class FieldSpec:
     codes: tuple[str, ...] = ()
     label_zh: str = ""
     label_en: str = ""
+    min: Decimal | None = None  # numeric fields: the least value taken (``min: 0`` for quantities)
+    max: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +175,8 @@ class Interface:
                     "type": f.type,
                     "required": f.required,
                     **({"codes": list(f.codes)} if f.codes else {}),
+                    **({"min": _number(f.min)} if f.min is not None else {}),
+                    **({"max": _number(f.max)} if f.max is not None else {}),
                     "label_zh": f.label_zh,
                     "label_en": f.label_en,
                 }
@@ -179,6 +196,10 @@ class Interface:
                 for r in self.rules
             ],
         }
+
+
+def _number(d: Decimal) -> int | float:
+    return int(d) if d == d.to_integral_value() else float(d)
 
 
 def _as_code(v: Any) -> str:
@@ -217,6 +238,7 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
         codes = tuple(str(c) for c in f.get("codes") or ())
         if f["type"] == "code" and not codes:
             problems.append(Problem("a code field lists its codes", field=f["name"], file=source))
+        bounds = {k: _bound(f, k, i, problems, source) for k in ("min", "max")}
         fields.append(
             FieldSpec(
                 str(f["name"]),
@@ -225,6 +247,7 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
                 codes,
                 str(f.get("label_zh", "")),
                 str(f.get("label_en", "")),
+                **bounds,
             )
         )
     by_name = {f.name: f for f in fields}
@@ -337,6 +360,21 @@ def parse_interface(data: dict[str, Any], *, source: str = "<interface>") -> Int
     )
 
 
+def _bound(f: dict[str, Any], key: str, i: int, problems: list[Problem], source: str) -> Decimal | None:
+    """A field's declared ``min`` or ``max``: a number, on a numeric field only."""
+    value = f.get(key)
+    if value is None:
+        return None
+    if f["type"] not in ("int", "decimal") or isinstance(value, bool) or not isinstance(value, (int, float)):
+        problems.append(
+            Problem(
+                f"fields[{i}].{key} is a number, on an int or decimal field", field=f["name"], file=source
+            )
+        )
+        return None
+    return Decimal(str(value))
+
+
 def check_against_policy(iface: Interface, indicators: dict[str, Any]) -> list[Problem]:
     """Indicator codes of the rules that the policy does not have (``indicators``: code -> anything)."""
     return [
@@ -351,11 +389,12 @@ def check_against_policy(iface: Interface, indicators: dict[str, Any]) -> list[P
 
 @dataclass(frozen=True)
 class RawRow:
-    """One row as read: ``row`` counts data rows from 1; ``values`` are text (None: absent)."""
+    """One row as read: ``row`` counts data rows from 1; ``values`` are text (None: absent), or for
+    JSON the record's values with their JSON types."""
 
     row: int
     line: int | None
-    values: dict[str, str | None]
+    values: dict[str, Any]
     problem: Problem | None = None
 
 
@@ -557,24 +596,80 @@ def read_jsonl_lines(lines: Iterable[bytes], *, file: str) -> Iterator[RawRow]:
             continue
         try:
             obj = json.loads(text)
+        except RecursionError:
+            obj = _TOO_DEEP
         except ValueError as e:
             yield RawRow(
                 i, line_no, {}, Problem(f"not JSON: {e.msg}", row=i, line=line_no, file=file, field=BAD_JSON)
             )
             continue
-        if not isinstance(obj, dict):
-            yield RawRow(
-                i,
-                line_no,
-                {},
-                Problem("a line is one JSON object", row=i, line=line_no, file=file, field=BAD_JSON),
-            )
-            continue
-        yield RawRow(
-            i,
-            line_no,
-            {str(k): _cell_text(v) if not isinstance(v, bool) else _as_code(v) for k, v in obj.items()},
-        )
+        yield json_row(obj, row=i, line=line_no, file=file)
+
+
+def read_json_records(records: Iterable[Any], *, file: str) -> Iterator[RawRow]:
+    """Rows of already parsed JSON records (a pushed or pulled ``{"records": [...]}``), row and line
+    ``n`` the ``n``-th record, each checked like a JSON line."""
+    for i, obj in enumerate(records, start=1):
+        yield json_row(obj, row=i, line=i, file=file)
+
+
+_TOO_DEEP = object()  # a line the JSON parser refused for its depth
+
+
+def json_row(obj: Any, *, row: int, line: int | None, file: str) -> RawRow:
+    """One parsed JSON record as a raw row. Its values keep their JSON types (``validate`` decides per
+    field what a number, a boolean or a list may be), strings stripped; a record that is not an object,
+    nests deeper than ``MAX_JSON_DEPTH`` or holds text with a lone surrogate (``"\\ud800"``, which has
+    no UTF-8 form) is refused here, that last one naming its field."""
+
+    def refused(reason: str, field: str, values: dict[str, Any] | None = None) -> RawRow:
+        return RawRow(row, line, values or {}, Problem(reason, row=row, line=line, file=file, field=field))
+
+    if obj is _TOO_DEEP:
+        return refused("not JSON: nested too deeply", BAD_JSON)
+    if not isinstance(obj, dict):
+        return refused("a line is one JSON object", BAD_JSON)
+    values: dict[str, Any] = {}
+    for key, value in obj.items():
+        trouble = _json_trouble(key, value)
+        if trouble == "deep":
+            return refused("not JSON: nested too deeply", BAD_JSON)
+        if trouble == "surrogate":
+            shown = {_unsurrogate(k): _unsurrogate(v) if isinstance(v, str) else None for k, v in obj.items()}
+            return refused("bytes that are not UTF-8", _unsurrogate(key), shown)
+        values[key] = (value.strip() or None) if isinstance(value, str) else value
+    return RawRow(row, line, values)
+
+
+def _json_trouble(key: str, value: Any) -> str | None:
+    """``surrogate``, ``deep`` or None for one member of a JSON record (walked without recursion)."""
+    stack = [(key, 0), (value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, str):
+            if not _encodable(v):
+                return "surrogate"
+        elif isinstance(v, (list, dict)):
+            if depth >= MAX_JSON_DEPTH:
+                return "deep"
+            items = [x for kv in v.items() for x in kv] if isinstance(v, dict) else v
+            stack.extend((x, depth + 1) for x in items)
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _unsurrogate(text: str) -> str:
+    return _ANY_SURROGATE.sub("\ufffd", text)
+
+
+_ANY_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read_rows(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
@@ -690,24 +785,44 @@ def valid_uscc(text: str) -> str | None:
         return None
 
 
-_INT = re.compile(r"[+-]?\d+")
+_INT = re.compile(r"[+-]?\d{1,30}")
 
 
-def _convert(spec: FieldSpec, text: str) -> tuple[Any, str | None]:
-    """(value, reason) — reason set when the text is not of the field's type."""
+def _convert(spec: FieldSpec, value: Any, *, limit: int = MAX_TEXT) -> tuple[Any, str | None]:
+    """(value, reason) — reason set when the value is not of the field's type or out of its bounds.
+
+    ``value`` is text (CSV, XLSX, a staff member's fix) or a JSON value: a list or an object is never a
+    field's value; a number is one for a numeric field, and for a text field (a record id) only as a
+    whole number; a boolean only for a bool field (or a code field with codes true/false)."""
+    if isinstance(value, (list, dict)):
+        return None, WRONG_TYPE
     t = spec.type
+    if isinstance(value, bool):
+        if t == "bool":
+            return value, None
+        value = _as_code(value) if t == "code" else value
+        if not isinstance(value, str):
+            return None, WRONG_TYPE
+    if isinstance(value, (int, float)):
+        if t in ("int", "decimal"):
+            return _number_in(spec, Decimal(str(value)))
+        if isinstance(value, int) and t in ("str", "bool"):
+            value = str(value)
+        else:
+            return None, WRONG_TYPE
+    text = str(value)
+    if len(text) > limit:
+        return None, TOO_LONG
+    if not _encodable(text):
+        return None, BAD_ENCODING
     if t == "str":
         return text, None
-    if t == "int":
-        if _INT.fullmatch(text):
-            return int(text), None
-        return None, WRONG_TYPE
-    if t == "decimal":
+    if t in ("int", "decimal"):
         try:
-            d = Decimal(text)
+            number = Decimal(text) if t == "decimal" or _INT.fullmatch(text) else None
         except InvalidOperation:
-            return None, WRONG_TYPE
-        return (str(d), None) if d.is_finite() else (None, WRONG_TYPE)
+            number = None
+        return _number_in(spec, number) if number is not None else (None, WRONG_TYPE)
     if t == "bool":
         low = text.lower()
         if low in ("true", "1", "yes", "是", "y"):
@@ -731,6 +846,28 @@ def _convert(spec: FieldSpec, text: str) -> tuple[Any, str | None]:
     raise AssertionError(t)
 
 
+def _number_in(spec: FieldSpec, d: Decimal) -> tuple[Any, str | None]:
+    """A number of an int or decimal field (int: a whole number), within the field's bounds."""
+    if not d.is_finite():
+        return None, WRONG_TYPE
+    if spec.type == "int" and d != d.to_integral_value():
+        return None, WRONG_TYPE
+    low, high = _bounds(spec)
+    if not low <= d <= high:
+        return None, OUT_OF_RANGE
+    return (int(d), None) if spec.type == "int" else (str(d), None)
+
+
+def _bounds(spec: FieldSpec) -> tuple[Decimal, Decimal]:
+    low = -MAX_NUMBER if spec.min is None else max(spec.min, -MAX_NUMBER)
+    high = MAX_NUMBER if spec.max is None else min(spec.max, MAX_NUMBER)
+    return low, high
+
+
+def _limit(iface: Interface, spec: FieldSpec) -> int:
+    return MAX_RECORD_ID if spec.name == iface.source_id else MAX_TEXT
+
+
 _DETAIL = {
     WRONG_TYPE: "不是{type}类型的值",
     BAD_DATE: "不是有效日期",
@@ -738,6 +875,9 @@ _DETAIL = {
     BAD_ID_NUMBER: "身份证号码（GB 11643）校验不通过",
     BAD_USCC: "统一社会信用代码（GB 32100）校验不通过",
     MISSING: "必填字段为空",
+    OUT_OF_RANGE: "超出允许范围 {low} 至 {high}",
+    TOO_LONG: "超过 {limit} 个字符",
+    BAD_ENCODING: "bytes that are not UTF-8",
 }
 FUTURE_DETAIL = "日期在将来: {date}"
 UNKNOWN_PERSON_DETAIL = "本市居民中没有这个身份号码"
@@ -757,15 +897,12 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
                 return RowProblem(raw.row, raw.line, spec.name, MISSING, _DETAIL[MISSING])
             values[spec.name] = None
             continue
-        value, reason = _convert(spec, text)
+        value, reason = _convert(spec, text, limit=_limit(iface, spec))
         if reason:
-            return RowProblem(
-                raw.row,
-                raw.line,
-                spec.name,
-                reason,
-                _DETAIL[reason].format(type=spec.type) + f": {_shown(spec, text)!r}",
-            )
+            detail = _DETAIL[reason].format(type=spec.type, limit=_limit(iface, spec), **_shown_bounds(spec))
+            if reason != BAD_ENCODING:  # text with no UTF-8 form cannot be quoted in the detail either
+                detail += f": {_shown(spec, text)!r}"
+            return RowProblem(raw.row, raw.line, spec.name, reason, detail)
         values[spec.name] = value
     deed = date.fromisoformat(values[iface.date_field])
     if today is not None and deed > today:
@@ -781,6 +918,9 @@ _REFUSED = {
     UNKNOWN_CODE: "not one of the interface's codes ({codes})",
     BAD_ID_NUMBER: "not a valid ID number (GB 11643)",
     BAD_USCC: "not a valid unified social credit code (GB 32100)",
+    OUT_OF_RANGE: "out of the field's range",
+    TOO_LONG: "too long for the field",
+    BAD_ENCODING: "text that has no UTF-8 form",
 }
 
 
@@ -794,7 +934,7 @@ def check_values(iface: Interface, values: dict[str, str | None], *, today: date
             if spec.required:
                 problems.append(Problem(_REFUSED[MISSING], field=spec.name))
             continue
-        value, reason = _convert(spec, text)
+        value, reason = _convert(spec, text, limit=_limit(iface, spec))
         if reason:
             message = _REFUSED[reason].format(type=spec.type, codes=", ".join(spec.codes))
             problems.append(Problem(f"{message}: {_shown(spec, text)!r}", field=spec.name))
@@ -825,6 +965,8 @@ _DETAIL_FORMS = (
         for r in (BAD_DATE, UNKNOWN_CODE, BAD_ID_NUMBER, BAD_USCC)
     ),
     _detail_form(MISSING, _DETAIL[MISSING]),
+    _detail_form(OUT_OF_RANGE, _DETAIL[OUT_OF_RANGE] + ": {value}", low=r"\S+", high=r"\S+", value=".*"),
+    _detail_form(TOO_LONG, _DETAIL[TOO_LONG] + ": {value}", limit=r"\d+", value=".*"),
     _detail_form("future_date", FUTURE_DETAIL, date=r"[\d-]+"),
     _detail_form(UNKNOWN_PERSON, UNKNOWN_PERSON_DETAIL),
 )
@@ -858,9 +1000,15 @@ def _unquoted(shown: str) -> str:
         return shown
 
 
-def _shown(spec: FieldSpec, text: str) -> str:
+def _shown_bounds(spec: FieldSpec) -> dict[str, str]:
+    return {k: f"{_number(b):,}" for k, b in zip(("low", "high"), _bounds(spec), strict=True)}
+
+
+def _shown(spec: FieldSpec, value: Any) -> str:
     """A bad value as the quarantine's (unencrypted) reason may quote it: an ID number is masked
-    like staff see it (330281********123X); the full row stays encrypted."""
+    like staff see it (330281********123X); the full row stays encrypted. A JSON value that is not
+    text is shown as JSON."""
+    text = _unsurrogate(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     if spec.type == "id_number":
         return text[:6] + "*" * max(len(text) - 10, 0) + text[-4:] if len(text) > 10 else "*" * len(text)
     return text[:60]

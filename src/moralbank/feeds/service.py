@@ -306,6 +306,16 @@ def finish_import(uow: Any, *, import_id: int) -> FeedImport:
     return run
 
 
+def fail_import(uow: Any, *, import_id: int) -> FeedImport | None:
+    """Mark an import that stopped on an error as ``failed`` (not left ``running``): its committed
+    batches stay in; the same content arriving again is a new import, its rows duplicates."""
+    run = repository.get_import(uow.db, import_id)
+    if run is not None and run.status == "running":
+        run.status = "failed"
+        run.finished_at = uow.clock.now()
+    return run
+
+
 def import_counts(run: FeedImport) -> Counts:
     return Counts(
         run.received, run.accepted, run.duplicates, run.quarantined, run.held_for_consent, run.corrections
@@ -371,7 +381,8 @@ def _distinct_runs(iface: Interface, rows: list[RawRow]) -> Iterable[list[RawRow
     seen: set[str] = set()
     for r in rows:
         sid = (r.values or {}).get(iface.source_id) if r.problem is None else None
-        key = sid or ""
+        # a JSON record id may be a number (taken as its text) or a list (refused by validate)
+        key = str(sid) if isinstance(sid, (str, int)) and sid != "" else ""
         if key and key in seen:
             yield part
             part, seen = [], set()

@@ -709,6 +709,15 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("a number in the request is out of range", "请求中的数字超出允许范围"),
     ("text with a NUL character", "文本中含有 NUL 字符"),
     ("limit is at least 1 and offset at least 0", "limit 至少为 1，offset 至少为 0"),
+    # feeds: values out of a field's bounds, a declared bound, a pull that failed
+    ("out of the field's range: '{value:detail}'", "“{value}”超出该字段允许的范围"),
+    ("too long for the field: '{value:detail}'", "“{value}”超出该字段允许的长度"),
+    ("text that has no UTF-8 form: '{value:detail}'", "“{value}”含有无法以 UTF-8 表示的字符"),
+    (
+        "fields[{i}].{key} is a number, on an int or decimal field",
+        "fields[{i}].{key} 须为数字，且只用于 int 或 decimal 字段",
+    ),
+    ("{interface}: pull from {url} failed: {what}", "{interface}：从 {url} 拉取失败：{what}"),
     ("as_of must be a day from {first} to {last}", "as_of 须为 {first} 至 {last} 之间的日期"),
 )
 

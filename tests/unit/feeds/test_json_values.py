@@ -1,0 +1,113 @@
+"""Validation is total: whatever a JSON record or a cell holds, a row is either a record or a problem
+naming its field and a stable reason — never an exception that loses the rest of the arrival."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+
+import pytest
+import yaml
+
+from moralbank.errors import InvalidInput
+from moralbank.feeds import domain, source
+from moralbank.feeds.domain import Record, RowProblem
+from moralbank.residents.idnumber import make
+
+VH = source.load_interfaces()["volunteer_hours"]
+TODAY = date(2026, 11, 25)
+PERSON = make("330281", date(1980, 5, 1), 31)
+
+
+def _check(line: bytes) -> Record | RowProblem:
+    (raw,) = domain.read_jsonl_lines([line], file="push")
+    # what the quarantine keeps must be storable: UTF-8 text
+    json.dumps(raw.values, ensure_ascii=False).encode()
+    return domain.validate(VH, raw, today=TODAY)
+
+
+def _record(**changes: object) -> bytes:
+    values = {"record_id": "V-1", "id_number": PERSON, "served_on": "2026-10-01", "hours": "4"}
+    return json.dumps({**values, **changes}).encode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"hours": "-4"}, "hours", domain.OUT_OF_RANGE),
+        ({"hours": -0.5}, "hours", domain.OUT_OF_RANGE),
+        ({"hours": "1e30"}, "hours", domain.OUT_OF_RANGE),
+        ({"hours": 1e308}, "hours", domain.OUT_OF_RANGE),
+        ({"hours": "NaN"}, "hours", domain.WRONG_TYPE),
+        ({"hours": True}, "hours", domain.WRONG_TYPE),
+        ({"hours": [1]}, "hours", domain.WRONG_TYPE),
+        ({"record_id": ["x"]}, "record_id", domain.WRONG_TYPE),
+        ({"record_id": {"n": 1}}, "record_id", domain.WRONG_TYPE),
+        ({"record_id": 4.5}, "record_id", domain.WRONG_TYPE),
+        ({"record_id": False}, "record_id", domain.WRONG_TYPE),
+        ({"record_id": "x" * 5000}, "record_id", domain.TOO_LONG),
+        ({"activity": {"n": 1}}, "activity", domain.WRONG_TYPE),
+        ({"activity": "y" * 5000}, "activity", domain.TOO_LONG),
+        ({"served_on": 20260101}, "served_on", domain.WRONG_TYPE),
+        ({"served_on": ["2026-01-01"]}, "served_on", domain.WRONG_TYPE),
+        ({"id_number": {"a": 1}}, "id_number", domain.WRONG_TYPE),
+    ],
+)
+def test_a_value_of_the_wrong_kind_or_size_is_a_problem_naming_its_field(
+    changes: dict, field: str, reason: str
+) -> None:
+    checked = _check(_record(**changes))
+    assert isinstance(checked, RowProblem)
+    assert (checked.field, checked.reason) == (field, reason)
+    assert domain.read_detail(checked.detail) is not None  # a wording the pages can read back
+
+
+def test_the_limits_are_stated_in_the_detail() -> None:
+    checked = _check(_record(hours="-4"))
+    assert (
+        isinstance(checked, RowProblem) and checked.detail == "超出允许范围 0 至 1,000,000,000,000,000: '-4'"
+    )
+
+
+def test_a_record_id_given_as_a_json_integer_is_its_text() -> None:
+    checked = _check(_record(record_id=42, hours=2.5))
+    assert isinstance(checked, Record)
+    assert checked.source_record_id == "42" and checked.values["hours"] == "2.5"
+
+
+@pytest.mark.parametrize("field", ["record_id", "activity", "\ud800"])
+def test_a_lone_surrogate_is_bad_encoding_of_its_field_and_is_not_kept(field: str) -> None:
+    line = _record(**{field: "X"}).replace(b'"X"', b'"\\ud800"').replace(b'"\\ud800":', b'"\\udc00":')
+    checked = _check(line)
+    assert isinstance(checked, RowProblem) and checked.reason == domain.BAD_ENCODING
+    assert checked.field == (field if field != "\ud800" else "\ufffd")
+
+
+def test_json_nested_too_deeply_is_bad_json() -> None:
+    for line in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"):
+        checked = _check(line)
+        assert isinstance(checked, RowProblem) and checked.reason == domain.BAD_JSON
+    nested = _record(activity=[[[[["deep"]]]]])
+    checked = _check(nested)
+    assert isinstance(checked, RowProblem) and checked.reason == domain.BAD_JSON
+
+
+def test_a_csv_cell_is_checked_the_same_way() -> None:
+    raw = domain.RawRow(
+        1, 2, {"record_id": "V-1", "id_number": PERSON, "served_on": "2026-10-01", "hours": "-4"}
+    )
+    checked = domain.validate(VH, raw, today=TODAY)
+    assert isinstance(checked, RowProblem) and (checked.field, checked.reason) == ("hours", "out_of_range")
+    problems = domain.check_values(VH, {**raw.values, "hours": "1e400"}, today=TODAY)
+    assert [(p.field, p.reason) for p in problems] == [("hours", "out of the field's range: '1e400'")]
+
+
+def test_quantities_declare_their_minimum_as_data() -> None:
+    schema = {f["name"]: f for f in VH.schema()["fields"]}
+    assert schema["hours"]["min"] == 0 and "min" not in schema["activity"]
+    data = yaml.safe_load((domain.INTERFACES_DIR / "volunteer_hours.yaml").read_text(encoding="utf-8"))
+    spoiled = copy.deepcopy(data)
+    spoiled["fields"][-1]["min"] = 0  # activity is text
+    with pytest.raises(InvalidInput, match=r"fields\[4\]\.min is a number, on an int or decimal field"):
+        domain.parse_interface(spoiled, source="volunteer_hours.yaml")
