@@ -123,7 +123,11 @@ class FeedQuarantine(Base):
 
 
 class FeedPush(Base):
-    """An accepted push, by its idempotency key: the same key again returns the stored answer."""
+    """An accepted push, by its idempotency key: the same key again returns the stored answer.
+
+    The row is written (committed, under the unique key) before the import starts, which claims the
+    key: a concurrent push of the same key finds it. ``import_id`` and ``response`` are empty while the
+    push is being processed."""
 
     __tablename__ = "feed_push"
 
@@ -131,8 +135,8 @@ class FeedPush(Base):
     interface: Mapped[str] = mapped_column(String(48))
     idempotency_key: Mapped[str] = mapped_column(String(128))
     body_sha256: Mapped[str] = mapped_column(String(64))
-    import_id: Mapped[int] = mapped_column(BigId)
-    response: Mapped[str] = mapped_column(Text)
+    import_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    response: Mapped[str | None] = mapped_column(Text, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (UniqueConstraint("interface", "idempotency_key"),)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from moralbank.db.bulk import insert_rows
@@ -142,6 +142,26 @@ def push_by_key(db: Session, interface: str, key: str) -> FeedPush | None:
     return db.scalars(
         select(FeedPush).where(FeedPush.interface == interface, FeedPush.idempotency_key == key)
     ).first()
+
+
+def quarantine_of_content(
+    db: Session, interface: str, file_sha256: str, *, limit: int
+) -> list[FeedQuarantine]:
+    """The first ``limit`` quarantined rows of an arrival's content, in its order (by the unique index)."""
+    return list(
+        db.scalars(
+            select(FeedQuarantine)
+            .where(FeedQuarantine.interface == interface, FeedQuarantine.file_sha256 == file_sha256)
+            .order_by(FeedQuarantine.row_no)
+            .limit(limit)
+        )
+    )
+
+
+def drop_push_claim(db: Session, push_id: int) -> None:
+    """Remove an unanswered push claim (by its id: a claim made since by another request stays)."""
+    db.execute(delete(FeedPush).where(FeedPush.id == push_id, FeedPush.response.is_(None)))
+    db.expire_all()
 
 
 def cursor(db: Session, interface: str) -> FeedCursor | None:

@@ -928,6 +928,11 @@ def records_of(uow: Any, *, resident_id: str) -> list[dict[str, Any]]:
 # -- push ------------------------------------------------------------------------------------------------
 
 
+# A claimed key whose push has had no answer for this long is free again: its request failed or the
+# server stopped mid-import (the import resumes, exactly once, when the push is sent again).
+PUSH_CLAIM_EXPIRES = 600  # seconds
+
+
 def push_secret(uow: Any, interface: str) -> bytes:
     """The per-interface HMAC key a department signs its pushes with (``keys`` secret
     ``feeds-push-<interface>``; show it with ``moralbank feeds secret NAME``)."""
@@ -944,7 +949,10 @@ def check_push(
     idempotency_key: str | None,
     principal: Any,
 ) -> FeedPush | None:
-    """Authorise a push; returns the stored earlier push of the same idempotency key, if any."""
+    """Authorise a push; returns the stored push of the same idempotency key, if any (its ``response``
+    is empty while that push is still being processed). A new push's body is checked whole: UTF-8,
+    JSON Lines or one object ``{"records": [...]}``, at least one record; a line that is not JSON
+    is left to the import, which quarantines that row as it would in a file."""
     from moralbank.errors import NotAuthenticated, PermissionDenied
 
     iface = get_interface(interface)
@@ -961,23 +969,76 @@ def check_push(
     earlier = repository.push_by_key(uow.db, interface, idempotency_key)
     if earlier is not None and earlier.body_sha256 != hashlib.sha256(body).hexdigest():
         raise Conflict("this Idempotency-Key was used with a different body")
-    return earlier
+    if earlier is not None and (earlier.response is not None or not _claim_expired(uow, earlier)):
+        return earlier
+    try:
+        text = body.decode("utf-8").lstrip("\ufeff").strip()
+    except UnicodeDecodeError as e:
+        raise InvalidInput(Problem(f"the body is not UTF-8 (byte {e.start})", field="body")) from None
+    if not text:
+        raise InvalidInput(Problem("the body has no records", field="body"))
+    try:
+        doc = json.loads(text)
+    except ValueError:  # several lines, or not JSON: each line is a row of its own
+        return None
+    except RecursionError:
+        raise InvalidInput(Problem("the body is JSON nested too deeply", field="body")) from None
+    if isinstance(doc, dict) and "records" in doc:
+        if not isinstance(doc["records"], list):
+            raise InvalidInput(Problem('"records" must be a list', field="records"))
+        if not doc["records"]:
+            raise InvalidInput(Problem("the body has no records", field="records"))
+    elif not isinstance(doc, dict) or not set(doc) & set(iface.field_names):
+        raise InvalidInput(
+            Problem('the body is neither JSON Lines nor an object with "records"', field="body")
+        )
+    return None
 
 
 def record_push(
-    uow: Any, *, interface: str, idempotency_key: str, body: bytes, import_id: int, response: dict[str, Any]
-) -> None:
-    repository.add(
-        uow.db,
-        FeedPush(
+    uow: Any,
+    *,
+    interface: str,
+    idempotency_key: str,
+    body: bytes,
+    import_id: int | None = None,
+    response: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Without a ``response``: claim the idempotency key for this push — a new row, which the caller
+    commits before importing, so that a concurrent push of the same key fails on the unique key and
+    finds this one (a claim unanswered for ``PUSH_CLAIM_EXPIRES`` is replaced). With the import's
+    ``response``: record the claimed push's answer, the counts and the problems of the first 100
+    quarantined rows (``problems_truncated`` when there are more), and return it."""
+    limit = 100
+    push = repository.push_by_key(uow.db, interface, idempotency_key)
+    if response is None or import_id is None:
+        if push is not None and push.response is None and _claim_expired(uow, push):
+            repository.drop_push_claim(uow.db, push.id)
+        claim = FeedPush(
             interface=interface,
             idempotency_key=idempotency_key,
             body_sha256=hashlib.sha256(body).hexdigest(),
-            import_id=import_id,
-            response=json.dumps(response),
             received_at=uow.clock.now(),
-        ),
-    )
+        )
+        repository.add(uow.db, claim)  # an IntegrityError at commit when the key is held
+        return None
+    run = repository.get_import(uow.db, import_id)
+    assert push is not None and run is not None, f"no claimed push {idempotency_key} or import {import_id}"
+    rows = repository.quarantine_of_content(uow.db, interface, run.file_sha256, limit=limit + 1)
+    answer = {
+        **response,
+        "problems": [
+            {"row": q.row_no, "line": q.line_no, "field": q.field, "reason": q.reason, "detail": q.detail}
+            for q in rows[:limit]
+        ],
+        "problems_truncated": len(rows) > limit,
+    }
+    push.import_id, push.response = import_id, json.dumps(answer)
+    return answer
+
+
+def _claim_expired(uow: Any, push: FeedPush) -> bool:
+    return (uow.clock.now() - push.received_at).total_seconds() > PUSH_CLAIM_EXPIRES
 
 
 # -- pull cursors ------------------------------------------------------------------------------------------

@@ -18,4 +18,8 @@ def sign_body(secret: bytes, body: bytes) -> str:
 
 
 def signature_ok(secret: bytes, body: bytes, header: str | None) -> bool:
-    return bool(header) and hmac.compare_digest(sign_body(secret, body), header.strip())  # type: ignore[union-attr]
+    """Whether ``header`` is the body's signature; a header with non-ASCII characters never is
+    (``compare_digest`` refuses such strings)."""
+    if not header or not header.isascii():
+        return False
+    return hmac.compare_digest(sign_body(secret, body), header.strip())

@@ -719,6 +719,19 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ),
     ("{interface}: pull from {url} failed: {what}", "{interface}：从 {url} 拉取失败：{what}"),
     ("as_of must be a day from {first} to {last}", "as_of 须为 {first} 至 {last} 之间的日期"),
+    # feeds: a push's body and its idempotency key
+    ("the body is not UTF-8 (byte {byte})", "推送内容不是 UTF-8 编码（第 {byte} 字节）"),
+    ("the body has no records", "推送内容中没有记录"),
+    ('"records" must be a list', "“records”须为列表"),
+    (
+        'the body is neither JSON Lines nor an object with "records"',
+        "推送内容须为 JSON Lines 或含“records”的对象",
+    ),
+    ("the body is JSON nested too deeply", "推送内容的 JSON 嵌套层级过深"),
+    (
+        "a push with this Idempotency-Key is still being processed: retry later",
+        "使用该幂等键的推送仍在处理中，请稍后重试",
+    ),
 )
 
 
