@@ -250,7 +250,7 @@ def export(
 
 @app.command()
 def secret(name: str) -> None:
-    """Print the HMAC key a department signs its pushes to NAME with (hand it over securely)."""
+    """Print the HMAC key for pushes to NAME as 64 hex characters: sign with the 32 bytes they encode."""
     from moralbank.feeds import service
 
     c = container()
