@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache, partial
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any
 
 from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
 from moralbank.feeds import domain, repository, source
@@ -1149,33 +1149,11 @@ def _entries_after(uow: Any, after_seq: int, until_seq: int) -> Iterable[Any]:
     return ledger.entries_between(uow, first_seq=after_seq + 1, last_seq=until_seq)
 
 
-class _Returned(NamedTuple):
-    """A ledger entry as the export returns it: the entry's fields and who provided the data."""
-
-    seq: int
-    resident_id: str
-    indicator: str
-    aspect: str
-    points: int
-    deed_date: date
-    recorded_at: datetime
-    source: str
-    actor: str
-    policy_version: str
-    reason: str
-    source_ref: str | None
-    evidence: tuple[str, ...]
-    reverses_seq: int | None
-    severity: str | None
-    expires_on: date | None
-    provider: str
-
-
 PROGRAMME = "道德银行"  # the provider of everything that is not a department's record
 
 
-def _with_providers(uow: Any, entries: Iterable[Any], chunk: int = 5000) -> Iterator[_Returned]:
-    """Each entry with the department that provided its data. An entry an interface posted itself
+def _with_providers(uow: Any, entries: Iterable[Any], chunk: int = 5000) -> Iterator[tuple[Any, str]]:
+    """Each entry and the department that provided its data. An entry an interface posted itself
     names it as its actor (``feed:<interface>``); one a person decided — a department's deduction
     after human review — names the evaluation item, whose record's interface is the provider.
     Everything else (deeds, corrections, repairs) is the programme's own."""
@@ -1201,7 +1179,7 @@ def _with_providers(uow: Any, entries: Iterable[Any], chunk: int = 5000) -> Iter
                 iface = of_item.get(int(ref)) if ref.isdigit() else None
             else:
                 iface = None
-            yield _Returned(*e, known[iface].department_zh if iface in known else PROGRAMME)
+            yield e, known[iface].department_zh if iface in known else PROGRAMME
 
 
 def _first_seq_at(uow: Any, since: datetime, size: int) -> int:
@@ -1255,7 +1233,7 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
     with open(jsonl, "w", encoding="utf-8") as fj, open(csvp, "w", encoding="utf-8-sig", newline="") as fc:
         w = csv.writer(fc)
         w.writerow([el for _, el in cols])
-        for e in _with_providers(uow, _entries_after(uow, after, size)):
+        for e, provider in _with_providers(uow, _entries_after(uow, after, size)):
             if e.resident_id not in shared:
                 shared[e.resident_id] = residents.has_consent(
                     uow, resident_id=e.resident_id, purpose=PUBLIC_CREDIT
@@ -1278,7 +1256,7 @@ def export(uow: Any, *, out_dir: Any, actor: str, since: datetime | None = None)
                 "policy_version": e.policy_version,
                 "reverses": e.reverses_seq,
                 "expires_on": e.expires_on.isoformat() if e.expires_on else None,
-                "provider": e.provider,
+                "provider": provider,
             }
             fj.write(json.dumps({el: rec[k] for k, el in cols}, ensure_ascii=False) + "\n")
             w.writerow(["" if rec[k] is None else rec[k] for k, _ in cols])
