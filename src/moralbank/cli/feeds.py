@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -184,23 +185,36 @@ def pull(
     url: str = typer.Option(None, help="Override the interface's pull URL."),
     json_: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Pull new records from the department's REST endpoint (schedule it: cron / systemd timer)."""
+    """Pull new records from the department's REST endpoint (schedule it: cron / systemd timer).
+
+    With --all each interface is pulled on its own: one that fails (the endpoint down, an answer that
+    is not a page of records) is reported at the end and the others are still pulled; exit 1 then."""
+    from moralbank.errors import MoralbankError
     from moralbank.feeds import service
     from moralbank.feeds.importer import pull as do_pull
 
     if not name and not all_:
         raise typer.BadParameter("name an interface or give --all")
+    if not all_:
+        with domain_errors():
+            service.get_interface(name)
     names = [i.name for i in service.list_interfaces() if "pull" in i.transports] if all_ else [name]
-    out = []
-    with domain_errors():
-        for n in names:
+    out, failed = [], []
+    for n in names:
+        try:
             out += [r.as_dict() for r in do_pull(container(), interface=n, url=url, actor=STAFF_ACTOR)]
+        except MoralbankError as e:
+            failed.append(str(e) if str(e).startswith(f"{n}:") else f"{n}: {e}")
     if json_:
         print_json(out)
     else:
         console.print(
             f"{len(out)} page(s); " + ", ".join(f"{r['interface']} accepted={r['accepted']}" for r in out)
         )
+    for message in failed:
+        console.print(f"[red]error[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()

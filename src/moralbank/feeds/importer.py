@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
+import logging
 import os
 import queue
 import sys
@@ -28,6 +30,7 @@ from typing import Any
 
 from moralbank.db.engine import sqlite_cache_cap
 from moralbank.db.stats import analyze_grown
+from moralbank.errors import InvalidInput, Unavailable
 from moralbank.feeds import domain, service
 from moralbank.feeds.domain import Counts, RawRow
 from moralbank.kernel.clock import local_date
@@ -37,6 +40,7 @@ from moralbank.kernel.clock import local_date
 # at 830 MB with 10,000 (and the smaller ID-number cache), 11 % slower (docs/feeds.md, Performance).
 DEFAULT_BATCH = int(os.environ.get("MORALBANK_FEEDS_BATCH", "10000"))
 READ_AHEAD = os.environ.get("MORALBANK_FEEDS_READ_AHEAD", "1") != "0"  # read and validate in a thread
+MAX_CURSOR = 255  # characters of a pull cursor (as the department gives it)
 SQLITE_CACHE_KIB = 131_072  # page cache for the import's connection on SQLite (indexes of big tables)
 
 
@@ -85,6 +89,7 @@ class _Prepared:
 
 
 _END = object()
+log = logging.getLogger(__name__)
 
 
 class _Reader:
@@ -208,7 +213,30 @@ def run_import(
         uow.commit()
     if done and progress:
         progress(done)
-    pending = (r for r in rows if r.row > done)
+    try:
+        _run_batches(container, import_id, interface, (r for r in rows if r.row > done), size, progress)
+    except Exception:
+        # not left 'running' for ever: staff see it failed (kill -9 still leaves it running, to resume)
+        log.exception("feeds: import %s of %s (%s) failed", import_id, interface, file_name)
+        with container.uow() as uow:
+            service.fail_import(uow, import_id=import_id)
+            uow.commit()
+        raise
+    with container.uow() as uow:
+        run = service.finish_import(uow, import_id=import_id)
+        counts = service.import_counts(run)
+        uow.commit()
+    return ImportResult(import_id, interface, file_name, counts)
+
+
+def _run_batches(
+    container: Any,
+    import_id: int,
+    interface: str,
+    pending: Iterable[RawRow],
+    size: int,
+    progress: Callable[[int], None] | None,
+) -> None:
     memo: dict[str, Any] = {}  # look-ups remembered for this import only
     reader = _Reader(service.get_interface(interface), pending, size, container.clock)
     with _young_gc_only():
@@ -231,11 +259,6 @@ def run_import(
             _pause("MORALBANK_FEEDS_PAUSE_AFTER_BATCH", k)
             if progress:
                 progress(len(prepared.rows))
-    with container.uow() as uow:
-        run = service.finish_import(uow, import_id=import_id)
-        counts = service.import_counts(run)
-        uow.commit()
-    return ImportResult(import_id, interface, file_name, counts)
 
 
 # Tables an import both grows and looks up by key in every batch (the duplicate check).
@@ -284,27 +307,31 @@ def import_body(
     container: Any, *, interface: str, body: bytes, name: str, transport: str, actor: str
 ) -> ImportResult:
     """Import a pushed or pulled body: JSON Lines, or a JSON object ``{"records": [...]}``."""
-    stripped = body.lstrip()
-    if stripped.startswith(b"{") and b'"records"' in stripped[:4096]:
-        import json
-
-        try:
-            doc = json.loads(body)
-            records = doc["records"] if isinstance(doc, dict) else None
-        except ValueError:
-            records = None
-        if isinstance(records, list):
-            body = b"\n".join(json.dumps(r, ensure_ascii=False).encode() for r in records)
-    rows = domain.read_jsonl_lines(body.splitlines(), file=name)
+    records = _records_of(body)
     return run_import(
         container,
         interface=interface,
-        rows=rows,
+        rows=domain.read_json_records(records, file=name)
+        if records is not None
+        else domain.read_jsonl_lines(body.splitlines(), file=name),
         file_name=name,
         content_sha256=hashlib.sha256(body).hexdigest(),
         transport=transport,
         actor=actor,
     )
+
+
+def _records_of(body: bytes) -> list[Any] | None:
+    """The records of a body that is one JSON object ``{"records": [...]}``, else None (JSON Lines)."""
+    stripped = body.lstrip()
+    if not (stripped.startswith(b"{") and b'"records"' in stripped[:4096]):
+        return None
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    records = doc.get("records") if isinstance(doc, dict) else None
+    return records if isinstance(records, list) else None
 
 
 def pull(
@@ -315,42 +342,39 @@ def pull(
     actor: str = "system",
     max_pages: int = 1000,
     token: str | None = None,
+    timeout: float = 30.0,
 ) -> list[ImportResult]:
     """Scheduled pull from a department's REST endpoint (run it from cron or a systemd timer).
 
     ``GET <url>?since=<cursor>`` answers ``{"records": [...], "next": "<cursor>"}``; each page is one
     import (exactly once by record id, so a page fetched twice changes nothing), and the cursor moves
-    only after its page is committed. ``container.http_transport`` is the seam tests use."""
+    only after its page is committed. A page that cannot be had or read — the endpoint down or slow, an
+    HTTP error or redirect, an answer that is not such an object — raises ``Unavailable`` naming the
+    interface, the URL and what happened; the cursor stays. ``container.http_transport`` is the seam
+    tests use."""
     import httpx
 
     iface = service.get_interface(interface)
     if "pull" not in iface.transports:
-        from moralbank.errors import InvalidInput
-
         raise InvalidInput(f"{interface} is not pulled (transports: {', '.join(iface.transports)})")
     url = url or os.environ.get(f"MORALBANK_FEEDS_PULL_URL_{interface.upper()}") or iface.pull_url
     results = []
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with httpx.Client(transport=container.http_transport, timeout=30.0, headers=headers) as client:
+    with httpx.Client(transport=container.http_transport, timeout=timeout, headers=headers) as client:
         for _ in range(max_pages):
             with container.uow(write=False) as uow:
                 cursor = service.pull_cursor(uow, interface=interface)
-            resp = client.get(url, params={"since": cursor} if cursor else None)
-            resp.raise_for_status()
-            doc = resp.json()
-            records = doc.get("records") or []
-            nxt = doc.get("next")
+            records, nxt, body = _page(client, interface, str(url), cursor)
             if records:
-                import json
-
-                body = b"\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True).encode() for r in records)
+                name = f"pull:{url}?since={cursor or ''}"
                 results.append(
-                    import_body(
+                    run_import(
                         container,
                         interface=interface,
-                        body=body,
+                        rows=domain.read_json_records(records, file=name),
+                        file_name=name,
+                        content_sha256=hashlib.sha256(body).hexdigest(),
                         transport="pull",
-                        name=f"pull:{url}?since={cursor or ''}",
                         actor=actor,
                     )
                 )
@@ -360,3 +384,32 @@ def pull(
             if not records or not nxt or nxt == cursor:
                 break
     return results
+
+
+def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[list[Any], str | None, bytes]:
+    """(records, next cursor, the page's bytes) of one page, or ``Unavailable`` saying what went wrong."""
+    import httpx
+
+    def failed(what: str) -> Unavailable:
+        return Unavailable(f"{interface}: pull from {url} failed: {what}")
+
+    try:
+        resp = client.get(url, params={"since": cursor} if cursor else None)
+    except httpx.TimeoutException:
+        raise failed("no answer in time") from None
+    except httpx.HTTPError as e:
+        raise failed(f"cannot connect ({type(e).__name__})") from None
+    if resp.status_code != 200:
+        raise failed(f"HTTP {resp.status_code}, not a page of records") from None
+    try:
+        doc = json.loads(resp.content)
+    except (ValueError, RecursionError):
+        raise failed("the answer is not JSON") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
+        raise failed('the answer is not {"records": [...], "next": ...}')
+    nxt = doc.get("next")
+    if nxt is not None and (isinstance(nxt, bool) or not isinstance(nxt, (str, int))):
+        raise failed("its next cursor is not text")
+    if nxt is not None and len(str(nxt)) > MAX_CURSOR:
+        raise failed("its next cursor is too long")
+    return doc["records"], None if nxt is None else str(nxt), resp.content
