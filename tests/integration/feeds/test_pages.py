@@ -244,3 +244,38 @@ def test_a_discard_says_who_discarded_in_words(city: City, admin: TestClient) ->
     assert "作废原因：部门撤回 — 市管理员" in _section(page, by_admin["id"])
     assert "作废原因：测试数据 — 工作人员" in _section(page, by_someone["id"])
     assert "user:" not in _text(page) and "cli:ops" not in _text(page)
+
+
+def test_values_out_of_range_too_long_and_stopped_imports_read_in_words(
+    city: City, admin: TestClient, tmp_path: Path
+) -> None:
+    person = city.id_numbers[0]
+    rows = tmp_path / "vh.jsonl"
+    rows.write_text(
+        f'{{"record_id": "V-1", "id_number": "{person}", "served_on": "2026-11-01", "hours": "-4"}}\n'
+        f'{{"record_id": "{"V" * 200}", "id_number": "{person}", "served_on": "2026-11-01", "hours": "2"}}\n',
+        encoding="utf-8",
+    )
+    import_file(city.container, interface="volunteer_hours", path=rows)
+    stopped = tmp_path / "stopped.csv"  # a cell beyond the CSV reader's limit stops the import
+    stopped.write_text(
+        f"record_id,id_number,served_on,hours,activity\nV-8,{person},2026-11-01,2,\n"
+        f"V-9,{person},2026-11-01,2,{'x' * 200_000}\n"
+    )
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the reader raises, the import is marked
+        import_file(city.container, interface="volunteer_hours", path=stopped)
+    with city.container.uow(write=False) as uow:
+        reasons = [r["reason"] for r in feeds.quarantine_list(uow, interface="volunteer_hours")]
+    assert {domain.OUT_OF_RANGE, domain.TOO_LONG} <= set(reasons), reasons
+    page = admin.get("/staff/feeds/quarantine?interface=volunteer_hours&status=all", headers=HTML).text
+    zh = _details(page)
+    assert "“-4”超出允许范围（0 至 1,000,000,000,000,000）" in zh
+    assert any(d.endswith("过长（最多 128 个字符）") for d in zh)
+    assert {"数值超出允许范围", "内容过长"} <= set(re.findall(r"<strong>(.*?)</strong>", page))
+    assert REASON_CODES.search(_text(page)) is None
+    en = _details(
+        admin.get("/staff/feeds/quarantine?interface=volunteer_hours&status=all&lang=en", headers=HTML).text
+    )
+    assert "“-4” is out of range (0 to 1,000,000,000,000,000)" in en
+    overview = _text(admin.get("/staff/feeds?lang=zh-CN", headers=HTML).text)
+    assert "因错误中止" in overview and "failed" not in overview

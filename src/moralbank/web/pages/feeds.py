@@ -73,9 +73,11 @@ def _words(_: Callable[..., str]) -> dict[str, dict[str, str]]:
             domain.RAGGED: _("列数与表头不符"),
             domain.BAD_ENCODING: _("字符编码无法识别"),
             domain.BAD_JSON: _("不是有效的 JSON"),
+            domain.OUT_OF_RANGE: _("数值超出允许范围"),
+            domain.TOO_LONG: _("内容过长"),
         },
         "transport": {"file": _("文件"), "push": _("推送"), "pull": _("拉取"), "requeue": _("重新处理")},
-        "import_status": {"running": _("进行中"), "done": _("已完成")},
+        "import_status": {"running": _("进行中"), "done": _("已完成"), "failed": _("因错误中止")},
     }
 
 
@@ -95,6 +97,8 @@ def _detail_words(_: Callable[..., str]) -> dict[str, dict[str, str]]:
             domain.BAD_ID_NUMBER: _("“{value}”未通过公民身份号码（GB 11643）校验"),
             domain.BAD_USCC: _("“{value}”未通过统一社会信用代码（GB 32100）校验"),
             domain.MISSING: _("该字段必须填写"),
+            domain.OUT_OF_RANGE: _("“{value}”超出允许范围（{low} 至 {high}）"),
+            domain.TOO_LONG: _("“{value}”过长（最多 {limit} 个字符）"),
             "future_date": _("日期晚于今天：{date}"),
             domain.UNKNOWN_PERSON: _("本市居民中没有这个身份号码"),
         },
