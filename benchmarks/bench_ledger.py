@@ -123,6 +123,31 @@ def _p99(sorted_lat: list[float]) -> float:
     return sorted_lat[int(len(sorted_lat) * 0.99) - 1]
 
 
+def _report_proofs(report, c, n: int, rng: random.Random, *, prefix: str = "", note: str = "") -> None:  # noqa: ANN001
+    """Proof latency of 2,000 random entries: p50, and p99 against the 2 ms goal."""
+    lat = _proof_latencies(c, n, rng)
+    report.figure(f"{prefix}inclusion proof latency p50", statistics.median(lat) * 1000, "ms", note=note)
+    report.ratio(
+        f"{prefix}inclusion proof latency p99 vs 2 ms",
+        _p99(lat) * 1000,
+        2.0,
+        goal=1.0,
+        higher_is_better=False,
+        unit="ms",
+        note=f"{note + '; ' if note else ''}tree of {n:,}, 2000 random entries, entry + checkpoint + nodes",
+    )
+
+
+def _report_verify(report, c, name: str) -> None:  # noqa: ANN001
+    """The full audit of the store, timed; it must find nothing."""
+    t = time.perf_counter()
+    with c.uow(write=False) as uow:
+        audit = service.audit(uow)
+    verify_s = time.perf_counter() - t
+    assert audit.ok, audit.findings[:5]
+    report.figure(name, verify_s, "s", note=f"{audit.entries:,} entries, {audit.checkpoints} checkpoints")
+
+
 def run(report, quick: bool = False, backends: tuple[str, ...] = ("sqlite", "postgresql")) -> None:  # noqa: ANN001 - benchmarks/run.py's Report
     if "sqlite" in backends:
         _run_sqlite(report, quick)
@@ -242,29 +267,8 @@ def _run_sqlite(report, quick: bool) -> None:  # noqa: ANN001
         with p.open("rb") as f:
             while f.read(1 << 24):
                 pass
-    lat = _proof_latencies(c, n, rng)
-    report.figure("inclusion proof latency p50", statistics.median(lat) * 1000, "ms", note="warm")
-    report.ratio(
-        "inclusion proof latency p99 vs 2 ms",
-        _p99(lat) * 1000,
-        2.0,
-        goal=1.0,
-        higher_is_better=False,
-        unit="ms",
-        note=f"warm; tree of {n:,}, 2000 random entries, entry + checkpoint + nodes read",
-    )
-
-    t = time.perf_counter()
-    with c.uow(write=False) as uow:
-        audit = service.audit(uow)
-    verify_s = time.perf_counter() - t
-    assert audit.ok, audit.findings[:5]
-    report.figure(
-        "full `ledger verify` (every leaf, node and checkpoint)",
-        verify_s,
-        "s",
-        note=f"{audit.entries:,} entries, {audit.checkpoints} checkpoints",
-    )
+    _report_proofs(report, c, n, rng, note="warm")
+    _report_verify(report, c, "full `ledger verify` (every leaf, node and checkpoint)")
     report.figure("database size", sum(p.stat().st_size for p in work.glob("ledger.db*")) / 2**20, "MiB")
     report.figure("raw floor database size", raw_mib, "MiB")
     engine.dispose()
@@ -369,28 +373,8 @@ def _run_postgresql(report, quick: bool) -> None:  # noqa: ANN001
         f"{raw_s / base_s:.1f}",
     )
     _drop_pg_schemas("bench_ledger_floor")
-    lat = _proof_latencies(c, n, rng)
-    report.figure("postgresql: inclusion proof latency p50", statistics.median(lat) * 1000, "ms")
-    report.ratio(
-        "postgresql: inclusion proof latency p99 vs 2 ms",
-        _p99(lat) * 1000,
-        2.0,
-        goal=1.0,
-        higher_is_better=False,
-        unit="ms",
-        note=f"tree of {n:,}, 2000 random entries",
-    )
-    t = time.perf_counter()
-    with c.uow(write=False) as uow:
-        audit = service.audit(uow)
-    verify_s = time.perf_counter() - t
-    assert audit.ok, audit.findings[:5]
-    report.figure(
-        "postgresql: full `ledger verify`",
-        verify_s,
-        "s",
-        note=f"{audit.entries:,} entries, {audit.checkpoints} checkpoints",
-    )
+    _report_proofs(report, c, n, rng, prefix="postgresql: ")
+    _report_verify(report, c, "postgresql: full `ledger verify`")
     engine.dispose()
     _drop_pg_schemas("bench_ledger")
     shutil.rmtree(work, ignore_errors=True)
