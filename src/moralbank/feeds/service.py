@@ -1037,6 +1037,15 @@ def record_push(
     return answer
 
 
+def release_push_claim(uow: Any, *, interface: str, idempotency_key: str) -> None:
+    """Give up this request's claim of a key when its import failed, so the department's retry with
+    the same key is imported at once (safe: each record is stored once by its id) instead of waiting
+    ``PUSH_CLAIM_EXPIRES`` for the claim to lapse. An answered push is never released."""
+    push = repository.push_by_key(uow.db, interface, idempotency_key)
+    if push is not None and push.response is None:
+        repository.drop_push_claim(uow.db, push.id)
+
+
 def _claim_expired(uow: Any, push: FeedPush) -> bool:
     return (uow.clock.now() - push.received_at).total_seconds() > PUSH_CLAIM_EXPIRES
 

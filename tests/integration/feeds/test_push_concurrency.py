@@ -83,3 +83,52 @@ def test_one_body_twice_at_once_goes_in_once_and_both_get_the_first_answer(city:
         k: v for k, v in first.items() if k != "replayed"
     }
     assert _received(city) == 40
+
+
+def _push(city: City, body: bytes, key: str) -> tuple[int, dict]:
+    client = TestClient(create_app(city.container))
+    headers = {
+        "authorization": f"Bearer {_token(city, {'feeds:push:blood_donation'})}",
+        "idempotency-key": key,
+        "x-moralbank-signature": sign_body(_secret(city), body),
+    }
+    r = client.post(URL, content=body, headers=headers)
+    return r.status_code, r.json()
+
+
+def _claim(city: City, body: bytes, key: str) -> None:
+    """A claim nobody answers: as a push whose process died while importing leaves it."""
+    with city.container.uow() as uow:
+        feeds.record_push(uow, interface="blood_donation", idempotency_key=key, body=body)
+        uow.commit()
+
+
+def test_a_claim_nobody_answers_gets_409_after_the_wait_then_lapses(
+    city: City, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feeds_api, "WAIT_FOR_FIRST", 0.3)
+    body = _body(city, 10)
+    _claim(city, body, "dead-1")
+    status, answer = _push(city, body, "dead-1")
+    assert status == 409 and "still being processed" in answer["detail"]
+    assert _received(city) == 0
+    city.container.clock.advance(seconds=feeds.PUSH_CLAIM_EXPIRES + 1)
+    status, answer = _push(city, body, "dead-1")
+    assert status == 200 and answer["accepted"] == 10 and answer["replayed"] is False
+    assert _push(city, body, "dead-1")[1]["replayed"] is True
+
+
+def test_a_push_whose_import_fails_gives_its_key_back(city: City, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = feeds_api.import_body
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(feeds_api, "WAIT_FOR_FIRST", 0.3)
+    monkeypatch.setattr(feeds_api, "import_body", broken)
+    body = _body(city, 10)
+    with pytest.raises(RuntimeError, match="disk is full"):
+        _push(city, body, "retry-1")
+    monkeypatch.setattr(feeds_api, "import_body", real)
+    status, answer = _push(city, body, "retry-1")  # at once, not after the claim lapses
+    assert status == 200 and answer["accepted"] == 10 and answer["replayed"] is False

@@ -109,14 +109,20 @@ async def push(
         replay = claim_or_replay()
         if replay is not None:
             return replay
-        result = import_body(
-            container,
-            interface=interface,
-            body=body,
-            name=f"push:{key}",
-            transport="push",
-            actor=principal.actor,
-        ).as_dict()
+        try:
+            result = import_body(
+                container,
+                interface=interface,
+                body=body,
+                name=f"push:{key}",
+                transport="push",
+                actor=principal.actor,
+            ).as_dict()
+        except BaseException:
+            with container.uow() as uow:
+                service.release_push_claim(uow, interface=interface, idempotency_key=str(key))
+                uow.commit()
+            raise
         with container.uow() as uow:
             answer = service.record_push(
                 uow,
