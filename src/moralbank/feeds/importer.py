@@ -215,11 +215,12 @@ def run_import(
         progress(done)
     try:
         _run_batches(container, import_id, interface, (r for r in rows if r.row > done), size, progress)
-    except Exception:
-        # not left 'running' for ever: staff see it failed (kill -9 still leaves it running, to resume)
+    except Exception as e:
+        # not left 'running' for ever: staff see it failed, and why (kill -9 still leaves it running,
+        # to resume)
         log.exception("feeds: import %s of %s (%s) failed", import_id, interface, file_name)
         with container.uow() as uow:
-            service.fail_import(uow, import_id=import_id)
+            service.fail_import(uow, import_id=import_id, error=f"{type(e).__name__}: {e}")
             uow.commit()
         raise
     with container.uow() as uow:

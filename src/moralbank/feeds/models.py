@@ -35,7 +35,7 @@ class FeedImport(Base):
     transport: Mapped[str] = mapped_column(String(8))  # file | push | pull
     file_name: Mapped[str] = mapped_column(String(255))
     file_sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12))  # running | done
+    status: Mapped[str] = mapped_column(String(12))  # running | done | failed
     rows_done: Mapped[int] = mapped_column(Integer, default=0)
     received: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -46,6 +46,7 @@ class FeedImport(Base):
     actor: Mapped[str] = mapped_column(String(128))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why a failed import stopped
 
     __table_args__ = (Index("ix_feed_import_interface_file", "interface", "file_sha256"),)
 

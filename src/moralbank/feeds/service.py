@@ -306,13 +306,15 @@ def finish_import(uow: Any, *, import_id: int) -> FeedImport:
     return run
 
 
-def fail_import(uow: Any, *, import_id: int) -> FeedImport | None:
-    """Mark an import that stopped on an error as ``failed`` (not left ``running``): its committed
-    batches stay in; the same content arriving again is a new import, its rows duplicates."""
+def fail_import(uow: Any, *, import_id: int, error: str = "") -> FeedImport | None:
+    """Mark an import that stopped on an error as ``failed`` (not left ``running``), keeping why (the
+    error's first 500 characters, for staff): its committed batches stay in; the same content
+    arriving again is a new import, its rows duplicates."""
     run = repository.get_import(uow.db, import_id)
     if run is not None and run.status == "running":
         run.status = "failed"
         run.finished_at = uow.clock.now()
+        run.error = error[:500] or None
     return run
 
 
@@ -1127,6 +1129,7 @@ def recent_imports(uow: Any, *, interface: str | None = None, limit: int = 20) -
             "transport": r.transport,
             "file": r.file_name,
             "status": r.status,
+            "error": r.error,
             **import_counts(r).as_dict(),
             "started_at": r.started_at,
             "finished_at": r.finished_at,

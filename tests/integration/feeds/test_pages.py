@@ -279,3 +279,4 @@ def test_values_out_of_range_too_long_and_stopped_imports_read_in_words(
     assert "“-4” is out of range (0 to 1,000,000,000,000,000)" in en
     overview = _text(admin.get("/staff/feeds?lang=zh-CN", headers=HTML).text)
     assert "因错误中止" in overview and "failed" not in overview
+    assert "Error: field larger than field limit" in overview  # why it stopped, as the reader said
