@@ -31,3 +31,29 @@ def test_api_tokens_are_made_and_revoked_on_an_existing_database(tmp_path: Path)
     listed = _moralbank("users", "token", "list", "--json", data=data)
     assert listed.returncode == 0, listed.stderr
     assert "dept-b" in listed.stdout
+
+
+def test_what_a_command_answers_goes_to_stdout_to_be_piped(tmp_path: Path) -> None:
+    # Listings used to go to stderr with the progress bars and errors: `feeds list | grep tax` saw nothing.
+    data = tmp_path / "data"
+    listed = _moralbank("feeds", "list", data=data)
+    assert listed.returncode == 0, listed.stderr
+    assert len(listed.stdout.splitlines()) == 18 and "tax_credit" in listed.stdout
+    schema = _moralbank("feeds", "schema", "tax_credit", data=data)
+    assert schema.stdout.splitlines()[0].startswith("tax_credit ") and "uscc" in schema.stdout
+    made = _moralbank(
+        "users",
+        "token",
+        "create",
+        "dept-c",
+        "--role",
+        "department_feed",
+        "--scope",
+        "feeds:push:rent",
+        data=data,
+    )
+    assert made.returncode == 0, made.stderr
+    tokens = _moralbank("users", "token", "list", data=data)
+    assert "dept-c" in tokens.stdout
+    refused = _moralbank("feeds", "schema", "no_such_interface", data=data)
+    assert refused.returncode == 2 and refused.stdout == "" and "no_such_interface" in refused.stderr

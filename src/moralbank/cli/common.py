@@ -16,6 +16,10 @@ from rich.console import Console
 from moralbank import errors
 from moralbank.bootstrap import Container, bootstrap
 
+# What a command answers — listings, counts, what it did — goes to stdout (``out``), so it can be piped
+# or saved; progress bars, notes and errors go to stderr (``console``). ``--json`` answers are printed
+# by ``print_json`` on stdout.
+stdout_console = Console(soft_wrap=True)
 console = Console(stderr=True)
 
 

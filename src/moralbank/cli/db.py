@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from moralbank.cli.common import console
+from moralbank.cli.common import stdout_console
 
 app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 
@@ -19,7 +19,9 @@ def upgrade(revision: str = typer.Argument("head")) -> None:
 
     engine = build_engine(Settings())
     do_upgrade(engine, revision)
-    console.print(f"schema at {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})")
+    stdout_console.print(
+        f"schema at {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})"
+    )
 
 
 @app.command()

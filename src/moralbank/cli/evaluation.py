@@ -7,7 +7,7 @@ import typer
 
 from moralbank.auth.domain import SYSTEM
 from moralbank.cli import common
-from moralbank.cli.common import console, domain_errors, print_json
+from moralbank.cli.common import domain_errors, print_json, stdout_console
 from moralbank.evaluation import schemas
 from moralbank.evaluation import service as ev
 
@@ -22,7 +22,9 @@ def process_due() -> None:
     with domain_errors(), common.container().uow() as uow:
         posted = ev.process_due(uow)
         uow.commit()
-    console.print(f"posted {len(posted)} deductions" + (f": {', '.join(map(str, posted))}" if posted else ""))
+    stdout_console.print(
+        f"posted {len(posted)} deductions" + (f": {', '.join(map(str, posted))}" if posted else "")
+    )
 
 
 @app.command("overdue")
@@ -39,7 +41,7 @@ def overdue(json: bool = typer.Option(False, "--json", help="Print JSON.")) -> N
         typer.echo(f"item {i['id']}\t{i['state']}\tdue {i['due_on']}\t{i['grid_code']}\t{i['indicator']}")
     for x in objections:
         typer.echo(f"objection {x['id']}\t{x['kind']}\tdue {x['decide_due']}\t{x['resident_id']}")
-    console.print(f"{len(items)} items and {len(objections)} objections overdue")
+    stdout_console.print(f"{len(items)} items and {len(objections)} objections overdue")
 
 
 @app.command("rings")

@@ -18,7 +18,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from moralbank.cli.common import console, container, domain_errors, print_json
+from moralbank.cli.common import console, container, domain_errors, print_json, stdout_console
 from moralbank.feeds.importer import DEFAULT_BATCH
 from moralbank.feeds.samples import ENCODINGS as SAMPLE_ENCODINGS
 
@@ -76,7 +76,7 @@ def list_(json_: bool = typer.Option(False, "--json", help="Machine-readable out
         print_json(items)
         return
     for i in items:
-        console.print(
+        stdout_console.print(
             f"{i['name']:<30} {i['name_zh']}  [dim]{i['department']}[/dim]  "
             f"{','.join(i['transports'])}{'  需授权' if i['consent_required'] else ''}"
         )
@@ -92,12 +92,14 @@ def schema(name: str, json_: bool = typer.Option(False, "--json")) -> None:
     if json_:
         print_json(s)
         return
-    console.print(
+    stdout_console.print(
         f"[bold]{s['name']}[/bold] {s['name_zh']} — identifier {s['identifier']} "
         f"({s['identifier_standard']}), record id {s['source_id']}"
     )
     for f in s["fields"]:
-        console.print(f"  {f['name']:<22} {f['type']:<10} {'required' if f['required'] else 'optional'}")
+        stdout_console.print(
+            f"  {f['name']:<22} {f['type']:<10} {'required' if f['required'] else 'optional'}"
+        )
 
 
 def sample_id_numbers(c, limit: int, seed: int) -> list[str]:  # noqa: ANN001
@@ -137,7 +139,7 @@ def sample(
             samples.rows(iface, ids, rows, seed=seed, today=local_date(c.clock.now()), bad=bad),
             encoding=encoding,
         )
-    console.print(f"wrote {n} rows to {out}")
+    stdout_console.print(f"wrote {n} rows to {out}")
 
 
 @app.command("import")
@@ -170,7 +172,7 @@ def import_(
     if json_:
         print_json(out)
         return
-    console.print(" ".join(f"{k}={v}" for k, v in out.items()))
+    stdout_console.print(" ".join(f"{k}={v}" for k, v in out.items()))
     if not result.counts.received:
         console.print(f"{file.name} has no data rows (only a header)")
     if n := result.counts.quarantined:
@@ -208,7 +210,7 @@ def pull(
     if json_:
         print_json(out)
     else:
-        console.print(
+        stdout_console.print(
             f"{len(out)} page(s); " + ", ".join(f"{r['interface']} accepted={r['accepted']}" for r in out)
         )
     for message in failed:
@@ -230,7 +232,7 @@ def health(json_: bool = typer.Option(False, "--json")) -> None:
         return
     for r in rows:
         rate = f"{r['accepted_rate']:.1%}" if r["accepted_rate"] is not None else "-"
-        console.print(
+        stdout_console.print(
             f"{r['interface']:<30} last={r['last_arrival_at'] or '-'} received={r['received']} "
             f"accepted={rate} quarantine_open={r['quarantine_open']} lag_days={r['lag_days']}"
         )
@@ -259,7 +261,7 @@ def export(
     if json_:
         print_json(manifest)
     else:
-        console.print(f"{manifest['rows']} rows → {manifest['directory']}")
+        stdout_console.print(f"{manifest['rows']} rows → {manifest['directory']}")
 
 
 @app.command()
@@ -284,7 +286,7 @@ def release_held(
     with domain_errors(), c.uow() as uow:
         n = service.release_held(uow, actor=STAFF_ACTOR, resident_id=resident, interface=interface)
         uow.commit()
-    console.print(f"released {n} record(s)")
+    stdout_console.print(f"released {n} record(s)")
 
 
 @quarantine_app.command("list")
@@ -307,7 +309,7 @@ def q_list(
         print_json(rows)
         return
     for r in rows:
-        console.print(
+        stdout_console.print(
             f"#{r['id']} {r['interface']} {r['file']} row {r['row']} field {r['field'] or '—'}: "
             f"{r['reason']} — {r['detail']} [{r['status']}]"
         )
@@ -332,7 +334,7 @@ def q_fix(
     with domain_errors(), c.uow() as uow:
         row = service.quarantine_fix(uow, quarantine_id=qid, values=values, actor=STAFF_ACTOR)
         uow.commit()
-    print_json(row) if json_ else console.print(f"#{qid} fixed")
+    print_json(row) if json_ else stdout_console.print(f"#{qid} fixed")
 
 
 @quarantine_app.command("discard")
@@ -344,7 +346,7 @@ def q_discard(qid: int, reason: str = typer.Option(..., help="Why (kept with the
     with domain_errors(), c.uow() as uow:
         service.quarantine_discard(uow, quarantine_id=qid, actor=STAFF_ACTOR, reason=reason)
         uow.commit()
-    console.print(f"#{qid} discarded")
+    stdout_console.print(f"#{qid} discarded")
 
 
 @quarantine_app.command("reprocess")
@@ -360,6 +362,6 @@ def q_reprocess(
     with domain_errors(), c.uow() as uow:
         counts = service.quarantine_reprocess(uow, actor=STAFF_ACTOR, interface=interface, ids=ids or None)
         uow.commit()
-    print_json(counts.as_dict()) if json_ else console.print(
+    print_json(counts.as_dict()) if json_ else stdout_console.print(
         " ".join(f"{k}={v}" for k, v in counts.as_dict().items())
     )

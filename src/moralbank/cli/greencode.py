@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from moralbank.cli.common import console, container, domain_errors, print_json
+from moralbank.cli.common import console, container, domain_errors, print_json, stdout_console
 
 app = typer.Typer(
     help="Green codes: issue, verify offline, trust list, revocation list, keys.", no_args_is_help=True
@@ -155,7 +155,7 @@ def revoke_card(
     with domain_errors(), container().uow() as uow:
         service.revoke_card(uow, card_id=card_id, principal=SYSTEM, reason=reason)
         uow.commit()
-    console.print(f"card {card_id} revoked; export the revocation list to verifiers")
+    stdout_console.print(f"card {card_id} revoked; export the revocation list to verifiers")
 
 
 @app.command("rotate-key")
@@ -164,7 +164,7 @@ def rotate_key() -> None:
     from moralbank.greencode import service
 
     kid = service.rotate_key(_keys())
-    console.print(f"new green-code key {kid} is active; publish the trust list again")
+    stdout_console.print(f"new green-code key {kid} is active; publish the trust list again")
 
 
 @app.command("revoke-key")
@@ -178,4 +178,4 @@ def revoke_key(kid: str) -> None:
     except KeyError_ as e:
         console.print(f"[red]error[/red]: {e}")
         raise typer.Exit(2) from None
-    console.print(f"key {kid} revoked; publish the trust list and revocation list again")
+    stdout_console.print(f"key {kid} revoked; publish the trust list and revocation list again")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from moralbank.cli.common import console, container, print_json
+from moralbank.cli.common import container, print_json, stdout_console
 
 app = typer.Typer(
     help="Keys in the data directory: list, rotate the data encryption key.", no_args_is_help=True
@@ -26,11 +26,11 @@ def list_(json_: bool = typer.Option(False, "--json", help="Machine-readable out
         print_json(rows)
         return
     for r in rows:
-        console.print(f"{r['purpose']:<13} {r['kid']}  {r['status']:<8} {r['created_at']}")
+        stdout_console.print(f"{r['purpose']:<13} {r['kid']}  {r['status']:<8} {r['created_at']}")
 
 
 @app.command("rotate-data")
 def rotate_data() -> None:
     """Make a new data encryption key active; values encrypted under older keys still decrypt."""
     kid = container().keys.rotate_data_key()
-    console.print(f"new data key {kid} is active; back up {container().settings.keys_dir} now")
+    stdout_console.print(f"new data key {kid} is active; back up {container().settings.keys_dir} now")

@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from moralbank.cli import common
-from moralbank.cli.common import console, domain_errors, print_json
+from moralbank.cli.common import console, domain_errors, print_json, stdout_console
 from moralbank.ledger import service, verify
 
 app = typer.Typer(
@@ -60,7 +60,7 @@ def consistency(
     if json_:
         print_json(data)
         return
-    console.print(
+    stdout_console.print(
         f"{old_size} → {new_size}: {len(p.proof)} hashes; old root {data['old_root']}, "
         f"new root {data['new_root']}"
     )
@@ -217,6 +217,6 @@ def keys_publish(out: Path | None = typer.Option(None, "--out", help="Write to t
         text = "".join(str(k) + "\n" for k in service.trusted_keys(uow))
     if out:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+        stdout_console.print(f"wrote {out}")
     else:
         typer.echo(text, nl=False)

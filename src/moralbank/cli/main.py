@@ -6,7 +6,7 @@ import importlib
 
 import typer
 
-from moralbank.cli.common import console, container
+from moralbank.cli.common import console, container, stdout_console
 
 app = typer.Typer(
     help="道德银行 moralbank: run a city's moral bank.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -65,7 +65,7 @@ def demo(
     c = container()
     summary = build_demo(c, scale=scale, seed=seed)
     for line in summary:
-        console.print(line)
+        stdout_console.print(line)
     if serve_:
         serve(host="127.0.0.1", port=port, workers=1)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from moralbank.cli import common
-from moralbank.cli.common import console, domain_errors, print_json
+from moralbank.cli.common import console, domain_errors, print_json, stdout_console
 
 app = typer.Typer(
     help="Notifications: send what the SMS and WeChat channels have queued (run from cron).",
@@ -26,7 +26,7 @@ def dispatch(
     if json_:
         print_json(report.to_json())
     else:
-        console.print(f"sent {report.sent}, failed {report.failed} (given up {report.given_up})")
+        stdout_console.print(f"sent {report.sent}, failed {report.failed} (given up {report.given_up})")
         for e in report.errors:
             console.print(f"  [red]{e}[/red]")
     if report.failed:
@@ -45,7 +45,9 @@ def status(json_: bool = typer.Option(False, "--json", help="Machine-readable ou
         return
     channels = sorted(set(st.waiting) | set(st.given_up)) or ["-"]
     for c in channels:
-        console.print(f"{c:<8} waiting {st.waiting.get(c, 0):>7,}   given up {st.given_up.get(c, 0):>7,}")
+        stdout_console.print(
+            f"{c:<8} waiting {st.waiting.get(c, 0):>7,}   given up {st.given_up.get(c, 0):>7,}"
+        )
 
 
 @app.command()
@@ -59,4 +61,4 @@ def retry(json_: bool = typer.Option(False, "--json", help="Machine-readable out
     if json_:
         print_json({"retried": n})
     else:
-        console.print(f"{n} messages will be tried again at the next dispatch")
+        stdout_console.print(f"{n} messages will be tried again at the next dispatch")

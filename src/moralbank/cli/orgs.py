@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from moralbank.cli.common import console, container, domain_errors, print_json
+from moralbank.cli.common import console, container, domain_errors, print_json, stdout_console
 
 app = typer.Typer(
     help="Organisation units: create, rename, move, close, import, tree, export.", no_args_is_help=True
@@ -47,7 +47,7 @@ def create(
     if json_:
         print_json(unit.as_dict())
     else:
-        console.print(f"created {unit.level} {unit.code} {unit.name_zh} at {unit.path}")
+        stdout_console.print(f"created {unit.level} {unit.code} {unit.name_zh} at {unit.path}")
 
 
 @app.command()
@@ -62,7 +62,7 @@ def rename(
     with domain_errors(), container().uow() as uow:
         unit = service.rename(uow, code=code, name_zh=name, name_en=name_en, actor=_actor())
         uow.commit()
-        console.print(f"{unit.code} is now {unit.name_zh} ({unit.name_en})")
+        stdout_console.print(f"{unit.code} is now {unit.name_zh} ({unit.name_en})")
 
 
 @app.command()
@@ -73,7 +73,7 @@ def move(code: str, parent: str = typer.Argument(..., help="Code of the new pare
     with domain_errors(), container().uow() as uow:
         unit = service.move(uow, code=code, parent=parent, actor=_actor())
         uow.commit()
-        console.print(f"moved {unit.code} to {unit.path}")
+        stdout_console.print(f"moved {unit.code} to {unit.path}")
 
 
 @app.command()
@@ -84,7 +84,7 @@ def close(code: str) -> None:
     with domain_errors(), container().uow() as uow:
         service.close(uow, code=code, actor=_actor())
         uow.commit()
-        console.print(f"closed {code}")
+        stdout_console.print(f"closed {code}")
 
 
 @app.command("import")
@@ -105,7 +105,7 @@ def import_(
     else:
         for p in report.problems:
             console.print(f"[red]row {p.row}[/red] {p.field}: {p.reason}")
-        console.print(
+        stdout_console.print(
             f"{file.name}: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.rejected_rows} rows rejected"
         )
@@ -129,7 +129,7 @@ def tree(
         else:
             units = service.list(uow, include_closed=closed)
     if not units:
-        console.print("no units")
+        stdout_console.print("no units")
         return
     top = units[0].path.count("/")
     shown = [u for u in units if u.path.count("/") - top <= depth]

@@ -135,13 +135,7 @@ def list_(json_: bool = typer.Option(False, "--json", help="Print as JSON.")) ->
             v.sha256[:12],
             v.note or "",
         )
-    _stdout_console().print(table)
-
-
-def _stdout_console():  # noqa: ANN202
-    from rich.console import Console
-
-    return Console(soft_wrap=True)
+    common.stdout_console.print(table)
 
 
 @app.command()
@@ -163,7 +157,7 @@ def show(
     if json_:
         common.print_json(domain.as_dict(policy))
         return
-    out = _stdout_console()
+    out = common.stdout_console
     out.print(
         f"policy version {policy.version}  {policy.name_zh} / {policy.name_en}  sha256 {policy.sha256[:12]}"
     )

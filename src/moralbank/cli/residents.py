@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from moralbank.cli.common import console, container, domain_errors, print_json
+from moralbank.cli.common import console, container, domain_errors, print_json, stdout_console
 
 app = typer.Typer(
     help="Residents: enrol, import, list, show, consent, withdraw, export.", no_args_is_help=True
@@ -68,7 +68,7 @@ def enrol(
     if json_:
         print_json({"id": rid})
     else:
-        console.print(f"enrolled {rid}")
+        stdout_console.print(f"enrolled {rid}")
 
 
 @app.command("import")
@@ -120,7 +120,7 @@ def import_(
     else:
         for p in report.problems:
             console.print(f"[red]row {p.row}[/red] {p.field}: {p.reason}")
-        console.print(
+        stdout_console.print(
             f"{file.name}: {report.enrolled:,} enrolled, {report.unchanged:,} already enrolled, "
             f"{report.rejected_rows:,} rows rejected, {report.households_created:,} households "
             f"created ({report.seconds:.1f} s)"
@@ -239,7 +239,7 @@ def withdraw(
     with domain_errors(), container().uow() as uow:
         service.withdraw(uow, resident_id=resident_id, principal=_operator(), reason=reason)
         uow.commit()
-    console.print(f"{resident_id} withdrawn")
+    stdout_console.print(f"{resident_id} withdrawn")
 
 
 @app.command()
@@ -261,7 +261,7 @@ def export(
     text = json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n"
     if out:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+        stdout_console.print(f"wrote {out}")
     else:
         print(text, end="")
 
@@ -298,4 +298,4 @@ def decide(
             uow, request_id=request_id, principal=_operator(), accept=accept, note=note
         )
         uow.commit()
-    console.print(f"#{r.id} {r.status}")
+    stdout_console.print(f"#{r.id} {r.status}")

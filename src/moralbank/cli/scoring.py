@@ -7,7 +7,7 @@ from datetime import date
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from moralbank.cli.common import console, container, domain_errors, print_json
+from moralbank.cli.common import console, container, domain_errors, print_json, stdout_console
 
 app = typer.Typer(help="Moral scores: recompute, show.", no_args_is_help=True)
 
@@ -57,7 +57,7 @@ def recompute(
             }
         )
     else:
-        console.print(summary.line())
+        stdout_console.print(summary.line())
 
 
 @app.command()
@@ -92,7 +92,7 @@ def show(
     if json_:
         print_json(data)
     else:
-        console.print(
+        stdout_console.print(
             f"{resident_id}: {live.total} ({live.tier}) "
             + " ".join(f"{k}={v}" for k, v in data["aspects"].items())
         )

@@ -10,7 +10,7 @@ from datetime import timedelta
 import typer
 
 from moralbank.cli import common
-from moralbank.cli.common import console, domain_errors, print_json
+from moralbank.cli.common import domain_errors, print_json, stdout_console
 
 app = typer.Typer(
     help="Staff accounts, partner API tokens and route access (docs/auth.md).", no_args_is_help=True
@@ -64,7 +64,7 @@ def create(
             scopes=set(scope) if scope else None,
         )
         uow.commit()
-    console.print(f"created {user.username} ({user.role}, {user.unit_code or 'city'})")
+    stdout_console.print(f"created {user.username} ({user.role}, {user.unit_code or 'city'})")
 
 
 @app.command("list")
@@ -97,7 +97,7 @@ def set_role(
             uow, username=username, role=role, unit_code=unit, scopes=set(scope) if scope else None
         )
         uow.commit()
-    console.print(f"{user.username} is now {user.role} ({user.unit_code or 'city'})")
+    stdout_console.print(f"{user.username} is now {user.role} ({user.unit_code or 'city'})")
 
 
 @app.command()
@@ -108,7 +108,7 @@ def disable(username: str) -> None:
     with domain_errors(), common.container().uow() as uow:
         auth.disable(uow, username=username)
         uow.commit()
-    console.print(f"{username} disabled")
+    stdout_console.print(f"{username} disabled")
 
 
 @app.command()
@@ -119,7 +119,7 @@ def enable(username: str) -> None:
     with domain_errors(), common.container().uow() as uow:
         auth.enable(uow, username=username)
         uow.commit()
-    console.print(f"{username} enabled")
+    stdout_console.print(f"{username} enabled")
 
 
 @app.command("reset-password")
@@ -134,7 +134,7 @@ def reset_password(
     with domain_errors(), common.container().uow() as uow:
         auth.reset_password(uow, username=username, password=password)
         uow.commit()
-    console.print(f"password of {username} reset")
+    stdout_console.print(f"password of {username} reset")
 
 
 @app.command()
@@ -151,7 +151,7 @@ def prune(
     if json_:
         print_json(counts)
     else:
-        console.print(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + " deleted")
+        stdout_console.print(", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items()) + " deleted")
 
 
 @app.command()
@@ -198,7 +198,7 @@ def token_create(
     if json_:
         print_json({**asdict(view), "token": plain})
         return
-    console.print(
+    stdout_console.print(
         f"token {view.id} for {view.name} ({view.role}; {', '.join(view.scopes)}). "
         "Copy it now, it is not shown again:"
     )
@@ -230,4 +230,4 @@ def token_revoke(token_id: int) -> None:
     with domain_errors(), common.container().uow() as uow:
         auth.revoke_token(uow, token_id=token_id)
         uow.commit()
-    console.print(f"token {token_id} revoked")
+    stdout_console.print(f"token {token_id} revoked")
