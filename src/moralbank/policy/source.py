@@ -423,6 +423,7 @@ class _Builder:
         window = self.r.integer(m.get("window_months"), "score.window_months", 12, min=1, max=60)
         tiers: list[Tier] = []
         seen: dict[str, int] = {}
+        starts: set[int] = set()
         for i, item in enumerate(self.r.seq(m.get("tiers"), "score.tiers") if "tiers" in m else []):
             tm = self.r.mapping(
                 item,
@@ -437,8 +438,11 @@ class _Builder:
             min_score = self.r.integer(tm.get("min_score"), f"{where}.min_score", lo)
             if tm.get("min_score") is not None and not lo <= min_score <= hi:
                 self.r.err(tm.get("min_score"), f"{where}.min_score", f"must lie within the scale {lo}–{hi}")
-            if min_score in seen.values():
-                self.r.err(tm.get("min_score"), f"{where}.min_score", f"two tiers start at {min_score}")
+            # a tier without min_score is reported missing already: its default starts nothing
+            if tm.get("min_score") is not None:
+                if min_score in starts:
+                    self.r.err(tm.get("min_score"), f"{where}.min_score", f"two tiers start at {min_score}")
+                starts.add(min_score)
             color = self.r.text(tm.get("color"), f"{where}.color", "#5f6b73")
             if not re.fullmatch(r"#[0-9a-fA-F]{6}", color):
                 self.r.err(tm.get("color"), f"{where}.color", "must be a colour like #1b7f3b")

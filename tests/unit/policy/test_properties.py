@@ -60,3 +60,13 @@ def test_validation_never_crashes_and_every_problem_has_a_line(text: str) -> Non
         assert all(i.display_months is None or i.display_months <= 60 for i in policy.indicators.values())
         assert policy.objections.decide <= 5 and policy.repair.decide <= 3
         assert not any(i.auto_post and i.is_negative for i in policy.indicators.values())
+
+
+def test_a_tier_without_min_score_is_reported_once_with_its_line() -> None:
+    # Found by the property test above: with the tier at 0 unchanged, a tier that lost its min_score
+    # (defaulting to the scale's 0) was also reported as "two tiers start at 0" with no line.
+    text = default_text().replace("      min_score: 60\n", "", 1)
+    problems = source.validate(text, "x.yaml")
+    assert problems and all(p.line is not None for p in problems), problems
+    assert not any("two tiers start at" in p.reason for p in problems)
+    assert any(p.field and p.field.endswith("min_score") for p in problems)
