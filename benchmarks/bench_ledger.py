@@ -123,6 +123,22 @@ def _p99(sorted_lat: list[float]) -> float:
     return sorted_lat[int(len(sorted_lat) * 0.99) - 1]
 
 
+def _report_append(report, n: int, post_s: float, base_s: float, *, prefix: str = "") -> None:  # noqa: ANN001
+    """The append's rate and its ratio to the in-memory root of the same leaves (the 3× goal)."""
+    report.figure(
+        f"{prefix}append rate", n / post_s, "entries/s", note=f"{n:,} entries, batches of {BATCH:,}"
+    )
+    report.figure(f"{prefix}in-memory RFC 9162 root of the same leaves (hashlib)", base_s, "s")
+    report.ratio(
+        f"{prefix}append with everything persisted vs in-memory root",
+        post_s,
+        base_s,
+        goal=3.0,
+        higher_is_better=False,
+        unit="s",
+    )
+
+
 def _report_proofs(report, c, n: int, rng: random.Random, *, prefix: str = "", note: str = "") -> None:  # noqa: ANN001
     """Proof latency of 2,000 random entries: p50, and p99 against the 2 ms goal."""
     lat = _proof_latencies(c, n, rng)
@@ -221,16 +237,7 @@ def _run_sqlite(report, quick: bool) -> None:  # noqa: ANN001
         cp = service.latest_checkpoint(uow)
     assert cp.tree_size == n and cp.root == root, "the stored tree disagrees with the in-memory root"
     report.figure("entries appended", n, "entries", note=f"batches of {BATCH:,}, one checkpoint each")
-    report.figure("append rate", n / post_s, "entries/s")
-    report.figure("in-memory RFC 9162 root of the same leaves (hashlib)", base_s, "s")
-    report.ratio(
-        "append with everything persisted vs in-memory root",
-        post_s,
-        base_s,
-        goal=3.0,
-        higher_is_better=False,
-        unit="s",
-    )
+    _report_append(report, n, post_s, base_s)
     report.figure(
         "storage floor: raw sqlite3 executemany of the same rows, same indexes",
         raw_s,
@@ -353,18 +360,7 @@ def _run_postgresql(report, quick: bool) -> None:  # noqa: ANN001
     with c.uow(write=False) as uow:
         cp = service.latest_checkpoint(uow)
     assert cp.tree_size == n and cp.root == root, "the stored tree disagrees with the in-memory root"
-    report.figure(
-        "postgresql: append rate", n / post_s, "entries/s", note=f"{n:,} entries, batches of {BATCH:,}"
-    )
-    report.figure("postgresql: in-memory RFC 9162 root of the same leaves (hashlib)", base_s, "s")
-    report.ratio(
-        "postgresql: append with everything persisted vs in-memory root",
-        post_s,
-        base_s,
-        goal=3.0,
-        higher_is_better=False,
-        unit="s",
-    )
+    _report_append(report, n, post_s, base_s, prefix="postgresql: ")
     report.figure(
         "postgresql: storage floor: binary COPY of the same rows, same indexes",
         raw_s,
