@@ -1173,25 +1173,20 @@ def _with_providers(uow: Any, entries: Iterable[Any], chunk: int = 5000) -> Iter
 
     known = catalogue()
     it = iter(entries)
-    while batch := list(islice(it, chunk)):
-        items = {
-            int(e.source_ref.split(":", 1)[1])
-            for e in batch
-            if e.source == "department"
-            and not e.actor.startswith("feed:")
-            and (e.source_ref or "").startswith("evaluation:")
-            and e.source_ref.split(":", 1)[1].isdigit()
-        }
-        of_item = evaluation.interfaces_of(uow, item_ids=sorted(items)) if items else {}
-        for e in batch:
-            if e.actor.startswith("feed:"):
-                iface: str | None = e.actor.split(":", 1)[1]
-            elif e.source == "department" and (e.source_ref or "").startswith("evaluation:"):
-                ref = e.source_ref.split(":", 1)[1]
-                iface = of_item.get(int(ref)) if ref.isdigit() else None
-            else:
-                iface = None
+    while batch := [(e, _decided_item(e)) for e in islice(it, chunk)]:
+        wanted = sorted({item for _, item in batch if item is not None})
+        of_item = evaluation.interfaces_of(uow, item_ids=wanted) if wanted else {}
+        for e, item in batch:
+            iface = e.actor.removeprefix("feed:") if e.actor.startswith("feed:") else of_item.get(item)
             yield e, known[iface].department_zh if iface in known else PROGRAMME
+
+
+def _decided_item(e: Any) -> int | None:
+    """The evaluation item behind a department entry that a person posted (not the interface)."""
+    if e.source != "department" or e.actor.startswith("feed:"):
+        return None
+    kind, _, ref = (e.source_ref or "").partition(":")
+    return int(ref) if kind == "evaluation" and ref.isdigit() else None
 
 
 def _first_seq_at(uow: Any, since: datetime, size: int) -> int:
