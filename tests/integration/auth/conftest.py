@@ -47,3 +47,20 @@ def tree(container: Container) -> Container:
             orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
         uow.commit()
     return container
+
+
+def add_village_officer(c: Container) -> None:
+    """王村干部 (username ``wang``, password ``PASSWORD``), a village officer of 330281001001."""
+    from moralbank.auth import service as auth
+    from moralbank.auth.domain import Role
+
+    with c.uow() as uow:
+        auth.create_user(
+            uow,
+            username="wang",
+            display_name="王村干部",
+            role=Role.VILLAGE_OFFICER,
+            unit_code="330281001001",
+            password=PASSWORD,
+        )
+        uow.commit()

@@ -10,21 +10,14 @@ from moralbank.auth.domain import Principal, Role
 from moralbank.bootstrap import Container
 from moralbank.web.app import create_app
 from moralbank.web.deps import SESSION_COOKIE, iter_routes
-from tests.integration.auth.conftest import PASSWORD
+from tests.integration.auth.conftest import PASSWORD, add_village_officer
 
 HTML = {"accept": "text/html"}
 
 
 def _users(c: Container) -> None:
+    add_village_officer(c)
     with c.uow() as uow:
-        auth.create_user(
-            uow,
-            username="wang",
-            display_name="王村干部",
-            role=Role.VILLAGE_OFFICER,
-            unit_code="330281001001",
-            password=PASSWORD,
-        )
         auth.create_user(uow, username="audit", display_name="审计李", role=Role.AUDITOR, password=PASSWORD)
         uow.commit()
 

@@ -8,24 +8,11 @@ from moralbank.auth import service as auth
 from moralbank.auth.domain import Role
 from moralbank.bootstrap import Container
 from moralbank.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
-from tests.integration.auth.conftest import PASSWORD
-
-
-def _village_officer(c: Container) -> None:
-    with c.uow() as uow:
-        auth.create_user(
-            uow,
-            username="wang",
-            display_name="王村干部",
-            role=Role.VILLAGE_OFFICER,
-            unit_code="330281001001",
-            password=PASSWORD,
-        )
-        uow.commit()
+from tests.integration.auth.conftest import PASSWORD, add_village_officer
 
 
 def test_signed_in_officer_is_scoped_to_their_village(tree: Container) -> None:
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow:
         sign = auth.sign_in(uow, username="wang", password=PASSWORD)
         uow.commit()
@@ -37,7 +24,7 @@ def test_signed_in_officer_is_scoped_to_their_village(tree: Container) -> None:
 
 
 def test_password_is_stored_as_argon2_not_plain(tree: Container) -> None:
-    _village_officer(tree)
+    add_village_officer(tree)
     from moralbank.auth.models import StaffUser
 
     with tree.uow() as uow:
@@ -66,13 +53,13 @@ def test_officer_needs_a_unit_of_their_level_and_usernames_are_unique(tree: Cont
         )
     with tree.uow() as uow, pytest.raises(InvalidInput, match="at least"):
         auth.create_user(uow, username="li", display_name="李", role=Role.CITY_ADMIN, password="short")
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow, pytest.raises(Conflict):
         auth.create_user(uow, username="WANG", display_name="王", role=Role.CITY_ADMIN, password=PASSWORD)
 
 
 def test_wrong_password_and_unknown_user_fail_alike(tree: Container) -> None:
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow:
         with pytest.raises(NotAuthenticated) as wrong:
             auth.sign_in(uow, username="wang", password="not the password")
@@ -82,7 +69,7 @@ def test_wrong_password_and_unknown_user_fail_alike(tree: Container) -> None:
 
 
 def test_five_failures_lock_the_username_for_fifteen_minutes(tree: Container, clock) -> None:  # noqa: ANN001
-    _village_officer(tree)
+    add_village_officer(tree)
     for _ in range(5):
         with tree.uow() as uow:
             with pytest.raises(NotAuthenticated):
@@ -96,7 +83,7 @@ def test_five_failures_lock_the_username_for_fifteen_minutes(tree: Container, cl
 
 
 def test_reset_password_lifts_lockout_and_ends_sessions(tree: Container) -> None:
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow:
         old = auth.sign_in(uow, username="wang", password=PASSWORD)
         uow.commit()
@@ -115,7 +102,7 @@ def test_reset_password_lifts_lockout_and_ends_sessions(tree: Container) -> None
 
 
 def test_session_expires_and_sign_out_ends_it(tree: Container, clock) -> None:  # noqa: ANN001
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow:
         a = auth.sign_in(uow, username="wang", password=PASSWORD)
         b = auth.sign_in(uow, username="wang", password=PASSWORD)
@@ -133,7 +120,7 @@ def test_session_expires_and_sign_out_ends_it(tree: Container, clock) -> None:  
 
 
 def test_disabled_user_loses_sessions_and_cannot_sign_in(tree: Container) -> None:
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow:
         s = auth.sign_in(uow, username="wang", password=PASSWORD)
         uow.commit()
@@ -148,7 +135,7 @@ def test_disabled_user_loses_sessions_and_cannot_sign_in(tree: Container) -> Non
 
 
 def test_set_role_moves_the_scope_and_ends_sessions(tree: Container) -> None:
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow:
         s = auth.sign_in(uow, username="wang", password=PASSWORD)
         uow.commit()
@@ -177,7 +164,7 @@ def test_bank_staff_get_default_scopes(tree: Container) -> None:
 
 
 def test_prune_removes_only_old_sessions(tree: Container, clock) -> None:  # noqa: ANN001
-    _village_officer(tree)
+    add_village_officer(tree)
     with tree.uow() as uow:
         old = auth.sign_in(uow, username="wang", password=PASSWORD)
         uow.commit()
@@ -194,7 +181,7 @@ def test_prune_removes_only_old_sessions(tree: Container, clock) -> None:  # noq
 
 
 def test_one_address_trying_many_usernames_is_locked_out(tree: Container) -> None:
-    _village_officer(tree)
+    add_village_officer(tree)
     for i in range(30):
         with tree.uow() as uow:
             with pytest.raises(NotAuthenticated):
