@@ -432,5 +432,16 @@ def latest_checkpoint(db: Session, tree_size: int | None = None) -> CheckpointRo
     return None if row is None else CheckpointRow(row[0], row[1], bytes(row[2]), row[3], row[4])
 
 
+def checkpoint_sizes_around(db: Session, tree_size: int) -> tuple[int | None, int | None]:
+    """The largest checkpointed tree size below ``tree_size`` and the smallest above it (None: none)."""
+    below = db.scalar(
+        select(func.max(LedgerCheckpoint.tree_size)).where(LedgerCheckpoint.tree_size < tree_size)
+    )
+    above = db.scalar(
+        select(func.min(LedgerCheckpoint.tree_size)).where(LedgerCheckpoint.tree_size > tree_size)
+    )
+    return below, above
+
+
 def checkpoints(db: Session) -> list[LedgerCheckpoint]:
     return list(db.execute(select(LedgerCheckpoint).order_by(LedgerCheckpoint.id)).scalars())

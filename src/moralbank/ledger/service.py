@@ -236,10 +236,22 @@ def latest_checkpoint(uow: UnitOfWork, *, tree_size: int | None = None) -> Check
     """The newest checkpoint (of ``tree_size``, when given)."""
     cp = repo.latest_checkpoint(uow.db, tree_size) if tree_size is None or 0 <= tree_size <= MAX_SEQ else None
     if cp is None:
-        raise NotFound(
-            "no checkpoint yet" if tree_size is None else f"no checkpoint of tree size {tree_size}"
-        )
+        if tree_size is None:
+            raise NotFound("no checkpoint yet")
+        raise _no_checkpoint(uow, tree_size)
     return CheckpointInfo(cp.tree_size, bytes(cp.root), cp.note, _verifier_key_of(uow, cp.key_id))
+
+
+def _no_checkpoint(uow: UnitOfWork, tree_size: int) -> NotFound:
+    """No checkpoint of that size: the message names the signed sizes either side of it."""
+    below, above = repo.checkpoint_sizes_around(uow.db, max(0, min(tree_size, MAX_SEQ)))
+    if below is None and above is None:
+        return NotFound(f"no checkpoint of tree size {tree_size}; no checkpoint yet")
+    if below is None or above is None:
+        return NotFound(
+            f"no checkpoint of tree size {tree_size}; the nearest is {below if above is None else above}"
+        )
+    return NotFound(f"no checkpoint of tree size {tree_size}; the nearest are {below} and {above}")
 
 
 # -- proofs -------------------------------------------------------------------------------------

@@ -525,7 +525,15 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("entry {seq} belongs to another resident", "记录 {seq} 属于其他居民"),
     ("no ledger key {kid}", "未找到账本密钥 {kid}"),
     ("no checkpoint yet", "尚无检查点"),
-    ("no checkpoint of tree size {size}", "没有树大小为 {size} 的检查点"),
+    (
+        "no checkpoint of tree size {size}; the nearest are {below} and {above}",
+        "没有树大小为 {size} 的检查点；最接近的是 {below} 和 {above}",
+    ),
+    (
+        "no checkpoint of tree size {size}; the nearest is {other}",
+        "没有树大小为 {size} 的检查点；最接近的是 {other}",
+    ),
+    ("no checkpoint of tree size {size}; no checkpoint yet", "没有树大小为 {size} 的检查点：尚无检查点"),
     (
         "entry {seq} was posted after the checkpoint of size {size}",
         "记录 {seq} 是在树大小为 {size} 的检查点之后入账的",

@@ -146,3 +146,15 @@ def test_entries_and_keys(cli) -> None:  # noqa: ANN001
     kid = json.loads(cli("keys", "list", "--json").stdout)[0]["kid"]
     assert cli("keys", "revoke", kid).exit_code == 0
     assert cli("keys", "publish").stdout.splitlines() == published[1:]
+
+
+def test_a_size_without_a_checkpoint_names_the_signed_sizes_around_it(cli, ledger) -> None:  # noqa: ANN001
+    with ledger.engine.connect() as conn:
+        sizes = sorted(conn.execute(text("SELECT DISTINCT tree_size FROM ledger_checkpoint")).scalars())
+    assert sizes[0] > 0 and sizes[-1] - sizes[-2] > 1, sizes
+    between = sizes[-2] + 1
+    out = cli("proof", "1", "--size", str(between))
+    assert out.exit_code == 2
+    assert f"no checkpoint of tree size {between}; the nearest are {sizes[-2]} and {sizes[-1]}" in out.output
+    assert f"the nearest is {sizes[0]}" in cli("proof", "1", "--size", "0").output
+    assert f"the nearest is {sizes[-1]}" in " ".join(cli("proof", "1", "--size", str(10**20)).output.split())
