@@ -21,12 +21,14 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from moralbank.errors import InvalidInput, Problem
 
@@ -47,9 +49,10 @@ MISSING = "missing_value"
 RAGGED = "ragged_row"
 BAD_ENCODING = "bad_encoding"
 BAD_JSON = "bad_json"
+BAD_CSV = "bad_csv"  # broken quoting, or a cell longer than the csv module reads
 OUT_OF_RANGE = "out_of_range"
 TOO_LONG = "too_long"
-STRUCTURAL = (RAGGED, BAD_ENCODING, BAD_JSON)
+STRUCTURAL = (RAGGED, BAD_ENCODING, BAD_JSON, BAD_CSV)
 REASONS = (
     BAD_ID_NUMBER,
     BAD_USCC,
@@ -61,6 +64,7 @@ REASONS = (
     RAGGED,
     BAD_ENCODING,
     BAD_JSON,
+    BAD_CSV,
     OUT_OF_RANGE,
     TOO_LONG,
 )
@@ -441,50 +445,180 @@ def _has_surrogate(s: str) -> bool:
 
 
 def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
-    """Stream a CSV file; a row with bytes the file's encoding cannot decode is reported, not fatal."""
+    """Stream a CSV file. A row that cannot be read — bytes the file's encoding cannot decode, cells out
+    of line with the header, broken quoting, a cell longer than the csv module takes — is reported as its
+    row, not fatal, and the rows after it are read (see ``_unreadable``)."""
     with open(path, "rb") as fb:
         encoding = detect_encoding(fb.read(65536))
-    with open(path, encoding=encoding, errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
+    with (
+        open(path, encoding=encoding, errors="surrogateescape", newline="") as f,
+        closing(_Lines(path, encoding)) as again,
+    ):
+        # strict: '"abc"def' is an error, not the cell 'abcdef', and so is a quote still open at the end of
+        # the file, not one last cell holding every line after the quote
+        reader = csv.reader(f, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as e:
+            problem, _ = _unreadable(e, again.get(1, reader.line_num), first=1, row=None, file=path.name)
+            raise InvalidInput(problem) from None
         if header is None:
             raise InvalidInput(Problem("the file is empty: no header row", file=path.name))
         header = [h.strip() for h in header]
         _check_header(header, fields, path.name)
         n = len(header)
-        for i, cells in enumerate(reader, start=1):
-            if not cells:
+        i, base, line = 0, 0, reader.line_num  # line: the last line of the last row read
+        while True:
+            start = i + 1
+            try:
+                for i, cells in enumerate(reader, start=start):
+                    line = base + reader.line_num
+                    if not cells:
+                        continue
+                    if len(cells) != n:  # keep what lines up with the header, for staff to fix
+                        yield RawRow(
+                            i,
+                            line,
+                            _shown_cells(header, cells),
+                            Problem(
+                                f"{len(cells)} cells where the header has {n}",
+                                row=i,
+                                line=line,
+                                file=path.name,
+                                field=RAGGED,
+                            ),
+                        )
+                        continue
+                    # one search over the whole row (in C); the cell is looked for only when there is one
+                    bad = (
+                        next((h for h, c in zip(header, cells, strict=True) if _has_surrogate(c)), None)
+                        if _SURROGATE.search("".join(cells))
+                        else None
+                    )
+                    if bad is not None:
+                        yield RawRow(
+                            i,
+                            line,
+                            _shown_cells(header, cells),
+                            Problem(
+                                f"bytes that are not {encoding}", row=i, line=line, file=path.name, field=bad
+                            ),
+                        )
+                        continue
+                    values = {h: (c.strip() or None) for h, c in zip(header, cells, strict=True)}
+                    yield RawRow(i, line, values)
+            except csv.Error as e:
+                error = e
+            else:
+                return
+            # a row the csv module refused, from the line after the last row read to where it stopped
+            i += 1
+            first, last = line + 1, base + reader.line_num
+            lines = again.get(first, last)
+            problem, resume = _unreadable(error, lines, first=first, row=i, file=path.name)
+            yield RawRow(i, first, _shown_cells(header, _loose_cells(lines[: resume - first])), problem)
+            line = resume - 1
+            if resume <= last:  # the lines a quote swallowed are read again, as the rows they are
+                base = line
+                reader = csv.reader(chain(lines[resume - first :], f), strict=True)
+
+
+def _unreadable(
+    error: csv.Error, lines: list[str], *, first: int, row: int | None, file: str
+) -> tuple[Problem, int]:
+    """Why the csv module refused a row (its ``lines``, from line ``first`` on) and the line to read on
+    from: the one after the line where the quoted cell it stopped in opened — a quote left open swallows
+    the lines after it, which are rows of their own — else the one after the row."""
+    limit = csv.field_size_limit()
+    trouble, opened = _quote_trouble(lines, limit)
+    quote = None if opened is None else first + opened
+    resume = first + len(lines) if quote is None else quote + 1
+
+    def refused(reason: str) -> tuple[Problem, int]:
+        return Problem(reason, row=row, line=first, file=file, field=BAD_CSV), resume
+
+    if trouble == "long" and quote is None:
+        return refused(f"a cell longer than {limit:,} characters")
+    if trouble == "long":
+        return refused(f"a quote opened on line {quote} is not closed within {limit:,} characters")
+    if trouble == "text":
+        return refused(f"the quoted cell opened on line {quote} has text after its closing quote")
+    if trouble == "open":
+        return refused(f"a quote opened on line {quote} is never closed")
+    return refused(f"not CSV: {error}")
+
+
+def _quote_trouble(lines: list[str], limit: int) -> tuple[str | None, int | None]:
+    """Where the csv module (strict, excel dialect) stopped in a row it refused, found by reading the
+    row's ``lines`` as it does: ``text`` after a closing quote, a cell ``long``er than ``limit``, a quote
+    still ``open`` at the end (or None: none of these); and the index of the line where the quoted cell
+    it stopped in opened (None: it stopped outside one)."""
+    state, opened, size = "start", 0, 0
+    for k, text in enumerate(lines):
+        for ch in text:
+            if state == "quoted":
+                if ch == '"':
+                    state = "closed"
+                    continue
+            elif ch == '"' and state == "start":
+                state, opened = "quoted", k
                 continue
-            line = reader.line_num
-            if len(cells) != n:  # keep what lines up with the header, for staff to fix
-                yield RawRow(
-                    i,
-                    line,
-                    {h: _printable(c) for h, c in zip(header, cells, strict=False)},
-                    Problem(
-                        f"{len(cells)} cells where the header has {n}",
-                        row=i,
-                        line=line,
-                        file=path.name,
-                        field=RAGGED,
-                    ),
-                )
+            elif ch == '"' and state == "closed":  # a quote written twice: one quote in the cell
+                state = "quoted"
+            elif ch in ",\r\n":
+                state, size = "start", 0
                 continue
-            # one search over the whole row (in C); the cell is looked for only when there is one
-            bad = (
-                next((h for h, c in zip(header, cells, strict=True) if _has_surrogate(c)), None)
-                if _SURROGATE.search("".join(cells))
-                else None
+            elif state == "closed":
+                return "text", opened
+            else:
+                state = "field"  # a quote inside an unquoted cell is text
+            size += 1
+            if size > limit:
+                return "long", opened if state == "quoted" else None
+    return ("open", opened) if state == "quoted" else (None, None)
+
+
+def _loose_cells(lines: list[str]) -> list[str]:
+    """The cells of a refused row as the lenient csv reader makes them out, for staff to see and fix;
+    none when even it cannot (a cell over the limit)."""
+    try:
+        return next(csv.reader(lines), [])
+    except csv.Error:
+        return []
+
+
+class _Lines:
+    """Lines of a file by number, read through a second handle: only a row the csv module refused needs
+    its text again, so good rows cost nothing. Asked in order (each request starting after the last one
+    started), it keeps its last answer, part of which the rows read on from there may ask for again."""
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        self._path, self._encoding = path, encoding
+        self._file: IO[str] | None = None
+        self._first = 1
+        self._kept: list[str] = []  # the last answer, from line _first on; the handle reads on after it
+
+    def get(self, first: int, last: int) -> list[str]:
+        if self._file is None:  # open from the first request until close()
+            self._file = open(  # noqa: SIM115
+                self._path, encoding=self._encoding, errors="surrogateescape", newline=""
             )
-            if bad is not None:
-                yield RawRow(
-                    i,
-                    line,
-                    {h: _printable(c) for h, c in zip(header, cells, strict=True)},
-                    Problem(f"bytes that are not {encoding}", row=i, line=line, file=path.name, field=bad),
-                )
-                continue
-            yield RawRow(i, line, {h: (c.strip() or None) for h, c in zip(header, cells, strict=True)})
+        after = self._first + len(self._kept)  # the line the handle reads next
+        kept = self._kept[first - self._first :]
+        start = max(first, after)
+        if last >= start:
+            kept += islice(self._file, start - after, last - after + 1)
+        self._first, self._kept = first, kept
+        return kept[: last - first + 1]
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def _shown_cells(header: list[str], cells: list[str]) -> dict[str, str | None]:
+    """The cells of a row that cannot go in as they line up with the header, as staff may see them."""
+    return {h: _printable(c) for h, c in zip(header, cells, strict=False)}
 
 
 def _printable(cell: str) -> str | None:
@@ -681,7 +815,7 @@ def read_rows(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Ra
 
 def problem_reason(p: Problem) -> str:
     """The stable reason code of a reading problem (kept in ``Problem.field`` for structural ones)."""
-    if p.field in (RAGGED, BAD_JSON, BAD_ENCODING):
+    if p.field in STRUCTURAL:
         return p.field
     if p.reason.startswith("bytes that are not"):
         return BAD_ENCODING
@@ -887,7 +1021,7 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
     """Check a raw row against the interface; the first problem found is returned (with its field)."""
     if raw.problem is not None:
         p = raw.problem
-        field = None if p.field in (RAGGED, BAD_JSON, BAD_ENCODING) else p.field
+        field = None if p.field in STRUCTURAL else p.field
         return RowProblem(raw.row, raw.line, field, problem_reason(p), p.reason)
     values: dict[str, Any] = {}
     for spec in iface.fields:

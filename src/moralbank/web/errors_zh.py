@@ -130,6 +130,7 @@ FIELDS = {  # the "field X" of a problem
     "ragged_row": "列数",
     "bad_encoding": "编码",
     "bad_json": "JSON 格式",
+    "bad_csv": "CSV 格式",
 }
 
 
@@ -675,6 +676,17 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("{cells} cells where the header has {columns}", "本行有 {cells} 个单元格，而表头有 {columns} 列"),
     ("bytes that are not {encoding}", "含有不符合 {encoding} 编码的字节"),
     ("the header lacks the columns {columns}", "表头缺少以下列：{columns}"),
+    ("a cell longer than {limit} characters", "有单元格超过 {limit} 个字符"),
+    (
+        "a quote opened on line {line} is not closed within {limit} characters",
+        "第 {line} 行的引号在 {limit} 个字符内没有闭合",
+    ),
+    ("a quote opened on line {line} is never closed", "第 {line} 行的引号直到文件末尾都没有闭合"),
+    (
+        "the quoted cell opened on line {line} has text after its closing quote",
+        "第 {line} 行开始的带引号单元格，在结束引号之后还有文字",
+    ),
+    ("not CSV: {error:detail}", "不是有效的 CSV（{error}）"),
     ("the file is empty: no header row", "文件为空，没有表头行"),
     ("the file is empty: no records", "文件为空，没有任何记录"),
     # feeds: sample files

@@ -3,15 +3,17 @@ that needs consent; resident 8 to all but volunteer_hours; resident 9 to none.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from moralbank.auth.domain import SYSTEM
 from moralbank.bootstrap import Container
-from moralbank.feeds import samples
+from moralbank.feeds import domain, samples
 from moralbank.feeds import service as feeds
 from moralbank.kernel.clock import local_date
 from moralbank.orgs import service as orgs
@@ -87,3 +89,19 @@ def build_city(container: Container) -> City:
 @pytest.fixture
 def city(container: Container) -> City:
     return build_city(container)
+
+
+READING_BROKE_OFF = "the file cannot be read any further"
+
+
+def break_off_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """File imports read one row, then the file cannot be read any further (a disk gone, say): an error
+    that stops an import half-way, as a bad row no longer does."""
+    read_rows = domain.read_rows
+
+    def one_row_then_gone(path: Path, **kwargs: Any) -> Iterator[domain.RawRow]:
+        rows = read_rows(path, **kwargs)
+        yield next(rows)
+        raise OSError(READING_BROKE_OFF)
+
+    monkeypatch.setattr(domain, "read_rows", one_row_then_gone)

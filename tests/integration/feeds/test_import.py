@@ -169,6 +169,44 @@ def test_quarantine_fix_and_reprocess_lets_the_row_in(city: City, tmp_path: Path
     assert len(still_open) == 7
 
 
+def test_rows_the_csv_reader_refuses_are_quarantined_and_the_rest_goes_in(city: City, tmp_path: Path) -> None:
+    # a cell over the csv module's limit failed the whole import; '"whole"_blood' went in as whole_blood;
+    # an unclosed quote made one cell of every line after it
+    path = city.write(tmp_path / "b.csv", "blood_donation", 12)
+    header, *good = path.read_text(encoding="utf-8").splitlines()
+    person, day = city.id_numbers[0], good[0].split(",")[2]
+    broken = [
+        f"BAD-1,{person},{day},whole_blood,{'9' * 140_000}",
+        f'BAD-2,{person},{day},"whole"_blood,300',
+        f'BAD-3,{person},"{day},whole_blood,300',
+    ]
+    lines = [header, *good[:3], broken[0], *good[3:6], broken[1], *good[6:9], broken[2], *good[9:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    c = import_file(city.container, interface="blood_donation", path=path).counts
+    assert (c.received, c.accepted, c.quarantined) == (15, 12, 3)
+    assert c.received == c.accepted + c.duplicates + c.quarantined + c.held_for_consent
+    with city.container.uow(write=False) as uow:
+        rows = feeds.quarantine_list(uow, interface="blood_donation")
+    assert sorted((r["file"], r["row"], r["line"], r["reason"], r["field"]) for r in rows) == [
+        ("b.csv", 4, 5, "bad_csv", None),
+        ("b.csv", 8, 9, "bad_csv", None),
+        ("b.csv", 12, 13, "bad_csv", None),
+    ]
+    assert {r["row"]: r["detail"] for r in rows}[12] == "a quote opened on line 13 is never closed"
+    # staff fix the row and it goes in
+    unclosed = next(r for r in rows if r["row"] == 12)
+    assert unclosed["values"] == {
+        "record_id": "BAD-3",
+        "id_number": person,
+        "donated_on": f"{day},whole_blood,300",
+    }
+    fixed = {"donated_on": day, "kind": "whole_blood", "volume_ml": "300"}
+    with city.container.uow() as uow:
+        feeds.quarantine_fix(uow, quarantine_id=unclosed["id"], values=fixed, actor="t")
+        assert feeds.quarantine_reprocess(uow, actor="t").accepted == 1
+        uow.commit()
+
+
 def test_health_records_volumes_and_rates(city: City, tmp_path: Path) -> None:
     p = city.write(tmp_path / "b.csv", "blood_donation", 20, bad=4)
     import_file(city.container, interface="blood_donation", path=p)

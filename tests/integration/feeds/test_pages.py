@@ -20,7 +20,7 @@ from moralbank.feeds.importer import import_file
 from moralbank.web.app import create_app
 from moralbank.web.deps import SESSION_COOKIE
 
-from .conftest import City
+from .conftest import READING_BROKE_OFF, City, break_off_reading
 
 HTML = {"accept": "text/html"}
 FILTERS = "interface=blood_donation&status=pending"
@@ -247,7 +247,7 @@ def test_a_discard_says_who_discarded_in_words(city: City, admin: TestClient) ->
 
 
 def test_values_out_of_range_too_long_and_stopped_imports_read_in_words(
-    city: City, admin: TestClient, tmp_path: Path
+    city: City, admin: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     person = city.id_numbers[0]
     rows = tmp_path / "vh.jsonl"
@@ -257,12 +257,13 @@ def test_values_out_of_range_too_long_and_stopped_imports_read_in_words(
         encoding="utf-8",
     )
     import_file(city.container, interface="volunteer_hours", path=rows)
-    stopped = tmp_path / "stopped.csv"  # a cell beyond the CSV reader's limit stops the import
+    stopped = tmp_path / "stopped.csv"
     stopped.write_text(
         f"record_id,id_number,served_on,hours,activity\nV-8,{person},2026-11-01,2,\n"
-        f"V-9,{person},2026-11-01,2,{'x' * 200_000}\n"
+        f"V-9,{person},2026-11-01,2,\n"
     )
-    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the reader raises, the import is marked
+    break_off_reading(monkeypatch)
+    with pytest.raises(OSError, match=READING_BROKE_OFF):
         import_file(city.container, interface="volunteer_hours", path=stopped)
     with city.container.uow(write=False) as uow:
         reasons = [r["reason"] for r in feeds.quarantine_list(uow, interface="volunteer_hours")]
@@ -279,4 +280,4 @@ def test_values_out_of_range_too_long_and_stopped_imports_read_in_words(
     assert "“-4” is out of range (0 to 1,000,000,000,000,000)" in en
     overview = _text(admin.get("/staff/feeds?lang=zh-CN", headers=HTML).text)
     assert "因错误中止" in overview and "failed" not in overview
-    assert "Error: field larger than field limit" in overview  # why it stopped, as the reader said
+    assert f"OSError: {READING_BROKE_OFF}" in overview  # why it stopped, as the reader said

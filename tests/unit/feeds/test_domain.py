@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from moralbank.errors import InvalidInput
 from moralbank.feeds import domain, samples, source
-from moralbank.feeds.domain import Counts, RawRow, RowProblem
+from moralbank.feeds.domain import Counts, RawRow, Record, RowProblem
 from moralbank.kernel.signatures import sign_body, signature_ok
 from moralbank.residents.idnumber import make
 
@@ -180,6 +180,95 @@ def test_a_damaged_row_does_not_spoil_the_file(tmp_path: Path) -> None:
     assert [type(o).__name__ for o in out] == ["Record", "RowProblem", "Record", "RowProblem"]
     assert (out[1].reason, out[1].row, out[1].line) == ("ragged_row", 2, 3)
     assert (out[3].reason, out[3].field) == ("bad_encoding", "kind")
+
+
+BLOOD_HEADER = "record_id,id_number,donated_on,kind,volume_ml"
+
+
+def _blood_line(i: int, volume: str = "300") -> str:
+    return f"{i},{PEOPLE[i % len(PEOPLE)]},2026-11-01,whole_blood,{volume}"
+
+
+def _read_blood(path: Path, lines: list[str]) -> list[Record | RowProblem]:
+    path.write_text("\n".join([BLOOD_HEADER, *lines]) + "\n", encoding="utf-8", newline="")
+    return [domain.validate(IFACES["blood_donation"], r, today=TODAY) for r in domain.read_rows(path)]
+
+
+def _outline(out: list[Record | RowProblem]) -> list[tuple[int, int | None, str]]:
+    """(row, line, record id or reason) of each row read."""
+    return [
+        (o.row, o.line, o.reason) if isinstance(o, RowProblem) else (o.row, None, o.source_record_id)
+        for o in out
+    ]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_cell_longer_than_the_csv_limit_is_its_row_and_the_rows_after_it_are_read(
+    tmp_path: Path, quoted: bool
+) -> None:
+    # it stopped the whole import ("field larger than field limit (131072)"), the rows after it unread
+    huge = "9" * 140_000
+    cell = f'"{huge}"' if quoted else huge
+    out = _read_blood(
+        tmp_path / "b.csv", [_blood_line(1), _blood_line(2), _blood_line(3, cell), _blood_line(4)]
+    )
+    assert _outline(out) == [(1, None, "1"), (2, None, "2"), (3, 4, "bad_csv"), (4, None, "4")]
+    read = list(domain.read_csv(tmp_path / "b.csv"))
+    problem = read[2].problem
+    assert problem is not None and (problem.file, problem.row, problem.line) == ("b.csv", 3, 4)
+    assert problem.reason == (
+        "a quote opened on line 4 is not closed within 131,072 characters"
+        if quoted
+        else "a cell longer than 131,072 characters"
+    )
+
+
+def test_a_quote_never_closed_is_its_row_and_the_lines_it_swallowed_are_read(tmp_path: Path) -> None:
+    # the lenient reader made one cell of every line after the quote: with as many cells as the header
+    # the row passed, and the rows swallowed were silently lost
+    lines = [_blood_line(1), '2,"unterminated,2026-11-01,whole_blood,300', _blood_line(3), _blood_line(4)]
+    out = _read_blood(tmp_path / "b.csv", lines)
+    assert _outline(out) == [(1, None, "1"), (2, 3, "bad_csv"), (3, None, "3"), (4, None, "4")]
+    bad = list(domain.read_csv(tmp_path / "b.csv"))[1]
+    assert bad.problem is not None and bad.problem.reason == "a quote opened on line 3 is never closed"
+    assert bad.values == {"record_id": "2", "id_number": "unterminated,2026-11-01,whole_blood,300"}
+    # a file too long for the swallowed lines to fit in one cell: the same, they are read again
+    many = [_blood_line(i) for i in range(3, 12_000)]
+    out = _read_blood(tmp_path / "b.csv", [_blood_line(1), '2,"unterminated', *many])
+    assert _outline(out)[:3] == [(1, None, "1"), (2, 3, "bad_csv"), (3, None, "3")]
+    assert len(out) == 11_999 and all(isinstance(o, domain.Record) for o in out[2:])
+    assert out[1].detail == "a quote opened on line 3 is not closed within 131,072 characters"
+
+
+def test_text_after_a_closing_quote_is_its_row_not_a_garbled_value(tmp_path: Path) -> None:
+    # '"whole"_blood' was read as the valid code 'whole_blood'
+    lines = [_blood_line(1), f'2,{PEOPLE[2]},2026-11-01,"whole"_blood,300', _blood_line(3)]
+    out = _read_blood(tmp_path / "b.csv", lines)
+    assert _outline(out) == [(1, None, "1"), (2, 3, "bad_csv"), (3, None, "3")]
+    assert out[1].detail == "the quoted cell opened on line 3 has text after its closing quote"
+    # a quote that ran on over lines before such text: the lines it ran over are rows again
+    lines = [
+        _blood_line(1),
+        '2,"x',
+        _blood_line(3),
+        f'4,"{PEOPLE[4]}"x,2026-11-01,whole_blood,300',
+        _blood_line(5),
+    ]
+    out = _read_blood(tmp_path / "b.csv", lines)
+    assert _outline(out) == [
+        (1, None, "1"),
+        (2, 3, "bad_csv"),
+        (3, None, "3"),
+        (4, 5, "bad_csv"),
+        (5, None, "5"),
+    ]
+
+
+def test_a_header_the_csv_reader_refuses_refuses_the_file_naming_line_1(tmp_path: Path) -> None:
+    path = tmp_path / "b.csv"
+    path.write_text('record_id,"id_number\n1,2\n')
+    with pytest.raises(InvalidInput, match="b.csv, line 1, field bad_csv: a quote opened on line 1 is never"):
+        list(domain.read_rows(path))
 
 
 def test_a_missing_column_refuses_the_whole_file(tmp_path: Path) -> None:

@@ -73,6 +73,7 @@ def _words(_: Callable[..., str]) -> dict[str, dict[str, str]]:
             domain.RAGGED: _("列数与表头不符"),
             domain.BAD_ENCODING: _("字符编码无法识别"),
             domain.BAD_JSON: _("不是有效的 JSON"),
+            domain.BAD_CSV: _("CSV 格式有误"),
             domain.OUT_OF_RANGE: _("数值超出允许范围"),
             domain.TOO_LONG: _("内容过长"),
         },
