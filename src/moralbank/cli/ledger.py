@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from moralbank.cli import common
 from moralbank.cli.common import console, domain_errors, print_json, stdout_console
+from moralbank.ledger import checkpoint as notes
 from moralbank.ledger import service, verify
 
 app = typer.Typer(
@@ -123,45 +124,171 @@ def verify_store(json_: bool = JSON) -> None:
         raise typer.Exit(1)
 
 
+KEY_NOT_CHECKED = 3
+"""Exit code of ``verify-receipt`` when every check passed but only against the key the receipt
+carries itself (no ``--key`` or ``--keys-file``): nothing says the city signed it."""
+
+KEY_HELP = "`moralbank ledger keys publish`, or GET /api/ledger/keys"
+RECEIPT_ARG, KEYS_FILE = "'FILE'", "'--keys-file'"  # how a usage error names what is wrong
+A_RECEIPT = "a receipt is the .json file a resident downloads from /me/ledger"
+
+
+def _read_text(path: Path, what: str, option: str) -> str:
+    """A UTF-8 text file (a byte-order mark is allowed); a usage error naming the file otherwise."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        saved_as = ""
+        try:
+            raw.decode("gb18030")
+            saved_as = ", perhaps saved as GBK"
+        except UnicodeDecodeError:
+            pass
+        raise typer.BadParameter(
+            f"{path} is not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start}){saved_as}; "
+            f"{what} is UTF-8: download it again, or save it as UTF-8",
+            param_hint=option,
+        ) from None
+
+
+def _read_receipt(path: Path) -> object:
+    text = _read_text(path, "a receipt", RECEIPT_ARG)
+    if not text.strip():
+        raise typer.BadParameter(f"{path} is empty; {A_RECEIPT}", param_hint=RECEIPT_ARG)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise typer.BadParameter(
+            f"{path} is not JSON (line {e.lineno}, column {e.colno}); {A_RECEIPT}",
+            param_hint=RECEIPT_ARG,
+        ) from None
+
+
+def _verifier_key(text: str, where: str = "", option: str | None = None) -> str:
+    try:
+        return str(notes.parse_verifier_key(text))
+    except notes.NoteError as e:
+        raise typer.BadParameter(
+            f"{where}{text!r} is not a verifier key ({e}); the city's keys: {KEY_HELP}",
+            param_hint=option,
+        ) from None
+
+
+def _checked_keys(values: list[str]) -> list[str]:
+    return [_verifier_key(v) for v in values]
+
+
+def _published_keys(path: Path | None) -> list[str]:
+    """The keys of a published key file: the lines ``keys publish`` writes (blank lines and ``#``
+    comments skipped), or the JSON of GET /api/ledger/keys (its ``trusted`` list)."""
+    if path is None:
+        return []
+    text = _read_text(path, "a key file", KEYS_FILE)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("trusted"), list):
+        keys = [
+            _verifier_key(str(k), f"{path}, trusted key {n}: ", KEYS_FILE)
+            for n, k in enumerate(data["trusted"], 1)
+        ]
+    else:
+        keys = [
+            _verifier_key(line, f"{path}, line {n}: ", KEYS_FILE)
+            for n, line in enumerate(text.splitlines(), 1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    if not keys:
+        raise typer.BadParameter(
+            f"{path} holds no verifier key; {KEY_HELP} gives the city's keys", param_hint=KEYS_FILE
+        )
+    return keys
+
+
 @app.command("verify-receipt")
 def verify_receipt(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The receipt (JSON)."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, metavar="FILE", help="The receipt (JSON)."),
     key: list[str] = typer.Option(
         [],
         "--key",
-        help="Trusted verifier key (repeatable); "
-        "default: the key in the receipt, which you should compare "
-        "with the city's published keys.",
+        callback=_checked_keys,
+        help=f"A verifier key of the city to trust (repeatable; {KEY_HELP}).",
+    ),
+    keys_file: Path | None = typer.Option(
+        None,
+        "--keys-file",
+        exists=True,
+        dir_okay=False,
+        help="The city's published verifier keys: the file `keys publish --out` writes "
+        "(one key a line) or the JSON of GET /api/ledger/keys.",
     ),
     json_: bool = JSON,
 ) -> None:
-    """Check a resident's receipt offline (no database): signature, proof and entry."""
+    """Check a resident's receipt offline (no database): signature, proof and entry.
+
+    Give the city's published keys with --key or --keys-file.
+
+    Without them the receipt is checked only against the key it carries, which proves nothing: exit 3.
+
+    Exit codes: 0 verified, 1 does not verify, 2 not a receipt or a bad option, 3 key not checked.
+    """
+    trusted = [*key, *_published_keys(keys_file)] or None
+    data = _read_receipt(file)
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        result = verify.check_receipt(data, trusted_keys=key or None)
-    except (ValueError, verify.VerificationError) as e:
-        if json_:
-            print_json({"ok": False, "error": str(e)})
-        else:
-            console.print(f"[red]receipt does NOT verify[/red]: {e}")
+        result = verify.check_receipt(data, trusted_keys=trusted)
+    except verify.NotAReceipt as e:
+        raise typer.BadParameter(f"{file} is {e}", param_hint=RECEIPT_ARG) from None
+    except verify.VerificationError as e:
+        _receipt_fails(file, str(e), trusted, json_)
         raise typer.Exit(1) from None
-    e = result.entry
-    if json_:
-        print_json(
-            {
-                "ok": True,
-                "seq": e.seq,
-                "resident_id": e.resident_id,
-                "points": e.points,
-                "tree_size": result.checkpoint.tree_size,
-                "signed_by": result.signed_by,
-            }
-        )
+    e, signed_by = result.entry, result.signed_by
+    answer = {
+        "ok": result.key_checked,
+        "key_checked": result.key_checked,
+        "seq": e.seq,
+        "resident_id": e.resident_id,
+        "points": e.points,
+        "tree_size": result.checkpoint.tree_size,
+        "signed_by": signed_by,
+    }
+    what = f"entry {e.seq} ({e.resident_id}, {e.indicator}, {e.points:+d} points, {e.deed_date})"
+    if result.key_checked:
+        if json_:
+            print_json(answer)
+        else:
+            typer.echo(
+                f"ok: {what} is in the ledger of size {result.checkpoint.tree_size} "
+                f"signed by {', '.join(signed_by)}"
+            )
         return
-    typer.echo(
-        f"ok: entry {e.seq} ({e.resident_id}, {e.indicator}, {e.points:+d} points, {e.deed_date}) "
-        f"is in the ledger of size {result.checkpoint.tree_size} signed by {', '.join(result.signed_by)}"
-    )
+    if json_:
+        unchecked = (
+            "the signer's key came from the receipt itself and was NOT checked against the city's "
+            f"published keys ({KEY_HELP}); anyone can make a receipt that passes with a key of their own"
+        )
+        print_json({**answer, "error": unchecked})
+    else:
+        typer.echo(
+            f"NOT VERIFIED: {what} checks out against the key the receipt carries,\n"
+            + "".join(k + "\n" for k in signed_by)  # whole, on a line of its own: people compare it
+            + f"but that key was NOT checked against the city's published keys ({KEY_HELP}).\n"
+            "Anyone can make a receipt that passes this check with a key of their own. "
+            "Check again with --key KEY or --keys-file FILE."
+        )
+    raise typer.Exit(KEY_NOT_CHECKED)
+
+
+def _receipt_fails(file: Path, error: str, trusted: list[str] | None, json_: bool) -> None:
+    if trusted is not None and error.endswith("no signature by a trusted key"):
+        error = "the checkpoint is not signed by any of the keys you trust"
+    if trusted is not None:
+        error += f" (checked against {', '.join(verify.key_name_and_hash(k) for k in trusted)})"
+    if json_:
+        print_json({"ok": False, "key_checked": trusted is not None, "error": error})
+    else:
+        console.print(f"[red]{file} does NOT verify[/red]: {error}", highlight=False, soft_wrap=True)
 
 
 @app.command()

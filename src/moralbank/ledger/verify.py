@@ -23,11 +23,29 @@ class VerificationError(ValueError):
     """A proof, checkpoint or receipt that does not check out; the message says why."""
 
 
+class NotAReceipt(VerificationError):
+    """The document is not a receipt at all (another JSON document, or a receipt format not known)."""
+
+
 @dataclass(frozen=True)
 class Verified:
+    """What a check established.
+
+    ``key_checked`` is False when no trusted keys were given and the signature was checked with the
+    key the proof carries itself: anyone can make such a proof with a key of their own, so nothing is
+    established until that key is found among the city's published keys.
+    """
+
     entry: Entry
     checkpoint: notes.Checkpoint
     signed_by: list[str]  # verifier key strings
+    key_checked: bool
+
+
+def key_name_and_hash(key: str) -> str:
+    """``name+hash`` of a verifier key ``name+hash+base64key``: enough to tell keys apart and short
+    enough to read out (the hash covers the name and the key)."""
+    return "+".join(key.split("+", 2)[:2])
 
 
 def _b64(value: object, what: str) -> bytes:
@@ -55,8 +73,10 @@ def _keys(data: dict, trusted: Iterable[str] | None) -> list[notes.VerifierKey]:
 
 def check_proof(data: dict, trusted_keys: Iterable[str] | None = None) -> Verified:
     """Check an inclusion proof JSON (``ledger proof --json``): the checkpoint is signed by a trusted
-    key (by default the ``verifier_key`` it carries: compare that with the published keys!), its size
-    matches, and the leaf hashes up to its root. Returns the decoded entry."""
+    key, its size matches, and the leaf hashes up to its root. Returns the decoded entry.
+
+    Without ``trusted_keys`` the signature is checked with the ``verifier_key`` the proof carries, and
+    the result says ``key_checked=False``: that key must still be compared with the published keys."""
     if not isinstance(data, dict):
         raise VerificationError("not a JSON object")
     keys = _keys(data, trusted_keys)
@@ -88,14 +108,14 @@ def check_proof(data: dict, trusted_keys: Iterable[str] | None = None) -> Verifi
         raise VerificationError(f"leaf: {e}") from None
     if entry.leaf_index != index:
         raise VerificationError(f"the leaf is entry {entry.seq} but sits at index {index}")
-    return Verified(entry, cp, [str(k) for k in signed_by])
+    return Verified(entry, cp, [str(k) for k in signed_by], key_checked=trusted_keys is not None)
 
 
-def check_receipt(data: dict, trusted_keys: Iterable[str] | None = None) -> Verified:
+def check_receipt(data: object, trusted_keys: Iterable[str] | None = None) -> Verified:
     """Check a resident's receipt: the proof (``check_proof``) and that the readable ``entry`` in it
-    is exactly what the signed leaf says."""
+    is exactly what the signed leaf says. Raises ``NotAReceipt`` for a document that is no receipt."""
     if not isinstance(data, dict) or data.get("format") != RECEIPT_FORMAT:
-        raise VerificationError(f"not a {RECEIPT_FORMAT} receipt")
+        raise NotAReceipt(f"not a {RECEIPT_FORMAT} receipt")
     verified = check_proof(data, trusted_keys)
     if data.get("entry") != verified.entry.as_dict():
         raise VerificationError("the entry shown in the receipt differs from the signed leaf")

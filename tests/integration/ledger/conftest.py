@@ -27,6 +27,11 @@ def deed(i: int, resident: str | None = None, **kw) -> NewEntry:
     return NewEntry(**base)
 
 
+def name_and_hash(key: str) -> str:
+    """What people read out of a verifier key ``name+hash+base64``: its name and hash."""
+    return "+".join(key.split("+", 2)[:2])
+
+
 @pytest.fixture
 def ledger(container):
     """A ledger of 37 entries posted in batches of 1, 5, 10 and 21 (so 4 checkpoints), with a
