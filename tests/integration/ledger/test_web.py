@@ -68,8 +68,8 @@ def test_the_residents_ledger_page_links_a_receipt_per_entry(container, town) ->
     c = client(container, resident_id=a)
     html = c.get("/me/ledger").text
     assert "我的积分账本" in html
-    assert [f"/api/ledger/receipts/{s}" in html for s in (1, 3, 5, 7)] == [True] * 4
-    assert "/api/ledger/receipts/2" not in html
+    assert [f"/me/ledger/receipts/{s}" in html for s in (1, 3, 5, 7)] == [True] * 4
+    assert "/me/ledger/receipts/2" not in html
     assert "Download receipt" in c.get("/me/ledger?lang=en").text
     receipt = c.get("/api/ledger/receipts/5").content
     page = client(container).post("/ledger/verify", files={"file": ("r.json", receipt, "application/json")})

@@ -1,0 +1,72 @@
+"""In Chromium: a resident downloads a receipt from /me/ledger; after signing out in another tab the
+same link brings them to the sign-in page instead of a download that fails without a word."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from moralbank.auth import service as auth
+from moralbank.auth.domain import SYSTEM
+from moralbank.bootstrap import Container
+from moralbank.ledger import service as ledger
+from moralbank.ledger.domain import NewEntry
+from moralbank.orgs import service as orgs
+from moralbank.residents import service as residents
+from moralbank.residents.idnumber import make
+from moralbank.web.deps import SESSION_COOKIE
+
+pytestmark = pytest.mark.browser
+
+
+def _resident_with_entries(c: Container) -> tuple[str, str]:
+    with c.uow() as uow:
+        for code, name, level, parent in [
+            ("330281", "余姚市", "city", None),
+            ("330281001", "梨洲街道", "township", "330281"),
+            ("330281001001", "东门社区", "village", "330281001"),
+            ("330281001001-G01", "东门社区第1网格", "grid", "330281001001"),
+        ]:
+            orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
+        rid = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="王小明",
+            grid="330281001001-G01",
+            consent_text_version="v1",
+            id_number=make("330281", date(1980, 2, 3), 21),
+        )
+        new = dict(resident_id=rid, indicator="SM01", aspect="SM", deed_date=date(2026, 11, 20))
+        new |= dict(actor="user:1", policy_version="1")
+        deed = NewEntry(**new, points=5, source="evaluation", reason="志愿服务")
+        fix = NewEntry(**new, points=-5, source="correction", reason="更正：重复登记", reverses_seq=1)
+        ledger.post(uow, [deed, fix])
+        token = auth.resident_session(uow, resident_id=rid).token
+        uow.commit()
+    return rid, token
+
+
+def test_a_receipt_link_after_the_session_ended_leads_to_sign_in(container, live_server, page) -> None:  # noqa: ANN001
+    rid, token = _resident_with_entries(container)
+    page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_server}])
+    page.goto(f"{live_server}/me/ledger")
+    assert "志愿服务" in page.text_content("#entry-1")
+    assert "已被第 2 号记录冲回" in page.text_content("#entry-1")
+
+    with page.expect_download() as info:
+        page.click("#entry-1 a.receipt")
+    receipt = json.loads(info.value.path().read_text(encoding="utf-8"))
+    assert receipt["entry"]["seq"] == 1 and receipt["entry"]["resident_id"] == rid
+    assert page.url == f"{live_server}/me/ledger"  # the download left the page as it was
+
+    other = page.context.new_page()  # another tab: sign out there
+    other.goto(f"{live_server}/me/ledger")
+    other.click("form[action='/logout'] button")
+    other.wait_for_url(f"{live_server}/")
+    other.close()
+
+    page.click("#entry-2 a.receipt")
+    page.wait_for_url("**/login/resident")
+    assert page.locator("#phone").is_visible()
