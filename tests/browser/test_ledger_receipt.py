@@ -1,5 +1,6 @@
 """In Chromium: a resident downloads a receipt from /me/ledger; after signing out in another tab the
-same link brings them to the sign-in page instead of a download that fails without a word."""
+same link brings them to the sign-in page instead of a download that fails without a word; a
+visitor finds the receipt check from the home page and sees which key it checked against."""
 
 from __future__ import annotations
 
@@ -70,3 +71,22 @@ def test_a_receipt_link_after_the_session_ended_leads_to_sign_in(container, live
     page.click("#entry-2 a.receipt")
     page.wait_for_url("**/login/resident")
     assert page.locator("#phone").is_visible()
+
+
+def test_a_visitor_checks_a_receipt_from_the_home_page(container, live_server, page) -> None:  # noqa: ANN001
+    _, token = _resident_with_entries(container)
+    with container.uow(write=False) as uow:
+        key = str(ledger.trusted_keys(uow)[0])
+        receipt = ledger.receipt(uow, seq=1)
+    page.goto(f"{live_server}/?lang=en")
+    page.click("text=Check a receipt")
+    page.wait_for_url("**/ledger/verify")
+    short = "+".join(key.split("+", 2)[:2])
+    assert short in page.text_content("#keys")
+    page.set_input_files(
+        "input[type=file]",
+        files=[{"name": "r.json", "mimeType": "application/json", "buffer": json.dumps(receipt).encode()}],
+    )
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#result")
+    assert f"Signed with the key {short}" in " ".join(page.text_content("#signed-by").split())

@@ -1,7 +1,8 @@
 """The ledger pages as a resident and a visitor read them: /me/ledger names each rule, says what a
 deduction is and how long it is shown, links a reversed entry and its reversal, groups large numbers,
 reads in one language; a receipt is downloaded from a page address that sends a signed-out resident
-to sign in, and holds no plaintext personal data; /ledger/verify says which keys it checked against."""
+to sign in, and holds no plaintext personal data; /ledger/verify says which keys it checked against;
+the home page links it."""
 
 from __future__ import annotations
 
@@ -186,3 +187,10 @@ def test_the_verify_page_names_the_keys_it_checks_against(container, resident) -
     assert f"签名所用的密钥：<code>{short}</code>（本站公布的验证密钥）" in page.text
     en = visitor.post("/ledger/verify?lang=en", files={"file": ("r.json", receipt, "application/json")})
     assert f"Signed with the key <code>{short}</code> (a verifier key this site publishes)" in en.text
+
+
+def test_the_home_page_links_the_receipt_check_for_visitors(container) -> None:  # noqa: ANN001
+    visitor = client(container)
+    for lang, label in (("zh-CN", "核验凭证"), ("en", "Check a receipt")):
+        page = visitor.get(f"/?lang={lang}").text
+        assert f'<a href="/ledger/verify">{label}</a>' in page, lang
