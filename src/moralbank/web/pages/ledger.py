@@ -54,9 +54,8 @@ def indicator_names(uow: UnitOfWork, entries: Iterable[Entry], lang: str) -> dic
 
     names = {}
     for e in entries:
-        found = policy(e.policy_version).indicators.get(e.indicator) or policy(None).indicators.get(
-            e.indicator
-        )
+        known = policy(e.policy_version).indicators
+        found = known.get(e.indicator) or policy(None).indicators.get(e.indicator)
         names[e.seq] = (found.name(lang) or found.name_zh) if found else e.indicator
     return names
 
