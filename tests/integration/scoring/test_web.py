@@ -36,6 +36,8 @@ def test_resident_portrait_has_both_charts_entries_and_reasons(town, container) 
     assert "这些善行可以提高积分" in html
     en = c.get("/me/portrait?lang=en").text
     assert "Contract default" in en and "Principal reasons" in en
+    # every source label is a capitalised word, as "Department record" is (was "evaluation")
+    assert 'reason">evaluation' not in en and 'reason">Evaluation' in en
 
 
 def test_top_tier_resident_gets_no_reasons(town, container) -> None:  # noqa: ANN001
