@@ -60,3 +60,12 @@ def test_a_resident_grants_revokes_and_downloads(container, live_server, page) -
     data = json.loads(info.value.path().read_text(encoding="utf-8"))
     assert data["resident_id"] == rid
     assert [c["granted"] for c in data["consents"]] == [True, False]
+
+    other = page.context.new_page()  # sign out in another tab: the same link leads to sign-in
+    other.goto(f"{live_server}/me")
+    other.click("form[action='/logout'] button")
+    other.wait_for_url(f"{live_server}/")
+    other.close()
+    page.click("a[href='/me/export.json']")
+    page.wait_for_url("**/login/resident")
+    assert page.locator("#phone").is_visible()
