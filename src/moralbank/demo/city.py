@@ -10,9 +10,9 @@ spread over every grid; ``yuyao``: 600,000 enrolled. Everything is deterministic
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -157,20 +157,25 @@ ENROLLED_DAYS_AGO = 570
 
 
 @contextmanager
-def _as_of(container: Container, days_ago: int) -> Iterator[None]:
-    """Run the enclosed steps with the container's clock set back ``days_ago`` days."""
+def at(container: Container, when: datetime) -> Iterator[None]:
+    """Run the enclosed steps with the container's clock standing at ``when``."""
     clock = container.clock
-    container.clock = FixedClock(clock.now() - timedelta(days=days_ago))
+    container.clock = FixedClock(when)
     try:
         yield
     finally:
         container.clock = clock
 
 
+def enrolled_on(container: Container) -> datetime:
+    """When the demo city was set up and its residents enrolled."""
+    return container.clock.now() - timedelta(days=ENROLLED_DAYS_AGO)
+
+
 def build_city(container: Container, *, scale: str, seed: int) -> str:
     """Apply the default policy, build the organisation tree and enrol the residents, as of
     ``ENROLLED_DAYS_AGO`` days ago."""
-    with _as_of(container, ENROLLED_DAYS_AGO):
+    with at(container, enrolled_on(container)):
         return _build_city(container, scale=scale, seed=seed)
 
 
@@ -225,6 +230,39 @@ def _build_city(container: Container, *, scale: str, seed: int) -> str:
         f"{total:,} residents enrolled ({report.enrolled:,} new, {report.households_created:,} households), "
         f"{consents:,} consent records{who}"
     )
+
+
+ID_NUMBERS_PURPOSE = "生成演示城市的部门数据记录（演示）"
+
+
+def id_numbers(container: Container, *, seed: int, resident_ids: Collection[str]) -> dict[str, str]:
+    """Resident id → GB 11643 number of ``resident_ids``, for the department records the demo sends
+    about them. The register keeps the numbers encrypted; the demo city's are regenerated from its
+    seed (``resident_rows`` is deterministic) and resolved like any number, once per build (the
+    container's cache). Residents who are not the demo city's (a test's small city) are read through
+    the logged export, with the purpose stated."""
+    from moralbank.orgs import service as orgs
+    from moralbank.residents import service as residents
+
+    with container.uow(write=False) as uow:
+        enrolled = residents.counts(uow).get("enrolled", 0)
+        known = container.cache.get("demo_id_numbers", {}).get((seed, enrolled), {})
+        if not known and enrolled in RESIDENTS.values():
+            grids = sorted(orgs.open_grids(uow))
+            rows = resident_rows(seed, grids, enrolled, local_date(enrolled_on(container)))
+            found = residents.resolve_id_numbers(uow, id_numbers=[r["id_number"] for _, r in rows])
+            known = {rid: number for number, rid in found.items()}
+            container.cache["demo_id_numbers"] = {(seed, enrolled): known}  # the next steps ask again
+    numbers = {rid: known[rid] for rid in resident_ids if rid in known}
+    missing = sorted(set(resident_ids) - numbers.keys())
+    if missing:
+        with container.uow() as uow:
+            for rid in missing:
+                data = residents.export(uow, resident_id=rid, principal=SYSTEM, purpose=ID_NUMBERS_PURPOSE)
+                if number := data["profile"].get("id_number"):
+                    numbers[rid] = number
+            uow.commit()
+    return numbers
 
 
 def _consents(uow: Any, seed: int) -> list[tuple[str, str, str, bool]]:

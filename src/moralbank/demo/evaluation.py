@@ -1,7 +1,8 @@
 """Demo step: evaluation in flight. In a few villages: deeds at every stage (grid mutual evaluation,
-village review, posted, rejected), a big-data record that posted on its own, pending deductions (one
-waiting for a second officer, one in its objection window), an objection, and a confirmation ring for
-the village officer to look at. Deterministic from the seed; written only through services."""
+village review, posted, rejected), a department record sent through its interface that big-data
+evaluation posts on its own, pending deductions (one waiting for a second officer, one in its objection
+window), an objection, and a confirmation ring for the village officer to look at. Deterministic from
+the seed; written only through services."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.bootstrap import Container
+from moralbank.demo.users import staff
 from moralbank.evaluation import service as ev
 from moralbank.evaluation.service import Upload
 from moralbank.kernel.clock import local_date
@@ -26,17 +28,6 @@ def _photo(rng: random.Random) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (32, 32), tuple(rng.randrange(256) for _ in range(3))).save(buf, format="PNG")
     return buf.getvalue()
-
-
-def _staff(role: Role, unit: str, path: str, n: int) -> Principal:
-    return Principal(
-        kind="user",
-        id=f"demo-{role.value}-{unit}-{n}",
-        role=role,
-        display_name=f"demo {role.value}",
-        unit_code=unit,
-        unit_path=path,
-    )
 
 
 def _demo_account(container: Container, username: str, path: str) -> Principal | None:
@@ -64,6 +55,39 @@ def _demo_account(container: Container, username: str, path: str) -> Principal |
 
 def _resident(rid: str) -> Principal:
     return Principal(kind="resident", id=rid, role=Role.RESIDENT, resident_id=rid)
+
+
+def _department_records(container: Container, people: list[str], *, seed: int) -> int:
+    """A department record about each of ``people``, dated five days ago, sent through its interface:
+    one that may send records about them and whose indicator posts without a human (volunteering,
+    when they consented to an interface that reports it). Returns how many were accepted."""
+    from moralbank.demo import city, history
+    from moralbank.feeds import service as feeds
+    from moralbank.policy import service as policy_service
+    from moralbank.residents import service as residents
+
+    interfaces = feeds.list_interfaces()
+    with container.uow(write=False) as uow:
+        policy = policy_service.active(uow)
+        consented = {
+            i.name: residents.consented_residents(uow, resident_ids=people, interface=i.name)
+            for i in interfaces
+            if i.consent_required
+        }
+    source = history.DepartmentRecords(policy, interfaces, consented, series="E")
+    rng = random.Random(f"{seed}:evaluation:records")
+    day = local_date(container.clock.now()) - timedelta(days=5)
+    records = [
+        r
+        for rid in people
+        if (
+            r := source.record(rng, rid, day, negative=False, indicator="SM01")
+            or source.record(rng, rid, day, negative=False)
+        )
+    ]
+    numbers = city.id_numbers(container, seed=seed, resident_ids=people)
+    sent = [r for r in records if r.resident_id in numbers]
+    return history.send(container, sent, numbers, seed=seed).accepted if sent else 0
 
 
 def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
@@ -119,11 +143,11 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
     today = local_date(container.clock.now())
     for village, grid, village_path, grid_path, a, b, ring in plans:
         officer, officer_b = (
-            _staff(Role.VILLAGE_OFFICER, village, village_path, 1),
+            staff(Role.VILLAGE_OFFICER, village, village_path, 1),
             _demo_account(container, "village", village_path)
-            or _staff(Role.VILLAGE_OFFICER, village, village_path, 2),
+            or staff(Role.VILLAGE_OFFICER, village, village_path, 2),
         )
-        worker = _demo_account(container, "grid", grid_path) or _staff(Role.GRID_WORKER, grid, grid_path, 1)
+        worker = _demo_account(container, "grid", grid_path) or staff(Role.GRID_WORKER, grid, grid_path, 1)
         with container.uow() as uow:
 
             def deed(rid: str, text: str, days: int) -> int:
@@ -150,17 +174,6 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
             ev.vote(uow, principal=worker, item_id=i, confirm=True)
             ev.reject(uow, principal=officer, item_id=i, reason="物品价值较小，不属于本项拾金不昧的认定范围")
             counts["rejected"] += 1
-            ev.propose_from_record(
-                uow,
-                resident_id=a,
-                indicator="SM01",
-                points=5,  # posted by automation
-                deed_date=today - timedelta(days=5),
-                interface="volunteer_hours",
-                source_ref=f"demo-{grid}-vol-1",
-                evidence=[f"volunteer_hours/demo-{grid}-vol-1"],
-            )
-            counts["automated"] += 1
             ev.propose_deduction(
                 uow,
                 principal=officer,
@@ -196,10 +209,12 @@ def build_evaluation(container: Container, *, scale: str, seed: int) -> str:
                 ev.vote(uow, principal=_resident(confirmer), item_id=i, confirm=True)
             counts["rings"] += len(ev.ring_flags(uow, principal=officer))
             uow.commit()
+    firsts = [plan[4] for plan in plans]  # the first resident of each village (the sample resident first)
+    counts["department"] = _department_records(container, firsts, seed=seed)
     return (
         f"evaluation: {len(plans)} villages with deeds in flight ({counts['grid_review']} in grid review, "
         f"{counts['village_review']} in village review, {counts['posted']} posted, {counts['rejected']} "
-        f"rejected, {counts['automated']} automated), "
+        f"rejected, {counts['department']} department records sent), "
         f"{counts['deduction_waiting'] + counts['deduction_notice']} pending deductions, "
         f"{counts['objections']} objections, {counts['rings']} ring flags"
     )

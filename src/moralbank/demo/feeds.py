@@ -5,11 +5,12 @@ file carries a few deliberately bad rows, so the quarantine page has something t
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+from moralbank.demo import city
 from moralbank.feeds import samples
 from moralbank.feeds import service as feeds
-from moralbank.feeds.demo_ids import id_numbers
 from moralbank.feeds.importer import import_file
 from moralbank.kernel.clock import local_date
 
@@ -17,9 +18,20 @@ FORMATS = (("csv", "utf-8"), ("csv", "gb18030"), ("xlsx", None), ("jsonl", None)
 SIZES = {"town": (300, 40, 2), "yuyao": (3000, 2000, 5)}  # residents named, rows per file, bad rows
 
 
+def _id_numbers(container: Any, *, limit: int, seed: int) -> list[str]:
+    """The ID numbers of ``limit`` residents chosen with the seed."""
+    from moralbank.residents import service as residents
+
+    with container.uow(write=False) as uow:
+        everyone = sorted(r["id"] for r in residents.list_ids(uow))
+    chosen = random.Random(seed).sample(everyone, min(limit, len(everyone)))
+    numbers = city.id_numbers(container, seed=seed, resident_ids=chosen)
+    return [numbers[rid] for rid in chosen if rid in numbers]
+
+
 def build_feeds(container: Any, *, scale: str, seed: int) -> str:
     people, rows, bad = SIZES[scale]
-    ids = id_numbers(container, limit=people, seed=seed, demo_seed=seed)
+    ids = _id_numbers(container, limit=people, seed=seed)
     if not ids:
         return "feeds: no residents enrolled, no sample files"
     out = container.settings.data_dir / "feeds-samples"

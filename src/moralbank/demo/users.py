@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from contextlib import suppress
 
-from moralbank.auth.domain import Role
+from moralbank.auth.domain import Principal, Role
 from moralbank.bootstrap import Container
 from moralbank.errors import Conflict, NotAuthenticated
 
@@ -18,6 +18,19 @@ DEMO_PASSWORD = "moralbank-demo"
 """Every demo account's password (demo only)."""
 FEED_INTERFACE = "volunteer_hours"  # an interface that accepts pushes
 FEED_NAME = "文明办志愿服务平台（演示）"
+
+
+def staff(role: Role, unit: str, path: str, n: int) -> Principal:
+    """A synthetic member of staff at a unit, without an account: who decides what the demo's history
+    and the items in flight needed a person for."""
+    return Principal(
+        kind="user",
+        id=f"demo-{role.value}-{unit}-{n}",
+        role=role,
+        display_name=f"demo {role.value}",
+        unit_code=unit,
+        unit_path=path,
+    )
 
 
 def _accounts(village: str, grid: str) -> list[tuple[str, str, Role, str | None]]:

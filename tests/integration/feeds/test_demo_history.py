@@ -1,5 +1,5 @@
-"""The demo city's department history and its return loop: every department entry comes from an
-installed interface, as that interface's rules would post it, and the export to the public credit
+"""The demo city's department history and its return loop: every department entry comes from a record
+of an installed interface, as that interface's rules would post it, and the export to the public credit
 platform returns most residents' records and withholds those of the few who did not consent."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 from moralbank.bootstrap import Container
 from moralbank.demo.city import build_city
 from moralbank.demo.history import build_history
+from moralbank.evaluation.models import EvaluationItem
 from moralbank.feeds import service as feeds
 from moralbank.feeds.domain import Interface
 from moralbank.ledger.models import LedgerEntry
@@ -44,24 +45,30 @@ def test_every_department_entry_comes_from_an_interface_whose_rules_allow_it(con
     caps = policy_caps(container)
     catalogue = feeds.catalogue()
     with container.uow(write=False) as uow:
-        e = LedgerEntry
-        columns = (e.resident_id, e.actor, e.indicator, e.points, e.source_ref)
-        entries = uow.db.query(*columns).filter(e.source == "department").all()
+        e, i = LedgerEntry, EvaluationItem
+        entries = (
+            uow.db.query(e.resident_id, e.actor, e.indicator, e.points, i.interface, i.source_ref)
+            .join(i, i.posted_seq == e.seq)
+            .filter(e.source == "department")
+            .all()
+        )
+        unexplained = uow.db.query(e).filter(e.source == "department").count() - len(entries)
         needing = {i.name for i in catalogue.values() if i.consent_required}
         consented = {
             name: residents.consented_residents(uow, resident_ids=[row[0] for row in entries], interface=name)
             for name in needing
         }
-    assert len(entries) > 3000
+    assert len(entries) > 2000 and unexplained == 0  # each posted by the evaluation item of a record
     used = set()
-    for rid, actor, indicator, points, ref in entries:
-        kind, _, name = actor.partition(":")
-        assert kind == "feed" and name in catalogue, actor
-        assert (indicator, points) in possible(catalogue[name], caps), (actor, indicator, points)
+    for rid, actor, indicator, points, name, ref in entries:
+        # posted on its own by the interface, or a deduction once its objection window passed
+        assert actor in (f"feed:{name}", "system:evaluation"), actor
+        assert (indicator, points) in possible(catalogue[name], caps), (name, indicator, points)
         assert ref.startswith(f"feeds:{name}:") and ref.endswith(":v1"), ref  # feeds.service.source_ref
-        assert name not in needing or rid in consented[name], (actor, rid)
+        assert name not in needing or rid in consented[name], (name, rid)
         used.add(name)
     assert len(used) >= 10  # many departments, not one
+    assert any(points < 0 for *_, points, _, _ in entries)  # deductions, after review
 
 
 def test_the_export_returns_most_residents_records_and_withholds_the_rest(

@@ -1,4 +1,5 @@
-"""The demo history step: plausible entries for every demo resident through ``ledger.post``."""
+"""The demo history step: plausible entries for every demo resident: deeds through ``ledger.post``,
+department records through their interfaces."""
 
 from __future__ import annotations
 
@@ -39,20 +40,21 @@ def test_the_plan_is_the_same_for_the_same_seed(container) -> None:  # noqa: ANN
     one = plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=1)
     assert one == plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=1)
     assert one != plan_history(policy, people, today=date(2026, 11, 25), scale="town", seed=2)
-    assert 500 < len(one) < 1300
+    assert 500 < len(one.deeds) + len(one.records) < 1300
+    assert len(one.records) > 100  # department records of interfaces that need no consent
 
 
 def test_department_records_of_interfaces_that_need_consent_go_only_to_who_gave_it(container) -> None:  # noqa: ANN001
     with container.uow() as uow:
         policy = policy_service.active(uow)
     people = [(f"R{i:012d}", "330281001001-G01") for i in range(200)]
-    needing = {f"feed:{i.name}" for i in feeds.list_interfaces() if i.consent_required}
+    needing = {i.name for i in feeds.list_interfaces() if i.consent_required}
 
     def senders(consented: dict[str, set[str]]) -> set[str]:
         plan = plan_history(
             policy, people, today=date(2026, 11, 25), scale="town", seed=1, consented=consented
         )
-        return {e.actor for e in plan if e.source == "department"}
+        return {r.interface.name for r in plan.records}
 
     assert senders({}) and not senders({}) & needing
-    assert "feed:volunteer_hours" in senders({"volunteer_hours": {rid for rid, _ in people}})
+    assert "volunteer_hours" in senders({"volunteer_hours": {rid for rid, _ in people}})
