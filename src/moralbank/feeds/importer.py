@@ -31,7 +31,7 @@ from typing import Any
 from moralbank.db.engine import sqlite_cache_cap
 from moralbank.db.stats import analyze_grown
 from moralbank.errors import InvalidInput, Unavailable
-from moralbank.feeds import domain, service
+from moralbank.feeds import bodies, domain, service
 from moralbank.feeds.domain import Counts, RawRow
 from moralbank.kernel.clock import local_date
 
@@ -305,34 +305,19 @@ def import_file(
 
 
 def import_body(
-    container: Any, *, interface: str, body: bytes, name: str, transport: str, actor: str
+    container: Any, *, interface: str, body: bodies.Body, name: str, transport: str, actor: str
 ) -> ImportResult:
-    """Import a pushed or pulled body: JSON Lines, or a JSON object ``{"records": [...]}``."""
-    records = _records_of(body)
+    """Import a pushed body as ``feeds.service.read_push_body`` read it: JSON Lines, or the records of
+    one JSON object ``{"records": [...]}``."""
     return run_import(
         container,
         interface=interface,
-        rows=domain.read_json_records(records, file=name)
-        if records is not None
-        else domain.read_jsonl_lines(body.splitlines(), file=name),
+        rows=body.rows(file=name),
         file_name=name,
-        content_sha256=hashlib.sha256(body).hexdigest(),
+        content_sha256=hashlib.sha256(body.raw).hexdigest(),
         transport=transport,
         actor=actor,
     )
-
-
-def _records_of(body: bytes) -> list[Any] | None:
-    """The records of a body that is one JSON object ``{"records": [...]}``, else None (JSON Lines)."""
-    stripped = body.lstrip()
-    if not (stripped.startswith(b"{") and b'"records"' in stripped[:4096]):
-        return None
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    records = doc.get("records") if isinstance(doc, dict) else None
-    return records if isinstance(records, list) else None
 
 
 def pull(
