@@ -350,16 +350,17 @@ def pull(
         for _ in range(max_pages):
             with container.uow(write=False) as uow:
                 cursor = service.pull_cursor(uow, interface=interface)
-            records, nxt, body = _page(client, interface, str(url), cursor)
-            if records:
+            page, nxt = _page(client, interface, str(url), cursor)
+            empty = not page.records  # asked before the import reads the records (and lets them go)
+            if not empty:
                 name = f"pull:{url}?since={cursor or ''}"
                 results.append(
                     run_import(
                         container,
                         interface=interface,
-                        rows=domain.read_json_records(records, file=name),
+                        rows=page.rows(file=name),
                         file_name=name,
-                        content_sha256=hashlib.sha256(body).hexdigest(),
+                        content_sha256=hashlib.sha256(page.raw).hexdigest(),
                         transport="pull",
                         actor=actor,
                     )
@@ -367,13 +368,14 @@ def pull(
             with container.uow() as uow:
                 service.set_pull_cursor(uow, interface=interface, cursor=nxt or cursor)
                 uow.commit()
-            if not records or not nxt or nxt == cursor:
+            if empty or not nxt or nxt == cursor:
                 break
     return results
 
 
-def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[list[Any], str | None, bytes]:
-    """(records, next cursor, the page's bytes) of one page, or ``Unavailable`` saying what went wrong."""
+def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[bodies.Body, str | None]:
+    """(the page as read, next cursor) of one page, or ``Unavailable`` saying what went wrong. A record
+    of a good page that the JSON parser cannot take is quarantined, as any bad record is."""
     import httpx
 
     def failed(what: str) -> Unavailable:
@@ -388,8 +390,8 @@ def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[li
     if resp.status_code != 200:
         raise failed(f"HTTP {resp.status_code}, not a page of records") from None
     try:
-        doc = json.loads(resp.content)
-    except (ValueError, RecursionError):
+        doc = bodies.parse(resp.content.decode(json.detect_encoding(resp.content), "surrogatepass"))
+    except (bodies.NotOneValue, ValueError, RecursionError):
         raise failed("the answer is not JSON") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
         raise failed('the answer is not {"records": [...], "next": ...}')
@@ -398,4 +400,4 @@ def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[li
         raise failed("its next cursor is not text")
     if nxt is not None and len(str(nxt)) > MAX_CURSOR:
         raise failed("its next cursor is too long")
-    return doc["records"], None if nxt is None else str(nxt), resp.content
+    return bodies.Body(resp.content, doc["records"]), None if nxt is None else str(nxt)
