@@ -62,11 +62,11 @@ class Body:
         records = self.records
         for i in range(len(records)):
             record, records[i] = records[i], None
-            yield record_row(record, n=i + 1, file=file)
+            yield _record_row(record, n=i + 1, file=file)
         self.records = []
 
 
-def record_row(record: Any, *, n: int, file: str) -> RawRow:
+def _record_row(record: Any, *, n: int, file: str) -> RawRow:
     """The row of the ``n``-th record of an object's ``records`` (row and line ``n``)."""
     if isinstance(record, Unreadable):
         return RawRow(n, n, {}, Problem(record.reason, row=n, line=n, file=file, field=BAD_JSON))
@@ -95,6 +95,7 @@ def count_lines(raw: bytes, *, stop: int) -> int:
 
 
 def is_blank(text: str) -> bool:
+    """Whether ``text`` holds nothing but a BOM and white space."""
     return _LEADING.fullmatch(text) is not None
 
 
