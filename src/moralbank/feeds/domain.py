@@ -734,7 +734,12 @@ def read_jsonl_lines(lines: Iterable[bytes], *, file: str) -> Iterator[RawRow]:
             obj = _TOO_DEEP
         except ValueError as e:
             yield RawRow(
-                i, line_no, {}, Problem(f"not JSON: {e.msg}", row=i, line=line_no, file=file, field=BAD_JSON)
+                i,
+                line_no,
+                {},
+                Problem(
+                    f"not JSON: {getattr(e, 'msg', str(e))}", row=i, line=line_no, file=file, field=BAD_JSON
+                ),
             )
             continue
         yield json_row(obj, row=i, line=line_no, file=file)

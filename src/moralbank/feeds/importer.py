@@ -31,7 +31,7 @@ from typing import Any
 from moralbank.db.engine import sqlite_cache_cap
 from moralbank.db.stats import analyze_grown
 from moralbank.errors import InvalidInput, Unavailable
-from moralbank.feeds import domain, service
+from moralbank.feeds import bodies, domain, service
 from moralbank.feeds.domain import Counts, RawRow
 from moralbank.kernel.clock import local_date
 
@@ -305,34 +305,19 @@ def import_file(
 
 
 def import_body(
-    container: Any, *, interface: str, body: bytes, name: str, transport: str, actor: str
+    container: Any, *, interface: str, body: bodies.Body, name: str, transport: str, actor: str
 ) -> ImportResult:
-    """Import a pushed or pulled body: JSON Lines, or a JSON object ``{"records": [...]}``."""
-    records = _records_of(body)
+    """Import a pushed body as ``feeds.service.read_push_body`` read it: JSON Lines, or the records of
+    one JSON object ``{"records": [...]}``."""
     return run_import(
         container,
         interface=interface,
-        rows=domain.read_json_records(records, file=name)
-        if records is not None
-        else domain.read_jsonl_lines(body.splitlines(), file=name),
+        rows=body.rows(file=name),
         file_name=name,
-        content_sha256=hashlib.sha256(body).hexdigest(),
+        content_sha256=hashlib.sha256(body.raw).hexdigest(),
         transport=transport,
         actor=actor,
     )
-
-
-def _records_of(body: bytes) -> list[Any] | None:
-    """The records of a body that is one JSON object ``{"records": [...]}``, else None (JSON Lines)."""
-    stripped = body.lstrip()
-    if not (stripped.startswith(b"{") and b'"records"' in stripped[:4096]):
-        return None
-    try:
-        doc = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    records = doc.get("records") if isinstance(doc, dict) else None
-    return records if isinstance(records, list) else None
 
 
 def pull(
@@ -365,16 +350,17 @@ def pull(
         for _ in range(max_pages):
             with container.uow(write=False) as uow:
                 cursor = service.pull_cursor(uow, interface=interface)
-            records, nxt, body = _page(client, interface, str(url), cursor)
-            if records:
+            page, nxt = _page(client, interface, str(url), cursor)
+            empty = not page.records  # asked before the import reads the records (and lets them go)
+            if not empty:
                 name = f"pull:{url}?since={cursor or ''}"
                 results.append(
                     run_import(
                         container,
                         interface=interface,
-                        rows=domain.read_json_records(records, file=name),
+                        rows=page.rows(file=name),
                         file_name=name,
-                        content_sha256=hashlib.sha256(body).hexdigest(),
+                        content_sha256=hashlib.sha256(page.raw).hexdigest(),
                         transport="pull",
                         actor=actor,
                     )
@@ -382,13 +368,14 @@ def pull(
             with container.uow() as uow:
                 service.set_pull_cursor(uow, interface=interface, cursor=nxt or cursor)
                 uow.commit()
-            if not records or not nxt or nxt == cursor:
+            if empty or not nxt or nxt == cursor:
                 break
     return results
 
 
-def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[list[Any], str | None, bytes]:
-    """(records, next cursor, the page's bytes) of one page, or ``Unavailable`` saying what went wrong."""
+def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[bodies.Body, str | None]:
+    """(the page as read, next cursor) of one page, or ``Unavailable`` saying what went wrong. A record
+    of a good page that the JSON parser cannot take is quarantined, as any bad record is."""
     import httpx
 
     def failed(what: str) -> Unavailable:
@@ -403,8 +390,8 @@ def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[li
     if resp.status_code != 200:
         raise failed(f"HTTP {resp.status_code}, not a page of records") from None
     try:
-        doc = json.loads(resp.content)
-    except (ValueError, RecursionError):
+        doc = bodies.parse(resp.content.decode(json.detect_encoding(resp.content), "surrogatepass"))
+    except (bodies.NotOneValue, ValueError, RecursionError):
         raise failed("the answer is not JSON") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("records"), list):
         raise failed('the answer is not {"records": [...], "next": ...}')
@@ -413,4 +400,4 @@ def _page(client: Any, interface: str, url: str, cursor: str | None) -> tuple[li
         raise failed("its next cursor is not text")
     if nxt is not None and len(str(nxt)) > MAX_CURSOR:
         raise failed("its next cursor is too long")
-    return doc["records"], None if nxt is None else str(nxt), resp.content
+    return bodies.Body(resp.content, doc["records"]), None if nxt is None else str(nxt)

@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
-from moralbank.feeds import domain, repository, source
+from moralbank.feeds import bodies, domain, repository, source
 from moralbank.feeds.domain import Counts, Interface, RawRow, Record, RowProblem
 from moralbank.feeds.models import FeedCursor, FeedHealthDay, FeedImport, FeedPush, FeedRecord
 from moralbank.kernel.clock import local_date
@@ -952,9 +952,8 @@ def check_push(
     principal: Any,
 ) -> FeedPush | None:
     """Authorise a push; returns the stored push of the same idempotency key, if any (its ``response``
-    is empty while that push is still being processed). A new push's body is checked whole: UTF-8,
-    JSON Lines or one object ``{"records": [...]}``, at least one record; a line that is not JSON
-    is left to the import, which quarantines that row as it would in a file."""
+    is empty while that push is still being processed). A new push's body is then read, once, by
+    ``read_push_body``."""
     from moralbank.errors import NotAuthenticated, PermissionDenied
 
     iface = get_interface(interface)
@@ -973,16 +972,37 @@ def check_push(
         raise Conflict("this Idempotency-Key was used with a different body")
     if earlier is not None and (earlier.response is not None or not _claim_expired(uow, earlier)):
         return earlier
+    return None
+
+
+# Records one push may hold. A body of 50 MB could otherwise be 17 million rows (of ``{}``), each a
+# quarantine row, from one request; 100,000 records of a few hundred bytes fill 20-50 MB.
+MAX_PUSH_RECORDS = 100_000
+
+
+def read_push_body(*, interface: str, body: bytes, limit: int = MAX_PUSH_RECORDS) -> bodies.Body:
+    """A new push's body, read whole and once; the import takes what this read. UTF-8, JSON Lines or
+    one object ``{"records": [...]}`` (decided on the whole body), from 1 to ``limit`` records;
+    anything else is refused (``InvalidInput``) before anything is recorded. A line, or a record, that
+    is not JSON is left to the import, which quarantines its row as it would in a file."""
+    iface = get_interface(interface)
     try:
-        text = body.decode("utf-8").lstrip("\ufeff").strip()
+        text = body.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InvalidInput(Problem(f"the body is not UTF-8 (byte {e.start})", field="body")) from None
-    if not text:
+    if bodies.is_blank(text):
         raise InvalidInput(Problem("the body has no records", field="body"))
+    too_many = Problem(
+        f"more than {limit:,} records in one push: split it into several pushes", field="records"
+    )
     try:
-        doc = json.loads(text)
-    except ValueError:  # several lines, or not JSON: each line is a row of its own
-        return None
+        doc = bodies.parse(text, limit=limit)
+    except bodies.NotOneValue:  # several lines, or not JSON: each line is a row of its own
+        if bodies.count_lines(body, stop=limit + 1) > limit:
+            raise InvalidInput(too_many) from None
+        return bodies.Body(body, None)
+    except bodies.TooManyRecords:
+        raise InvalidInput(too_many) from None
     except RecursionError:
         raise InvalidInput(Problem("the body is JSON nested too deeply", field="body")) from None
     if isinstance(doc, dict) and "records" in doc:
@@ -990,11 +1010,14 @@ def check_push(
             raise InvalidInput(Problem('"records" must be a list', field="records"))
         if not doc["records"]:
             raise InvalidInput(Problem("the body has no records", field="records"))
-    elif not isinstance(doc, dict) or not set(doc) & set(iface.field_names):
+        return bodies.Body(body, doc["records"])
+    if not isinstance(doc, dict) or not set(doc) & set(iface.field_names):
         raise InvalidInput(
             Problem('the body is neither JSON Lines nor an object with "records"', field="body")
         )
-    return None
+    # one record, as one line of JSON Lines would be (whatever lines it spans)
+    unreadable = [v for v in doc.values() if isinstance(v, bodies.Unreadable)]
+    return bodies.Body(body, unreadable[:1] or [doc])
 
 
 def record_push(

@@ -749,6 +749,10 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ),
     ("the body is JSON nested too deeply", "推送内容的 JSON 嵌套层级过深"),
     (
+        "more than {limit} records in one push: split it into several pushes",
+        "一次推送超过 {limit} 条记录，请分多次推送",
+    ),
+    (
         "a push with this Idempotency-Key is still being processed: retry later",
         "使用该幂等键的推送仍在处理中，请稍后重试",
     ),

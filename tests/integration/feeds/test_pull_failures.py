@@ -28,6 +28,8 @@ SURROGATE_PAGE = (
     ' "amount_fen": 1, "note": "\\ud800"}, %s], "next": "s1"}'
 )
 
+LONG_INT = '"amount_fen": ' + "9" * 5000  # more digits than Python converts to an int (4,300)
+
 
 def _bank(city: City, i: int) -> dict:
     return {
@@ -43,7 +45,8 @@ def _bank(city: City, i: int) -> dict:
 @pytest.fixture
 def departments(city: City) -> Iterator[str]:
     """``/<mode>``: ``good`` (3 records, then none), ``surrogate`` (a page whose first record holds a
-    lone surrogate), ``empty``, and ways to fail: an HTTP error, a redirect, garbage, HTML, a JSON list,
+    lone surrogate), ``long_int`` (a page whose second record holds a 5,000-digit integer), ``empty``,
+    and ways to fail: an HTTP error, a redirect, garbage, HTML, a JSON list,
     records that are not a list, slowness."""
     good = [_bank(city, i) for i in range(3)]
 
@@ -58,6 +61,11 @@ def departments(city: City) -> Iterator[str]:
             elif mode == "surrogate":
                 page = SURROGATE_PAGE.replace('"X"', json.dumps(city.id_numbers[0])) % json.dumps(good[0])
                 body = page.encode() if since is None else b'{"records": [], "next": "s1"}'
+            elif mode == "long_int":  # the second record holds an integer Python will not convert
+                big = json.dumps({**good[1], "amount_fen": 0}).replace('"amount_fen": 0', LONG_INT)
+                records = ", ".join([json.dumps(good[0]), big, json.dumps(good[2])])
+                page = '{"records": [' + records + '], "next": "i1"}'
+                body = page.encode() if since is None else b'{"records": [], "next": "i1"}'
             elif mode == "empty":
                 body = b'{"records": [], "next": null}'
             elif mode in ("500", "404"):
@@ -145,6 +153,20 @@ def test_a_poison_record_is_quarantined_and_the_pull_goes_on(city: City, departm
         (q,) = feeds.quarantine_list(uow, interface="bank_repayment")
         assert (q["reason"], q["field"]) == ("bad_encoding", "note")
         assert feeds.recent_imports(uow, interface="bank_repayment")[0]["status"] == "done"
+
+
+def test_a_record_with_an_integer_too_long_for_python_is_quarantined_and_the_pull_goes_on(
+    city: City, departments: str
+) -> None:
+    (page,) = pull(city.container, interface="bank_repayment", url=f"{departments}/long_int")
+    c = page.counts
+    assert (c.received, c.accepted, c.quarantined) == (3, 2, 1)
+    assert c.received == c.accepted + c.duplicates + c.quarantined + c.held_for_consent
+    assert _cursor(city) == "i1"
+    with city.container.uow(write=False) as uow:
+        (q,) = feeds.quarantine_list(uow, interface="bank_repayment")
+        assert (q["row"], q["reason"]) == (2, "bad_json")
+        assert q["detail"].startswith("not JSON: Exceeds the limit (4300 digits)")
 
 
 def test_cli_pull_prints_one_error_line_and_pull_all_pulls_every_interface(

@@ -120,3 +120,73 @@ def test_the_answer_lists_at_most_100_problems(city: City) -> None:
     assert status == 200, answer
     assert answer["quarantined"] == 105
     assert len(answer["problems"]) == 100 and answer["problems_truncated"] is True
+
+
+def _donations(city: City, n: int) -> list[dict]:
+    return [json.loads(line) for line in _body(city, n).splitlines()]
+
+
+def _reconciles(answer: dict) -> bool:
+    parts = ("accepted", "duplicates", "quarantined", "held_for_consent")
+    return answer["received"] == sum(answer[k] for k in parts)
+
+
+@pytest.mark.parametrize(
+    "dump",
+    [
+        lambda doc: json.dumps(doc).encode(),  # "records" after 5,000 characters, on one line
+        lambda doc: json.dumps(doc, indent=2).encode(),  # ... and pretty-printed over many lines
+    ],
+    ids=["one-line", "pretty"],
+)
+def test_an_object_with_records_is_read_whole_wherever_its_records_begin(city: City, dump) -> None:
+    client = TestClient(create_app(city.container))
+    body = dump({"meta": "x" * 5000, "records": _donations(city, 2)})
+    status, answer = _post(client, city, body, "k-meta")
+    assert status == 200, answer
+    assert (answer["received"], answer["accepted"], answer["quarantined"]) == (2, 2, 0)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"records": [' + b",".join([b"{}"] * 100_001) + b"]}",
+        b"{}\n" * 100_001,
+    ],
+    ids=["object", "lines"],
+)
+def test_a_push_of_more_records_than_the_limit_is_refused_and_nothing_recorded(
+    city: City, body: bytes
+) -> None:
+    client = TestClient(create_app(city.container))
+    status, answer = _post(client, city, body, "k-too-many")
+    assert status == 422, answer
+    assert (
+        answer["detail"]
+        == "field records: more than 100,000 records in one push: split it into several pushes"
+    )
+    _nothing_recorded(city)
+
+
+TOO_LONG_INT = "9" * 5000  # more digits than Python converts to an int (4,300)
+
+
+@pytest.mark.parametrize("shape", ["lines", "object", "pretty"])
+def test_a_record_with_an_integer_too_long_for_python_is_quarantined_and_the_others_go_in(
+    city: City, shape: str
+) -> None:
+    client = TestClient(create_app(city.container))
+    records = [json.dumps(r) for r in _donations(city, 3)]
+    records[1] = records[1].replace('"volume_ml": 300', f'"volume_ml": {TOO_LONG_INT}')
+    body = {
+        "lines": "\n".join(records),
+        "object": '{"records": [' + ", ".join(records) + "]}",
+        "pretty": '{\n  "records": [\n    ' + ",\n    ".join(records) + "\n  ]\n}\n",
+    }[shape].encode()
+    status, answer = _post(client, city, body, f"k-int-{shape}")
+    assert status == 200, answer
+    assert (answer["received"], answer["accepted"], answer["quarantined"]) == (3, 2, 1)
+    assert _reconciles(answer)
+    (problem,) = answer["problems"]
+    assert (problem["row"], problem["reason"]) == (2, "bad_json")
+    assert problem["detail"].startswith("not JSON: Exceeds the limit (4300 digits)")

@@ -12,8 +12,8 @@ Push: ``POST /api/feeds/{interface}/records`` with
   is still being imported waits up to 30 s for its answer, then gets 409 "still being processed"
   (send it again later, with the same key);
 * the body: JSON Lines (one record per line) or ``{"records": [...]}`` in UTF-8, at most 50 MB (413
-  beyond). An empty body, no records, another shape or bytes that are not UTF-8 are refused (422) and
-  nothing is recorded.
+  beyond) and 100,000 records. An empty body, no records, more than 100,000, another shape or bytes
+  that are not UTF-8 are refused (422) and nothing is recorded.
 
 The answer is the import's counts (received = accepted + duplicates + quarantined + held_for_consent)
 and ``problems``: row, line, field, reason and detail of the first 100 quarantined rows
@@ -34,6 +34,7 @@ from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import Conflict, Problem
 from moralbank.feeds import service
+from moralbank.feeds.bodies import Body
 from moralbank.feeds.importer import import_body
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.routing import PrefixRouter
@@ -75,9 +76,11 @@ async def push(
     container = request.app.state.container
     signature = request.headers.get("x-moralbank-signature")
     key = request.headers.get("idempotency-key")
+    read: Body | None = None  # the body as read, once, before the key is claimed
 
     def claim_or_replay() -> dict[str, Any] | None:
         """None once this request holds the key; else the first push's answer (waiting for it)."""
+        nonlocal read
         deadline, pause = time.monotonic() + WAIT_FOR_FIRST, 0.05
         while True:
             with container.uow(write=False) as uow:
@@ -93,6 +96,8 @@ async def push(
             if answer is not None:
                 return {**json.loads(answer), "replayed": True}
             if earlier is None:
+                if read is None:  # a refused body is refused before anything is recorded
+                    read = service.read_push_body(interface=interface, body=body)
                 try:
                     with container.uow() as uow:
                         service.record_push(uow, interface=interface, idempotency_key=str(key), body=body)
@@ -109,11 +114,12 @@ async def push(
         replay = claim_or_replay()
         if replay is not None:
             return replay
+        assert read is not None
         try:
             result = import_body(
                 container,
                 interface=interface,
-                body=body,
+                body=read,
                 name=f"push:{key}",
                 transport="push",
                 actor=principal.actor,
