@@ -734,10 +734,22 @@ def read_jsonl_lines(lines: Iterable[bytes], *, file: str) -> Iterator[RawRow]:
             obj = _TOO_DEEP
         except ValueError as e:
             yield RawRow(
-                i, line_no, {}, Problem(f"not JSON: {e.msg}", row=i, line=line_no, file=file, field=BAD_JSON)
+                i,
+                line_no,
+                {},
+                Problem(f"not JSON: {_json_error(e)}", row=i, line=line_no, file=file, field=BAD_JSON),
             )
             continue
         yield json_row(obj, row=i, line=line_no, file=file)
+
+
+def _json_error(e: ValueError) -> str:
+    """What the JSON parser said: its message without the position (the row names the line), or for a
+    number too long to convert (over 4,300 digits, a plain ValueError) Python's sentence without its
+    advice to the programmer."""
+    if isinstance(e, json.JSONDecodeError):
+        return e.msg
+    return str(e).split(";")[0]
 
 
 def read_json_records(records: Iterable[Any], *, file: str) -> Iterator[RawRow]:

@@ -111,3 +111,21 @@ def test_quantities_declare_their_minimum_as_data() -> None:
     spoiled["fields"][-1]["min"] = 0  # activity is text
     with pytest.raises(InvalidInput, match=r"fields\[4\]\.min is a number, on an int or decimal field"):
         domain.parse_interface(spoiled, source="volunteer_hours.yaml")
+
+
+@pytest.mark.parametrize("key", ["hours", "zz"])
+def test_an_integer_too_long_to_read_is_bad_json_of_its_line_not_a_failed_import(key: str) -> None:
+    # json.loads raises a plain ValueError for more than 4,300 digits: the reader crashed on e.msg
+    # (AttributeError), and the whole import or push with it, even for a key the interface lacks
+    record = json.loads(_record())
+    record.pop(key, None)
+    line = json.dumps(record).encode()[:-1] + f', "{key}": {"9" * 5000}}}'.encode()
+    checked = _check(line)
+    assert isinstance(checked, RowProblem) and (checked.field, checked.reason) == (None, domain.BAD_JSON)
+    assert checked.detail == (
+        "not JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits"
+    )
+    assert domain.read_detail(checked.detail) == ("bad_json", {"error": checked.detail[10:]})
+    # the lines after it are read
+    rows = list(domain.read_jsonl_lines([line, _record()], file="push"))
+    assert [r.problem is None for r in rows] == [False, True]
