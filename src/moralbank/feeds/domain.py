@@ -393,8 +393,8 @@ def check_against_policy(iface: Interface, indicators: dict[str, Any]) -> list[P
 
 @dataclass(frozen=True)
 class RawRow:
-    """One row as read: ``row`` counts data rows from 1; ``values`` are text (None: absent), or for
-    JSON the record's values with their JSON types."""
+    """One row as read: ``row`` counts data rows from 1; ``values`` are text (None or left out: empty),
+    or for JSON the record's values with their JSON types."""
 
     row: int
     line: int | None
@@ -669,6 +669,12 @@ def read_xlsx(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Ra
 
 
 def _sheet_rows(ws: Any, fields: Iterable[str] | None, file: str) -> Iterator[RawRow]:
+    # A sheet's <dimension ref="A1:E3"/> is what the program that wrote it claimed, and openpyxl's
+    # read-only mode trusts it: it pads every row to the claimed width (A1:XFD1048576: a million rows of
+    # 16,384 cells from a 5 KB workbook) and stops at the claimed last row (a stale A1:E3 dropped the
+    # rows after it, neither counted nor quarantined). Without it each row is as wide as its last cell,
+    # a row missing from the sheet is an empty one, and the sheet ends at its last row.
+    ws.reset_dimensions()
     rows = ws.iter_rows(values_only=True)
     header_row = next(rows, None)
     if header_row is None:
@@ -679,28 +685,20 @@ def _sheet_rows(ws: Any, fields: Iterable[str] | None, file: str) -> Iterator[Ra
     _check_header(header, fields, file)
     n = len(header)
     for i, cells in enumerate(rows, start=1):
-        cells = list(cells)
-        while len(cells) > n and cells[-1] is None:
-            cells.pop()
-        if all(c is None for c in cells):
+        if cells.count(None) == len(cells):  # counted in C: a row may be 16,384 cells wide
             continue
-        if len(cells) != n:
-            cells += [None] * (n - len(cells)) if len(cells) < n else []
-            if len(cells) != n:
-                yield RawRow(
-                    i,
-                    i + 1,
-                    {},
-                    Problem(
-                        f"{len(cells)} cells where the header has {n}",
-                        row=i,
-                        line=i + 1,
-                        file=file,
-                        field=RAGGED,
-                    ),
-                )
-                continue
-        yield RawRow(i, i + 1, {h: _cell_text(c) for h, c in zip(header, cells, strict=True)})
+        # an empty cell is left out (absent, it reads as empty): a narrow row under a wide header stays
+        # small; a row may be narrower than the header, or wider
+        values = {h: v for h, c in zip(header, cells, strict=False) if (v := _cell_text(c)) is not None}
+        beyond = cells[n:]
+        if beyond.count(None) != len(beyond):  # a value right of the header: keep what lines up with it
+            width = len(cells) - next(k for k, c in enumerate(reversed(cells)) if c is not None)
+            problem = Problem(
+                f"{width} cells where the header has {n}", row=i, line=i + 1, file=file, field=RAGGED
+            )
+            yield RawRow(i, i + 1, values, problem)
+            continue
+        yield RawRow(i, i + 1, values)
 
 
 def read_jsonl(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
