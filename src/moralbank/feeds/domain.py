@@ -711,34 +711,43 @@ def read_jsonl(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[R
 
 
 def read_jsonl_lines(lines: Iterable[bytes], *, file: str) -> Iterator[RawRow]:
+    """Rows of JSON Lines, one record a line. A line that cannot be read as a record keeps its text
+    under ``LINE`` for staff to see and retype (bytes that are not UTF-8 shown as U+FFFD); a record
+    with such bytes in a value is read, the value marked, and refused naming its key (``json_row``)."""
     i = 0
     for line_no, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         i += 1
-        try:
-            text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
-        except UnicodeDecodeError:
-            yield RawRow(
-                i,
-                line_no,
-                {},
-                Problem("bytes that are not UTF-8", row=i, line=line_no, file=file, field=BAD_ENCODING),
-            )
-            continue
+        # undecodable bytes become lone surrogates, which json_row finds and names
+        text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8", "surrogateescape")
         try:
             obj = json.loads(text)
         except RecursionError:
             obj = _TOO_DEEP
         except ValueError as e:
-            yield RawRow(
-                i,
-                line_no,
-                {},
-                Problem(f"not JSON: {_json_error(e)}", row=i, line=line_no, file=file, field=BAD_JSON),
-            )
+            if _has_surrogate(text):
+                problem = Problem(
+                    "bytes that are not UTF-8", row=i, line=line_no, file=file, field=BAD_ENCODING
+                )
+            else:
+                reason = f"not JSON: {_json_error(e)}"
+                problem = Problem(reason, row=i, line=line_no, file=file, field=BAD_JSON)
+            yield RawRow(i, line_no, _kept(text), problem)
             continue
-        yield json_row(obj, row=i, line=line_no, file=file)
+        yield json_row(obj, row=i, line=line_no, file=file, text=text)
+
+
+LINE = "_line"
+"""The value under which a JSON record that cannot be read keeps its text: the line (or the record
+written as JSON, when it came in a list of records), at most ``MAX_LINE_KEPT`` characters. It is not a
+field: a fix replaces it with the fields' values."""
+MAX_LINE_KEPT = 32_768  # a record of ten fields of 2,000 characters each still fits
+
+
+def _kept(text: str) -> dict[str, str]:
+    shown = _unsurrogate(text[:MAX_LINE_KEPT]).strip()
+    return {LINE: shown} if shown else {}
 
 
 def _json_error(e: ValueError) -> str:
@@ -760,14 +769,18 @@ def read_json_records(records: Iterable[Any], *, file: str) -> Iterator[RawRow]:
 _TOO_DEEP = object()  # a line the JSON parser refused for its depth
 
 
-def json_row(obj: Any, *, row: int, line: int | None, file: str) -> RawRow:
+def json_row(obj: Any, *, row: int, line: int | None, file: str, text: str | None = None) -> RawRow:
     """One parsed JSON record as a raw row. Its values keep their JSON types (``validate`` decides per
     field what a number, a boolean or a list may be), strings stripped; a record that is not an object,
-    nests deeper than ``MAX_JSON_DEPTH`` or holds text with a lone surrogate (``"\\ud800"``, which has
-    no UTF-8 form) is refused here, that last one naming its field."""
+    nests deeper than ``MAX_JSON_DEPTH`` or holds text with a lone surrogate (``"\\ud800"``, or bytes
+    that were not UTF-8), which has no UTF-8 form, is refused here, that last one naming its key and
+    keeping its values (the surrogates as U+FFFD), the others keeping ``text``, the line it was read
+    from (or the record written as JSON), under ``LINE``."""
 
     def refused(reason: str, field: str, values: dict[str, Any] | None = None) -> RawRow:
-        return RawRow(row, line, values or {}, Problem(reason, row=row, line=line, file=file, field=field))
+        if values is None:
+            values = _kept(text if text is not None else json.dumps(obj, ensure_ascii=False))
+        return RawRow(row, line, values, Problem(reason, row=row, line=line, file=file, field=field))
 
     if obj is _TOO_DEEP:
         return refused("not JSON: nested too deeply", BAD_JSON)
@@ -779,10 +792,21 @@ def json_row(obj: Any, *, row: int, line: int | None, file: str) -> RawRow:
         if trouble == "deep":
             return refused("not JSON: nested too deeply", BAD_JSON)
         if trouble == "surrogate":
-            shown = {_unsurrogate(k): _unsurrogate(v) if isinstance(v, str) else None for k, v in obj.items()}
-            return refused("bytes that are not UTF-8", _unsurrogate(key), shown)
+            return refused("bytes that are not UTF-8", _unsurrogate(key), _storable(obj))
         values[key] = (value.strip() or None) if isinstance(value, str) else value
     return RawRow(row, line, values)
+
+
+def _storable(obj: dict[str, Any]) -> dict[str, Any]:
+    """A refused record's members as the quarantine can keep them (UTF-8 text): lone surrogates as
+    U+FFFD, a list or an object as its JSON text."""
+
+    def kept(v: Any) -> Any:
+        if isinstance(v, (list, dict)):
+            v = json.dumps(v, ensure_ascii=False)
+        return (_unsurrogate(v).strip() or None) if isinstance(v, str) else v
+
+    return {_unsurrogate(k): kept(v) for k, v in obj.items()}
 
 
 def _json_trouble(key: str, value: Any) -> str | None:

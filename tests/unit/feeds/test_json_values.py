@@ -129,3 +129,42 @@ def test_an_integer_too_long_to_read_is_bad_json_of_its_line_not_a_failed_import
     # the lines after it are read
     rows = list(domain.read_jsonl_lines([line, _record()], file="push"))
     assert [r.problem is None for r in rows] == [False, True]
+
+
+def _row(line: bytes) -> domain.RawRow:
+    (raw,) = domain.read_jsonl_lines([line], file="push")
+    json.dumps(raw.values, ensure_ascii=False).encode()  # storable
+    return raw
+
+
+def test_a_line_that_is_not_json_keeps_its_text_for_staff_to_retype() -> None:
+    # it was kept with no values: staff saw an empty fix form and nothing of what arrived
+    line = _record()[:-1] + b",}"
+    raw = _row(line)
+    assert raw.problem is not None and raw.values == {domain.LINE: line.decode()}
+    assert _row(b"[1, 2]\n").values == {domain.LINE: "[1, 2]"}
+    assert _row(b'{"a":' * 10 + b"1" + b"}" * 10).values[domain.LINE].startswith('{"a":{"a":')
+    long = b'{"activity": "' + b"x" * 100_000
+    assert len(_row(long).values[domain.LINE]) == domain.MAX_LINE_KEPT
+    # a record given in a list of records: written as JSON
+    (listed,) = domain.read_json_records([["V-1", PERSON]], file="push")
+    assert listed.values == {domain.LINE: f'["V-1", "{PERSON}"]'}
+
+
+def test_a_line_with_bytes_that_are_not_utf8_keeps_its_values_and_names_the_field() -> None:
+    # it was kept with no values, and no field named
+    line = _record(activity="X").replace(b'"X"', b'"caf\xe9"')
+    raw = _row(line)
+    assert raw.values == {**json.loads(_record()), "activity": "caf\ufffd"}
+    checked = domain.validate(VH, raw, today=TODAY)
+    assert isinstance(checked, RowProblem)
+    assert (checked.field, checked.reason, checked.detail) == (
+        "activity",
+        domain.BAD_ENCODING,
+        "bytes that are not UTF-8",
+    )
+    # and one that is not JSON either keeps its text, the bytes as U+FFFD
+    raw = _row(b'{"record_id": "V-\xff", ')
+    assert raw.values == {domain.LINE: '{"record_id": "V-\ufffd",'}
+    checked = domain.validate(VH, raw, today=TODAY)
+    assert isinstance(checked, RowProblem) and (checked.field, checked.reason) == (None, domain.BAD_ENCODING)
