@@ -53,6 +53,9 @@ BAD_CSV = "bad_csv"  # broken quoting, or a cell longer than the csv module read
 OUT_OF_RANGE = "out_of_range"
 TOO_LONG = "too_long"
 STRUCTURAL = (RAGGED, BAD_ENCODING, BAD_JSON, BAD_CSV)
+# A kind of problem that shares its reason code: text with a control character is bad_encoding of its field
+CONTROL = "control_character"
+_REASON = {CONTROL: BAD_ENCODING}
 REASONS = (
     BAD_ID_NUMBER,
     BAD_USCC,
@@ -954,10 +957,17 @@ def valid_uscc(text: str) -> str | None:
 
 
 _INT = re.compile(r"[+-]?\d{1,30}")
+# Control characters text may not hold: PostgreSQL refuses NUL in text (the whole batch failed), and the
+# others are no part of what a person writes — a file read in the wrong encoding (UTF-16 without a BOM
+# reads as text with a NUL after every letter) or binary data. Free text keeps tab and line breaks; a
+# record id, which names the record in the ledger's references, has none.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ANY_CONTROL = re.compile("[\x00-\x1f]")
 
 
-def _convert(spec: FieldSpec, value: Any, *, limit: int = MAX_TEXT) -> tuple[Any, str | None]:
-    """(value, reason) — reason set when the value is not of the field's type or out of its bounds.
+def _convert(spec: FieldSpec, value: Any, *, record_id: bool = False) -> tuple[Any, str | None]:
+    """(value, reason) — reason set when the value is not of the field's type or out of its bounds;
+    ``record_id``: the value is the department's record id (shorter, and no control character at all).
 
     ``value`` is text (CSV, XLSX, a staff member's fix) or a JSON value: a list or an object is never a
     field's value; a number is one for a numeric field, and for a text field (a record id) only as a
@@ -979,10 +989,12 @@ def _convert(spec: FieldSpec, value: Any, *, limit: int = MAX_TEXT) -> tuple[Any
         else:
             return None, WRONG_TYPE
     text = str(value)
-    if len(text) > limit:
+    if len(text) > (MAX_RECORD_ID if record_id else MAX_TEXT):
         return None, TOO_LONG
     if not _encodable(text):
         return None, BAD_ENCODING
+    if (_ANY_CONTROL if record_id else _CONTROL).search(text) is not None:
+        return None, CONTROL
     if t == "str":
         return text, None
     if t in ("int", "decimal"):
@@ -1046,6 +1058,7 @@ _DETAIL = {
     OUT_OF_RANGE: "超出允许范围 {low} 至 {high}",
     TOO_LONG: "超过 {limit} 个字符",
     BAD_ENCODING: "bytes that are not UTF-8",
+    CONTROL: "a control character in the text",
 }
 FUTURE_DETAIL = "日期在将来: {date}"
 UNKNOWN_PERSON_DETAIL = "本市居民中没有这个身份号码"
@@ -1054,9 +1067,7 @@ UNKNOWN_PERSON_DETAIL = "本市居民中没有这个身份号码"
 def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Record | RowProblem:
     """Check a raw row against the interface; the first problem found is returned (with its field)."""
     if raw.problem is not None:
-        p = raw.problem
-        field = None if p.field in STRUCTURAL else p.field
-        return RowProblem(raw.row, raw.line, field, problem_reason(p), p.reason)
+        return _reading_problem(iface, raw.row, raw.line, raw.problem)
     values: dict[str, Any] = {}
     for spec in iface.fields:
         text = raw.values.get(spec.name)
@@ -1065,18 +1076,33 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
                 return RowProblem(raw.row, raw.line, spec.name, MISSING, _DETAIL[MISSING])
             values[spec.name] = None
             continue
-        value, reason = _convert(spec, text, limit=_limit(iface, spec))
+        value, reason = _convert(spec, text, record_id=spec.name == iface.source_id)
         if reason:
             detail = _DETAIL[reason].format(type=spec.type, limit=_limit(iface, spec), **_shown_bounds(spec))
             if reason != BAD_ENCODING:  # text with no UTF-8 form cannot be quoted in the detail either
                 detail += f": {_shown(spec, text)!r}"
-            return RowProblem(raw.row, raw.line, spec.name, reason, detail)
+            return RowProblem(raw.row, raw.line, spec.name, _REASON.get(reason, reason), detail)
         values[spec.name] = value
     deed = date.fromisoformat(values[iface.date_field])
     if today is not None and deed > today:
         detail = FUTURE_DETAIL.format(date=deed.isoformat())
         return RowProblem(raw.row, raw.line, iface.date_field, BAD_DATE, detail)
     return Record(raw.row, values, str(values[iface.source_id]), str(values[iface.person_field]), deed)
+
+
+def _reading_problem(iface: Interface, row: int, line: int | None, p: Problem) -> RowProblem:
+    """A reader's problem as the row's. Its field is one the interface declares, or none: a column's
+    or a JSON key's name is input, of any length and content, named (shortened) in the detail only."""
+    field = p.field if p.field in iface.field_names else None
+    if field is None and p.field is not None and p.field not in STRUCTURAL:
+        p = Problem(f"{p.reason} in {_named(p.field)}, which is not a field of {iface.name}")
+    return RowProblem(row, line, field, problem_reason(p), p.reason)
+
+
+def _named(name: str) -> str:
+    """A column's or a key's name as a detail may quote it: its first 40 characters, quoted."""
+    name = _unsurrogate(name)
+    return repr(name if len(name) <= 40 else name[:40] + "…")
 
 
 _REFUSED = {
@@ -1089,6 +1115,7 @@ _REFUSED = {
     OUT_OF_RANGE: "out of the field's range",
     TOO_LONG: "too long for the field",
     BAD_ENCODING: "text that has no UTF-8 form",
+    CONTROL: "a control character in the text",
 }
 
 
@@ -1102,7 +1129,7 @@ def check_values(iface: Interface, values: dict[str, str | None], *, today: date
             if spec.required:
                 problems.append(Problem(_REFUSED[MISSING], field=spec.name))
             continue
-        value, reason = _convert(spec, text, limit=_limit(iface, spec))
+        value, reason = _convert(spec, text, record_id=spec.name == iface.source_id)
         if reason:
             message = _REFUSED[reason].format(type=spec.type, codes=", ".join(spec.codes))
             problems.append(Problem(f"{message}: {_shown(spec, text)!r}", field=spec.name))
@@ -1125,6 +1152,14 @@ def _detail_form(kind: str, template: str, **parts: str) -> tuple[str, re.Patter
 _DETAIL_FORMS = (
     _detail_form(RAGGED, "{cells} cells where the header has {columns}", cells=r"\d+", columns=r"\d+"),
     _detail_form(BAD_ENCODING, "bytes that are not {encoding}", encoding=r"\S+"),
+    _detail_form(
+        "undeclared_encoding",
+        "bytes that are not {encoding} in {name}, which is not a field of {interface}",
+        encoding=r"\S+",
+        name=r"'.*'|\".*\"",
+        interface=r"\w+",
+    ),
+    _detail_form(CONTROL, _DETAIL[CONTROL] + ": {value}", value=".*"),
     _detail_form(BAD_JSON, "not JSON: {error}", error=".+"),
     _detail_form("json_object", "a line is one JSON object"),
     _detail_form(WRONG_TYPE, _DETAIL[WRONG_TYPE] + ": {value}", type=r"\w+", value=".*"),
@@ -1144,9 +1179,12 @@ def read_detail(detail: str) -> tuple[str, dict[str, str]] | None:
     """The kind of a stored row problem's detail and its values (a quoted value unquoted); None for a
     wording this version does not know.
 
-    Kinds: the reason codes, plus ``json_object`` (a JSON line that is not an object) and
-    ``future_date``; values: ``cells``/``columns``, ``encoding``, ``error`` (Python's JSON message),
-    ``type`` (a field type), ``value`` (the refused text, an ID number masked), ``date``.
+    Kinds: the reason codes, plus ``json_object`` (a JSON line that is not an object),
+    ``future_date``, ``control_character`` (a ``bad_encoding``: text with a control character) and
+    ``undeclared_encoding`` (a ``bad_encoding`` in a column or key the interface lacks); values:
+    ``cells``/``columns``, ``encoding``, ``error`` (Python's JSON message), ``type`` (a field type),
+    ``value`` (the refused text, an ID number masked), ``date``, ``name`` (of the column or key,
+    quoted and shortened), ``interface``.
     """
     for kind, pattern in _DETAIL_FORMS:
         m = pattern.fullmatch(detail)

@@ -675,6 +675,11 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ),
     ("{cells} cells where the header has {columns}", "本行有 {cells} 个单元格，而表头有 {columns} 列"),
     ("bytes that are not {encoding}", "含有不符合 {encoding} 编码的字节"),
+    (
+        "bytes that are not {encoding} in '{name:detail}', which is not a field of {interface}",
+        "“{name}”中含有不符合 {encoding} 编码的字节（它不是数据接口 {interface} 的字段）",
+    ),
+    ("a control character in the text: '{value:detail}'", "“{value}”中含有控制字符"),
     ("the header lacks the columns {columns}", "表头缺少以下列：{columns}"),
     ("a cell longer than {limit} characters", "有单元格超过 {limit} 个字符"),
     (

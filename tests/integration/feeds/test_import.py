@@ -222,3 +222,34 @@ def test_every_interface_maps_only_to_policy_indicators(city: City) -> None:
     with city.container.uow(write=False) as uow:
         assert feeds.check_catalogue(uow) == []
     assert len(feeds.list_interfaces()) == 18
+
+
+@pytest.mark.parametrize("spoil", ["nul", "column"])
+def test_a_nul_or_a_long_column_name_quarantines_its_row_not_the_batch(
+    city: City, tmp_path: Path, spoil: str
+) -> None:
+    # PostgreSQL refused the batch: "text fields cannot contain NUL" (a record id), and a quarantine
+    # field of more than 64 characters (the name of a column the interface lacks, with bytes that are
+    # not UTF-8 in it); SQLite stored both
+    note = "备注" + "x" * 70
+    lines = [f"record_id,id_number,donated_on,kind,volume_ml,{note}".encode()]
+    for i in range(3):
+        lines.append(f"R-{i},{city.id_numbers[i]},2026-11-01,whole_blood,300,".encode())
+    if spoil == "nul":
+        lines[2] = lines[2].replace(b"R-1", b"R\x00-1")
+    else:
+        lines[2] = lines[2] + b"\xff\xfe"
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    counts = import_file(city.container, interface="blood_donation", path=path).counts
+    assert (counts.received, counts.accepted, counts.quarantined) == (3, 2, 1)
+    with city.container.uow(write=False) as uow:
+        (row,) = feeds.quarantine_list(uow, interface="blood_donation")
+    if spoil == "nul":
+        assert (row["row"], row["field"], row["reason"]) == (2, "record_id", "bad_encoding")
+        assert row["detail"] == "a control character in the text: 'R\\x00-1'"
+    else:
+        assert (row["row"], row["field"], row["reason"]) == (2, None, "bad_encoding")
+        assert row["detail"] == (
+            f"bytes that are not utf-8 in {note[:40] + '…'!r}, which is not a field of blood_donation"
+        )

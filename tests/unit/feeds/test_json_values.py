@@ -81,7 +81,7 @@ def test_a_lone_surrogate_is_bad_encoding_of_its_field_and_is_not_kept(field: st
     line = _record(**{field: "X"}).replace(b'"X"', b'"\\ud800"').replace(b'"\\ud800":', b'"\\udc00":')
     checked = _check(line)
     assert isinstance(checked, RowProblem) and checked.reason == domain.BAD_ENCODING
-    assert checked.field == (field if field != "\ud800" else "\ufffd")
+    assert checked.field == (field if field != "\ud800" else None)  # a key that is no field: none
 
 
 def test_json_nested_too_deeply_is_bad_json() -> None:
@@ -168,3 +168,46 @@ def test_a_line_with_bytes_that_are_not_utf8_keeps_its_values_and_names_the_fiel
     assert raw.values == {domain.LINE: '{"record_id": "V-\ufffd",'}
     checked = domain.validate(VH, raw, today=TODAY)
     assert isinstance(checked, RowProblem) and (checked.field, checked.reason) == (None, domain.BAD_ENCODING)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("record_id", "V\x001"),  # PostgreSQL refuses NUL in text: the whole batch failed
+        ("record_id", "V\t1"),  # a record id has no control character at all
+        ("activity", "a\x00b"),
+        ("activity", "\x1b[31mred"),
+        ("served_on", "2026-10-01\x00"),
+    ],
+)
+def test_a_control_character_is_bad_encoding_of_its_field(field: str, value: str) -> None:
+    checked = _check(_record(**{field: value}))
+    assert isinstance(checked, RowProblem)
+    assert (checked.field, checked.reason) == (field, domain.BAD_ENCODING)
+    assert checked.detail == f"a control character in the text: {value!r}"
+    assert domain.read_detail(checked.detail) == ("control_character", {"value": value})
+    problems = domain.check_values(VH, {**json.loads(_record()), field: value}, today=TODAY)
+    assert [(p.field, p.reason) for p in problems] == [(field, f"a control character in the text: {value!r}")]
+
+
+def test_free_text_keeps_its_tabs_and_line_breaks() -> None:
+    checked = _check(_record(activity="one\ttwo\r\nthree\n"))
+    assert isinstance(checked, Record) and checked.values["activity"] == "one\ttwo\r\nthree"
+
+
+def test_a_key_the_interface_lacks_is_never_the_field_of_a_problem() -> None:
+    # the key became the quarantine row's field, a varchar(64): on PostgreSQL the whole batch failed
+    key = "k" * 70
+    line = _record()[:-1] + f', "{key}\\ud800": 1}}'.encode()
+    checked = _check(line)
+    assert isinstance(checked, RowProblem) and (checked.field, checked.reason) == (None, domain.BAD_ENCODING)
+    assert checked.detail == (
+        f"bytes that are not UTF-8 in '{'k' * 40}…', which is not a field of volunteer_hours"
+    )
+    assert domain.read_detail(checked.detail) == (
+        "undeclared_encoding",
+        {"encoding": "UTF-8", "name": f"'{'k' * 40}…'", "interface": "volunteer_hours"},
+    )
+    # a field the interface declares is named as before
+    checked = _check(_record(activity="X").replace(b'"X"', b'"\\ud800"'))
+    assert isinstance(checked, RowProblem) and checked.field == "activity"
