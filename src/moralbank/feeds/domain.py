@@ -909,9 +909,21 @@ _DATE_FORMATS = (
 )
 
 
-@lru_cache(maxsize=65536)  # a year of records names a few hundred distinct days
+MAX_DATE_TEXT = 40  # the longest date taken, 2026-11-25T10:00:00.000000+08:00, has 32 characters
+
+
 def parse_date(text: str) -> date:
+    """The date a text names, or ValueError. A text too long to be a date is refused before the cache
+    is asked, so the cache holds short texts only (a hostile row's 2,000 characters would stay there
+    for good)."""
     text = text.strip()
+    if len(text) > MAX_DATE_TEXT:
+        raise ValueError(text[:MAX_DATE_TEXT])
+    return _parse_date(text)
+
+
+@lru_cache(maxsize=65536)  # a year of records names a few hundred distinct days
+def _parse_date(text: str) -> date:
     if "T" in text:
         text = text.split("T", 1)[0]
     for rx in _DATE_FORMATS:
@@ -921,12 +933,19 @@ def parse_date(text: str) -> date:
     raise ValueError(text)
 
 
+def valid_id_number(text: str) -> str | None:
+    """The normalised GB 11643 number, or None when its form, check character, birth date or division
+    code is wrong (the residents register's own rules, so both sides agree on what is valid). A text
+    longer than a number is refused before the cache is asked, so the cache holds short texts only."""
+    if len(text) > 18 and len(text := text.strip()) > 18:
+        return None
+    return _valid_id_number(text)
+
+
 # A resident appears about a dozen times a year. Each entry is long-lived and made between a batch's
 # short-lived objects, so a big cache pins the allocator's arenas: 262,144 entries cost 28 MB of peak.
 @lru_cache(maxsize=1 << 16)
-def valid_id_number(text: str) -> str | None:
-    """The normalised GB 11643 number, or None when its form, check character, birth date or division
-    code is wrong (the residents register's own rules, so both sides agree on what is valid)."""
+def _valid_id_number(text: str) -> str | None:
     from moralbank.residents.idnumber import BadIdNumber, parse
 
     try:

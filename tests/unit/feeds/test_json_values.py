@@ -211,3 +211,32 @@ def test_a_key_the_interface_lacks_is_never_the_field_of_a_problem() -> None:
     # a field the interface declares is named as before
     checked = _check(_record(activity="X").replace(b'"X"', b'"\\ud800"'))
     assert isinstance(checked, RowProblem) and checked.field == "activity"
+
+
+def test_hostile_long_values_leave_nothing_behind_in_the_caches() -> None:
+    # the ID-number and date caches kept every text they were asked about (65,536 entries each): rows
+    # of 2,000-character values pinned about 1 GB per process for good
+    import gc
+    import tracemalloc
+
+    def hostile(i: int) -> list[domain.RawRow]:
+        pad = f"{i:08d}" + "😀" * 1_990
+        bad_id = {"record_id": f"V-{i}", "id_number": PERSON[:17] + pad[:1_983], "served_on": "2026-10-01"}
+        bad_date = {"record_id": f"V-{i}", "id_number": PERSON, "served_on": "2026-10-01T" + pad[:1_989]}
+        return [domain.RawRow(i, i, bad_id), domain.RawRow(i, i, bad_date)]
+
+    for raw in hostile(-1):  # the first rows warm up what every row uses
+        domain.validate(VH, raw, today=TODAY)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(500):
+            for raw in hostile(i):
+                assert len(raw.values["id_number"]) <= 2000 and len(raw.values["served_on"]) <= 2000
+                domain.validate(VH, raw, today=TODAY)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 500_000, kept  # it was 8 MB here (16 KB a row)
