@@ -901,15 +901,24 @@ def content_hash(values: dict[str, Any]) -> str:
     return hash_text(canonical_json(values))
 
 
-_DATE_FORMATS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+# The forms of a date, in ASCII digits only ("\d" would take full-width and Arabic-Indic digits too).
+# A time is taken only whole, as ISO 8601 writes it after an ISO date: hours and minutes, perhaps
+# seconds and their fraction, perhaps Z or an offset; the date is the day as written there.
+_DATE_FORMATS = tuple(
+    re.compile(form)
+    for form in (
+        r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})",
+        r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})",
+        r"([0-9]{4})([0-9]{2})([0-9]{2})",
+        r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日",
+        r"([0-9]{4})-([0-9]{2})-([0-9]{2})T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,9})?)?"
+        r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?",
+    )
 )
-
-
-MAX_DATE_TEXT = 40  # the longest date taken, 2026-11-25T10:00:00.000000+08:00, has 32 characters
+MAX_DATE_TEXT = 40  # the longest date taken, 2026-11-25T10:00:00.123456789+08:00, has 35 characters
+EARLIEST_DATE = date(1949, 10, 1)
+"""No date of a department's record is older than the People's Republic: an older one is a placeholder
+or a typing error (0001-01-01 made an interface's mean lag read 739,944 days), ``out_of_range``."""
 
 
 def parse_date(text: str) -> date:
@@ -924,10 +933,8 @@ def parse_date(text: str) -> date:
 
 @lru_cache(maxsize=65536)  # a year of records names a few hundred distinct days
 def _parse_date(text: str) -> date:
-    if "T" in text:
-        text = text.split("T", 1)[0]
     for rx in _DATE_FORMATS:
-        m = rx.match(text)
+        m = rx.fullmatch(text)
         if m:
             return date(int(m[1]), int(m[2]), int(m[3]))
     raise ValueError(text)
@@ -1031,9 +1038,10 @@ def _convert(spec: FieldSpec, value: Any, *, record_id: bool = False) -> tuple[A
         return None, WRONG_TYPE
     if t == "date":
         try:
-            return parse_date(text).isoformat(), None
+            day = parse_date(text)
         except ValueError:
             return None, BAD_DATE
+        return (day.isoformat(), None) if day >= EARLIEST_DATE else (None, OUT_OF_RANGE)
     if t == "code":
         return (text, None) if text in spec.codes else (None, UNKNOWN_CODE)
     if t == "id_number":
@@ -1226,6 +1234,8 @@ def _unquoted(shown: str) -> str:
 
 
 def _shown_bounds(spec: FieldSpec) -> dict[str, str]:
+    if spec.type == "date":
+        return {"low": EARLIEST_DATE.isoformat(), "high": date.max.isoformat()}
     return {k: f"{_number(b):,}" for k, b in zip(("low", "high"), _bounds(spec), strict=True)}
 
 
