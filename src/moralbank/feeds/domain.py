@@ -645,8 +645,8 @@ def _cell_text(v: Any) -> str | None:
         return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
     if isinstance(v, date):
         return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+    if isinstance(v, float):  # a whole number as one (400.0: "400"), else as Python writes it: 1e+308
+        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
     text = str(v).strip()
     return text or None
 
@@ -942,11 +942,14 @@ def _parse_date(text: str) -> date:
 
 def valid_id_number(text: str) -> str | None:
     """The normalised GB 11643 number, or None when its form, check character, birth date or division
-    code is wrong (the residents register's own rules, so both sides agree on what is valid). A text
-    longer than a number is refused before the cache is asked, so the cache holds short texts only."""
+    code is wrong (the residents register's own rules, so both sides agree on what is valid), or it is
+    not written in ASCII: the register would read full-width digits as theirs, but a feed takes digits
+    in ASCII only, as in numbers and dates (and GB 32100 codes, whose full-width letters no check
+    reads). A text longer than a number is refused before the cache is asked, so the cache holds short
+    texts only."""
     if len(text) > 18 and len(text := text.strip()) > 18:
         return None
-    return _valid_id_number(text)
+    return _valid_id_number(text) if text.isascii() else None
 
 
 # A resident appears about a dozen times a year. Each entry is long-lived and made between a batch's
@@ -969,7 +972,10 @@ _USCC_COMPACT = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}")
 
 def valid_uscc(text: str) -> str | None:
     """The GB 32100 code, or None when its form or check character is wrong (python-stdnum's rules;
-    a code already in compact form is checked here directly, 30 times faster than stdnum)."""
+    a code already in compact form is checked here directly, 30 times faster than stdnum), or it is
+    not written in ASCII (see ``valid_id_number``)."""
+    if not text.isascii():
+        return None
     if _USCC_COMPACT.fullmatch(text):
         total = sum(_USCC_VALUE[c] * w for c, w in zip(text, _USCC_WEIGHTS))  # noqa: B905 - 17 of 18
         return text if _USCC_ALPHABET[(31 - total) % 31] == text[17] else None
@@ -982,7 +988,9 @@ def valid_uscc(text: str) -> str | None:
         return None
 
 
-_INT = re.compile(r"[+-]?\d{1,30}")
+# A number as int and decimal fields both take it: ASCII digits, perhaps a sign, a point, an exponent.
+# (Decimal() alone also takes "1_000", full-width and Arabic-Indic digits, "NaN" and "Infinity".)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Control characters text may not hold: PostgreSQL refuses NUL in text (the whole batch failed), and the
 # others are no part of what a person writes — a file read in the wrong encoding (UTF-16 without a BOM
 # reads as text with a NUL after every letter) or binary data. Free text keeps tab and line breaks; a
@@ -1009,7 +1017,7 @@ def _convert(spec: FieldSpec, value: Any, *, record_id: bool = False) -> tuple[A
             return None, WRONG_TYPE
     if isinstance(value, (int, float)):
         if t in ("int", "decimal"):
-            return _number_in(spec, Decimal(str(value)))
+            return _number_in(spec, Decimal(value if isinstance(value, int) else str(value)))
         if isinstance(value, int) and t in ("str", "bool"):
             value = str(value)
         else:
@@ -1024,11 +1032,13 @@ def _convert(spec: FieldSpec, value: Any, *, record_id: bool = False) -> tuple[A
     if t == "str":
         return text, None
     if t in ("int", "decimal"):
+        if not _NUMBER.fullmatch(text):
+            return None, WRONG_TYPE
         try:
-            number = Decimal(text) if t == "decimal" or _INT.fullmatch(text) else None
-        except InvalidOperation:
-            number = None
-        return _number_in(spec, number) if number is not None else (None, WRONG_TYPE)
+            number = Decimal(text)
+        except InvalidOperation:  # an exponent beyond what Decimal holds: far out of any range
+            return None, OUT_OF_RANGE
+        return _number_in(spec, number)
     if t == "bool":
         low = text.lower()
         if low in ("true", "1", "yes", "是", "y"):
@@ -1054,15 +1064,16 @@ def _convert(spec: FieldSpec, value: Any, *, record_id: bool = False) -> tuple[A
 
 
 def _number_in(spec: FieldSpec, d: Decimal) -> tuple[Any, str | None]:
-    """A number of an int or decimal field (int: a whole number), within the field's bounds."""
+    """A number of an int or decimal field (int: a whole number), within the field's bounds (checked
+    first: a huge number is out of range in both kinds of field)."""
     if not d.is_finite():
-        return None, WRONG_TYPE
-    if spec.type == "int" and d != d.to_integral_value():
         return None, WRONG_TYPE
     low, high = _bounds(spec)
     if not low <= d <= high:
         return None, OUT_OF_RANGE
-    return (int(d), None) if spec.type == "int" else (str(d), None)
+    if spec.type == "int":
+        return (int(d), None) if d == d.to_integral_value() else (None, WRONG_TYPE)
+    return str(d), None
 
 
 def _bounds(spec: FieldSpec) -> tuple[Decimal, Decimal]:

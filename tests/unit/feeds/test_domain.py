@@ -491,3 +491,66 @@ def test_a_date_before_the_republic_is_out_of_range_naming_the_bound(text: str) 
     )
     (problem,) = domain.check_values(IFACES["blood_donation"], {**_GOOD, "donated_on": text}, today=TODAY)
     assert problem.reason == f"out of the field's range: '{text}'"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1_000", "wrong_type"),  # taken in a decimal field, refused in an int field
+        ("４００", "wrong_type"),  # full-width digits
+        ("٤٠٠", "wrong_type"),  # Arabic-Indic digits
+        ("NaN", "wrong_type"),
+        ("Infinity", "wrong_type"),
+        ("1" * 31, "out_of_range"),  # wrong_type in an int field
+        ("1e999999999999999999999", "out_of_range"),
+        ("-4", "out_of_range"),
+    ],
+)
+def test_int_and_decimal_fields_read_a_number_alike(text: str, reason: str) -> None:
+    blood, hours = IFACES["blood_donation"], IFACES["volunteer_hours"]
+    as_int = domain.validate(blood, _raw(**{**_GOOD, "volume_ml": text}), today=TODAY)
+    good_hours = {"record_id": "V-1", "id_number": PEOPLE[0], "served_on": "2026-11-01", "hours": text}
+    as_decimal = domain.validate(hours, _raw(**good_hours), today=TODAY)
+    for checked in (as_int, as_decimal):
+        assert isinstance(checked, RowProblem) and checked.reason == reason, checked
+        assert checked.detail.endswith(f": {text[:60]!r}")
+
+
+def test_a_whole_number_is_an_int_however_it_is_written() -> None:
+    for text in ("400", "+400", "400.0", "4e2", "4.00E+2"):
+        checked = domain.validate(IFACES["blood_donation"], _raw(**{**_GOOD, "volume_ml": text}), today=TODAY)
+        assert isinstance(checked, Record) and checked.values["volume_ml"] == 400, text
+    checked = domain.validate(IFACES["blood_donation"], _raw(**{**_GOOD, "volume_ml": "400.5"}), today=TODAY)
+    assert isinstance(checked, RowProblem) and checked.reason == "wrong_type"
+
+
+def test_a_huge_number_in_a_workbook_is_out_of_range_as_it_was_written(tmp_path: Path) -> None:
+    # 1e308 became 309 digits of float noise ("100000000000000001097906362944045541…"): wrong_type
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(list(_GOOD))
+    wb.active.append([*list(_GOOD.values())[:4], 1e308])
+    wb.active.append([*list(_GOOD.values())[:4], 300.0])
+    wb.save(tmp_path / "b.xlsx")
+    huge, fine = (domain.validate(IFACES["blood_donation"], r) for r in domain.read_rows(tmp_path / "b.xlsx"))
+    assert isinstance(huge, RowProblem) and huge.reason == "out_of_range"
+    assert huge.detail == "超出允许范围 0 至 1,000,000,000,000,000: '1e+308'"
+    assert isinstance(fine, Record) and fine.values["volume_ml"] == 300
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def test_identifiers_in_full_width_characters_are_refused_alike() -> None:
+    # a full-width ID number was taken (python-stdnum turns full-width digits into ASCII), a full-width
+    # GB 32100 code refused (stdnum leaves its full-width letters): both are refused now, as full-width
+    # digits are in numbers and dates
+    person = domain.validate(
+        IFACES["blood_donation"], _raw(**{**_GOOD, "id_number": _full_width(PEOPLE[0])}), today=TODAY
+    )
+    assert isinstance(person, RowProblem) and person.reason == "bad_id_number"
+    assert domain.valid_id_number(_full_width(PEOPLE[0])) is None
+    assert domain.valid_uscc(_full_width("91350100M000100Y43")) is None
+    assert domain.valid_id_number(PEOPLE[0].lower()) == PEOPLE[0]  # ASCII spellings as before
