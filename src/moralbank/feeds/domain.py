@@ -21,10 +21,10 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
@@ -1073,7 +1073,35 @@ def _number_in(spec: FieldSpec, d: Decimal) -> tuple[Any, str | None]:
         return None, OUT_OF_RANGE
     if spec.type == "int":
         return (int(d), None) if d == d.to_integral_value() else (None, WRONG_TYPE)
-    return str(d), None
+    return canonical_decimal(d), None
+
+
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # normalize() in it rounds nothing
+MAX_PLAIN_PLACES = 30
+
+
+def canonical_decimal(d: Decimal) -> str:
+    """The one text of a decimal value, so that equal values hash alike ("4", "4.0", "4.00", "4e0" and
+    "+4" of one record are one value, not a correction each): no exponent, no zeros at the end of the
+    fraction, no point without a fraction, "0" for any zero. A value with more than
+    ``MAX_PLAIN_PLACES`` places after the point keeps an exponent ("1E-40", not 40 digits)."""
+    if d.is_zero():
+        return "0"
+    d = d.normalize(_EXACT)
+    return format(d, "f") if d.as_tuple().exponent >= -MAX_PLAIN_PLACES else str(d)
+
+
+def recanonical(iface: Interface, payload: str) -> str:
+    """A stored record's payload (its canonical JSON) with its decimals in today's canonical form:
+    records stored before decimals were made canonical keep them as the department wrote them
+    ("4.0"), and a resend of the same values is the same record, not a correction."""
+    values = json.loads(payload)
+    for spec in iface.fields:
+        v = values.get(spec.name)
+        if spec.type == "decimal" and isinstance(v, str) and _NUMBER.fullmatch(v):
+            with suppress(InvalidOperation):  # stored before it was checked as it is now
+                values[spec.name] = canonical_decimal(Decimal(v))
+    return canonical_json(values)
 
 
 def _bounds(spec: FieldSpec) -> tuple[Decimal, Decimal]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -554,3 +555,30 @@ def test_identifiers_in_full_width_characters_are_refused_alike() -> None:
     assert domain.valid_id_number(_full_width(PEOPLE[0])) is None
     assert domain.valid_uscc(_full_width("91350100M000100Y43")) is None
     assert domain.valid_id_number(PEOPLE[0].lower()) == PEOPLE[0]  # ASCII spellings as before
+
+
+def test_a_decimal_is_stored_in_one_form_so_equal_values_hash_alike() -> None:
+    # "4", "4.0" and "4.00" of one record were three contents: a correction (a ledger reversal and a
+    # new entry) each time the department wrote the same value another way
+    iface = IFACES["volunteer_hours"]
+    base = {"record_id": "V-1", "id_number": PEOPLE[0], "served_on": "2026-11-01"}
+    hashes = set()
+    for hours in ("4", "4.0", "4.00", "4e0", "+4", "0.4E1", 4, 4.0):
+        checked = domain.validate(iface, _raw(**base, hours=hours), today=TODAY)  # type: ignore[arg-type]
+        assert isinstance(checked, Record) and checked.values["hours"] == "4", hours
+        hashes.add(checked.content_hash())
+    assert len(hashes) == 1
+    for written, stored in (("-0.0", "0"), ("0.10", "0.1"), ("2.50", "2.5"), ("1e-7", "0.0000001")):
+        assert domain.canonical_decimal(Decimal(written)) == stored
+    assert domain.canonical_decimal(Decimal("1e-40")) == "1E-40"  # not 40 digits
+
+
+def test_a_payload_stored_before_decimals_were_canonical_reads_as_today() -> None:
+    iface = IFACES["volunteer_hours"]
+    old = domain.canonical_json(
+        {"record_id": "V-1", "id_number": "R1", "served_on": "2026-11-01", "hours": "4.0"}
+    )
+    new = domain.canonical_json(
+        {"record_id": "V-1", "id_number": "R1", "served_on": "2026-11-01", "hours": "4"}
+    )
+    assert old != new and domain.recanonical(iface, old) == new
