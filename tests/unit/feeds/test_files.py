@@ -173,6 +173,30 @@ def test_a_row_wider_than_the_header_keeps_its_cells_under_the_header(tmp_path: 
     assert isinstance(checked, domain.RowProblem) and (checked.field, checked.reason) == (None, "ragged_row")
 
 
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_a_header_naming_a_column_twice_refuses_the_file_naming_it(tmp_path: Path, ext: str) -> None:
+    # the last of the two columns was read, the first silently dropped
+    rows = _court_rows(2)
+    rows[0] = [*rows[0], "status", "", "", " case_number "]
+    rows[1:] = [[*r, "listed", "", "", "x"] for r in rows[1:]]
+    path = tmp_path / f"twice.{ext}"
+    if ext == "csv":
+        path.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n", encoding="utf-8")
+    else:
+        _workbook(path, rows, lambda data: data)
+    assert _refusal(path) == (
+        f"twice.{ext}, line 1: columns named more than once in the header: 'status', 'case_number'"
+    )
+    # blank header cells (spacer columns) may repeat
+    rows = [[r[0], "", r[1], "", *r[2:]] for r in _court_rows(2)]
+    path = tmp_path / f"spacers.{ext}"
+    if ext == "csv":
+        path.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n", encoding="utf-8")
+    else:
+        _workbook(path, rows, lambda data: data)
+    assert [r.problem for r in domain.read_rows(path, fields=REQUIRED)] == [None, None]
+
+
 # -- sample files ----------------------------------------------------------------------------------------
 
 TODAY = date(2026, 11, 25)

@@ -240,3 +240,19 @@ def test_hostile_long_values_leave_nothing_behind_in_the_caches() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 500_000, kept  # it was 8 MB here (16 KB a row)
+
+
+def test_a_record_naming_a_key_twice_is_bad_json_keeping_both_values() -> None:
+    # Python kept the last value and said nothing: "hours": 4, "hours": -4 went in as -4 (or 4 -> 40)
+    line = _record()[:-1] + b', "hours": "40", "activity": "x", "activity": "y", "activity": "z"}'
+    raw = _row(line)
+    assert raw.values == {**json.loads(_record()), "hours": '["4", "40"]', "activity": '["x", "y", "z"]'}
+    checked = domain.validate(VH, raw, today=TODAY)
+    assert isinstance(checked, RowProblem) and (checked.field, checked.reason) == (None, domain.BAD_JSON)
+    assert checked.detail == "the key 'hours' appears more than once"
+    assert domain.read_detail(checked.detail) == ("repeated_key", {"key": "'hours'"})
+    # a pushed or pulled list of records, read with the same reader, is checked alike
+    (listed,) = domain.read_json_records(domain.json_loads(b"[" + line + b"]"), file="push")
+    assert listed.problem is not None and listed.problem.reason == checked.detail
+    # a key repeated inside a value (refused or ignored as a whole) does not refuse the record
+    assert _row(_record()[:-1] + b', "zz": {"a": 1, "a": 2}}').problem is None
