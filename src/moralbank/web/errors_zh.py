@@ -677,7 +677,7 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("bytes that are not {encoding}", "含有不符合 {encoding} 编码的字节"),
     (
         "bytes that are not {encoding} in '{name:detail}', which is not a field of {interface}",
-        "“{name}”中含有不符合 {encoding} 编码的字节（它不是数据接口 {interface} 的字段）",
+        "“{name}”中含有不符合 {encoding} 编码的字节（它不是本接口的字段）",
     ),
     ("a control character in the text: '{value:detail}'", "“{value}”中含有控制字符"),
     ("the header lacks the columns {columns}", "表头缺少以下列：{columns}"),

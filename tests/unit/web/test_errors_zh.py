@@ -115,7 +115,7 @@ def test_the_examples_of_the_brief_read_in_chinese() -> None:
         ("quarantined row 17 is already discarded", "隔离行 17 已作废"),
         (
             "bytes that are not utf-8 in '备注xxxx…', which is not a field of blood_donation",
-            "“备注xxxx…”中含有不符合 utf-8 编码的字节（它不是数据接口 blood_donation 的字段）",
+            "“备注xxxx…”中含有不符合 utf-8 编码的字节（它不是本接口的字段）",
         ),
         (
             "b.csv, line 1: columns named more than once in the header: 'kind', 'volume_ml'",
