@@ -468,7 +468,9 @@ def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Raw
             raise InvalidInput(problem) from None
         if header is None:
             raise InvalidInput(Problem("the file is empty: no header row", file=path.name))
-        header = [h.strip() for h in header]
+        # a name's undecodable bytes as U+FFFD: every row's values are keyed by it, and a quarantined
+        # row's are kept as UTF-8 text (with the bytes as they were, storing it failed the batch)
+        header = [_printable(h) or "" for h in header]
         _check_header(header, fields, path.name)
         n = len(header)
         i, base, line = 0, 0, reader.line_num  # line: the last line of the last row read

@@ -226,21 +226,25 @@ def test_every_interface_maps_only_to_policy_indicators(city: City) -> None:
     assert len(feeds.list_interfaces()) == 18
 
 
-@pytest.mark.parametrize("spoil", ["nul", "column"])
+@pytest.mark.parametrize("spoil", ["nul", "column", "header"])
 def test_a_nul_or_a_long_column_name_quarantines_its_row_not_the_batch(
     city: City, tmp_path: Path, spoil: str
 ) -> None:
     # PostgreSQL refused the batch: "text fields cannot contain NUL" (a record id), and a quarantine
     # field of more than 64 characters (the name of a column the interface lacks, with bytes that are
-    # not UTF-8 in it); SQLite stored both
+    # not UTF-8 in it); SQLite stored both. And a column name with such bytes failed any batch with a
+    # bad row, on both: the row's values, keyed by the name, were not UTF-8 text
     note = "备注" + "x" * 70
     lines = [f"record_id,id_number,donated_on,kind,volume_ml,{note}".encode()]
     for i in range(3):
         lines.append(f"R-{i},{city.id_numbers[i]},2026-11-01,whole_blood,300,".encode())
     if spoil == "nul":
         lines[2] = lines[2].replace(b"R-1", b"R\x00-1")
-    else:
+    elif spoil == "column":
         lines[2] = lines[2] + b"\xff\xfe"
+    else:
+        lines[0] = lines[0] + b"\xff\xfe"
+        lines[2] = lines[2].replace(b",300,", ",三百,".encode())
     path = tmp_path / "b.csv"
     path.write_bytes(b"\r\n".join(lines) + b"\r\n")
     counts = import_file(city.container, interface="blood_donation", path=path).counts
@@ -250,6 +254,9 @@ def test_a_nul_or_a_long_column_name_quarantines_its_row_not_the_batch(
     if spoil == "nul":
         assert (row["row"], row["field"], row["reason"]) == (2, "record_id", "bad_encoding")
         assert row["detail"] == "a control character in the text: 'R\\x00-1'"
+    elif spoil == "header":
+        assert (row["row"], row["field"], row["reason"]) == (2, "volume_ml", "wrong_type")
+        assert row["values"][note + "\ufffd\ufffd"] is None
     else:
         assert (row["row"], row["field"], row["reason"]) == (2, None, "bad_encoding")
         assert row["detail"] == (

@@ -4,6 +4,7 @@ formats and three encodings, validating rows, mapping to indicators, counts, sig
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -582,3 +583,15 @@ def test_a_payload_stored_before_decimals_were_canonical_reads_as_today() -> Non
         {"record_id": "V-1", "id_number": "R1", "served_on": "2026-11-01", "hours": "4"}
     )
     assert old != new and domain.recanonical(iface, old) == new
+
+
+def test_a_column_name_with_bytes_that_do_not_decode_is_kept_as_text(tmp_path: Path) -> None:
+    # the name kept its undecodable bytes as lone surrogates in every row's values, so a quarantined
+    # row of such a file could not be stored (not UTF-8): the whole batch failed
+    path = tmp_path / "b.csv"
+    path.write_bytes(BLOOD_HEADER.encode() + b",note\xff\r\n" + f"{_blood_line(1, '三百')},x\r\n".encode())
+    (raw,) = domain.read_rows(path)
+    assert raw.values["note\ufffd"] == "x"
+    json.dumps(raw.values, ensure_ascii=False).encode()  # what the quarantine keeps is UTF-8 text
+    checked = domain.validate(IFACES["blood_donation"], raw, today=TODAY)
+    assert isinstance(checked, RowProblem) and checked.reason == "wrong_type"
