@@ -20,11 +20,12 @@ import csv
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from functools import lru_cache
 from itertools import chain, islice
 from pathlib import Path
@@ -53,6 +54,9 @@ BAD_CSV = "bad_csv"  # broken quoting, or a cell longer than the csv module read
 OUT_OF_RANGE = "out_of_range"
 TOO_LONG = "too_long"
 STRUCTURAL = (RAGGED, BAD_ENCODING, BAD_JSON, BAD_CSV)
+# A kind of problem that shares its reason code: text with a control character is bad_encoding of its field
+CONTROL = "control_character"
+_REASON = {CONTROL: BAD_ENCODING}
 REASONS = (
     BAD_ID_NUMBER,
     BAD_USCC,
@@ -393,8 +397,8 @@ def check_against_policy(iface: Interface, indicators: dict[str, Any]) -> list[P
 
 @dataclass(frozen=True)
 class RawRow:
-    """One row as read: ``row`` counts data rows from 1; ``values`` are text (None: absent), or for
-    JSON the record's values with their JSON types."""
+    """One row as read: ``row`` counts data rows from 1; ``values`` are text (None or left out: empty),
+    or for JSON the record's values with their JSON types."""
 
     row: int
     line: int | None
@@ -464,7 +468,9 @@ def read_csv(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Raw
             raise InvalidInput(problem) from None
         if header is None:
             raise InvalidInput(Problem("the file is empty: no header row", file=path.name))
-        header = [h.strip() for h in header]
+        # a name's undecodable bytes as U+FFFD: every row's values are keyed by it, and a quarantined
+        # row's are kept as UTF-8 text (with the bytes as they were, storing it failed the batch)
+        header = [_printable(h) or "" for h in header]
         _check_header(header, fields, path.name)
         n = len(header)
         i, base, line = 0, 0, reader.line_num  # line: the last line of the last row read
@@ -628,6 +634,11 @@ def _printable(cell: str) -> str | None:
 
 
 def _check_header(header: list[str], fields: Iterable[str] | None, file: str) -> None:
+    names = [h for h in header if h]  # blank header cells (spacer columns) may repeat
+    if len(set(names)) != len(names):  # which column holds the value? (the last one won)
+        repeated = [h for h, n in Counter(names).items() if n > 1]
+        shown = ", ".join(repr(_short(h)) for h in repeated)
+        raise InvalidInput(Problem(f"columns named more than once in the header: {shown}", line=1, file=file))
     if fields is None:
         return
     missing = [f for f in fields if f not in header]
@@ -642,8 +653,8 @@ def _cell_text(v: Any) -> str | None:
         return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
     if isinstance(v, date):
         return v.isoformat()
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
+    if isinstance(v, float):  # a whole number as one (400.0: "400"), else as Python writes it: 1e+308
+        return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
     text = str(v).strip()
     return text or None
 
@@ -669,38 +680,37 @@ def read_xlsx(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[Ra
 
 
 def _sheet_rows(ws: Any, fields: Iterable[str] | None, file: str) -> Iterator[RawRow]:
-    rows = ws.iter_rows(values_only=True)
-    header_row = next(rows, None)
-    if header_row is None:
-        raise InvalidInput(Problem("the file is empty: no header row", file=file))
-    header = [str(h).strip() if h is not None else "" for h in header_row]
-    while header and header[-1] == "":
-        header.pop()
-    _check_header(header, fields, file)
-    n = len(header)
-    for i, cells in enumerate(rows, start=1):
-        cells = list(cells)
-        while len(cells) > n and cells[-1] is None:
-            cells.pop()
-        if all(c is None for c in cells):
-            continue
-        if len(cells) != n:
-            cells += [None] * (n - len(cells)) if len(cells) < n else []
-            if len(cells) != n:
-                yield RawRow(
-                    i,
-                    i + 1,
-                    {},
-                    Problem(
-                        f"{len(cells)} cells where the header has {n}",
-                        row=i,
-                        line=i + 1,
-                        file=file,
-                        field=RAGGED,
-                    ),
-                )
+    # A sheet's <dimension ref="A1:E3"/> is what the program that wrote it claimed, and openpyxl's
+    # read-only mode trusts it: it pads every row to the claimed width (A1:XFD1048576: a million rows of
+    # 16,384 cells from a 5 KB workbook) and stops at the claimed last row (a stale A1:E3 dropped the
+    # rows after it, neither counted nor quarantined). Without it each row is as wide as its last cell,
+    # a row missing from the sheet is an empty one, and the sheet ends at its last row.
+    ws.reset_dimensions()
+    # closed when reading stops early (a refused header): its open sheet holds the file open
+    with closing(ws.iter_rows(values_only=True)) as rows:
+        header_row = next(rows, None)
+        if header_row is None:
+            raise InvalidInput(Problem("the file is empty: no header row", file=file))
+        header = [str(h).strip() if h is not None else "" for h in header_row]
+        while header and header[-1] == "":
+            header.pop()
+        _check_header(header, fields, file)
+        n = len(header)
+        for i, cells in enumerate(rows, start=1):
+            if cells.count(None) == len(cells):  # counted in C: a row may be 16,384 cells wide
                 continue
-        yield RawRow(i, i + 1, {h: _cell_text(c) for h, c in zip(header, cells, strict=True)})
+            # an empty cell is left out (absent, it reads as empty): a narrow row under a wide header stays
+            # small; a row may be narrower than the header, or wider
+            values = {h: v for h, c in zip(header, cells, strict=False) if (v := _cell_text(c)) is not None}
+            beyond = cells[n:]
+            if beyond.count(None) != len(beyond):  # a value right of the header: keep what lines up with it
+                width = len(cells) - next(k for k, c in enumerate(reversed(cells)) if c is not None)
+                problem = Problem(
+                    f"{width} cells where the header has {n}", row=i, line=i + 1, file=file, field=RAGGED
+                )
+                yield RawRow(i, i + 1, values, problem)
+                continue
+            yield RawRow(i, i + 1, values)
 
 
 def read_jsonl(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[RawRow]:
@@ -713,36 +723,87 @@ def read_jsonl(path: Path, *, fields: Iterable[str] | None = None) -> Iterator[R
 
 
 def read_jsonl_lines(lines: Iterable[bytes], *, file: str) -> Iterator[RawRow]:
+    """Rows of JSON Lines, one record a line. A line that cannot be read as a record keeps its text
+    under ``LINE`` for staff to see and retype (bytes that are not UTF-8 shown as U+FFFD); a record
+    with such bytes in a value is read, the value marked, and refused naming its key (``json_row``)."""
     i = 0
     for line_no, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         i += 1
+        # undecodable bytes become lone surrogates, which json_row finds and names
+        text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8", "surrogateescape")
         try:
-            text = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
-        except UnicodeDecodeError:
-            yield RawRow(
-                i,
-                line_no,
-                {},
-                Problem("bytes that are not UTF-8", row=i, line=line_no, file=file, field=BAD_ENCODING),
-            )
-            continue
-        try:
-            obj = json.loads(text)
+            obj = json_loads(text)
         except RecursionError:
             obj = _TOO_DEEP
         except ValueError as e:
-            yield RawRow(
-                i,
-                line_no,
-                {},
-                Problem(
-                    f"not JSON: {getattr(e, 'msg', str(e))}", row=i, line=line_no, file=file, field=BAD_JSON
-                ),
-            )
+            if _has_surrogate(text):
+                problem = Problem(
+                    "bytes that are not UTF-8", row=i, line=line_no, file=file, field=BAD_ENCODING
+                )
+            else:
+                reason = f"not JSON: {_json_error(e)}"
+                problem = Problem(reason, row=i, line=line_no, file=file, field=BAD_JSON)
+            yield RawRow(i, line_no, _kept(text), problem)
             continue
-        yield json_row(obj, row=i, line=line_no, file=file)
+        yield json_row(obj, row=i, line=line_no, file=file, text=text)
+
+
+LINE = "_line"
+"""The value under which a JSON record that cannot be read keeps its text: the line (or the record
+written as JSON, when it came in a list of records), at most ``MAX_LINE_KEPT`` characters. It is not a
+field: a fix replaces it with the fields' values."""
+MAX_LINE_KEPT = 32_768  # a record of ten fields of 2,000 characters each still fits
+
+
+def _kept(text: str) -> dict[str, str]:
+    shown = _unsurrogate(text[:MAX_LINE_KEPT]).strip()
+    return {LINE: shown} if shown else {}
+
+
+def json_loads(text: str | bytes) -> Any:
+    """``json.loads``, an object that names a key more than once marked as such (Python keeps the
+    last value and says nothing): ``json_row`` refuses such a record as ``bad_json``, naming the key.
+    One decoder serves every call: ``json.loads(text, object_pairs_hook=...)`` builds a new one each
+    time, which made reading a JSON line 40 % slower; this way, 5 %."""
+    if isinstance(text, bytes):  # as json.loads reads bytes
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    return _DECODER.decode(text)
+
+
+class _Repeated(dict[str, Any]):
+    """The members of a JSON object that names a key more than once, each such key with the list of
+    its values."""
+
+    repeated: list[str]
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    counts = Counter(k for k, _ in pairs)
+    marked = _Repeated()
+    for k, v in pairs:
+        if counts[k] > 1:
+            marked.setdefault(k, []).append(v)
+        else:
+            marked[k] = v
+    marked.repeated = [k for k, n in counts.items() if n > 1]
+    return marked
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_members)
+
+
+def _json_error(e: ValueError) -> str:
+    """What the JSON parser said: its message without the position (the row names the line), or for a
+    number too long to convert (over 4,300 digits, a plain ValueError) Python's sentence without its
+    advice to the programmer."""
+    if isinstance(e, json.JSONDecodeError):
+        return e.msg
+    return str(e).split(";")[0]
 
 
 def read_json_records(records: Iterable[Any], *, file: str) -> Iterator[RawRow]:
@@ -755,29 +816,48 @@ def read_json_records(records: Iterable[Any], *, file: str) -> Iterator[RawRow]:
 _TOO_DEEP = object()  # a line the JSON parser refused for its depth
 
 
-def json_row(obj: Any, *, row: int, line: int | None, file: str) -> RawRow:
+def json_row(obj: Any, *, row: int, line: int | None, file: str, text: str | None = None) -> RawRow:
     """One parsed JSON record as a raw row. Its values keep their JSON types (``validate`` decides per
     field what a number, a boolean or a list may be), strings stripped; a record that is not an object,
-    nests deeper than ``MAX_JSON_DEPTH`` or holds text with a lone surrogate (``"\\ud800"``, which has
-    no UTF-8 form) is refused here, that last one naming its field."""
+    nests deeper than ``MAX_JSON_DEPTH`` or holds text with a lone surrogate (``"\\ud800"``, or bytes
+    that were not UTF-8), which has no UTF-8 form, is refused here, that last one naming its key and
+    keeping its values (the surrogates as U+FFFD), the others keeping ``text``, the line it was read
+    from (or the record written as JSON), under ``LINE``."""
 
     def refused(reason: str, field: str, values: dict[str, Any] | None = None) -> RawRow:
-        return RawRow(row, line, values or {}, Problem(reason, row=row, line=line, file=file, field=field))
+        if values is None:
+            values = _kept(text if text is not None else json.dumps(obj, ensure_ascii=False))
+        return RawRow(row, line, values, Problem(reason, row=row, line=line, file=file, field=field))
 
     if obj is _TOO_DEEP:
         return refused("not JSON: nested too deeply", BAD_JSON)
     if not isinstance(obj, dict):
         return refused("a line is one JSON object", BAD_JSON)
+    if isinstance(obj, _Repeated):  # which value is meant? (the last one won)
+        return refused(
+            f"the key {_short(obj.repeated[0])!r} appears more than once", BAD_JSON, _storable(obj)
+        )
     values: dict[str, Any] = {}
     for key, value in obj.items():
         trouble = _json_trouble(key, value)
         if trouble == "deep":
             return refused("not JSON: nested too deeply", BAD_JSON)
         if trouble == "surrogate":
-            shown = {_unsurrogate(k): _unsurrogate(v) if isinstance(v, str) else None for k, v in obj.items()}
-            return refused("bytes that are not UTF-8", _unsurrogate(key), shown)
+            return refused("bytes that are not UTF-8", _unsurrogate(key), _storable(obj))
         values[key] = (value.strip() or None) if isinstance(value, str) else value
     return RawRow(row, line, values)
+
+
+def _storable(obj: dict[str, Any]) -> dict[str, Any]:
+    """A refused record's members as the quarantine can keep them (UTF-8 text): lone surrogates as
+    U+FFFD, a list or an object as its JSON text."""
+
+    def kept(v: Any) -> Any:
+        if isinstance(v, (list, dict)):
+            v = json.dumps(v, ensure_ascii=False)
+        return (_unsurrogate(v).strip() or None) if isinstance(v, str) else v
+
+    return {_unsurrogate(k): kept(v) for k, v in obj.items()}
 
 
 def _json_trouble(key: str, value: Any) -> str | None:
@@ -869,32 +949,61 @@ def content_hash(values: dict[str, Any]) -> str:
     return hash_text(canonical_json(values))
 
 
-_DATE_FORMATS = (
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
+# The forms of a date, in ASCII digits only ("\d" would take full-width and Arabic-Indic digits too).
+# A time is taken only whole, as ISO 8601 writes it after an ISO date: hours and minutes, perhaps
+# seconds and their fraction, perhaps Z or an offset; the date is the day as written there.
+_DATE_FORMATS = tuple(
+    re.compile(form)
+    for form in (
+        r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})",
+        r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})",
+        r"([0-9]{4})([0-9]{2})([0-9]{2})",
+        r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})日",
+        r"([0-9]{4})-([0-9]{2})-([0-9]{2})T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,9})?)?"
+        r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?",
+    )
 )
+MAX_DATE_TEXT = 40  # the longest date taken, 2026-11-25T10:00:00.123456789+08:00, has 35 characters
+EARLIEST_DATE = date(1949, 10, 1)
+"""No date of a department's record is older than the People's Republic: an older one is a placeholder
+or a typing error (0001-01-01 made an interface's mean lag read 739,944 days), ``out_of_range``."""
+
+
+def parse_date(text: str) -> date:
+    """The date a text names, or ValueError. A text too long to be a date is refused before the cache
+    is asked, so the cache holds short texts only (a hostile row's 2,000 characters would stay there
+    for good)."""
+    text = text.strip()
+    if len(text) > MAX_DATE_TEXT:
+        raise ValueError(text[:MAX_DATE_TEXT])
+    return _parse_date(text)
 
 
 @lru_cache(maxsize=65536)  # a year of records names a few hundred distinct days
-def parse_date(text: str) -> date:
-    text = text.strip()
-    if "T" in text:
-        text = text.split("T", 1)[0]
+def _parse_date(text: str) -> date:
     for rx in _DATE_FORMATS:
-        m = rx.match(text)
+        m = rx.fullmatch(text)
         if m:
             return date(int(m[1]), int(m[2]), int(m[3]))
     raise ValueError(text)
 
 
+def valid_id_number(text: str) -> str | None:
+    """The normalised GB 11643 number, or None when its form, check character, birth date or division
+    code is wrong (the residents register's own rules, so both sides agree on what is valid), or it is
+    not written in ASCII: the register would read full-width digits as theirs, but a feed takes digits
+    in ASCII only, as in numbers and dates (and GB 32100 codes, whose full-width letters no check
+    reads). A text longer than a number is refused before the cache is asked, so the cache holds short
+    texts only."""
+    if len(text) > 18 and len(text := text.strip()) > 18:
+        return None
+    return _valid_id_number(text) if text.isascii() else None
+
+
 # A resident appears about a dozen times a year. Each entry is long-lived and made between a batch's
 # short-lived objects, so a big cache pins the allocator's arenas: 262,144 entries cost 28 MB of peak.
 @lru_cache(maxsize=1 << 16)
-def valid_id_number(text: str) -> str | None:
-    """The normalised GB 11643 number, or None when its form, check character, birth date or division
-    code is wrong (the residents register's own rules, so both sides agree on what is valid)."""
+def _valid_id_number(text: str) -> str | None:
     from moralbank.residents.idnumber import BadIdNumber, parse
 
     try:
@@ -911,7 +1020,10 @@ _USCC_COMPACT = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUWXY]{10}")
 
 def valid_uscc(text: str) -> str | None:
     """The GB 32100 code, or None when its form or check character is wrong (python-stdnum's rules;
-    a code already in compact form is checked here directly, 30 times faster than stdnum)."""
+    a code already in compact form is checked here directly, 30 times faster than stdnum), or it is
+    not written in ASCII (see ``valid_id_number``)."""
+    if not text.isascii():
+        return None
     if _USCC_COMPACT.fullmatch(text):
         total = sum(_USCC_VALUE[c] * w for c, w in zip(text, _USCC_WEIGHTS))  # noqa: B905 - 17 of 18
         return text if _USCC_ALPHABET[(31 - total) % 31] == text[17] else None
@@ -924,11 +1036,20 @@ def valid_uscc(text: str) -> str | None:
         return None
 
 
-_INT = re.compile(r"[+-]?\d{1,30}")
+# A number as int and decimal fields both take it: ASCII digits, perhaps a sign, a point, an exponent.
+# (Decimal() alone also takes "1_000", full-width and Arabic-Indic digits, "NaN" and "Infinity".)
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Control characters text may not hold: PostgreSQL refuses NUL in text (the whole batch failed), and the
+# others are no part of what a person writes — a file read in the wrong encoding (UTF-16 without a BOM
+# reads as text with a NUL after every letter) or binary data. Free text keeps tab and line breaks; a
+# record id, which names the record in the ledger's references, has none.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ANY_CONTROL = re.compile("[\x00-\x1f]")
 
 
-def _convert(spec: FieldSpec, value: Any, *, limit: int = MAX_TEXT) -> tuple[Any, str | None]:
-    """(value, reason) — reason set when the value is not of the field's type or out of its bounds.
+def _convert(spec: FieldSpec, value: Any, *, record_id: bool = False) -> tuple[Any, str | None]:
+    """(value, reason) — reason set when the value is not of the field's type or out of its bounds;
+    ``record_id``: the value is the department's record id (shorter, and no control character at all).
 
     ``value`` is text (CSV, XLSX, a staff member's fix) or a JSON value: a list or an object is never a
     field's value; a number is one for a numeric field, and for a text field (a record id) only as a
@@ -944,24 +1065,28 @@ def _convert(spec: FieldSpec, value: Any, *, limit: int = MAX_TEXT) -> tuple[Any
             return None, WRONG_TYPE
     if isinstance(value, (int, float)):
         if t in ("int", "decimal"):
-            return _number_in(spec, Decimal(str(value)))
+            return _number_in(spec, Decimal(value if isinstance(value, int) else str(value)))
         if isinstance(value, int) and t in ("str", "bool"):
             value = str(value)
         else:
             return None, WRONG_TYPE
     text = str(value)
-    if len(text) > limit:
+    if len(text) > (MAX_RECORD_ID if record_id else MAX_TEXT):
         return None, TOO_LONG
     if not _encodable(text):
         return None, BAD_ENCODING
+    if (_ANY_CONTROL if record_id else _CONTROL).search(text) is not None:
+        return None, CONTROL
     if t == "str":
         return text, None
     if t in ("int", "decimal"):
+        if not _NUMBER.fullmatch(text):
+            return None, WRONG_TYPE
         try:
-            number = Decimal(text) if t == "decimal" or _INT.fullmatch(text) else None
-        except InvalidOperation:
-            number = None
-        return _number_in(spec, number) if number is not None else (None, WRONG_TYPE)
+            number = Decimal(text)
+        except InvalidOperation:  # an exponent beyond what Decimal holds: far out of any range
+            return None, OUT_OF_RANGE
+        return _number_in(spec, number)
     if t == "bool":
         low = text.lower()
         if low in ("true", "1", "yes", "是", "y"):
@@ -971,9 +1096,10 @@ def _convert(spec: FieldSpec, value: Any, *, limit: int = MAX_TEXT) -> tuple[Any
         return None, WRONG_TYPE
     if t == "date":
         try:
-            return parse_date(text).isoformat(), None
+            day = parse_date(text)
         except ValueError:
             return None, BAD_DATE
+        return (day.isoformat(), None) if day >= EARLIEST_DATE else (None, OUT_OF_RANGE)
     if t == "code":
         return (text, None) if text in spec.codes else (None, UNKNOWN_CODE)
     if t == "id_number":
@@ -986,15 +1112,44 @@ def _convert(spec: FieldSpec, value: Any, *, limit: int = MAX_TEXT) -> tuple[Any
 
 
 def _number_in(spec: FieldSpec, d: Decimal) -> tuple[Any, str | None]:
-    """A number of an int or decimal field (int: a whole number), within the field's bounds."""
+    """A number of an int or decimal field (int: a whole number), within the field's bounds (checked
+    first: a huge number is out of range in both kinds of field)."""
     if not d.is_finite():
-        return None, WRONG_TYPE
-    if spec.type == "int" and d != d.to_integral_value():
         return None, WRONG_TYPE
     low, high = _bounds(spec)
     if not low <= d <= high:
         return None, OUT_OF_RANGE
-    return (int(d), None) if spec.type == "int" else (str(d), None)
+    if spec.type == "int":
+        return (int(d), None) if d == d.to_integral_value() else (None, WRONG_TYPE)
+    return canonical_decimal(d), None
+
+
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)  # normalize() in it rounds nothing
+MAX_PLAIN_PLACES = 30
+
+
+def canonical_decimal(d: Decimal) -> str:
+    """The one text of a decimal value, so that equal values hash alike ("4", "4.0", "4.00", "4e0" and
+    "+4" of one record are one value, not a correction each): no exponent, no zeros at the end of the
+    fraction, no point without a fraction, "0" for any zero. A value with more than
+    ``MAX_PLAIN_PLACES`` places after the point keeps an exponent ("1E-40", not 40 digits)."""
+    if d.is_zero():
+        return "0"
+    d = d.normalize(_EXACT)
+    return format(d, "f") if d.as_tuple().exponent >= -MAX_PLAIN_PLACES else str(d)
+
+
+def recanonical(iface: Interface, payload: str) -> str:
+    """A stored record's payload (its canonical JSON) with its decimals in today's canonical form:
+    records stored before decimals were made canonical keep them as the department wrote them
+    ("4.0"), and a resend of the same values is the same record, not a correction."""
+    values = json.loads(payload)
+    for spec in iface.fields:
+        v = values.get(spec.name)
+        if spec.type == "decimal" and isinstance(v, str) and _NUMBER.fullmatch(v):
+            with suppress(InvalidOperation):  # stored before it was checked as it is now
+                values[spec.name] = canonical_decimal(Decimal(v))
+    return canonical_json(values)
 
 
 def _bounds(spec: FieldSpec) -> tuple[Decimal, Decimal]:
@@ -1017,6 +1172,7 @@ _DETAIL = {
     OUT_OF_RANGE: "超出允许范围 {low} 至 {high}",
     TOO_LONG: "超过 {limit} 个字符",
     BAD_ENCODING: "bytes that are not UTF-8",
+    CONTROL: "a control character in the text",
 }
 FUTURE_DETAIL = "日期在将来: {date}"
 UNKNOWN_PERSON_DETAIL = "本市居民中没有这个身份号码"
@@ -1025,9 +1181,7 @@ UNKNOWN_PERSON_DETAIL = "本市居民中没有这个身份号码"
 def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Record | RowProblem:
     """Check a raw row against the interface; the first problem found is returned (with its field)."""
     if raw.problem is not None:
-        p = raw.problem
-        field = None if p.field in STRUCTURAL else p.field
-        return RowProblem(raw.row, raw.line, field, problem_reason(p), p.reason)
+        return _reading_problem(iface, raw.row, raw.line, raw.problem)
     values: dict[str, Any] = {}
     for spec in iface.fields:
         text = raw.values.get(spec.name)
@@ -1036,18 +1190,33 @@ def validate(iface: Interface, raw: RawRow, *, today: date | None = None) -> Rec
                 return RowProblem(raw.row, raw.line, spec.name, MISSING, _DETAIL[MISSING])
             values[spec.name] = None
             continue
-        value, reason = _convert(spec, text, limit=_limit(iface, spec))
+        value, reason = _convert(spec, text, record_id=spec.name == iface.source_id)
         if reason:
             detail = _DETAIL[reason].format(type=spec.type, limit=_limit(iface, spec), **_shown_bounds(spec))
             if reason != BAD_ENCODING:  # text with no UTF-8 form cannot be quoted in the detail either
                 detail += f": {_shown(spec, text)!r}"
-            return RowProblem(raw.row, raw.line, spec.name, reason, detail)
+            return RowProblem(raw.row, raw.line, spec.name, _REASON.get(reason, reason), detail)
         values[spec.name] = value
     deed = date.fromisoformat(values[iface.date_field])
     if today is not None and deed > today:
         detail = FUTURE_DETAIL.format(date=deed.isoformat())
         return RowProblem(raw.row, raw.line, iface.date_field, BAD_DATE, detail)
     return Record(raw.row, values, str(values[iface.source_id]), str(values[iface.person_field]), deed)
+
+
+def _reading_problem(iface: Interface, row: int, line: int | None, p: Problem) -> RowProblem:
+    """A reader's problem as the row's. Its field is one the interface declares, or none: a column's
+    or a JSON key's name is input, of any length and content, named (shortened) in the detail only."""
+    field = p.field if p.field in iface.field_names else None
+    if field is None and p.field is not None and p.field not in STRUCTURAL:
+        p = Problem(f"{p.reason} in {_short(p.field)!r}, which is not a field of {iface.name}")
+    return RowProblem(row, line, field, problem_reason(p), p.reason)
+
+
+def _short(name: str) -> str:
+    """A column's or a key's name as a message may quote it: its first 40 characters."""
+    name = _unsurrogate(name)
+    return name if len(name) <= 40 else name[:40] + "…"
 
 
 _REFUSED = {
@@ -1060,6 +1229,7 @@ _REFUSED = {
     OUT_OF_RANGE: "out of the field's range",
     TOO_LONG: "too long for the field",
     BAD_ENCODING: "text that has no UTF-8 form",
+    CONTROL: "a control character in the text",
 }
 
 
@@ -1073,7 +1243,7 @@ def check_values(iface: Interface, values: dict[str, str | None], *, today: date
             if spec.required:
                 problems.append(Problem(_REFUSED[MISSING], field=spec.name))
             continue
-        value, reason = _convert(spec, text, limit=_limit(iface, spec))
+        value, reason = _convert(spec, text, record_id=spec.name == iface.source_id)
         if reason:
             message = _REFUSED[reason].format(type=spec.type, codes=", ".join(spec.codes))
             problems.append(Problem(f"{message}: {_shown(spec, text)!r}", field=spec.name))
@@ -1096,8 +1266,17 @@ def _detail_form(kind: str, template: str, **parts: str) -> tuple[str, re.Patter
 _DETAIL_FORMS = (
     _detail_form(RAGGED, "{cells} cells where the header has {columns}", cells=r"\d+", columns=r"\d+"),
     _detail_form(BAD_ENCODING, "bytes that are not {encoding}", encoding=r"\S+"),
+    _detail_form(
+        "undeclared_encoding",
+        "bytes that are not {encoding} in {name}, which is not a field of {interface}",
+        encoding=r"\S+",
+        name=r"'.*'|\".*\"",
+        interface=r"\w+",
+    ),
+    _detail_form(CONTROL, _DETAIL[CONTROL] + ": {value}", value=".*"),
     _detail_form(BAD_JSON, "not JSON: {error}", error=".+"),
     _detail_form("json_object", "a line is one JSON object"),
+    _detail_form("repeated_key", "the key {key} appears more than once", key=r"'.*'|\".*\""),
     _detail_form(WRONG_TYPE, _DETAIL[WRONG_TYPE] + ": {value}", type=r"\w+", value=".*"),
     *(
         _detail_form(r, _DETAIL[r] + ": {value}", value=".*")
@@ -1115,9 +1294,13 @@ def read_detail(detail: str) -> tuple[str, dict[str, str]] | None:
     """The kind of a stored row problem's detail and its values (a quoted value unquoted); None for a
     wording this version does not know.
 
-    Kinds: the reason codes, plus ``json_object`` (a JSON line that is not an object) and
-    ``future_date``; values: ``cells``/``columns``, ``encoding``, ``error`` (Python's JSON message),
-    ``type`` (a field type), ``value`` (the refused text, an ID number masked), ``date``.
+    Kinds: the reason codes, plus ``json_object`` (a JSON line that is not an object),
+    ``future_date``, ``control_character`` (a ``bad_encoding``: text with a control character),
+    ``undeclared_encoding`` (a ``bad_encoding`` in a column or key the interface lacks) and
+    ``repeated_key`` (a ``bad_json``: a JSON object naming a key twice); values:
+    ``cells``/``columns``, ``encoding``, ``error`` (Python's JSON message), ``type`` (a field type),
+    ``value`` (the refused text, an ID number masked), ``date``, ``name`` and ``key`` (of the
+    column or key, quoted and shortened), ``interface``.
     """
     for kind, pattern in _DETAIL_FORMS:
         m = pattern.fullmatch(detail)
@@ -1140,6 +1323,8 @@ def _unquoted(shown: str) -> str:
 
 
 def _shown_bounds(spec: FieldSpec) -> dict[str, str]:
+    if spec.type == "date":
+        return {"low": EARLIEST_DATE.isoformat(), "high": date.max.isoformat()}
     return {k: f"{_number(b):,}" for k, b in zip(("low", "high"), _bounds(spec), strict=True)}
 
 

@@ -513,7 +513,8 @@ def _process(
                     then=partial(dict.__setitem__, inserts[-1], "effect"),
                 )
             continue
-        if old.content_hash == h:
+        # (a record stored before decimals were canonical has another hash for the same values)
+        if old.content_hash == h or domain.recanonical(iface, old.payload) == payload:
             if old.status == "held" and ok:  # consent given since: the record may now be used
                 count(raw, "accepted")
                 _use(uow, iface, old, run.id, proposals)

@@ -675,7 +675,13 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ),
     ("{cells} cells where the header has {columns}", "本行有 {cells} 个单元格，而表头有 {columns} 列"),
     ("bytes that are not {encoding}", "含有不符合 {encoding} 编码的字节"),
+    (
+        "bytes that are not {encoding} in '{name:detail}', which is not a field of {interface}",
+        "“{name}”中含有不符合 {encoding} 编码的字节（它不是本接口的字段）",
+    ),
+    ("a control character in the text: '{value:detail}'", "“{value}”中含有控制字符"),
     ("the header lacks the columns {columns}", "表头缺少以下列：{columns}"),
+    ("columns named more than once in the header: {columns}", "表头中以下列名重复出现：{columns}"),
     ("a cell longer than {limit} characters", "有单元格超过 {limit} 个字符"),
     (
         "a quote opened on line {line} is not closed within {limit} characters",
@@ -697,6 +703,7 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ),
     ("not JSON: {error:detail}", "不是有效的 JSON（{error}）"),
     ("a line is one JSON object", "每行须为一个 JSON 对象"),
+    ("the key '{key:detail}' appears more than once", "键“{key}”重复出现"),
     # feeds: interface definitions (YAML)
     ("an interface file is a YAML mapping", "接口定义文件须为 YAML 映射"),
     ("file name '{file}' differs from name '{name}'", "文件名“{file}”与接口名称“{name}”不一致"),

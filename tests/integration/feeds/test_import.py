@@ -3,6 +3,7 @@ corrections through the ledger, consent."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from moralbank.feeds import service as feeds
+from moralbank.feeds.domain import Counts
 from moralbank.feeds.importer import import_file
 from moralbank.feeds.models import FeedQuarantine, FeedRecord, FeedRecordVersion
 from moralbank.ledger import service as ledger
@@ -222,3 +224,73 @@ def test_every_interface_maps_only_to_policy_indicators(city: City) -> None:
     with city.container.uow(write=False) as uow:
         assert feeds.check_catalogue(uow) == []
     assert len(feeds.list_interfaces()) == 18
+
+
+@pytest.mark.parametrize("spoil", ["nul", "column", "header"])
+def test_a_nul_or_a_long_column_name_quarantines_its_row_not_the_batch(
+    city: City, tmp_path: Path, spoil: str
+) -> None:
+    # PostgreSQL refused the batch: "text fields cannot contain NUL" (a record id), and a quarantine
+    # field of more than 64 characters (the name of a column the interface lacks, with bytes that are
+    # not UTF-8 in it); SQLite stored both. And a column name with such bytes failed any batch with a
+    # bad row, on both: the row's values, keyed by the name, were not UTF-8 text
+    note = "备注" + "x" * 70
+    lines = [f"record_id,id_number,donated_on,kind,volume_ml,{note}".encode()]
+    for i in range(3):
+        lines.append(f"R-{i},{city.id_numbers[i]},2026-11-01,whole_blood,300,".encode())
+    if spoil == "nul":
+        lines[2] = lines[2].replace(b"R-1", b"R\x00-1")
+    elif spoil == "column":
+        lines[2] = lines[2] + b"\xff\xfe"
+    else:
+        lines[0] = lines[0] + b"\xff\xfe"
+        lines[2] = lines[2].replace(b",300,", ",三百,".encode())
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    counts = import_file(city.container, interface="blood_donation", path=path).counts
+    assert (counts.received, counts.accepted, counts.quarantined) == (3, 2, 1)
+    with city.container.uow(write=False) as uow:
+        (row,) = feeds.quarantine_list(uow, interface="blood_donation")
+    if spoil == "nul":
+        assert (row["row"], row["field"], row["reason"]) == (2, "record_id", "bad_encoding")
+        assert row["detail"] == "a control character in the text: 'R\\x00-1'"
+    elif spoil == "header":
+        assert (row["row"], row["field"], row["reason"]) == (2, "volume_ml", "wrong_type")
+        assert row["values"][note + "\ufffd\ufffd"] is None
+    else:
+        assert (row["row"], row["field"], row["reason"]) == (2, None, "bad_encoding")
+        assert row["detail"] == (
+            f"bytes that are not utf-8 in {note[:40] + '…'!r}, which is not a field of blood_donation"
+        )
+
+
+def test_a_decimal_written_another_way_is_the_same_record_not_a_correction(
+    city: City, tmp_path: Path
+) -> None:
+    # "4", then "4.0", then "4.00": each a correction, a ledger reversal and a new entry
+    record = {"record_id": "VH-1", "id_number": city.id_numbers[0], "served_on": "2026-10-01", "hours": "4"}
+
+    def send(hours: str, name: str) -> Counts:
+        path = tmp_path / name
+        path.write_text(json.dumps({**record, "hours": hours}) + "\n")
+        return import_file(city.container, interface="volunteer_hours", path=path).counts
+
+    assert send("4", "a.jsonl").accepted == 1
+    before = _ledger_sum(city)
+    for hours, name in (("4.0", "b.jsonl"), ("4.00", "c.jsonl"), ("4e0", "d.jsonl")):
+        c = send(hours, name)
+        assert (c.accepted, c.corrections, c.duplicates) == (0, 0, 1), hours
+    assert _ledger_sum(city) == before
+
+    # a record stored by an earlier version, its decimal as written: the same values sent again are
+    # the same record (not, once, a correction)
+    with city.container.uow() as uow:
+        stored = uow.db.scalars(select(FeedRecord)).one()
+        stored.payload = stored.payload.replace('"hours":"4"', '"hours":"4.0"')
+        stored.content_hash = hashlib.sha256(stored.payload.encode()).hexdigest()
+        uow.commit()
+    c = send("4", "e.jsonl")
+    assert (c.accepted, c.corrections, c.duplicates) == (0, 0, 1)
+    assert _ledger_sum(city) == before
+    with city.container.uow(write=False) as uow:
+        assert uow.db.scalars(select(FeedRecord)).one().version == 1

@@ -151,7 +151,11 @@ def test_a_poison_record_is_quarantined_and_the_pull_goes_on(city: City, departm
     assert _cursor(city) == "s1"
     with city.container.uow(write=False) as uow:
         (q,) = feeds.quarantine_list(uow, interface="bank_repayment")
-        assert (q["reason"], q["field"]) == ("bad_encoding", "note")
+        assert (q["reason"], q["field"], q["detail"]) == (  # note: a key, not a field of the interface
+            "bad_encoding",
+            None,
+            "bytes that are not UTF-8 in 'note', which is not a field of bank_repayment",
+        )
         assert feeds.recent_imports(uow, interface="bank_repayment")[0]["status"] == "done"
 
 

@@ -4,6 +4,7 @@ import checks a row, a discard keeps its reason."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -224,3 +225,28 @@ def test_a_reprocessed_row_says_what_became_of_its_record(city: City, tmp_path: 
     # a row that left the quarantine is not fixed or discarded again, whatever became of it
     with city.container.uow() as uow, pytest.raises(Conflict, match="is already reprocessed"):
         feeds.quarantine_discard(uow, quarantine_id=held["id"], actor="t", reason="late")
+
+
+def test_a_line_that_is_not_json_is_shown_to_staff_who_retype_it(city: City, tmp_path: Path) -> None:
+    # the row was kept with no values: the page showed an empty form and nothing of what arrived
+    record = {
+        "record_id": "JL-1",
+        "id_number": city.id_numbers[0],
+        "donated_on": "2026-11-01",
+        "kind": "whole_blood",
+        "volume_ml": 300,
+    }
+    broken = json.dumps(record)[:-1] + ",}"  # a trailing comma: not JSON
+    path = tmp_path / "b.jsonl"
+    path.write_text(broken + "\n", encoding="utf-8")
+    import_file(city.container, interface="blood_donation", path=path)
+    (row,) = _open_rows(city).values()
+    assert (row["reason"], row["field"], row["values"]) == ("bad_json", None, {"_line": broken})
+    with city.container.uow() as uow:
+        fixed = feeds.quarantine_fix(
+            uow, quarantine_id=row["id"], values={k: str(v) for k, v in record.items()}, actor="t"
+        )
+        assert "_line" not in fixed["values"]  # the fix replaces the text with the fields
+        counts = feeds.quarantine_reprocess(uow, actor="t")
+        uow.commit()
+    assert counts.accepted == 1 and _status(city, row["id"]) == "reprocessed"

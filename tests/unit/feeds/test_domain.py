@@ -4,7 +4,9 @@ formats and three encodings, validating rows, mapping to indicators, counts, sig
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -436,3 +438,160 @@ def test_every_detail_a_row_problem_is_stored_with_reads_back_as_its_kind(tmp_pa
     assert kinds[3][1] == {"cells": "3", "columns": "5"}
     assert kinds[4][1] == {"type": "int", "value": "十二"} and kinds[6][1] == {"value": "X"}
     assert domain.read_detail("something a later version wrote") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2026-11-01", "2026-11-01"),
+        ("2026/11/1", "2026-11-01"),
+        ("20261101", "2026-11-01"),
+        ("2026年11月1日", "2026-11-01"),
+        ("2026-11-01T10:30", "2026-11-01"),
+        ("2026-11-01T10:30:00", "2026-11-01"),  # a workbook's date and time
+        ("2026-11-01T10:30:00.123Z", "2026-11-01"),
+        ("2026-11-01T23:59:59.123456789+08:00", "2026-11-01"),
+        ("2026-11-01T00:00-0500", "2026-11-01"),
+        ("1949-10-01", "1949-10-01"),
+    ],
+)
+def test_a_date_is_taken_in_its_forms_and_with_a_whole_iso_time(text: str, day: str) -> None:
+    checked = domain.validate(IFACES["blood_donation"], _raw(**{**_GOOD, "donated_on": text}), today=TODAY)
+    assert isinstance(checked, Record) and checked.values["donated_on"] == day
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-01Tgarbage",  # the text after T was never looked at
+        "2026-11-01T",
+        "2026-11-01T25:00",
+        "2026-11-01T10:00:60",
+        "2026-11-01T10",
+        "2026/11/01T10:00",
+        "２０２６-１１-０１",  # full-width digits
+        "٢٠٢٦-١١-٠١",  # Arabic-Indic digits
+        "0000-01-01",
+    ],
+)
+def test_a_date_with_a_time_that_is_no_time_or_digits_that_are_not_ascii_is_bad(text: str) -> None:
+    checked = domain.validate(IFACES["blood_donation"], _raw(**{**_GOOD, "donated_on": text}), today=TODAY)
+    assert isinstance(checked, RowProblem) and (checked.field, checked.reason) == ("donated_on", "bad_date")
+    assert domain.check_values(IFACES["blood_donation"], {**_GOOD, "donated_on": text}, today=TODAY)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01", "1900-01-01", "1949-09-30"])
+def test_a_date_before_the_republic_is_out_of_range_naming_the_bound(text: str) -> None:
+    # one row of 0001-01-01 made the interface's mean lag on the health page read 739,944 days
+    checked = domain.validate(IFACES["blood_donation"], _raw(**{**_GOOD, "donated_on": text}), today=TODAY)
+    assert isinstance(checked, RowProblem)
+    assert (checked.field, checked.reason) == ("donated_on", "out_of_range")
+    assert checked.detail == f"超出允许范围 1949-10-01 至 9999-12-31: '{text}'"
+    assert domain.read_detail(checked.detail) == (
+        "out_of_range",
+        {"low": "1949-10-01", "high": "9999-12-31", "value": text},
+    )
+    (problem,) = domain.check_values(IFACES["blood_donation"], {**_GOOD, "donated_on": text}, today=TODAY)
+    assert problem.reason == f"out of the field's range: '{text}'"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1_000", "wrong_type"),  # taken in a decimal field, refused in an int field
+        ("４００", "wrong_type"),  # full-width digits
+        ("٤٠٠", "wrong_type"),  # Arabic-Indic digits
+        ("NaN", "wrong_type"),
+        ("Infinity", "wrong_type"),
+        ("1" * 31, "out_of_range"),  # wrong_type in an int field
+        ("1e999999999999999999999", "out_of_range"),
+        ("-4", "out_of_range"),
+    ],
+)
+def test_int_and_decimal_fields_read_a_number_alike(text: str, reason: str) -> None:
+    blood, hours = IFACES["blood_donation"], IFACES["volunteer_hours"]
+    as_int = domain.validate(blood, _raw(**{**_GOOD, "volume_ml": text}), today=TODAY)
+    good_hours = {"record_id": "V-1", "id_number": PEOPLE[0], "served_on": "2026-11-01", "hours": text}
+    as_decimal = domain.validate(hours, _raw(**good_hours), today=TODAY)
+    for checked in (as_int, as_decimal):
+        assert isinstance(checked, RowProblem) and checked.reason == reason, checked
+        assert checked.detail.endswith(f": {text[:60]!r}")
+
+
+def test_a_whole_number_is_an_int_however_it_is_written() -> None:
+    for text in ("400", "+400", "400.0", "4e2", "4.00E+2"):
+        checked = domain.validate(IFACES["blood_donation"], _raw(**{**_GOOD, "volume_ml": text}), today=TODAY)
+        assert isinstance(checked, Record) and checked.values["volume_ml"] == 400, text
+    checked = domain.validate(IFACES["blood_donation"], _raw(**{**_GOOD, "volume_ml": "400.5"}), today=TODAY)
+    assert isinstance(checked, RowProblem) and checked.reason == "wrong_type"
+
+
+def test_a_huge_number_in_a_workbook_is_out_of_range_as_it_was_written(tmp_path: Path) -> None:
+    # 1e308 became 309 digits of float noise ("100000000000000001097906362944045541…"): wrong_type
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(list(_GOOD))
+    wb.active.append([*list(_GOOD.values())[:4], 1e308])
+    wb.active.append([*list(_GOOD.values())[:4], 300.0])
+    wb.save(tmp_path / "b.xlsx")
+    huge, fine = (domain.validate(IFACES["blood_donation"], r) for r in domain.read_rows(tmp_path / "b.xlsx"))
+    assert isinstance(huge, RowProblem) and huge.reason == "out_of_range"
+    assert huge.detail == "超出允许范围 0 至 1,000,000,000,000,000: '1e+308'"
+    assert isinstance(fine, Record) and fine.values["volume_ml"] == 300
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) for c in text)
+
+
+def test_identifiers_in_full_width_characters_are_refused_alike() -> None:
+    # a full-width ID number was taken (python-stdnum turns full-width digits into ASCII), a full-width
+    # GB 32100 code refused (stdnum leaves its full-width letters): both are refused now, as full-width
+    # digits are in numbers and dates
+    person = domain.validate(
+        IFACES["blood_donation"], _raw(**{**_GOOD, "id_number": _full_width(PEOPLE[0])}), today=TODAY
+    )
+    assert isinstance(person, RowProblem) and person.reason == "bad_id_number"
+    assert domain.valid_id_number(_full_width(PEOPLE[0])) is None
+    assert domain.valid_uscc(_full_width("91350100M000100Y43")) is None
+    assert domain.valid_id_number(PEOPLE[0].lower()) == PEOPLE[0]  # ASCII spellings as before
+
+
+def test_a_decimal_is_stored_in_one_form_so_equal_values_hash_alike() -> None:
+    # "4", "4.0" and "4.00" of one record were three contents: a correction (a ledger reversal and a
+    # new entry) each time the department wrote the same value another way
+    iface = IFACES["volunteer_hours"]
+    base = {"record_id": "V-1", "id_number": PEOPLE[0], "served_on": "2026-11-01"}
+    hashes = set()
+    for hours in ("4", "4.0", "4.00", "4e0", "+4", "0.4E1", 4, 4.0):
+        checked = domain.validate(iface, _raw(**base, hours=hours), today=TODAY)  # type: ignore[arg-type]
+        assert isinstance(checked, Record) and checked.values["hours"] == "4", hours
+        hashes.add(checked.content_hash())
+    assert len(hashes) == 1
+    for written, stored in (("-0.0", "0"), ("0.10", "0.1"), ("2.50", "2.5"), ("1e-7", "0.0000001")):
+        assert domain.canonical_decimal(Decimal(written)) == stored
+    assert domain.canonical_decimal(Decimal("1e-40")) == "1E-40"  # not 40 digits
+
+
+def test_a_payload_stored_before_decimals_were_canonical_reads_as_today() -> None:
+    iface = IFACES["volunteer_hours"]
+    old = domain.canonical_json(
+        {"record_id": "V-1", "id_number": "R1", "served_on": "2026-11-01", "hours": "4.0"}
+    )
+    new = domain.canonical_json(
+        {"record_id": "V-1", "id_number": "R1", "served_on": "2026-11-01", "hours": "4"}
+    )
+    assert old != new and domain.recanonical(iface, old) == new
+
+
+def test_a_column_name_with_bytes_that_do_not_decode_is_kept_as_text(tmp_path: Path) -> None:
+    # the name kept its undecodable bytes as lone surrogates in every row's values, so a quarantined
+    # row of such a file could not be stored (not UTF-8): the whole batch failed
+    path = tmp_path / "b.csv"
+    path.write_bytes(BLOOD_HEADER.encode() + b",note\xff\r\n" + f"{_blood_line(1, '三百')},x\r\n".encode())
+    (raw,) = domain.read_rows(path)
+    assert raw.values["note\ufffd"] == "x"
+    json.dumps(raw.values, ensure_ascii=False).encode()  # what the quarantine keeps is UTF-8 text
+    checked = domain.validate(IFACES["blood_donation"], raw, today=TODAY)
+    assert isinstance(checked, RowProblem) and checked.reason == "wrong_type"

@@ -4,7 +4,10 @@ rows; sample files are written whole or not at all, in an encoding the import re
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+import re
+import signal
+import zipfile
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -68,22 +71,27 @@ def test_an_unreadable_workbook_is_refused_by_the_upload_reader_too() -> None:
         assert str(e.value) == "units.xlsx: not a valid XLSX workbook"
 
 
-def _damaged_sheet(path: Path) -> Path:
-    """A sound zip whose sheet's XML is cut in half: openpyxl opens it and fails only as it reads."""
-    import zipfile
-
+def _workbook(path: Path, rows: list[list[object]], change: Callable[[bytes], bytes]) -> Path:
+    """A workbook of ``rows`` whose sheet XML is then changed by ``change`` (an xlsx is a zip), as a
+    program other than openpyxl may have written it."""
     from openpyxl import Workbook
 
     whole = path.with_name("whole.xlsx")
     wb = Workbook()
-    wb.active.append(list(IFACE.field_names))
-    wb.active.append(["x"] * len(IFACE.field_names))
+    for row in rows:
+        wb.active.append(row)
     wb.save(whole)
     with zipfile.ZipFile(whole) as zin, zipfile.ZipFile(path, "w") as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
-            zout.writestr(item, data[: len(data) // 2] if item.filename.endswith("sheet1.xml") else data)
+            zout.writestr(item, change(data) if item.filename.endswith("sheet1.xml") else data)
     return path
+
+
+def _damaged_sheet(path: Path) -> Path:
+    """A sound zip whose sheet's XML is cut in half: openpyxl opens it and fails only as it reads."""
+    rows = [list(IFACE.field_names), ["x"] * len(IFACE.field_names)]
+    return _workbook(path, rows, lambda data: data[: len(data) // 2])
 
 
 def test_a_damaged_sheet_is_refused_as_it_is_read(tmp_path: Path) -> None:
@@ -93,6 +101,100 @@ def test_a_damaged_sheet_is_refused_as_it_is_read(tmp_path: Path) -> None:
     assert _refusal(path) == "damaged.xlsx: not a valid XLSX workbook"
     with pytest.raises(InvalidInput, match="damaged.xlsx: not a valid XLSX workbook"):
         read_table(path)
+
+
+def _dimension(ref: str, *, cell: str | None = None) -> Callable[[bytes], bytes]:
+    """Set the sheet's declared ``<dimension ref=...>``; ``cell``: add one text cell there."""
+
+    def change(data: bytes) -> bytes:
+        data = re.sub(rb'<dimension ref="[^"]*" ?/>', f'<dimension ref="{ref}"/>'.encode(), data)
+        if cell is not None:
+            row = re.fullmatch(r"[A-Z]+(\d+)", cell)[1]  # type: ignore[index]
+            far = f'<row r="{row}"><c r="{cell}" t="inlineStr"><is><t>x</t></is></c></row>'
+            data = data.replace(b"</sheetData>", far.encode() + b"</sheetData>")
+        return data
+
+    return change
+
+
+class _TooSlow(BaseException):  # not an Exception: the reader turns those into "not a valid workbook"
+    pass
+
+
+def _read_within(path: Path, seconds: int) -> list[domain.RawRow]:
+    def stop(signum: int, frame: object) -> None:
+        raise _TooSlow(f"still reading {path.name} after {seconds} s")
+
+    before = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return list(domain.read_rows(path, fields=REQUIRED))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+
+
+def _court_rows(n: int) -> list[list[object]]:
+    return [list(IFACE.field_names)] + [
+        [r[f] for f in IFACE.field_names] for r in samples.rows(IFACE, PEOPLE, n, today=TODAY)
+    ]
+
+
+def test_a_sheet_that_claims_the_whole_grid_is_read_by_the_cells_it_has(tmp_path: Path) -> None:
+    # openpyxl padded every row to the claimed 16,384 columns and read a million rows: a 5 KB workbook
+    # kept the import busy for about 15 minutes
+    change = _dimension("A1:XFD1048576", cell="XFD1048576")
+    path = _workbook(tmp_path / "grid.xlsx", _court_rows(3), change)
+    assert path.stat().st_size < 10_000
+    rows = _read_within(path, 60)  # under a second now
+    assert [r.values.get("record_id") for r in rows[:3]] == [row[0] for row in _court_rows(3)[1:]]
+    far = rows[3]
+    assert (far.row, far.line, far.values) == (1_048_575, 1_048_576, {})
+    assert far.problem is not None and far.problem.reason == "16384 cells where the header has 5"
+
+
+def test_a_stale_dimension_does_not_drop_the_rows_after_it(tmp_path: Path) -> None:
+    # <dimension ref="A1:E3"/> on a sheet of 5 rows: rows 4 and 5 were neither read nor counted
+    path = _workbook(tmp_path / "stale.xlsx", _court_rows(5), _dimension("A1:E3"))
+    rows = _read_within(path, 60)
+    assert [r.values["record_id"] for r in rows] == [row[0] for row in _court_rows(5)[1:]]
+    assert all(r.problem is None for r in rows)
+
+
+def test_a_row_wider_than_the_header_keeps_its_cells_under_the_header(tmp_path: Path) -> None:
+    # it was kept with no values at all: staff saw an empty form
+    rows = _court_rows(2)
+    rows[2] = [*rows[2], "", "a note"]
+    path = _workbook(tmp_path / "wide.xlsx", rows, lambda data: data)
+    ragged = _read_within(path, 60)[1]
+    assert ragged.problem is not None and ragged.problem.reason == "7 cells where the header has 5"
+    assert ragged.values == dict(zip(IFACE.field_names, rows[2], strict=False))
+    checked = domain.validate(IFACE, ragged)
+    assert isinstance(checked, domain.RowProblem) and (checked.field, checked.reason) == (None, "ragged_row")
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_a_header_naming_a_column_twice_refuses_the_file_naming_it(tmp_path: Path, ext: str) -> None:
+    # the last of the two columns was read, the first silently dropped
+    rows = _court_rows(2)
+    rows[0] = [*rows[0], "status", "", "", " case_number "]
+    rows[1:] = [[*r, "listed", "", "", "x"] for r in rows[1:]]
+    path = tmp_path / f"twice.{ext}"
+    if ext == "csv":
+        path.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n", encoding="utf-8")
+    else:
+        _workbook(path, rows, lambda data: data)
+    assert _refusal(path) == (
+        f"twice.{ext}, line 1: columns named more than once in the header: 'status', 'case_number'"
+    )
+    # blank header cells (spacer columns) may repeat
+    rows = [[r[0], "", r[1], "", *r[2:]] for r in _court_rows(2)]
+    path = tmp_path / f"spacers.{ext}"
+    if ext == "csv":
+        path.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n", encoding="utf-8")
+    else:
+        _workbook(path, rows, lambda data: data)
+    assert [r.problem for r in domain.read_rows(path, fields=REQUIRED)] == [None, None]
 
 
 # -- sample files ----------------------------------------------------------------------------------------

@@ -114,6 +114,22 @@ def test_the_examples_of_the_brief_read_in_chinese() -> None:
         # feeds
         ("quarantined row 17 is already discarded", "隔离行 17 已作废"),
         (
+            "bytes that are not utf-8 in '备注xxxx…', which is not a field of blood_donation",
+            "“备注xxxx…”中含有不符合 utf-8 编码的字节（它不是本接口的字段）",
+        ),
+        (
+            "b.csv, line 1: columns named more than once in the header: 'kind', 'volume_ml'",
+            "文件 b.csv，第 1 行：表头中以下列名重复出现：'kind', 'volume_ml'",
+        ),
+        (
+            "row 4, field bad_json: the key 'volume_ml' appears more than once",
+            "第 4 行，JSON 格式：键“volume_ml”重复出现",
+        ),
+        (
+            "row 2, field record_id: a control character in the text: 'R\\x00-1'",
+            "第 2 行，字段 record_id：“R\\x00-1”中含有控制字符",
+        ),
+        (
             "field since: not a date or ISO time: 'yesterday'",
             "起始时间：“yesterday”不是有效的日期或 ISO 时间",
         ),
@@ -380,6 +396,10 @@ def samples() -> dict[str, list[str]]:
         "inclusion: {}": ["inclusion: the proof is too short"],
         "consistency: {}": ["consistency: equal sizes but different roots"],
         "leaf: {}": ["leaf: leaf is not in canonical form"],
+        "{} in '{}', which is not a field of {}": [  # a reader's problem in a column the interface lacks
+            f"bytes that are not {e} in 'x', which is not a field of blood_donation"
+            for e in ("UTF-8", "utf-8", "gb18030")
+        ],
     }
 
 
