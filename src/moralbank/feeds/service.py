@@ -698,6 +698,13 @@ def quarantine_list(
     ]
 
 
+def quarantine_total(
+    uow: Any, *, interface: str | None = None, status: str | None = "open", reason: str | None = None
+) -> int:
+    """How many quarantined rows ``quarantine_list`` pages through with these filters."""
+    return repository.quarantine_total(uow.db, interface=interface, status=status, reason=reason)
+
+
 PENDING = ("open", "fixed")
 """The statuses of a row still in the quarantine; it leaves as ``discarded`` or through a reprocess."""
 REPROCESSED_AS = {"accepted": "reprocessed", "held_for_consent": "held", "duplicates": "duplicate"}

@@ -180,7 +180,15 @@ def health_page(
     )
 
 
-FILTERS = ("interface", "reason", "status")
+FILTERS = ("interface", "reason", "status", "page")
+PAGE_SIZE = 50
+
+
+def _page_number(text: str, total: int) -> tuple[int, int]:
+    """(the page asked for, the number of pages): a page past the last (rows left the filter since
+    the link was made) is the last one; a page that is not a number is the first."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    return min(max(int(text), 1), pages) if text.isascii() and text.isdigit() else 1, pages
 
 
 @router.get("/staff/feeds/quarantine")
@@ -189,6 +197,7 @@ def quarantine_page(
     interface: str | None = Query(None),
     reason: str | None = Query(None),
     status: str = Query("pending"),
+    page: str = Query("1"),
     msg: str | None = Query(None),
     err: str | None = Query(None),
     row: int | None = Query(None),
@@ -199,13 +208,14 @@ def quarantine_page(
 ) -> Response:
     lang = language_of(request)
     _ = translator(lang)
-    rows = service.quarantine_list(
-        uow,
-        interface=interface or None,
-        reason=reason or None,
-        status=None if status == "all" else status,
-        limit=200,
-    )
+    shown = {
+        "interface": interface or None,
+        "reason": reason or None,
+        "status": None if status == "all" else status,
+    }
+    total = service.quarantine_total(uow, **shown)
+    number, pages = _page_number(page, total)
+    rows = service.quarantine_list(uow, **shown, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     details = _detail_words(_)
     staff = _staff_names(uow) if any(r["discard_reason"] for r in rows) else {}
     for r in rows:
@@ -233,6 +243,11 @@ def quarantine_page(
             "interface": interface or "",
             "reason": reason or "",
             "status": status,
+            "total": total,
+            "first": (number - 1) * PAGE_SIZE + 1,
+            "page": number,
+            "pages": pages,
+            "pager": _pager(request, number, pages),
             "back": _filters(request),
             "msg": msg,
             "err": err,
@@ -255,6 +270,19 @@ def _staff_names(uow: UnitOfWork) -> dict[str, str]:
 def _filters(request: Request) -> str:
     """The quarantine page's filters, as a query string the actions carry and return to."""
     return urlencode([(k, request.query_params[k]) for k in FILTERS if request.query_params.get(k)])
+
+
+def _pager(request: Request, number: int, pages: int) -> dict[str, str]:
+    """Links to the first, previous, next and last pages, with the page's other filters."""
+    others = [(k, request.query_params[k]) for k in FILTERS if k != "page" and request.query_params.get(k)]
+
+    def link(n: int) -> str:
+        return "/staff/feeds/quarantine?" + urlencode([*others, ("page", n)])
+
+    return {
+        **({"first": link(1), "previous": link(number - 1)} if number > 1 else {}),
+        **({"next": link(number + 1), "last": link(pages)} if number < pages else {}),
+    }
 
 
 def _back(request: Request, **shown: str | int | list[str] | None) -> Response:
