@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from moralbank.auth import service as auth
-from moralbank.auth.domain import Role
+from moralbank.auth.domain import SYSTEM, Role
 from moralbank.bootstrap import Container
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file
@@ -33,7 +33,7 @@ def test_fix_and_reprocess_a_quarantined_row(
         token = auth.user_session(uow, username="admin").token
         uow.commit()
     with container.uow(write=False) as uow:
-        row = next(r for r in feeds.quarantine_list(uow) if r["reason"] == "bad_date")
+        row = next(r for r in feeds.quarantine_list(uow, principal=SYSTEM) if r["reason"] == "bad_date")
     page.context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": live_server}])
     page.goto(f"{live_server}/staff/feeds/quarantine?reason=bad_date")
     card = page.locator(f"#q{row['id']}")

@@ -19,7 +19,8 @@ from functools import lru_cache, partial
 from itertools import islice
 from typing import Any
 
-from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
+from moralbank.auth.domain import OVERSIGHT, Principal
+from moralbank.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from moralbank.feeds import domain, repository, source
 from moralbank.feeds.domain import Counts, Interface, RawRow, Record, RowProblem
 from moralbank.feeds.models import FeedCursor, FeedHealthDay, FeedImport, FeedPush, FeedRecord
@@ -680,22 +681,66 @@ def _health(
 # -- quarantine ----------------------------------------------------------------------------------------
 
 
+QUARANTINE_READ = "feeds.quarantine"
+"""What the access log says was read when staff list quarantined rows."""
+QUARANTINE_PURPOSE = "fix quarantined department data"
+
+
 def quarantine_list(
     uow: Any,
     *,
+    principal: Principal,
+    why: str = QUARANTINE_PURPOSE,
     interface: str | None = None,
     status: str | None = "open",
     reason: str | None = None,
     limit: int | None = 200,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Quarantined rows, with their raw values decrypted for the staff who fix them."""
-    return [
-        quarantine_view(uow, q)
-        for q in repository.quarantine(
-            uow.db, interface=interface, status=status, reason=reason, limit=limit, offset=offset
-        )
+    """Quarantined rows for the staff who fix them (the city administrator; auditors read), their raw
+    values decrypted with ID numbers masked unless one is what needs fixing (``quarantine_view``).
+
+    The read is written to the access log (``_log_quarantine_read``)."""
+    if principal.role not in OVERSIGHT:
+        raise PermissionDenied("only the city administrator and auditors read the quarantine")
+    rows = repository.quarantine(
+        uow.db, interface=interface, status=status, reason=reason, limit=limit, offset=offset
+    )
+    cells = [json.loads(uow.keys.decrypt(q.raw)) for q in rows]
+    _log_quarantine_read(uow, principal, why, rows, cells)
+    return [quarantine_view(uow, q, values) for q, values in zip(rows, cells, strict=True)]
+
+
+def _log_quarantine_read(
+    uow: Any, principal: Principal, why: str, rows: Sequence[Any], cells: Sequence[dict[str, Any]]
+) -> None:
+    """One access-log entry per resident named by a row read (their own page of who read their data
+    shows it), and one naming by their numbers the rows that name no resident (an ID number not in
+    the register, or none that can be read), under no resident id."""
+    from moralbank.audit import service as audit
+
+    numbers = [[v for v in c.values() if _is_id_number(v)] for c in cells]
+    resident_of = _resolve(uow, [n for row in numbers for n in row])
+    named = [
+        {q.resident_id} if q.resident_id else {resident_of[n] for n in row if resident_of.get(n)}
+        for q, row in zip(rows, numbers, strict=True)
     ]
+    residents = sorted(set().union(*named))
+    audit.log_reads(uow, principal=principal, resident_ids=residents, what=QUARANTINE_READ, why=why)
+    if nobody := [q.id for q, who in zip(rows, named, strict=True) if not who]:
+        what = f"{QUARANTINE_READ} #{_id_ranges(nobody)}"
+        audit.log_read(uow, principal=principal, resident_id="", what=what, why=why)
+
+
+def _id_ranges(ids: Sequence[int]) -> str:
+    """``3-5,9,12-14`` for the ids 3, 4, 5, 9, 12, 13, 14 (sorted, as the quarantine lists them)."""
+    runs: list[list[int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 def quarantine_total(
@@ -715,10 +760,15 @@ DISCARD_MARK = " | 作废: "  # between the problem and the discard reason, in `
 DISCARD_REASON_MAX = 200
 
 
-def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
+def quarantine_view(uow: Any, q: Any, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A quarantined row as staff see it. ``values`` are its cells, an ID number masked
+    (330281********123X, as staff see residents) unless the staff member must read it to fix the row;
+    ``masked`` names the fields so shown."""
     detail, discard_reason = q.detail, None
     if q.status == "discarded" and DISCARD_MARK in detail:
         detail, _, discard_reason = detail.partition(DISCARD_MARK)
+    values = json.loads(uow.keys.decrypt(q.raw)) if values is None else values
+    masked = _masked_fields(q.field, values)
     return {
         "id": q.id,
         "interface": q.interface,
@@ -729,11 +779,29 @@ def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
         "reason": q.reason,
         "detail": detail,
         "status": q.status,
-        "values": json.loads(uow.keys.decrypt(q.raw)),
+        "values": {k: _masked(v) if k in masked else v for k, v in values.items()},
+        "masked": sorted(masked),
         "import_id": q.import_id,
         "resolved_by": q.resolved_by,
         "discard_reason": discard_reason,
     }
+
+
+def _masked_fields(problem_field: str | None, values: dict[str, Any]) -> set[str]:
+    """The fields holding a valid ID number that is not what is wrong with the row. The problem's own
+    field and an invalid number are shown whole, to be corrected; so is every cell of a row damaged as
+    a whole (no problem field: cells out of line, broken quoting), which may all need retyping."""
+    if problem_field is None:
+        return set()
+    return {k for k, v in values.items() if k != problem_field and _is_id_number(v)}
+
+
+def _is_id_number(value: Any) -> bool:
+    return isinstance(value, str) and domain.valid_id_number(value) is not None
+
+
+def _masked(number: str) -> str:
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 def _quarantined(uow: Any, qid: int) -> Any:

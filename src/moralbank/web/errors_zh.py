@@ -636,6 +636,10 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("no import {batch}", "未找到导入批次 {batch}"),
     ("no quarantined row {row}", "未找到隔离行 {row}"),
     ("quarantined row {row} is already {status:status}", "隔离行 {row} 已{status}"),
+    (
+        "only the city administrator and auditors read the quarantine",
+        "只有市级管理员和审计人员可以查看隔离区",
+    ),
     ("'{field}' is not a field of {interface}", "“{field}”不是数据接口 {interface} 的字段"),
     ("{interface} does not accept pushes", "数据接口 {interface} 不接受推送"),
     (

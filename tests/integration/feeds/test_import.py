@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from moralbank.auth.domain import SYSTEM
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file
 from moralbank.feeds.models import FeedQuarantine, FeedRecord, FeedRecordVersion
@@ -41,7 +42,7 @@ def test_every_format_and_encoding_goes_in_and_counts_reconcile(
     )  # every bad kind: checksum, unknown person, date, type, missing, ragged, encoding
     assert c.accepted == 21
     with city.container.uow(write=False) as uow:
-        rows = feeds.quarantine_list(uow, interface="blood_donation")
+        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
     assert len(rows) == 9
     assert all(r["file"] == path.name and r["row"] >= 1 and r["reason"] for r in rows)
     reasons = {r["reason"] for r in rows}
@@ -151,7 +152,7 @@ def test_quarantine_fix_and_reprocess_lets_the_row_in(city: City, tmp_path: Path
     p = city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9)
     import_file(city.container, interface="blood_donation", path=p)
     with city.container.uow() as uow:
-        rows = feeds.quarantine_list(uow, interface="blood_donation")
+        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
         bad_date = next(r for r in rows if r["reason"] == "bad_date")
         feeds.quarantine_fix(
             uow, quarantine_id=bad_date["id"], values={"donated_on": "2026-11-01"}, actor="t"
@@ -162,8 +163,11 @@ def test_quarantine_fix_and_reprocess_lets_the_row_in(city: City, tmp_path: Path
         uow.commit()
     assert counts.accepted == 1
     with city.container.uow(write=False) as uow:
-        still_open = feeds.quarantine_list(uow, interface="blood_donation")
-        by_id = {r["id"]: r for r in feeds.quarantine_list(uow, interface="blood_donation", status=None)}
+        still_open = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
+        by_id = {
+            r["id"]: r
+            for r in feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation", status=None)
+        }
     assert by_id[bad_date["id"]]["status"] == "reprocessed"
     assert by_id[ragged["id"]]["status"] == "discarded"
     assert len(still_open) == 7
@@ -186,7 +190,7 @@ def test_rows_the_csv_reader_refuses_are_quarantined_and_the_rest_goes_in(city: 
     assert (c.received, c.accepted, c.quarantined) == (15, 12, 3)
     assert c.received == c.accepted + c.duplicates + c.quarantined + c.held_for_consent
     with city.container.uow(write=False) as uow:
-        rows = feeds.quarantine_list(uow, interface="blood_donation")
+        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
     assert sorted((r["file"], r["row"], r["line"], r["reason"], r["field"]) for r in rows) == [
         ("b.csv", 4, 5, "bad_csv", None),
         ("b.csv", 8, 9, "bad_csv", None),

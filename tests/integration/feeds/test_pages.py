@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from moralbank.auth import service as auth
-from moralbank.auth.domain import Role
+from moralbank.auth.domain import SYSTEM, Role
 from moralbank.feeds import domain
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file
@@ -52,7 +52,9 @@ def admin(city: City, tmp_path: Path) -> TestClient:
 def _row(city: City, reason: str) -> dict:
     with city.container.uow(write=False) as uow:
         return next(
-            r for r in feeds.quarantine_list(uow, interface="blood_donation") if r["reason"] == reason
+            r
+            for r in feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
+            if r["reason"] == reason
         )
 
 
@@ -70,7 +72,7 @@ def _kept(location: str) -> dict[str, list[str]]:
 
 def test_every_action_keeps_the_filters(city: City, admin: TestClient) -> None:
     bad_date, wrong = _row(city, "bad_date"), _row(city, "wrong_type")
-    values = {f"f_{k}": v or "" for k, v in bad_date["values"].items()}
+    values = {f"f_{k}": v or "" for k, v in bad_date["values"].items() if k not in bad_date["masked"]}
     r = admin.post(
         f"/staff/feeds/quarantine/{bad_date['id']}/fix?{FILTERS}",
         data={**values, "f_donated_on": "2026-11-02"},
@@ -88,7 +90,8 @@ def test_every_action_keeps_the_filters(city: City, admin: TestClient) -> None:
     # only blood donation was reprocessed: the filter is what the button acts on
     with city.container.uow(write=False) as uow:
         assert {
-            r["status"] for r in feeds.quarantine_list(uow, interface="volunteer_hours", status=None)
+            r["status"]
+            for r in feeds.quarantine_list(uow, principal=SYSTEM, interface="volunteer_hours", status=None)
         } == {"open"}
     # the page's forms post back with the filters
     page = admin.get(f"/staff/feeds/quarantine?{FILTERS}&reason=bad_id_number", headers=HTML).text
@@ -175,10 +178,10 @@ def test_a_reprocessed_row_says_it_is_held_for_consent(city: City, admin: TestCl
     with city.container.uow(write=False) as uow:
         row = next(
             r
-            for r in feeds.quarantine_list(uow, interface="blood_donation")
+            for r in feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
             if r["reason"] == "bad_date" and r["file"] == "nine.csv"
         )
-    values = {f"f_{k}": v or "" for k, v in row["values"].items()}
+    values = {f"f_{k}": v or "" for k, v in row["values"].items() if k not in row["masked"]}
     admin.post(
         f"/staff/feeds/quarantine/{row['id']}/fix?{FILTERS}", data={**values, "f_donated_on": "2026-11-01"}
     )
@@ -192,7 +195,7 @@ def test_a_reprocessed_row_says_it_is_held_for_consent(city: City, admin: TestCl
 
 def test_a_refused_fix_names_every_field_by_the_interfaces_label(city: City, admin: TestClient) -> None:
     row = _row(city, "bad_date")
-    values = {f"f_{k}": v or "" for k, v in row["values"].items()}
+    values = {f"f_{k}": v or "" for k, v in row["values"].items() if k not in row["masked"]}
     r = admin.post(
         f"/staff/feeds/quarantine/{row['id']}/fix?{FILTERS}",
         data={**values, "f_donated_on": "", "f_kind": ""},
@@ -266,7 +269,9 @@ def test_values_out_of_range_too_long_and_stopped_imports_read_in_words(
     with pytest.raises(OSError, match=READING_BROKE_OFF):
         import_file(city.container, interface="volunteer_hours", path=stopped)
     with city.container.uow(write=False) as uow:
-        reasons = [r["reason"] for r in feeds.quarantine_list(uow, interface="volunteer_hours")]
+        reasons = [
+            r["reason"] for r in feeds.quarantine_list(uow, principal=SYSTEM, interface="volunteer_hours")
+        ]
     assert {domain.OUT_OF_RANGE, domain.TOO_LONG} <= set(reasons), reasons
     page = admin.get("/staff/feeds/quarantine?interface=volunteer_hours&status=all", headers=HTML).text
     zh = _details(page)

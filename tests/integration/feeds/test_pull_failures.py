@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from typer.testing import CliRunner
 
+from moralbank.auth.domain import SYSTEM
 from moralbank.errors import Unavailable
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file, pull
@@ -142,7 +143,7 @@ def test_a_poison_record_is_quarantined_and_the_pull_goes_on(city: City, departm
     assert (page.counts.received, page.counts.accepted, page.counts.quarantined) == (2, 1, 1)
     assert _cursor(city) == "s1"
     with city.container.uow(write=False) as uow:
-        (q,) = feeds.quarantine_list(uow, interface="bank_repayment")
+        (q,) = feeds.quarantine_list(uow, principal=SYSTEM, interface="bank_repayment")
         assert (q["reason"], q["field"]) == ("bad_encoding", "note")
         assert feeds.recent_imports(uow, interface="bank_repayment")[0]["status"] == "done"
 

@@ -215,7 +215,9 @@ def quarantine_page(
     }
     total = service.quarantine_total(uow, **shown)
     number, pages = _page_number(page, total)
-    rows = service.quarantine_list(uow, **shown, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    rows = service.quarantine_list(
+        uow, principal=principal, **shown, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
+    )
     details = _detail_words(_)
     staff = _staff_names(uow) if any(r["discard_reason"] for r in rows) else {}
     for r in rows:
@@ -233,7 +235,7 @@ def quarantine_page(
         if bad_fields and len(why) == len(bad_fields)
         else []
     )
-    return render(
+    response = render(
         request,
         "feeds/quarantine.html",
         {
@@ -258,6 +260,8 @@ def quarantine_page(
             "can_fix": principal.role == Role.CITY_ADMIN,
         },
     )
+    uow.commit()  # the access log of the rows read
+    return response
 
 
 def _staff_names(uow: UnitOfWork) -> dict[str, str]:
