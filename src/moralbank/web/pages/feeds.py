@@ -4,6 +4,7 @@ and the resident's own view of which department data is used about them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from moralbank.db.uow import UnitOfWork
 from moralbank.errors import InvalidInput, MoralbankError, NotFound
 from moralbank.feeds import domain, service
 from moralbank.kernel.clock import CHINA
-from moralbank.web.app import language_of, render
+from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import error_text, translator
 
@@ -194,27 +195,46 @@ def _page_number(text: str, total: int) -> tuple[int, int]:
 @router.get("/staff/feeds/quarantine")
 def quarantine_page(
     request: Request,
-    interface: str | None = Query(None),
-    reason: str | None = Query(None),
-    status: str = Query("pending"),
-    page: str = Query("1"),
     msg: str | None = Query(None),
-    err: str | None = Query(None),
-    row: int | None = Query(None),
-    bad: str = Query(""),
-    why: list[str] = Query([]),
     principal: Principal = Depends(WATCHERS),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
+    """Quarantined rows, filtered (``interface``, ``reason``, ``status``) and a page at a time
+    (``page``)."""
+    return _quarantine(request, uow, principal, msg=msg)
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A refused action, for the page shown again in its place: the row it was on, why, and what the
+    staff member had typed, by the form's names (the fix's ``f_<field>``, the discard's ``reason``)."""
+
+    row: int | None
+    error: MoralbankError
+    typed: dict[str, str] = field(default_factory=dict)
+
+
+def _quarantine(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    msg: str | None = None,
+    refused: _Refusal | None = None,
+) -> Response:
+    """The quarantine page with the filters of the request's address; after a refused action, with
+    the refusal and what was typed, so nothing entered is lost."""
     lang = language_of(request)
     _ = translator(lang)
+    query = request.query_params
+    status = query.get("status") or "pending"
     shown = {
-        "interface": interface or None,
-        "reason": reason or None,
+        "interface": query.get("interface") or None,
+        "reason": query.get("reason") or None,
         "status": None if status == "all" else status,
     }
     total = service.quarantine_total(uow, **shown)
-    number, pages = _page_number(page, total)
+    number, pages = _page_number(query.get("page", ""), total)
     rows = service.quarantine_list(
         uow, principal=principal, **shown, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
     )
@@ -225,14 +245,16 @@ def quarantine_page(
         r["labels"] = {name: label for name, label, _required in r["fields"]}
         r["detail"] = _detail(details, lang, r["detail"])
         r["discarded_by"] = staff.get(r["resolved_by"] or "") or _("工作人员")
+    err_row = refused.row if refused else None
+    problems = refused.error.problems if refused and isinstance(refused.error, InvalidInput) else []
+    bad_fields = [p.field for p in problems if p.field]
     # what a refused action names: the fields of its row, in the page's language
-    err_row = next((r for r in rows if r["id"] == row), None)
-    labels = {**(err_row["labels"] if err_row else {}), "reason": _("作废原因")}
-    bad_fields = [f for f in bad.split(",") if f]
+    row = next((r for r in rows if r["id"] == err_row), None)
+    labels = {**(row["labels"] if row else {}), "reason": _("作废原因")}
     # each refused field with what is wrong with it, when the refusal said so field by field
     err_problems = (
-        [(labels.get(f, f), error_text(w, lang)) for f, w in zip(bad_fields, why, strict=True)]
-        if bad_fields and len(why) == len(bad_fields)
+        [(labels.get(p.field, p.field), error_text(p.reason, lang)) for p in problems]
+        if bad_fields and len(bad_fields) == len(problems)
         else []
     )
     response = render(
@@ -242,8 +264,8 @@ def quarantine_page(
             "rows": rows,
             "names": _interface_names(lang),
             "words": _words(_),
-            "interface": interface or "",
-            "reason": reason or "",
+            "interface": shown["interface"] or "",
+            "reason": shown["reason"] or "",
             "status": status,
             "total": total,
             "first": (number - 1) * PAGE_SIZE + 1,
@@ -252,16 +274,22 @@ def quarantine_page(
             "pager": _pager(request, number, pages),
             "back": _filters(request),
             "msg": msg,
-            "err": err,
-            "err_row": row,
+            "err": str(refused.error) if refused else None,
+            "err_row": err_row,
+            "typed": refused.typed if refused else {},
             "bad_fields": bad_fields,
             "bad_labels": [labels.get(f, f) for f in bad_fields],
             "err_problems": err_problems,
             "can_fix": principal.role == Role.CITY_ADMIN,
         },
+        status_code=_status(refused.error) if refused else 200,
     )
     uow.commit()  # the access log of the rows read
     return response
+
+
+def _status(error: MoralbankError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
 
 
 def _staff_names(uow: UnitOfWork) -> dict[str, str]:
@@ -296,13 +324,10 @@ def _back(request: Request, **shown: str | int | list[str] | None) -> Response:
     return RedirectResponse(f"/staff/feeds/quarantine?{query}", status_code=303)
 
 
-def _refused(request: Request, qid: int | None, e: MoralbankError) -> Response:
-    """Back with the refusal (``err``), the fields it names (``bad``) and, when every problem names a
-    field, what is wrong with each (``why``: the page names the fields with the interface's labels)."""
-    problems = e.problems if isinstance(e, InvalidInput) else []
-    fields = [p.field for p in problems if p.field]
-    why = [p.reason for p in problems] if len(fields) == len(problems) else []
-    return _back(request, err=str(e), row=qid, bad=",".join(fields), why=why)
+def _refused(request: Request, uow: UnitOfWork, principal: Principal, refusal: _Refusal) -> Response:
+    """The page again, in place of the refused action, with the refusal and what was typed."""
+    uow.db.rollback()  # drop what the refused attempt wrote before the page is read again
+    return _quarantine(request, uow, principal, refused=refusal)
 
 
 @router.post("/staff/feeds/quarantine/{qid}/fix")
@@ -310,12 +335,13 @@ async def fix(
     qid: int, request: Request, principal: Principal = Depends(FIXERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     form = await request.form()
-    values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
+    typed = {k: str(v) for k, v in form.items() if k.startswith("f_")}
+    values = {k[2:]: v for k, v in typed.items()}
     try:
         service.quarantine_fix(uow, quarantine_id=qid, values=values, actor=principal.actor)
         uow.commit()
     except MoralbankError as e:
-        return _refused(request, qid, e)
+        return _refused(request, uow, principal, _Refusal(qid, e, typed))
     _ = translator(language_of(request))
     return _back(request, msg=_("#{id} 已修正，待重新处理", id=qid))
 
@@ -332,7 +358,7 @@ def discard(
         service.quarantine_discard(uow, quarantine_id=qid, actor=principal.actor, reason=reason)
         uow.commit()
     except MoralbankError as e:
-        return _refused(request, qid, e)
+        return _refused(request, uow, principal, _Refusal(qid, e, {"reason": reason}))
     _ = translator(language_of(request))
     return _back(request, msg=_("#{id} 已作废", id=qid))
 
@@ -349,7 +375,7 @@ def reprocess(
         counts = service.quarantine_reprocess(uow, actor=principal.actor, interface=interface or None)
         uow.commit()
     except MoralbankError as e:
-        return _refused(request, None, e)
+        return _refused(request, uow, principal, _Refusal(None, e))
     _ = translator(language_of(request))
     return _back(
         request,
