@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import InvalidInput, MoralbankError, NotFound
 from moralbank.feeds import domain, service
 from moralbank.kernel.clock import CHINA
+from moralbank.web import flash
 from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import error_text, translator
@@ -194,14 +195,13 @@ def _page_number(text: str, total: int) -> tuple[int, int]:
 
 @router.get("/staff/feeds/quarantine")
 def quarantine_page(
-    request: Request,
-    msg: str | None = Query(None),
-    principal: Principal = Depends(WATCHERS),
-    uow: UnitOfWork = Depends(get_uow),
+    request: Request, principal: Principal = Depends(WATCHERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     """Quarantined rows, filtered (``interface``, ``reason``, ``status``) and a page at a time
-    (``page``)."""
-    return _quarantine(request, uow, principal, msg=msg)
+    (``page``); after an action, what it did (``web.flash``)."""
+    response = _quarantine(request, uow, principal, said=flash.take(request))
+    flash.clear(request, response)
+    return response
 
 
 @dataclass(frozen=True)
@@ -219,7 +219,7 @@ def _quarantine(
     uow: UnitOfWork,
     principal: Principal,
     *,
-    msg: str | None = None,
+    said: flash.Flash | None = None,
     refused: _Refusal | None = None,
 ) -> Response:
     """The quarantine page with the filters of the request's address; after a refused action, with
@@ -273,7 +273,7 @@ def _quarantine(
             "pages": pages,
             "pager": _pager(request, number, pages),
             "back": _filters(request),
-            "msg": msg,
+            "msg": _done(_, said),
             "err": str(refused.error) if refused else None,
             "err_row": err_row,
             "typed": refused.typed if refused else {},
@@ -286,6 +286,24 @@ def _quarantine(
     )
     uow.commit()  # the access log of the rows read
     return response
+
+
+def _done(_: Callable[..., str], said: flash.Flash | None) -> str | None:
+    """What an action did (``said``), in the page's language; nothing for a code this page does not
+    know."""
+    words = {
+        "fixed": _("#{id} 已修正，待重新处理"),
+        "discarded": _("#{id} 已作废"),
+        "reprocessed": _(
+            "重新处理 {n} 行：入库 {accepted}，仍隔离 {quarantined}，待授权 {held}，重复 {duplicates}"
+        ),
+    }
+    if said is None or said.code not in words:
+        return None
+    try:
+        return words[said.code].format(**said.values)
+    except (KeyError, IndexError, ValueError):  # values of another version of the message
+        return None
 
 
 def _status(error: MoralbankError) -> int:
@@ -317,11 +335,10 @@ def _pager(request: Request, number: int, pages: int) -> dict[str, str]:
     }
 
 
-def _back(request: Request, **shown: str | int | list[str] | None) -> Response:
-    """Back to the quarantine page with what the action did and the filters it was left with."""
-    said = urlencode({k: v for k, v in shown.items() if v}, doseq=True)
-    query = "&".join(q for q in (said, _filters(request)) if q)
-    return RedirectResponse(f"/staff/feeds/quarantine?{query}", status_code=303)
+def _back(request: Request, code: str, **values: int) -> Response:
+    """Back to the quarantine page, with the filters it was left with, to say what the action did."""
+    query = _filters(request)
+    return flash.redirect(request, f"/staff/feeds/quarantine{'?' if query else ''}{query}", code, **values)
 
 
 def _refused(request: Request, uow: UnitOfWork, principal: Principal, refusal: _Refusal) -> Response:
@@ -342,8 +359,7 @@ async def fix(
         uow.commit()
     except MoralbankError as e:
         return _refused(request, uow, principal, _Refusal(qid, e, typed))
-    _ = translator(language_of(request))
-    return _back(request, msg=_("#{id} 已修正，待重新处理", id=qid))
+    return _back(request, "fixed", id=qid)
 
 
 @router.post("/staff/feeds/quarantine/{qid}/discard")
@@ -359,8 +375,7 @@ def discard(
         uow.commit()
     except MoralbankError as e:
         return _refused(request, uow, principal, _Refusal(qid, e, {"reason": reason}))
-    _ = translator(language_of(request))
-    return _back(request, msg=_("#{id} 已作废", id=qid))
+    return _back(request, "discarded", id=qid)
 
 
 @router.post("/staff/feeds/quarantine/reprocess")
@@ -376,17 +391,14 @@ def reprocess(
         uow.commit()
     except MoralbankError as e:
         return _refused(request, uow, principal, _Refusal(None, e))
-    _ = translator(language_of(request))
     return _back(
         request,
-        msg=_(
-            "重新处理 {n} 行：入库 {accepted}，仍隔离 {quarantined}，待授权 {held}，重复 {duplicates}",
-            n=counts.received,
-            accepted=counts.accepted,
-            quarantined=counts.quarantined,
-            held=counts.held_for_consent,
-            duplicates=counts.duplicates,
-        ),
+        "reprocessed",
+        n=counts.received,
+        accepted=counts.accepted,
+        quarantined=counts.quarantined,
+        held=counts.held_for_consent,
+        duplicates=counts.duplicates,
     )
 
 
