@@ -1187,13 +1187,24 @@ def health(uow: Any) -> list[dict[str, Any]]:
 
 
 def health_series(uow: Any, *, interface: str, days: int = 30) -> list[dict[str, Any]]:
+    """Each of the last ``days`` arrival days, today included, oldest first: received, accepted and
+    quarantined, zero on a day nothing arrived (so a chart shows the gaps)."""
     from datetime import timedelta
 
     since = local_date(uow.clock.now()) - timedelta(days=days - 1)
-    return [
-        {"day": h.day, "received": h.received, "accepted": h.accepted, "quarantined": h.quarantined}
-        for h in repository.health_days(uow.db, interface, since)
-    ]
+    stored = {h.day: h for h in repository.health_days(uow.db, interface, since)}
+    series = []
+    for day in (since + timedelta(days=i) for i in range(days)):
+        h = stored.get(day)
+        series.append(
+            {
+                "day": day,
+                "received": h.received if h else 0,
+                "accepted": h.accepted if h else 0,
+                "quarantined": h.quarantined if h else 0,
+            }
+        )
+    return series
 
 
 def recent_imports(uow: Any, *, interface: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

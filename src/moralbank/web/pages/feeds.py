@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -27,27 +28,44 @@ FIXERS = require_roles(Role.CITY_ADMIN)
 RESIDENT = require_roles(Role.RESIDENT)
 
 
-def _bars(series: list[dict], width: int = 240, height: int = 40) -> str:
-    """A tiny inline SVG of daily volumes (accepted in green over received in grey)."""
-    if not series:
-        return ""
+def _bars(series: list[dict], _: Callable[..., str], width: int = 180, height: int = 40) -> str:
+    """Daily volumes as a tiny inline SVG: one slot per day of ``series``, oldest on the left, a day
+    without arrivals an empty slot; accepted in green over received in grey; the first and last dates
+    below; each day's figures as its tooltip."""
     top = max(s["received"] for s in series) or 1
     w = width / len(series)
-    parts = []
+    parts = [f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#d9dee2"/>']
     for i, s in enumerate(series):
-        h_all = height * s["received"] / top
-        h_ok = height * s["accepted"] / top
-        parts.append(
-            f'<rect x="{i * w:.1f}" y="{height - h_all:.1f}" width="{max(w - 1, 1):.1f}" '
-            f'height="{h_all:.1f}" fill="#c8ccd0"/>'
+        day = s["day"].isoformat()
+        tip = _(
+            "{day}：接收 {received}，入库 {accepted}", day=day, received=s["received"], accepted=s["accepted"]
         )
-        parts.append(
-            f'<rect x="{i * w:.1f}" y="{height - h_ok:.1f}" width="{max(w - 1, 1):.1f}" '
-            f'height="{h_ok:.1f}" fill="#1b7f3b"/>'
+        bars = "".join(
+            f'<rect x="{i * w:.1f}" y="{height - h:.1f}" width="{max(w - 1, 1):.1f}" height="{h:.1f}" '
+            f'fill="{fill}"/>'
+            for h, fill in (
+                (height * s["received"] / top, "#c8ccd0"),
+                (height * s["accepted"] / top, "#1b7f3b"),
+            )
+            if h
         )
+        parts.append(f'<g data-day="{day}"><title>{escape(tip)}</title>{bars}</g>')
+    first, last = series[0]["day"].isoformat(), series[-1]["day"].isoformat()
+    for x, anchor, text in ((0, "start", first), (width, "end", last)):
+        parts.append(
+            f'<text x="{x}" y="{height + 11}" text-anchor="{anchor}" font-size="10" '
+            f'fill="#5f6b73">{text}</text>'
+        )
+    label = _(
+        "每日接收量，{first} 至 {last}：共接收 {received}，入库 {accepted}",
+        first=first,
+        last=last,
+        received=sum(s["received"] for s in series),
+        accepted=sum(s["accepted"] for s in series),
+    )
     return (
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="volumes">{"".join(parts)}</svg>'
+        f'<svg class="volumes" viewBox="0 0 {width} {height + 14}" width="{width}" height="{height + 14}" '
+        f'role="img" aria-label="{escape(label)}">{"".join(parts)}</svg>'
     )
 
 
@@ -166,9 +184,10 @@ def health_page(
     request: Request, _: Principal = Depends(WATCHERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     lang = language_of(request)
+    _ = translator(lang)
     rows = service.health(uow)
     for r in rows:
-        r["chart"] = _bars(service.health_series(uow, interface=r["interface"], days=30))
+        r["chart"] = _bars(service.health_series(uow, interface=r["interface"], days=30), _)
     return render(
         request,
         "feeds/health.html",
@@ -176,7 +195,7 @@ def health_page(
             "rows": rows,
             "imports": service.recent_imports(uow, limit=20),
             "names": _interface_names(lang),
-            "words": _words(translator(lang)),
+            "words": _words(_),
             "local": _local,
         },
     )
