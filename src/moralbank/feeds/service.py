@@ -829,12 +829,27 @@ def quarantine_fix(
     current.update({k: (v.strip() or None) if isinstance(v, str) else v for k, v in values.items()})
     problems = domain.check_values(iface, current, today=local_date(uow.clock.now()))
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidInput([_with_limit(iface, current, p) for p in problems])
     q.raw = uow.keys.encrypt(json.dumps(current, ensure_ascii=False))
     q.status = "fixed"
     q.resolved_by = actor
     q.resolved_at = uow.clock.now()
     return quarantine_view(uow, q)
+
+
+def text_limit(iface: Interface, field: str) -> int:
+    """The most characters a value of ``field`` may have (a record id, any other text)."""
+    return domain.MAX_RECORD_ID if field == iface.source_id else domain.MAX_TEXT
+
+
+def _with_limit(iface: Interface, values: dict[str, Any], problem: Problem) -> Problem:
+    """A value refused as too long, said with the field's limit (``check_values`` does not give it)."""
+    value, limit = values.get(problem.field or ""), text_limit(iface, problem.field or "")
+    if not isinstance(value, str) or len(value) <= limit:
+        return problem
+    return Problem(
+        f"too long: {len(value):,} characters where the field takes at most {limit:,}", field=problem.field
+    )
 
 
 def quarantine_discard(uow: Any, *, quarantine_id: int, actor: str, reason: str) -> dict[str, Any]:

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
+from typing import NamedTuple
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
@@ -28,7 +30,9 @@ FIXERS = require_roles(Role.CITY_ADMIN)
 RESIDENT = require_roles(Role.RESIDENT)
 
 
-def _bars(series: list[dict], _: Callable[..., str], width: int = 180, height: int = 40) -> str:
+def _bars(
+    series: list[dict], _: Callable[..., str], num: Callable[[float], str], width: int = 180, height: int = 40
+) -> str:
     """Daily volumes as a tiny inline SVG: one slot per day of ``series``, oldest on the left, a day
     without arrivals an empty slot; accepted in green over received in grey; the first and last dates
     below; each day's figures as its tooltip."""
@@ -38,7 +42,10 @@ def _bars(series: list[dict], _: Callable[..., str], width: int = 180, height: i
     for i, s in enumerate(series):
         day = s["day"].isoformat()
         tip = _(
-            "{day}：接收 {received}，入库 {accepted}", day=day, received=s["received"], accepted=s["accepted"]
+            "{day}：接收 {received}，入库 {accepted}",
+            day=day,
+            received=num(s["received"]),
+            accepted=num(s["accepted"]),
         )
         bars = "".join(
             f'<rect x="{i * w:.1f}" y="{height - h:.1f}" width="{max(w - 1, 1):.1f}" height="{h:.1f}" '
@@ -60,8 +67,8 @@ def _bars(series: list[dict], _: Callable[..., str], width: int = 180, height: i
         "每日接收量，{first} 至 {last}：共接收 {received}，入库 {accepted}",
         first=first,
         last=last,
-        received=sum(s["received"] for s in series),
-        accepted=sum(s["accepted"] for s in series),
+        received=num(sum(s["received"] for s in series)),
+        accepted=num(sum(s["accepted"] for s in series)),
     )
     return (
         f'<svg class="volumes" viewBox="0 0 {width} {height + 14}" width="{width}" height="{height + 14}" '
@@ -166,13 +173,37 @@ def _interface_names(lang: str) -> dict[str, str]:
     return {i.name: _name(lang, i.name_zh, i.name_en) for i in service.list_interfaces()}
 
 
-def _fields(lang: str, interface: str) -> list[tuple[str, str, bool]]:
-    """(name, label in the page's language, required) of each field of an interface."""
+class _Field(NamedTuple):
+    """A field of an interface as the fix form offers it."""
+
+    name: str
+    label: str  # in the page's language
+    required: bool
+    codes: tuple[str, ...]  # a code field's codes, offered as a list to choose from
+    limit: int  # the most characters it takes
+
+
+def _fields(lang: str, interface: str) -> list[_Field]:
     try:
         iface = service.get_interface(interface)
     except NotFound:  # a row of an interface the city has since removed
         return []
-    return [(f.name, _name(lang, f.label_zh, f.label_en) or f.name, f.required) for f in iface.fields]
+    return [
+        _Field(
+            f.name,
+            _name(lang, f.label_zh, f.label_en) or f.name,
+            f.required,
+            f.codes if f.type == "code" else (),
+            service.text_limit(iface, f.name),
+        )
+        for f in iface.fields
+    ]
+
+
+def _number(lang: str) -> Callable[[float], str]:
+    """Figures as the page's language writes them, thousands grouped (1,234,567)."""
+    locale = "en" if lang == "en" else "zh_CN"
+    return lambda n: format_decimal(n, locale=locale)
 
 
 def _local(at: datetime | None) -> str:
@@ -184,10 +215,10 @@ def health_page(
     request: Request, _: Principal = Depends(WATCHERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     lang = language_of(request)
-    _ = translator(lang)
+    _, num = translator(lang), _number(lang)
     rows = service.health(uow)
     for r in rows:
-        r["chart"] = _bars(service.health_series(uow, interface=r["interface"], days=30), _)
+        r["chart"] = _bars(service.health_series(uow, interface=r["interface"], days=30), _, num)
     return render(
         request,
         "feeds/health.html",
@@ -197,6 +228,7 @@ def health_page(
             "names": _interface_names(lang),
             "words": _words(_),
             "local": _local,
+            "num": num,
         },
     )
 
@@ -244,7 +276,7 @@ def _quarantine(
     """The quarantine page with the filters of the request's address; after a refused action, with
     the refusal and what was typed, so nothing entered is lost."""
     lang = language_of(request)
-    _ = translator(lang)
+    _, num = translator(lang), _number(lang)
     query = request.query_params
     status = query.get("status") or "pending"
     shown = {
@@ -261,7 +293,7 @@ def _quarantine(
     staff = _staff_names(uow) if any(r["discard_reason"] for r in rows) else {}
     for r in rows:
         r["fields"] = _fields(lang, r["interface"])
-        r["labels"] = {name: label for name, label, _required in r["fields"]}
+        r["labels"] = {f.name: f.label for f in r["fields"]}
         r["detail"] = _detail(details, lang, r["detail"])
         r["discarded_by"] = staff.get(r["resolved_by"] or "") or _("工作人员")
     err_row = refused.row if refused else None
@@ -292,7 +324,7 @@ def _quarantine(
             "pages": pages,
             "pager": _pager(request, number, pages),
             "back": _filters(request),
-            "msg": _done(_, said),
+            "msg": _done(_, num, said),
             "err": str(refused.error) if refused else None,
             "err_row": err_row,
             "typed": refused.typed if refused else {},
@@ -300,6 +332,7 @@ def _quarantine(
             "bad_labels": [labels.get(f, f) for f in bad_fields],
             "err_problems": err_problems,
             "can_fix": principal.role == Role.CITY_ADMIN,
+            "num": num,
         },
         status_code=_status(refused.error) if refused else 200,
     )
@@ -307,7 +340,7 @@ def _quarantine(
     return response
 
 
-def _done(_: Callable[..., str], said: flash.Flash | None) -> str | None:
+def _done(_: Callable[..., str], num: Callable[[float], str], said: flash.Flash | None) -> str | None:
     """What an action did (``said``), in the page's language; nothing for a code this page does not
     know."""
     words = {
@@ -320,7 +353,9 @@ def _done(_: Callable[..., str], said: flash.Flash | None) -> str | None:
     if said is None or said.code not in words:
         return None
     try:
-        return words[said.code].format(**said.values)
+        return words[said.code].format(
+            **{k: num(v) if isinstance(v, int) and k != "id" else v for k, v in said.values.items()}
+        )
     except (KeyError, IndexError, ValueError):  # values of another version of the message
         return None
 
