@@ -19,8 +19,7 @@ from functools import lru_cache, partial
 from itertools import islice
 from typing import Any
 
-from moralbank.auth.domain import OVERSIGHT, Principal
-from moralbank.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from moralbank.errors import Conflict, InvalidInput, NotFound, Problem
 from moralbank.feeds import domain, repository, source
 from moralbank.feeds.domain import Counts, Interface, RawRow, Record, RowProblem
 from moralbank.feeds.models import FeedCursor, FeedHealthDay, FeedImport, FeedPush, FeedRecord
@@ -689,7 +688,7 @@ QUARANTINE_PURPOSE = "fix quarantined department data"
 def quarantine_list(
     uow: Any,
     *,
-    principal: Principal,
+    principal: Any,
     why: str = QUARANTINE_PURPOSE,
     interface: str | None = None,
     status: str | None = "open",
@@ -701,6 +700,9 @@ def quarantine_list(
     values decrypted with ID numbers masked unless one is what needs fixing (``quarantine_view``).
 
     The read is written to the access log (``_log_quarantine_read``)."""
+    from moralbank.auth.domain import OVERSIGHT
+    from moralbank.errors import PermissionDenied
+
     if principal.role not in OVERSIGHT:
         raise PermissionDenied("only the city administrator and auditors read the quarantine")
     rows = repository.quarantine(
@@ -712,7 +714,7 @@ def quarantine_list(
 
 
 def _log_quarantine_read(
-    uow: Any, principal: Principal, why: str, rows: Sequence[Any], cells: Sequence[dict[str, Any]]
+    uow: Any, principal: Any, why: str, rows: Sequence[Any], cells: Sequence[dict[str, Any]]
 ) -> None:
     """One access-log entry per resident named by a row read (their own page of who read their data
     shows it), and one naming by their numbers the rows that name no resident (an ID number not in
