@@ -297,14 +297,24 @@ def q_list(
     limit: int = typer.Option(200),
     json_: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Quarantined rows with file, row, field and reason."""
+    """Quarantined rows with file, row, field and reason (``--json``: with their cells, an ID number
+    masked unless it is what needs fixing). The read is written to the access log."""
+    from moralbank.audit.service import set_route
+    from moralbank.auth.domain import SYSTEM
     from moralbank.feeds import service
 
     c = container()
-    with c.uow(write=False) as uow:
+    with domain_errors(), c.uow(write=False) as uow:
+        set_route(uow, "cli: feeds quarantine list")
         rows = service.quarantine_list(
-            uow, interface=interface, status=None if status == "all" else status, reason=reason, limit=limit
+            uow,
+            principal=SYSTEM,
+            interface=interface,
+            status=None if status == "all" else status,
+            reason=reason,
+            limit=limit,
         )
+        uow.commit()  # the access log of the rows read
     if json_:
         print_json(rows)
         return

@@ -107,7 +107,23 @@ def quarantine(
     limit: int | None = 200,
     offset: int = 0,
 ) -> list[FeedQuarantine]:
-    q = select(FeedQuarantine).order_by(FeedQuarantine.id)
+    q = _quarantine_where(select(FeedQuarantine), interface, status, reason).order_by(FeedQuarantine.id)
+    if ids is not None:
+        q = q.where(FeedQuarantine.id.in_(list(ids)))
+    if limit:
+        q = q.limit(limit).offset(offset)
+    return list(db.scalars(q))
+
+
+def quarantine_total(
+    db: Session, *, interface: str | None = None, status: str | None = "open", reason: str | None = None
+) -> int:
+    """How many rows ``quarantine`` finds with these filters, all pages together."""
+    q = _quarantine_where(select(func.count()).select_from(FeedQuarantine), interface, status, reason)
+    return int(db.scalar(q) or 0)
+
+
+def _quarantine_where(q: Any, interface: str | None, status: str | None, reason: str | None) -> Any:
     if interface:
         q = q.where(FeedQuarantine.interface == interface)
     if status:
@@ -118,11 +134,7 @@ def quarantine(
         )
     if reason:
         q = q.where(FeedQuarantine.reason == reason)
-    if ids is not None:
-        q = q.where(FeedQuarantine.id.in_(list(ids)))
-    if limit:
-        q = q.limit(limit).offset(offset)
-    return list(db.scalars(q))
+    return q
 
 
 def quarantine_row(db: Session, qid: int) -> FeedQuarantine | None:

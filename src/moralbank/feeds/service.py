@@ -681,22 +681,76 @@ def _health(
 # -- quarantine ----------------------------------------------------------------------------------------
 
 
+QUARANTINE_READ = "feeds.quarantine"
+"""What the access log says was read when staff list quarantined rows."""
+QUARANTINE_PURPOSE = "fix quarantined department data"
+
+
 def quarantine_list(
     uow: Any,
     *,
+    principal: Any,
+    why: str = QUARANTINE_PURPOSE,
     interface: str | None = None,
     status: str | None = "open",
     reason: str | None = None,
     limit: int | None = 200,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """Quarantined rows, with their raw values decrypted for the staff who fix them."""
-    return [
-        quarantine_view(uow, q)
-        for q in repository.quarantine(
-            uow.db, interface=interface, status=status, reason=reason, limit=limit, offset=offset
-        )
+    """Quarantined rows for the staff who fix them (the city administrator; auditors read), their raw
+    values decrypted with ID numbers masked unless one is what needs fixing (``quarantine_view``).
+
+    The read is written to the access log (``_log_quarantine_read``)."""
+    from moralbank.auth.domain import OVERSIGHT
+    from moralbank.errors import PermissionDenied
+
+    if principal.role not in OVERSIGHT:
+        raise PermissionDenied("only the city administrator and auditors read the quarantine")
+    rows = repository.quarantine(
+        uow.db, interface=interface, status=status, reason=reason, limit=limit, offset=offset
+    )
+    cells = [json.loads(uow.keys.decrypt(q.raw)) for q in rows]
+    _log_quarantine_read(uow, principal, why, rows, cells)
+    return [quarantine_view(uow, q, values) for q, values in zip(rows, cells, strict=True)]
+
+
+def _log_quarantine_read(
+    uow: Any, principal: Any, why: str, rows: Sequence[Any], cells: Sequence[dict[str, Any]]
+) -> None:
+    """One access-log entry per resident named by a row read (their own page of who read their data
+    shows it), and one naming by their numbers the rows that name no resident (an ID number not in
+    the register, or none that can be read), under no resident id."""
+    from moralbank.audit import service as audit
+
+    numbers = [[v for v in c.values() if _is_id_number(v)] for c in cells]
+    resident_of = _resolve(uow, [n for row in numbers for n in row])
+    named = [
+        {q.resident_id} if q.resident_id else {resident_of[n] for n in row if resident_of.get(n)}
+        for q, row in zip(rows, numbers, strict=True)
     ]
+    residents = sorted(set().union(*named))
+    audit.log_reads(uow, principal=principal, resident_ids=residents, what=QUARANTINE_READ, why=why)
+    if nobody := [q.id for q, who in zip(rows, named, strict=True) if not who]:
+        what = f"{QUARANTINE_READ} #{_id_ranges(nobody)}"
+        audit.log_read(uow, principal=principal, resident_id="", what=what, why=why)
+
+
+def _id_ranges(ids: Sequence[int]) -> str:
+    """``3-5,9,12-14`` for the ids 3, 4, 5, 9, 12, 13, 14 (sorted, as the quarantine lists them)."""
+    runs: list[list[int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def quarantine_total(
+    uow: Any, *, interface: str | None = None, status: str | None = "open", reason: str | None = None
+) -> int:
+    """How many quarantined rows ``quarantine_list`` pages through with these filters."""
+    return repository.quarantine_total(uow.db, interface=interface, status=status, reason=reason)
 
 
 PENDING = ("open", "fixed")
@@ -709,10 +763,15 @@ DISCARD_MARK = " | 作废: "  # between the problem and the discard reason, in `
 DISCARD_REASON_MAX = 200
 
 
-def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
+def quarantine_view(uow: Any, q: Any, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A quarantined row as staff see it. ``values`` are its cells, an ID number masked
+    (330281********123X, as staff see residents) unless the staff member must read it to fix the row;
+    ``masked`` names the fields so shown."""
     detail, discard_reason = q.detail, None
     if q.status == "discarded" and DISCARD_MARK in detail:
         detail, _, discard_reason = detail.partition(DISCARD_MARK)
+    values = json.loads(uow.keys.decrypt(q.raw)) if values is None else values
+    masked = _masked_fields(q.field, values)
     return {
         "id": q.id,
         "interface": q.interface,
@@ -723,11 +782,29 @@ def quarantine_view(uow: Any, q: Any) -> dict[str, Any]:
         "reason": q.reason,
         "detail": detail,
         "status": q.status,
-        "values": json.loads(uow.keys.decrypt(q.raw)),
+        "values": {k: _masked(v) if k in masked else v for k, v in values.items()},
+        "masked": sorted(masked),
         "import_id": q.import_id,
         "resolved_by": q.resolved_by,
         "discard_reason": discard_reason,
     }
+
+
+def _masked_fields(problem_field: str | None, values: dict[str, Any]) -> set[str]:
+    """The fields holding a valid ID number that is not what is wrong with the row. The problem's own
+    field and an invalid number are shown whole, to be corrected; so is every cell of a row damaged as
+    a whole (no problem field: cells out of line, broken quoting), which may all need retyping."""
+    if problem_field is None:
+        return set()
+    return {k for k, v in values.items() if k != problem_field and _is_id_number(v)}
+
+
+def _is_id_number(value: Any) -> bool:
+    return isinstance(value, str) and domain.valid_id_number(value) is not None
+
+
+def _masked(number: str) -> str:
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 def _quarantined(uow: Any, qid: int) -> Any:
@@ -755,12 +832,27 @@ def quarantine_fix(
     current.update({k: (v.strip() or None) if isinstance(v, str) else v for k, v in values.items()})
     problems = domain.check_values(iface, current, today=local_date(uow.clock.now()))
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidInput([_with_limit(iface, current, p) for p in problems])
     q.raw = uow.keys.encrypt(json.dumps(current, ensure_ascii=False))
     q.status = "fixed"
     q.resolved_by = actor
     q.resolved_at = uow.clock.now()
     return quarantine_view(uow, q)
+
+
+def text_limit(iface: Interface, field: str) -> int:
+    """The most characters a value of ``field`` may have (a record id, any other text)."""
+    return domain.MAX_RECORD_ID if field == iface.source_id else domain.MAX_TEXT
+
+
+def _with_limit(iface: Interface, values: dict[str, Any], problem: Problem) -> Problem:
+    """A value refused as too long, said with the field's limit (``check_values`` does not give it)."""
+    value, limit = values.get(problem.field or ""), text_limit(iface, problem.field or "")
+    if not isinstance(value, str) or len(value) <= limit:
+        return problem
+    return Problem(
+        f"too long: {len(value):,} characters where the field takes at most {limit:,}", field=problem.field
+    )
 
 
 def quarantine_discard(uow: Any, *, quarantine_id: int, actor: str, reason: str) -> dict[str, Any]:
@@ -1136,13 +1228,24 @@ def health(uow: Any) -> list[dict[str, Any]]:
 
 
 def health_series(uow: Any, *, interface: str, days: int = 30) -> list[dict[str, Any]]:
+    """Each of the last ``days`` arrival days, today included, oldest first: received, accepted and
+    quarantined, zero on a day nothing arrived (so a chart shows the gaps)."""
     from datetime import timedelta
 
     since = local_date(uow.clock.now()) - timedelta(days=days - 1)
-    return [
-        {"day": h.day, "received": h.received, "accepted": h.accepted, "quarantined": h.quarantined}
-        for h in repository.health_days(uow.db, interface, since)
-    ]
+    stored = {h.day: h for h in repository.health_days(uow.db, interface, since)}
+    series = []
+    for day in (since + timedelta(days=i) for i in range(days)):
+        h = stored.get(day)
+        series.append(
+            {
+                "day": day,
+                "received": h.received if h else 0,
+                "accepted": h.accepted if h else 0,
+                "quarantined": h.quarantined if h else 0,
+            }
+        )
+    return series
 
 
 def recent_imports(uow: Any, *, interface: str | None = None, limit: int = 20) -> list[dict[str, Any]]:

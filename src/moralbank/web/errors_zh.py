@@ -636,6 +636,10 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("no import {batch}", "未找到导入批次 {batch}"),
     ("no quarantined row {row}", "未找到隔离行 {row}"),
     ("quarantined row {row} is already {status:status}", "隔离行 {row} 已{status}"),
+    (
+        "only the city administrator and auditors read the quarantine",
+        "只有市级管理员和审计人员可以查看隔离区",
+    ),
     ("'{field}' is not a field of {interface}", "“{field}”不是数据接口 {interface} 的字段"),
     ("{interface} does not accept pushes", "数据接口 {interface} 不接受推送"),
     (
@@ -653,9 +657,9 @@ _TABLE: tuple[tuple[str, str], ...] = (
     ("required, cannot be empty", "必填，不能为空"),
     ("not a value of type {type:field_type}: '{value:detail}'", "“{value}”不是{type}类型的值"),
     ("not a valid date: '{value:detail}'", "“{value}”不是有效日期"),
-    (
+    (  # the codes themselves are the page's list to choose from, named as the interface names them
         "not one of the interface's codes ({codes}): '{value:detail}'",
-        "“{value}”不是本接口定义的代码（{codes}）",
+        "“{value}”不是本接口定义的代码，请从列表中选择",
     ),
     ("not a valid ID number (GB 11643): '{value:detail}'", "“{value}”未通过公民身份号码（GB 11643）校验"),
     (
@@ -739,6 +743,10 @@ _TABLE: tuple[tuple[str, str], ...] = (
     # feeds: values out of a field's bounds, a declared bound, a pull that failed
     ("out of the field's range: '{value:detail}'", "“{value}”超出该字段允许的范围"),
     ("too long for the field: '{value:detail}'", "“{value}”超出该字段允许的长度"),
+    (
+        "too long: {length} characters where the field takes at most {limit}",
+        "内容过长：共 {length} 个字符，该字段最多 {limit} 个",
+    ),
     ("text that has no UTF-8 form: '{value:detail}'", "“{value}”含有无法以 UTF-8 表示的字符"),
     (
         "fields[{i}].{key} is a number, on an int or decimal field",

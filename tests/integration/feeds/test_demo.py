@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from moralbank.auth.domain import SYSTEM
 from moralbank.demo.feeds import build_feeds
 from moralbank.feeds import service as feeds
 
@@ -13,7 +14,7 @@ def test_demo_step_fills_every_interface_and_the_quarantine(city: City) -> None:
     assert line.startswith("feeds: 18 interfaces")
     with city.container.uow(write=False) as uow:
         health = feeds.health(uow)
-        quarantined = feeds.quarantine_list(uow)
+        quarantined = feeds.quarantine_list(uow, principal=SYSTEM)
     assert all(h["received"] == 40 for h in health)
     assert len(quarantined) >= 18
     # deterministic: the same seed again takes nothing new

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from moralbank.auth.domain import SYSTEM
 from moralbank.feeds import service as feeds
 from moralbank.feeds.domain import Counts
 from moralbank.feeds.importer import import_file
@@ -43,7 +44,7 @@ def test_every_format_and_encoding_goes_in_and_counts_reconcile(
     )  # every bad kind: checksum, unknown person, date, type, missing, ragged, encoding
     assert c.accepted == 21
     with city.container.uow(write=False) as uow:
-        rows = feeds.quarantine_list(uow, interface="blood_donation")
+        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
     assert len(rows) == 9
     assert all(r["file"] == path.name and r["row"] >= 1 and r["reason"] for r in rows)
     reasons = {r["reason"] for r in rows}
@@ -153,7 +154,7 @@ def test_quarantine_fix_and_reprocess_lets_the_row_in(city: City, tmp_path: Path
     p = city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9)
     import_file(city.container, interface="blood_donation", path=p)
     with city.container.uow() as uow:
-        rows = feeds.quarantine_list(uow, interface="blood_donation")
+        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
         bad_date = next(r for r in rows if r["reason"] == "bad_date")
         feeds.quarantine_fix(
             uow, quarantine_id=bad_date["id"], values={"donated_on": "2026-11-01"}, actor="t"
@@ -164,8 +165,11 @@ def test_quarantine_fix_and_reprocess_lets_the_row_in(city: City, tmp_path: Path
         uow.commit()
     assert counts.accepted == 1
     with city.container.uow(write=False) as uow:
-        still_open = feeds.quarantine_list(uow, interface="blood_donation")
-        by_id = {r["id"]: r for r in feeds.quarantine_list(uow, interface="blood_donation", status=None)}
+        still_open = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
+        by_id = {
+            r["id"]: r
+            for r in feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation", status=None)
+        }
     assert by_id[bad_date["id"]]["status"] == "reprocessed"
     assert by_id[ragged["id"]]["status"] == "discarded"
     assert len(still_open) == 7
@@ -188,7 +192,7 @@ def test_rows_the_csv_reader_refuses_are_quarantined_and_the_rest_goes_in(city: 
     assert (c.received, c.accepted, c.quarantined) == (15, 12, 3)
     assert c.received == c.accepted + c.duplicates + c.quarantined + c.held_for_consent
     with city.container.uow(write=False) as uow:
-        rows = feeds.quarantine_list(uow, interface="blood_donation")
+        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
     assert sorted((r["file"], r["row"], r["line"], r["reason"], r["field"]) for r in rows) == [
         ("b.csv", 4, 5, "bad_csv", None),
         ("b.csv", 8, 9, "bad_csv", None),
@@ -250,7 +254,7 @@ def test_a_nul_or_a_long_column_name_quarantines_its_row_not_the_batch(
     counts = import_file(city.container, interface="blood_donation", path=path).counts
     assert (counts.received, counts.accepted, counts.quarantined) == (3, 2, 1)
     with city.container.uow(write=False) as uow:
-        (row,) = feeds.quarantine_list(uow, interface="blood_donation")
+        (row,) = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
     if spoil == "nul":
         assert (row["row"], row["field"], row["reason"]) == (2, "record_id", "bad_encoding")
         assert row["detail"] == "a control character in the text: 'R\\x00-1'"

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from typer.testing import CliRunner
 
+from moralbank.auth.domain import SYSTEM
 from moralbank.errors import Unavailable
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file, pull
@@ -150,7 +151,7 @@ def test_a_poison_record_is_quarantined_and_the_pull_goes_on(city: City, departm
     assert (page.counts.received, page.counts.accepted, page.counts.quarantined) == (2, 1, 1)
     assert _cursor(city) == "s1"
     with city.container.uow(write=False) as uow:
-        (q,) = feeds.quarantine_list(uow, interface="bank_repayment")
+        (q,) = feeds.quarantine_list(uow, principal=SYSTEM, interface="bank_repayment")
         assert (q["reason"], q["field"], q["detail"]) == (  # note: a key, not a field of the interface
             "bad_encoding",
             None,
@@ -168,7 +169,7 @@ def test_a_record_with_an_integer_too_long_for_python_is_quarantined_and_the_pul
     assert c.received == c.accepted + c.duplicates + c.quarantined + c.held_for_consent
     assert _cursor(city) == "i1"
     with city.container.uow(write=False) as uow:
-        (q,) = feeds.quarantine_list(uow, interface="bank_repayment")
+        (q,) = feeds.quarantine_list(uow, principal=SYSTEM, interface="bank_repayment")
         assert (q["row"], q["reason"]) == (2, "bad_json")
         assert q["detail"].startswith("not JSON: Exceeds the limit (4300 digits)")
 

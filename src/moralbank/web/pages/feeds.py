@@ -4,18 +4,23 @@ and the resident's own view of which department data is used about them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape
+from typing import NamedTuple
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from babel.numbers import format_decimal
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
 from moralbank.errors import InvalidInput, MoralbankError, NotFound
 from moralbank.feeds import domain, service
 from moralbank.kernel.clock import CHINA
-from moralbank.web.app import language_of, render
+from moralbank.web import flash
+from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import error_text, translator
 
@@ -25,27 +30,49 @@ FIXERS = require_roles(Role.CITY_ADMIN)
 RESIDENT = require_roles(Role.RESIDENT)
 
 
-def _bars(series: list[dict], width: int = 240, height: int = 40) -> str:
-    """A tiny inline SVG of daily volumes (accepted in green over received in grey)."""
-    if not series:
-        return ""
+def _bars(
+    series: list[dict], _: Callable[..., str], num: Callable[[float], str], width: int = 180, height: int = 40
+) -> str:
+    """Daily volumes as a tiny inline SVG: one slot per day of ``series``, oldest on the left, a day
+    without arrivals an empty slot; accepted in green over received in grey; the first and last dates
+    below; each day's figures as its tooltip."""
     top = max(s["received"] for s in series) or 1
     w = width / len(series)
-    parts = []
+    parts = [f'<line x1="0" y1="{height}" x2="{width}" y2="{height}" stroke="#d9dee2"/>']
     for i, s in enumerate(series):
-        h_all = height * s["received"] / top
-        h_ok = height * s["accepted"] / top
-        parts.append(
-            f'<rect x="{i * w:.1f}" y="{height - h_all:.1f}" width="{max(w - 1, 1):.1f}" '
-            f'height="{h_all:.1f}" fill="#c8ccd0"/>'
+        day = s["day"].isoformat()
+        tip = _(
+            "{day}：接收 {received}，入库 {accepted}",
+            day=day,
+            received=num(s["received"]),
+            accepted=num(s["accepted"]),
         )
-        parts.append(
-            f'<rect x="{i * w:.1f}" y="{height - h_ok:.1f}" width="{max(w - 1, 1):.1f}" '
-            f'height="{h_ok:.1f}" fill="#1b7f3b"/>'
+        bars = "".join(
+            f'<rect x="{i * w:.1f}" y="{height - h:.1f}" width="{max(w - 1, 1):.1f}" height="{h:.1f}" '
+            f'fill="{fill}"/>'
+            for h, fill in (
+                (height * s["received"] / top, "#c8ccd0"),
+                (height * s["accepted"] / top, "#1b7f3b"),
+            )
+            if h
         )
+        parts.append(f'<g data-day="{day}"><title>{escape(tip)}</title>{bars}</g>')
+    first, last = series[0]["day"].isoformat(), series[-1]["day"].isoformat()
+    for x, anchor, text in ((0, "start", first), (width, "end", last)):
+        parts.append(
+            f'<text x="{x}" y="{height + 11}" text-anchor="{anchor}" font-size="10" '
+            f'fill="#5f6b73">{text}</text>'
+        )
+    label = _(
+        "每日接收量，{first} 至 {last}：共接收 {received}，入库 {accepted}",
+        first=first,
+        last=last,
+        received=num(sum(s["received"] for s in series)),
+        accepted=num(sum(s["accepted"] for s in series)),
+    )
     return (
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="volumes">{"".join(parts)}</svg>'
+        f'<svg class="volumes" viewBox="0 0 {width} {height + 14}" width="{width}" height="{height + 14}" '
+        f'role="img" aria-label="{escape(label)}">{"".join(parts)}</svg>'
     )
 
 
@@ -146,13 +173,37 @@ def _interface_names(lang: str) -> dict[str, str]:
     return {i.name: _name(lang, i.name_zh, i.name_en) for i in service.list_interfaces()}
 
 
-def _fields(lang: str, interface: str) -> list[tuple[str, str, bool]]:
-    """(name, label in the page's language, required) of each field of an interface."""
+class _Field(NamedTuple):
+    """A field of an interface as the fix form offers it."""
+
+    name: str
+    label: str  # in the page's language
+    required: bool
+    codes: tuple[str, ...]  # a code field's codes, offered as a list to choose from
+    limit: int  # the most characters it takes
+
+
+def _fields(lang: str, interface: str) -> list[_Field]:
     try:
         iface = service.get_interface(interface)
     except NotFound:  # a row of an interface the city has since removed
         return []
-    return [(f.name, _name(lang, f.label_zh, f.label_en) or f.name, f.required) for f in iface.fields]
+    return [
+        _Field(
+            f.name,
+            _name(lang, f.label_zh, f.label_en) or f.name,
+            f.required,
+            f.codes if f.type == "code" else (),
+            service.text_limit(iface, f.name),
+        )
+        for f in iface.fields
+    ]
+
+
+def _number(lang: str) -> Callable[[float], str]:
+    """Figures as the page's language writes them, thousands grouped (1,234,567)."""
+    locale = "en" if lang == "en" else "zh_CN"
+    return lambda n: format_decimal(n, locale=locale)
 
 
 def _local(at: datetime | None) -> str:
@@ -164,9 +215,10 @@ def health_page(
     request: Request, _: Principal = Depends(WATCHERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     lang = language_of(request)
+    _, num = translator(lang), _number(lang)
     rows = service.health(uow)
     for r in rows:
-        r["chart"] = _bars(service.health_series(uow, interface=r["interface"], days=30))
+        r["chart"] = _bars(service.health_series(uow, interface=r["interface"], days=30), _, num)
     return render(
         request,
         "feeds/health.html",
@@ -174,75 +226,142 @@ def health_page(
             "rows": rows,
             "imports": service.recent_imports(uow, limit=20),
             "names": _interface_names(lang),
-            "words": _words(translator(lang)),
+            "words": _words(_),
             "local": _local,
+            "num": num,
         },
     )
 
 
-FILTERS = ("interface", "reason", "status")
+FILTERS = ("interface", "reason", "status", "page")
+PAGE_SIZE = 50
+
+
+def _page_number(text: str, total: int) -> tuple[int, int]:
+    """(the page asked for, the number of pages): a page past the last (rows left the filter since
+    the link was made) is the last one; a page that is not a number is the first."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    return min(max(int(text), 1), pages) if text.isascii() and text.isdigit() else 1, pages
 
 
 @router.get("/staff/feeds/quarantine")
 def quarantine_page(
-    request: Request,
-    interface: str | None = Query(None),
-    reason: str | None = Query(None),
-    status: str = Query("pending"),
-    msg: str | None = Query(None),
-    err: str | None = Query(None),
-    row: int | None = Query(None),
-    bad: str = Query(""),
-    why: list[str] = Query([]),
-    principal: Principal = Depends(WATCHERS),
-    uow: UnitOfWork = Depends(get_uow),
+    request: Request, principal: Principal = Depends(WATCHERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
+    """Quarantined rows, filtered (``interface``, ``reason``, ``status``) and a page at a time
+    (``page``); after an action, what it did (``web.flash``)."""
+    response = _quarantine(request, uow, principal, said=flash.take(request))
+    flash.clear(request, response)
+    return response
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A refused action, for the page shown again in its place: the row it was on, why, and what the
+    staff member had typed, by the form's names (the fix's ``f_<field>``, the discard's ``reason``)."""
+
+    row: int | None
+    error: MoralbankError
+    typed: dict[str, str] = field(default_factory=dict)
+
+
+def _quarantine(
+    request: Request,
+    uow: UnitOfWork,
+    principal: Principal,
+    *,
+    said: flash.Flash | None = None,
+    refused: _Refusal | None = None,
+) -> Response:
+    """The quarantine page with the filters of the request's address; after a refused action, with
+    the refusal and what was typed, so nothing entered is lost."""
     lang = language_of(request)
-    _ = translator(lang)
+    _, num = translator(lang), _number(lang)
+    query = request.query_params
+    status = query.get("status") or "pending"
+    shown = {
+        "interface": query.get("interface") or None,
+        "reason": query.get("reason") or None,
+        "status": None if status == "all" else status,
+    }
+    total = service.quarantine_total(uow, **shown)
+    number, pages = _page_number(query.get("page", ""), total)
     rows = service.quarantine_list(
-        uow,
-        interface=interface or None,
-        reason=reason or None,
-        status=None if status == "all" else status,
-        limit=200,
+        uow, principal=principal, **shown, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
     )
     details = _detail_words(_)
     staff = _staff_names(uow) if any(r["discard_reason"] for r in rows) else {}
     for r in rows:
         r["fields"] = _fields(lang, r["interface"])
-        r["labels"] = {name: label for name, label, _required in r["fields"]}
+        r["labels"] = {f.name: f.label for f in r["fields"]}
         r["detail"] = _detail(details, lang, r["detail"])
         r["discarded_by"] = staff.get(r["resolved_by"] or "") or _("工作人员")
+    err_row = refused.row if refused else None
+    problems = refused.error.problems if refused and isinstance(refused.error, InvalidInput) else []
+    bad_fields = [p.field for p in problems if p.field]
     # what a refused action names: the fields of its row, in the page's language
-    err_row = next((r for r in rows if r["id"] == row), None)
-    labels = {**(err_row["labels"] if err_row else {}), "reason": _("作废原因")}
-    bad_fields = [f for f in bad.split(",") if f]
+    row = next((r for r in rows if r["id"] == err_row), None)
+    labels = {**(row["labels"] if row else {}), "reason": _("作废原因")}
     # each refused field with what is wrong with it, when the refusal said so field by field
     err_problems = (
-        [(labels.get(f, f), error_text(w, lang)) for f, w in zip(bad_fields, why, strict=True)]
-        if bad_fields and len(why) == len(bad_fields)
+        [(labels.get(p.field, p.field), error_text(p.reason, lang)) for p in problems]
+        if bad_fields and len(bad_fields) == len(problems)
         else []
     )
-    return render(
+    response = render(
         request,
         "feeds/quarantine.html",
         {
             "rows": rows,
             "names": _interface_names(lang),
             "words": _words(_),
-            "interface": interface or "",
-            "reason": reason or "",
+            "interface": shown["interface"] or "",
+            "reason": shown["reason"] or "",
             "status": status,
+            "total": total,
+            "first": (number - 1) * PAGE_SIZE + 1,
+            "page": number,
+            "pages": pages,
+            "pager": _pager(request, number, pages),
             "back": _filters(request),
-            "msg": msg,
-            "err": err,
-            "err_row": row,
+            "msg": _done(_, num, said),
+            "err": str(refused.error) if refused else None,
+            "err_row": err_row,
+            "typed": refused.typed if refused else {},
             "bad_fields": bad_fields,
             "bad_labels": [labels.get(f, f) for f in bad_fields],
             "err_problems": err_problems,
             "can_fix": principal.role == Role.CITY_ADMIN,
+            "num": num,
         },
+        status_code=_status(refused.error) if refused else 200,
     )
+    uow.commit()  # the access log of the rows read
+    return response
+
+
+def _done(_: Callable[..., str], num: Callable[[float], str], said: flash.Flash | None) -> str | None:
+    """What an action did (``said``), in the page's language; nothing for a code this page does not
+    know."""
+    words = {
+        "fixed": _("#{id} 已修正，待重新处理"),
+        "discarded": _("#{id} 已作废"),
+        "reprocessed": _(
+            "重新处理 {n} 行：入库 {accepted}，仍隔离 {quarantined}，待授权 {held}，重复 {duplicates}"
+        ),
+    }
+    if said is None or said.code not in words:
+        return None
+    try:
+        return words[said.code].format(
+            **{k: num(v) if isinstance(v, int) and k != "id" else v for k, v in said.values.items()}
+        )
+    except (KeyError, IndexError, ValueError):  # values of another version of the message
+        return None
+
+
+def _status(error: MoralbankError) -> int:
+    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
 
 
 def _staff_names(uow: UnitOfWork) -> dict[str, str]:
@@ -257,20 +376,29 @@ def _filters(request: Request) -> str:
     return urlencode([(k, request.query_params[k]) for k in FILTERS if request.query_params.get(k)])
 
 
-def _back(request: Request, **shown: str | int | list[str] | None) -> Response:
-    """Back to the quarantine page with what the action did and the filters it was left with."""
-    said = urlencode({k: v for k, v in shown.items() if v}, doseq=True)
-    query = "&".join(q for q in (said, _filters(request)) if q)
-    return RedirectResponse(f"/staff/feeds/quarantine?{query}", status_code=303)
+def _pager(request: Request, number: int, pages: int) -> dict[str, str]:
+    """Links to the first, previous, next and last pages, with the page's other filters."""
+    others = [(k, request.query_params[k]) for k in FILTERS if k != "page" and request.query_params.get(k)]
+
+    def link(n: int) -> str:
+        return "/staff/feeds/quarantine?" + urlencode([*others, ("page", n)])
+
+    return {
+        **({"first": link(1), "previous": link(number - 1)} if number > 1 else {}),
+        **({"next": link(number + 1), "last": link(pages)} if number < pages else {}),
+    }
 
 
-def _refused(request: Request, qid: int | None, e: MoralbankError) -> Response:
-    """Back with the refusal (``err``), the fields it names (``bad``) and, when every problem names a
-    field, what is wrong with each (``why``: the page names the fields with the interface's labels)."""
-    problems = e.problems if isinstance(e, InvalidInput) else []
-    fields = [p.field for p in problems if p.field]
-    why = [p.reason for p in problems] if len(fields) == len(problems) else []
-    return _back(request, err=str(e), row=qid, bad=",".join(fields), why=why)
+def _back(request: Request, code: str, **values: int) -> Response:
+    """Back to the quarantine page, with the filters it was left with, to say what the action did."""
+    query = _filters(request)
+    return flash.redirect(request, f"/staff/feeds/quarantine{'?' if query else ''}{query}", code, **values)
+
+
+def _refused(request: Request, uow: UnitOfWork, principal: Principal, refusal: _Refusal) -> Response:
+    """The page again, in place of the refused action, with the refusal and what was typed."""
+    uow.db.rollback()  # drop what the refused attempt wrote before the page is read again
+    return _quarantine(request, uow, principal, refused=refusal)
 
 
 @router.post("/staff/feeds/quarantine/{qid}/fix")
@@ -278,14 +406,14 @@ async def fix(
     qid: int, request: Request, principal: Principal = Depends(FIXERS), uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     form = await request.form()
-    values = {k[2:]: str(v) for k, v in form.items() if k.startswith("f_")}
+    typed = {k: str(v) for k, v in form.items() if k.startswith("f_")}
+    values = {k[2:]: v for k, v in typed.items()}
     try:
         service.quarantine_fix(uow, quarantine_id=qid, values=values, actor=principal.actor)
         uow.commit()
     except MoralbankError as e:
-        return _refused(request, qid, e)
-    _ = translator(language_of(request))
-    return _back(request, msg=_("#{id} 已修正，待重新处理", id=qid))
+        return _refused(request, uow, principal, _Refusal(qid, e, typed))
+    return _back(request, "fixed", id=qid)
 
 
 @router.post("/staff/feeds/quarantine/{qid}/discard")
@@ -300,9 +428,8 @@ def discard(
         service.quarantine_discard(uow, quarantine_id=qid, actor=principal.actor, reason=reason)
         uow.commit()
     except MoralbankError as e:
-        return _refused(request, qid, e)
-    _ = translator(language_of(request))
-    return _back(request, msg=_("#{id} 已作废", id=qid))
+        return _refused(request, uow, principal, _Refusal(qid, e, {"reason": reason}))
+    return _back(request, "discarded", id=qid)
 
 
 @router.post("/staff/feeds/quarantine/reprocess")
@@ -317,18 +444,15 @@ def reprocess(
         counts = service.quarantine_reprocess(uow, actor=principal.actor, interface=interface or None)
         uow.commit()
     except MoralbankError as e:
-        return _refused(request, None, e)
-    _ = translator(language_of(request))
+        return _refused(request, uow, principal, _Refusal(None, e))
     return _back(
         request,
-        msg=_(
-            "重新处理 {n} 行：入库 {accepted}，仍隔离 {quarantined}，待授权 {held}，重复 {duplicates}",
-            n=counts.received,
-            accepted=counts.accepted,
-            quarantined=counts.quarantined,
-            held=counts.held_for_consent,
-            duplicates=counts.duplicates,
-        ),
+        "reprocessed",
+        n=counts.received,
+        accepted=counts.accepted,
+        quarantined=counts.quarantined,
+        held=counts.held_for_consent,
+        duplicates=counts.duplicates,
     )
 
 
