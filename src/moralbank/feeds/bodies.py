@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from moralbank.errors import Problem
-from moralbank.feeds.domain import BAD_JSON, RawRow, json_row, read_jsonl_lines
+from moralbank.feeds.domain import BAD_JSON, DECODER, RawRow, json_row, read_jsonl_lines
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _LEADING = re.compile(r"\ufeff*\s*")  # a BOM, then any white space
 _TRAILING = re.compile(r"\s*")
 _LINE_END = re.compile(rb"\r\n|\r|\n")  # where bytes.splitlines() splits
 _NON_BLANK_LINE = re.compile(rb"\S[^\r\n]*")  # from a line's first non-blank byte to its end
-_DECODER = json.JSONDecoder()
 _SPAN = json.JSONDecoder(parse_int=str)  # where a value ends, whatever the length of its integers
 
 
@@ -123,7 +122,7 @@ def _value(text: str, pos: int) -> tuple[Any, int]:
     """The JSON value at ``pos`` and where it ends; an ``Unreadable`` for one holding an integer of more
     digits than Python converts (a ValueError of its own, not a JSONDecodeError)."""
     try:
-        return _DECODER.raw_decode(text, pos)
+        return DECODER.raw_decode(text, pos)  # a record naming a key twice is marked (json_row refuses it)
     except json.JSONDecodeError:
         raise NotOneValue from None
     except ValueError as e:
@@ -173,7 +172,7 @@ def _records(text: str, pos: int, limit: int | None) -> tuple[list[Any], int]:
         if limit is not None and len(records) == limit:
             raise TooManyRecords
         record, pos = _value(text, pos)
-        if isinstance(record, dict):
+        if type(record) is dict:  # not one marked as naming a key twice (domain.json_row refuses it)
             record = {keys.setdefault(k, k): v for k, v in record.items()}
         records.append(record)
         pos = _space(text, pos)

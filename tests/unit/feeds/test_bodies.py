@@ -73,6 +73,14 @@ def test_a_record_with_an_integer_too_long_for_python_is_unreadable_and_its_neig
         bodies.parse(f'{{"records": [{LONG_INT}, }}')
 
 
+def test_a_record_of_an_object_body_naming_a_key_twice_is_bad_json_as_on_a_json_line() -> None:
+    twice = '{"record_id": "P-1", "volume_ml": 300, "volume_ml": 400}'
+    for body in (f'{{"records": [{twice}, {{"record_id": "P-2"}}]}}', f'{twice}\n{{"record_id": "P-2"}}'):
+        bad, good = read_push_body(interface="blood_donation", body=body.encode()).rows(file="p")
+        assert (bad.problem.field, good.problem) == (domain.BAD_JSON, None), body
+        assert "volume_ml" in bad.problem.reason
+
+
 def test_more_records_than_the_limit_are_refused_before_they_are_read() -> None:
     assert len(bodies.parse('{"records": [{}, {}, {}]}', limit=3)["records"]) == 3
     with pytest.raises(bodies.TooManyRecords):
