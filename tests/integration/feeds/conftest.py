@@ -59,6 +59,35 @@ class City:
         )
         return path
 
+    def admin_client(self) -> Any:
+        """A web client signed in as the city administrator (redirects not followed)."""
+        from fastapi.testclient import TestClient
+
+        from moralbank.auth import service as auth
+        from moralbank.auth.domain import Role
+        from moralbank.web.app import create_app
+        from moralbank.web.deps import SESSION_COOKIE
+
+        with self.container.uow() as uow:
+            auth.create_user(
+                uow,
+                username="admin",
+                display_name="市管理员",
+                role=Role.CITY_ADMIN,
+                password="a long password 1",
+            )
+            s = auth.user_session(uow, username="admin")
+            uow.commit()
+        client = TestClient(create_app(self.container), follow_redirects=False)
+        client.cookies.set(SESSION_COOKIE, s.token)
+        return client
+
+    def quarantined(self, reason: str, interface: str = "blood_donation") -> dict[str, Any]:
+        """The first quarantined row of ``interface`` with ``reason``."""
+        with self.container.uow(write=False) as uow:
+            rows = feeds.quarantine_list(uow, principal=SYSTEM, interface=interface)
+        return next(r for r in rows if r["reason"] == reason)
+
 
 def build_city(container: Container) -> City:
     numbers = [make("330281", date(1975 + i, 3, 1 + i), 21 + 2 * i) for i in range(10)]

@@ -12,13 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from moralbank.auth import service as auth
-from moralbank.auth.domain import SYSTEM, Role
+from moralbank.auth.domain import SYSTEM
 from moralbank.feeds import domain
 from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
 
 from .conftest import READING_BROKE_OFF, City, break_off_reading
 
@@ -38,24 +35,7 @@ def admin(city: City, tmp_path: Path) -> TestClient:
         import_file(
             city.container, interface=name, path=city.write(tmp_path / f"{name}.csv", name, 20, bad=9)
         )
-    with city.container.uow() as uow:
-        auth.create_user(
-            uow, username="admin", display_name="市管理员", role=Role.CITY_ADMIN, password="a long password 1"
-        )
-        s = auth.user_session(uow, username="admin")
-        uow.commit()
-    client = TestClient(create_app(city.container), follow_redirects=False)
-    client.cookies.set(SESSION_COOKIE, s.token)
-    return client
-
-
-def _row(city: City, reason: str) -> dict:
-    with city.container.uow(write=False) as uow:
-        return next(
-            r
-            for r in feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
-            if r["reason"] == reason
-        )
+    return city.admin_client()
 
 
 def _text(html: str) -> str:
@@ -71,7 +51,7 @@ def _kept(location: str) -> dict[str, list[str]]:
 
 
 def test_every_action_keeps_the_filters(city: City, admin: TestClient) -> None:
-    bad_date, wrong = _row(city, "bad_date"), _row(city, "wrong_type")
+    bad_date, wrong = city.quarantined("bad_date"), city.quarantined("wrong_type")
     values = {f"f_{k}": v or "" for k, v in bad_date["values"].items() if k not in bad_date["masked"]}
     r = admin.post(
         f"/staff/feeds/quarantine/{bad_date['id']}/fix?{FILTERS}",
@@ -101,14 +81,14 @@ def test_every_action_keeps_the_filters(city: City, admin: TestClient) -> None:
 
 
 def test_a_blank_fix_is_refused_naming_the_field(city: City, admin: TestClient) -> None:
-    ragged = _row(city, "ragged_row")
+    ragged = city.quarantined("ragged_row")
     blank = {f"f_{k}": "" for k in feeds.get_interface("blood_donation").field_names}
     r = admin.post(f"/staff/feeds/quarantine/{ragged['id']}/fix?{FILTERS}", data=blank, headers=HTML)
     assert r.status_code == 422  # the page again, in place of the refused fix, with the filters
     assert re.search(r'<select name="interface">.*?value="blood_donation" selected', r.text, re.S)
     alert = _text(re.search(r'<p class="card error" role="alert">.*?</p>', r.text, re.S).group(0))
     assert f"#{ragged['id']}" in alert and "献血日期" in alert and "已修正" not in alert
-    assert _row(city, "ragged_row")["status"] == "open"
+    assert city.quarantined("ragged_row")["status"] == "open"
     en = admin.post(
         f"/staff/feeds/quarantine/{ragged['id']}/fix?{FILTERS}&lang=en", data=blank, headers=HTML
     ).text
@@ -116,7 +96,7 @@ def test_a_blank_fix_is_refused_naming_the_field(city: City, admin: TestClient) 
 
 
 def test_a_discard_needs_a_reason_and_a_confirmation(city: City, admin: TestClient) -> None:
-    row = _row(city, "bad_date")
+    row = city.quarantined("bad_date")
     page = admin.get(f"/staff/feeds/quarantine?{FILTERS}", headers=HTML).text
     form = re.search(
         rf'<form[^>]*action="/staff/feeds/quarantine/{row["id"]}/discard[^"]*"[^>]*>.*?</form>', page, re.S
@@ -128,7 +108,7 @@ def test_a_discard_needs_a_reason_and_a_confirmation(city: City, admin: TestClie
     )
     r = admin.post(f"/staff/feeds/quarantine/{row['id']}/discard?{FILTERS}", data={"reason": " "})
     assert r.status_code == 422 and 'role="alert"' in r.text
-    assert _row(city, "bad_date")["status"] == "open"
+    assert city.quarantined("bad_date")["status"] == "open"
     admin.post(
         f"/staff/feeds/quarantine/{row['id']}/discard?{FILTERS}", data={"reason": "部门撤回了这条记录"}
     )
@@ -196,7 +176,7 @@ def test_a_reprocessed_row_says_it_is_held_for_consent(city: City, admin: TestCl
 
 
 def test_a_refused_fix_names_every_field_by_the_interfaces_label(city: City, admin: TestClient) -> None:
-    row = _row(city, "bad_date")
+    row = city.quarantined("bad_date")
     values = {f"f_{k}": v or "" for k, v in row["values"].items() if k not in row["masked"]}
     url = f"/staff/feeds/quarantine/{row['id']}/fix?{FILTERS}"
     typed = {**values, "f_donated_on": "", "f_kind": ""}
@@ -233,7 +213,7 @@ def test_problem_details_read_in_the_page_language(city: City, admin: TestClient
 
 
 def test_a_discard_says_who_discarded_in_words(city: City, admin: TestClient) -> None:
-    by_admin, by_someone = _row(city, "bad_date"), _row(city, "wrong_type")
+    by_admin, by_someone = city.quarantined("bad_date"), city.quarantined("wrong_type")
     admin.post(f"/staff/feeds/quarantine/{by_admin['id']}/discard?{FILTERS}", data={"reason": "部门撤回"})
     with city.container.uow() as uow:
         feeds.quarantine_discard(uow, quarantine_id=by_someone["id"], actor="cli:ops", reason="测试数据")

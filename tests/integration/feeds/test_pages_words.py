@@ -12,13 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from moralbank.auth import service as auth
-from moralbank.auth.domain import SYSTEM, Role
-from moralbank.feeds import service as feeds
 from moralbank.feeds.importer import import_file
 from moralbank.feeds.models import FeedHealthDay, FeedImport
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
 
 from .conftest import City
 
@@ -33,21 +28,7 @@ def admin(city: City, tmp_path: Path) -> TestClient:
         interface="blood_donation",
         path=city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9),
     )
-    with city.container.uow() as uow:
-        auth.create_user(
-            uow, username="admin", display_name="市管理员", role=Role.CITY_ADMIN, password="a long password 1"
-        )
-        s = auth.user_session(uow, username="admin")
-        uow.commit()
-    client = TestClient(create_app(city.container), follow_redirects=False)
-    client.cookies.set(SESSION_COOKIE, s.token)
-    return client
-
-
-def _row(city: City, reason: str) -> dict:
-    with city.container.uow(write=False) as uow:
-        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
-    return next(r for r in rows if r["reason"] == reason)
+    return city.admin_client()
 
 
 def _text(html: str) -> str:
@@ -69,7 +50,7 @@ def _alert(page: str) -> str:
 def test_a_discard_reason_a_reprocess_and_the_button_read_right_in_each_language(
     city: City, admin: TestClient
 ) -> None:
-    row = _row(city, "bad_date")
+    row = city.quarantined("bad_date")
     admin.post(
         f"/staff/feeds/quarantine/{row['id']}/discard?{FILTERS}",
         data={"reason": "the department withdrew it"},
@@ -81,7 +62,7 @@ def test_a_discard_reason_a_reprocess_and_the_button_read_right_in_each_language
     assert "作废原因：the department withdrew it" in _text(
         _section(admin.get(discarded + "&lang=zh-CN", headers=HTML).text, row["id"])
     )
-    fixed = _row(city, "wrong_type")
+    fixed = city.quarantined("wrong_type")
     values = {f"f_{k}": v or "" for k, v in fixed["values"].items() if k not in fixed["masked"]}
     admin.post(f"/staff/feeds/quarantine/{fixed['id']}/fix?{FILTERS}", data={**values, "f_volume_ml": "300"})
     r = admin.post(f"/staff/feeds/quarantine/reprocess?{FILTERS}", data={"interface": "blood_donation"})
@@ -120,7 +101,7 @@ def test_figures_have_their_thousands_grouped(city: City, admin: TestClient) -> 
 
 
 def test_a_code_is_chosen_from_the_interfaces_list(city: City, admin: TestClient) -> None:
-    row = _row(city, "unknown_code")
+    row = city.quarantined("unknown_code")
     section = _section(admin.get(f"/staff/feeds/quarantine?{FILTERS}", headers=HTML).text, row["id"])
     select = re.search(r'<select name="f_kind"[^>]*>(.*?)</select>', section, re.S)
     assert select and 'name="f_kind" value' not in section
@@ -132,7 +113,7 @@ def test_a_code_is_chosen_from_the_interfaces_list(city: City, admin: TestClient
 
 
 def test_a_value_too_long_is_refused_with_the_limit(city: City, admin: TestClient) -> None:
-    row = _row(city, "bad_date")
+    row = city.quarantined("bad_date")
     values = {f"f_{k}": v or "" for k, v in row["values"].items() if k not in row["masked"]}
     page = admin.get(f"/staff/feeds/quarantine?{FILTERS}", headers=HTML).text
     assert re.search(r'<input name="f_record_id" value="[^"]*" maxlength="128"', _section(page, row["id"]))

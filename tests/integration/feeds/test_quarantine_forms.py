@@ -11,8 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from moralbank.auth import service as auth
-from moralbank.auth.domain import SYSTEM, Role
-from moralbank.feeds import service as feeds
+from moralbank.auth.domain import Role
 from moralbank.feeds.importer import import_file
 from moralbank.web.app import create_app
 from moralbank.web.deps import SESSION_COOKIE
@@ -30,21 +29,7 @@ def admin(city: City, tmp_path: Path) -> TestClient:
         interface="blood_donation",
         path=city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9),
     )
-    with city.container.uow() as uow:
-        auth.create_user(
-            uow, username="admin", display_name="市管理员", role=Role.CITY_ADMIN, password="a long password 1"
-        )
-        s = auth.user_session(uow, username="admin")
-        uow.commit()
-    client = TestClient(create_app(city.container), follow_redirects=False)
-    client.cookies.set(SESSION_COOKIE, s.token)
-    return client
-
-
-def _row(city: City, reason: str) -> dict:
-    with city.container.uow(write=False) as uow:
-        rows = feeds.quarantine_list(uow, principal=SYSTEM, interface="blood_donation")
-    return next(r for r in rows if r["reason"] == reason)
+    return city.admin_client()
 
 
 def _inputs(page: str, qid: int) -> dict[str, str]:
@@ -57,7 +42,7 @@ def _inputs(page: str, qid: int) -> dict[str, str]:
 
 
 def test_a_refused_fix_keeps_every_value_typed(city: City, admin: TestClient) -> None:
-    row = _row(city, "bad_date")
+    row = city.quarantined("bad_date")
     typed = {f"f_{k}": v or "" for k, v in row["values"].items() if k not in row["masked"]}
     typed |= {"f_donated_on": "2099-01-01", "f_volume_ml": "450", "f_record_id": "BD-typed-again"}
     r = admin.post(f"/staff/feeds/quarantine/{row['id']}/fix?{FILTERS}", data=typed, headers=HTML)
@@ -87,7 +72,7 @@ def test_words_in_the_address_never_reach_the_page(admin: TestClient) -> None:
 
 
 def test_what_an_action_did_is_said_once_in_the_language_of_the_page(city: City, admin: TestClient) -> None:
-    row = _row(city, "bad_date")
+    row = city.quarantined("bad_date")
     r = admin.post(f"/staff/feeds/quarantine/{row['id']}/discard?{FILTERS}", data={"reason": "部门撤回"})
     assert r.status_code == 303 and "msg" not in r.headers["location"] and "作废" not in r.headers["location"]
     # switched to English before the page is shown: said in English
@@ -102,7 +87,7 @@ def test_what_an_action_did_is_said_once_in_the_language_of_the_page(city: City,
 def test_a_message_not_signed_for_this_session_or_too_old_is_not_shown(city: City, admin: TestClient) -> None:
     from moralbank.web import flash
 
-    row = _row(city, "bad_date")
+    row = city.quarantined("bad_date")
     r = admin.post(f"/staff/feeds/quarantine/{row['id']}/discard?{FILTERS}", data={"reason": "部门撤回"})
     cookie, session = admin.cookies.get(flash.COOKIE), admin.cookies.get(SESSION_COOKIE)
     body, _, signature = cookie.partition(".")

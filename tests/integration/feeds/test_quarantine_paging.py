@@ -10,11 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from moralbank.auth import service as auth
-from moralbank.auth.domain import Role
 from moralbank.feeds.importer import import_file
-from moralbank.web.app import create_app
-from moralbank.web.deps import SESSION_COOKIE
 from moralbank.web.pages.feeds import PAGE_SIZE
 
 from .conftest import City
@@ -29,15 +25,7 @@ def admin(city: City, tmp_path: Path) -> TestClient:
         import_file(
             city.container, interface=name, path=city.write(tmp_path / f"{name}.csv", name, n, bad=bad)
         )
-    with city.container.uow() as uow:
-        auth.create_user(
-            uow, username="admin", display_name="市管理员", role=Role.CITY_ADMIN, password="a long password 1"
-        )
-        s = auth.user_session(uow, username="admin")
-        uow.commit()
-    client = TestClient(create_app(city.container), follow_redirects=False)
-    client.cookies.set(SESSION_COOKIE, s.token)
-    return client
+    return city.admin_client()
 
 
 def _ids(page: str) -> list[int]:
