@@ -53,7 +53,8 @@ def test_a_deed_reads_in_english_from_submission_to_review(world, english):
         )
     )
     page = _main(a.get(f"/evaluation/items/{deed}").text)
-    assert page.startswith("Returning lost property +3")
+    # what the submission did, then the deed
+    assert page.startswith("Submitted; waiting for evaluation Returning lost property +3")
     assert "Status: In grid mutual evaluation" in page
     assert "Witnesses: Li Lei, Han Meimei" in page
     assert not CHINESE.search(page), CHINESE.findall(page)
@@ -92,7 +93,10 @@ def test_the_deduction_form_and_a_deduction_read_in_english(world, english):
         )
     )
     page = _main(officer.get(f"/evaluation/items/{item}").text)
-    assert page.startswith("Littering or illegal straw burning -3")
+    # what the proposal did, then the deduction
+    assert page.startswith(
+        "Proposed; waiting for a second officer to confirm Littering or illegal straw burning -3"
+    )
     assert "Basis: Measures Art." in page
     assert not CHINESE.search(page), CHINESE.findall(page)
     page = _main(english(username="village1b").get("/evaluation/review").text)
@@ -109,10 +113,8 @@ def test_a_refused_bulk_review_explains_itself_in_english(world, english):
             data={"indicator": "SM04", "deed_date": "2026-11-24", "description": "Sorted the waste"},
         )
     )  # still in grid mutual evaluation: an officer cannot approve it yet
-    r = english(username="village1").post(
-        "/evaluation/review/bulk", data={"item_ids": [str(deed)], "decision": "approve"}
-    )
-    flash = english(username="village1").get(r.headers["location"]).text
-    text = _main(flash)
+    officer = english(username="village1")
+    r = officer.post("/evaluation/review/bulk", data={"item_ids": [str(deed)], "decision": "approve"})
+    text = _main(officer.get(r.headers["location"]).text)
     assert "0 done; 1 could not be done: #" in text
     assert not CHINESE.search(text), CHINESE.findall(text)

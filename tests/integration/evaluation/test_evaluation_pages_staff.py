@@ -3,7 +3,8 @@ come back with what was typed when they are refused, actions offered only to who
 flashes that say what happens next."""
 
 import re
-from urllib.parse import parse_qs, urlsplit
+from html import unescape
+from urllib.parse import urlsplit
 
 from .conftest import PNG
 
@@ -21,9 +22,10 @@ def _deduction(world, **changes):
     }
 
 
-def _flash(response) -> str:
-    """The message a redirect carries to the next page."""
-    return parse_qs(urlsplit(response.headers["location"]).query)["msg"][0]
+def _said(page: str) -> list[str]:
+    """The texts of the page's status and alert boxes."""
+    boxes = re.findall(r'<p class="card [^"]*" role="(?:status|alert)">(.*?)</p>', page, re.S)
+    return [" ".join(unescape(re.sub(r"<[^>]*>", " ", b)).split()) for b in boxes]
 
 
 def _item_id(response) -> int:
@@ -107,12 +109,31 @@ def test_the_flash_after_a_deduction_says_what_happens_next(world, client_for):
     )
 
     # a grid worker's report goes to village review first: two officers still decide
-    assert "村（社区）评议中" in grid.get(f"/evaluation/items/{_item_id(report)}").text
-    assert "村（社区）工作人员审核" in _flash(report)
-    assert not _flash(report).startswith("已提出，等待第二名工作人员确认")
+    page = grid.get(report.headers["location"]).text
+    assert "村（社区）评议中" in page
+    assert _said(page) == ["已报告，等待村（社区）工作人员审核，并由第二名工作人员确认"]
     # an officer's proposal waits for a second officer
-    assert "待第二人确认" in officer.get(f"/evaluation/items/{_item_id(proposal)}").text
-    assert _flash(proposal) == "已提出，等待第二名工作人员确认"
+    page = officer.get(proposal.headers["location"]).text
+    assert "待第二人确认" in page
+    assert _said(page) == ["已提出，等待第二名工作人员确认"]
+
+
+def test_words_in_the_address_never_reach_the_page(world, client_for):
+    officer = client_for(username="village1")
+    for path in ("/evaluation/review", "/evaluation/confirm", "/evaluation/deduction"):
+        page = officer.get(f"{path}?msg=<b>x</b>&err=系统已过期，请致电 400-000-0000").text
+        seen = unescape(re.sub(r"<[^>]*>", " ", page))  # the page's text, not its links
+        assert _said(page) == [] and "400-000-0000" not in seen and "x" not in seen.split(), path
+
+
+def test_what_an_action_did_is_said_once_in_the_language_of_the_page(world, client_for):
+    officer = client_for(username="village1")
+    r = officer.post("/evaluation/deduction", data=_deduction(world), files=EVIDENCE)
+    assert r.status_code == 303 and "msg" not in r.headers["location"]
+    # switched to English before the page is shown: said in English
+    page = officer.get(r.headers["location"] + "?lang=en").text
+    assert _said(page) == ["Proposed; waiting for a second officer to confirm"]
+    assert _said(officer.get(r.headers["location"]).text) == []  # once
 
 
 def test_officers_are_offered_only_the_decisions_they_may_take(world, client_for):

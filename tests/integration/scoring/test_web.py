@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 
 from moralbank.auth.domain import Role
@@ -91,4 +94,21 @@ def test_resident_objects_to_an_entry_from_the_portrait(town, container) -> None
     p = c.get("/api/scoring/me").json()
     seq = next(e["seq"] for e in p["entries"] if e["points"] < 0)
     r = c.post(f"/me/portrait/entries/{seq}/object", data={"statement": "判决已撤销"}, follow_redirects=False)
-    assert r.status_code == 303 and "msg=" in r.headers["location"]
+    assert r.status_code == 303 and "msg" not in r.headers["location"]
+    # switched to English before the page is shown: said in English, once
+    said = '<div class="card pos">Objection received; the record is marked as disputed</div>'
+    assert said in c.get("/me/portrait?lang=en").text
+    assert 'class="card pos"' not in c.get("/me/portrait").text
+    # objecting again is refused: said as an alert, in the page's language
+    r = c.post(f"/me/portrait/entries/{seq}/object", data={"statement": "再次异议"}, follow_redirects=False)
+    assert r.status_code == 303 and "err" not in r.headers["location"]
+    alert = c.get("/me/portrait?lang=en").text.split('<div class="card error">', 1)[1].split("</div>", 1)[0]
+    assert alert and alert.isascii()
+
+
+def test_words_in_the_address_never_reach_the_portrait(town, container) -> None:  # noqa: ANN001
+    c = client(container, resident_id=town.ids["li"])
+    html = c.get("/me/portrait?msg=<b>x</b>&err=系统已过期，请致电 400-000-0000").text
+    assert 'class="card pos"' not in html and 'class="card error"' not in html
+    seen = unescape(re.sub(r"<[^>]*>", " ", html))  # the page's text, not its links
+    assert "400-000-0000" not in seen and "x" not in seen.split()

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
@@ -25,6 +24,7 @@ from moralbank.kernel.clock import CHINA, local_date
 from moralbank.notify import service as notify
 from moralbank.policy import service as policy_service
 from moralbank.policy.domain import Indicator, Policy
+from moralbank.web import flash
 from moralbank.web.api.evaluation import uploads_of
 from moralbank.web.app import STATUS, language_of, render
 from moralbank.web.deps import get_uow, require_roles
@@ -93,6 +93,9 @@ PUNCTUATION = {
     "zh-CN": {"colon": "：", "semicolon": "；", "list_sep": "、"},
     "en": {"colon": ": ", "semicolon": "; ", "list_sep": ", "},
 }
+
+# At most this many of a bulk review's failures travel to the page (the cookie holds about 4 KB).
+FAILURES_SAID = 20
 
 
 class _PolicyText:
@@ -196,7 +199,8 @@ def _ctx(
     **values: object,
 ) -> dict:
     """What every evaluation page reads. ``err`` is a refusal from a service (in English; the page shows
-    it through ``error_text``); ``form_error`` a message of the page's own, already in its language."""
+    it through ``error_text``); ``form_error`` a message of the page's own, already in its language;
+    neither given, what the action before did (``web.flash``, worded here in the page's language)."""
     lang = language_of(request)
     _ = translator(lang)
     text = _PolicyText(uow, lang)
@@ -213,12 +217,38 @@ def _ctx(
         **PUNCTUATION[lang],
         "today": local_date(uow.clock.now()),
         "local": lambda at: at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else "",
-        "msg": request.query_params.get("msg"),
-        "err": err or request.query_params.get("err"),
+        "msg": None if err or form_error else _done(_, lang, flash.take(request)),
+        "err": err,
         "form_error": form_error,
         "form": {},  # what was typed in a form the service refused
         **values,
     }
+
+
+def _done(_: Callable[..., str], lang: str, said: flash.Flash | None) -> str | None:
+    """What an action did, in the page's language: its message (a msgid) with its values; after a bulk
+    review, also the items it could not do (values ``#<id>``: the refusal, in English)."""
+    if said is None:
+        return None
+    try:
+        text = _(said.code, **said.values)
+    except (KeyError, IndexError, ValueError):  # values of another version of the message
+        return None
+    failed, p = said.values.get("failed"), PUNCTUATION[lang]
+    if failed:
+        failures = [f"{k} {error_text(str(v), lang)}" for k, v in said.values.items() if k.startswith("#")]
+        failures += ["…"] if len(failures) < int(failed) else []
+        text += p["semicolon"] + _("未能处理 {n} 件", n=failed) + p["colon"] + p["semicolon"].join(failures)
+    return text
+
+
+def _render(
+    request: Request, uow: UnitOfWork, template: str, *, status_code: int = 200, **values: object
+) -> Response:
+    """Render a page, saying once what the action before did."""
+    response = render(request, template, _ctx(request, uow, **values), status_code=status_code)
+    flash.clear(request, response)
+    return response
 
 
 def _show(
@@ -227,14 +257,9 @@ def _show(
     """Render a page and commit what reading it wrote (the access log; the policy on first use).
 
     Rendered before the commit: the page looks up indicator names (``_PolicyText``) as it renders."""
-    response = render(request, template, _ctx(request, uow, **values), status_code=status_code)
+    response = _render(request, uow, template, status_code=status_code, **values)
     uow.commit()
     return response
-
-
-def _back(to: str, *, msg: str) -> RedirectResponse:
-    sep = "&" if "?" in to else "?"
-    return RedirectResponse(f"{to}{sep}msg={quote(msg)}", status_code=303)
 
 
 def _status(error: MoralbankError) -> int:
@@ -250,16 +275,16 @@ def _run(
     fn: Callable[..., object],
     **kw: object,
 ) -> Response:
-    """Do one use case from a form: commit and go on to ``to`` with a message; or, refused, show the
-    form's page again with the error and what was typed (``again(err=…, status_code=…)``)."""
+    """Do one use case from a form: commit and go on to ``to`` to say ``done`` there (a msgid, worded
+    by that page in its language: ``web.flash``); or, refused, show the form's page again with the
+    error and what was typed (``again(err=…, status_code=…)``)."""
     try:
         fn(uow, **kw)
     except MoralbankError as e:
         uow.db.rollback()  # drop what the refused attempt wrote before the page is read again
         return again(err=str(e), status_code=_status(e))
     uow.commit()
-    _ = translator(language_of(request))
-    return _back(to, msg=_(done))
+    return flash.redirect(request, to, done)
 
 
 # -- residents -------------------------------------------------------------------------------------------
@@ -301,19 +326,16 @@ def _submit_form(
     status_code: int = 200,
 ) -> Response:
     indicators = [r for r in ev.rules(uow).indicators.values() if r.self_submit and not r.negative]
-    return render(
+    return _render(
         request,
+        uow,
         "evaluation/submit.html",
-        _ctx(
-            request,
-            uow,
-            err=err,
-            form_error=form_error,
-            indicators=indicators,
-            form=form or {},
-            assisted=principal.role == R.GRID_WORKER,
-        ),
         status_code=status_code,
+        err=err,
+        form_error=form_error,
+        indicators=indicators,
+        form=form or {},
+        assisted=principal.role == R.GRID_WORKER,
     )
 
 
@@ -363,7 +385,7 @@ def submit(
         uow.db.rollback()
         return _submit_form(request, uow, principal, err=str(e), form=form, status_code=_status(e))
     uow.commit()
-    return _back(f"/evaluation/items/{row.id}", msg=_("已提交，等待评议"))
+    return flash.redirect(request, f"/evaluation/items/{row.id}", "已提交，等待评议")
 
 
 def _item_page(
@@ -496,7 +518,7 @@ def inbox_page(
 ) -> Response:
     rid = principal.resident_id or ""
     messages = notify.inbox(uow, resident_id=rid)
-    response = render(request, "evaluation/inbox.html", _ctx(request, uow, messages=messages))
+    response = _render(request, uow, "evaluation/inbox.html", messages=messages)
     notify.mark_read(uow, resident_id=rid)  # shown, so read
     uow.commit()
     return response
@@ -601,8 +623,6 @@ def bulk_page(
     principal: Principal = Depends(OFFICERS),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
-    lang = language_of(request)
-    _, p = translator(lang), PUNCTUATION[lang]
     try:
         result = ev.bulk_review(uow, principal=principal, item_ids=item_ids, decision=decision, reason=reason)
     except MoralbankError as e:
@@ -610,11 +630,15 @@ def bulk_page(
         form = {"item_ids": item_ids, "bulk_reason": reason}
         return _review_page(request, uow, principal, err=str(e), form=form, status_code=_status(e))
     uow.commit()
-    text = _("已处理 {done} 件", done=len(result.done))
-    if result.failed:
-        failures = p["semicolon"].join(f"#{k} {error_text(v, lang)}" for k, v in result.failed.items())
-        text += p["semicolon"] + _("未能处理 {n} 件", n=len(result.failed)) + p["colon"] + failures
-    return _back("/evaluation/review", msg=text)
+    failures = {f"#{k}": v for k, v in list(result.failed.items())[:FAILURES_SAID]}
+    return flash.redirect(
+        request,
+        "/evaluation/review",
+        "已处理 {done} 件",
+        done=len(result.done),
+        failed=len(result.failed),
+        **failures,
+    )
 
 
 @router.post("/items/{item_id}/approve")
@@ -737,19 +761,16 @@ def _deduction_form(
     status_code: int = 200,
 ) -> Response:
     indicators = [r for r in ev.rules(uow).indicators.values() if r.negative]
-    return render(
+    return _render(
         request,
+        uow,
         "evaluation/deduction.html",
-        _ctx(
-            request,
-            uow,
-            err=err,
-            form_error=form_error,
-            form=form or {},
-            indicators=indicators,
-            report=principal.role == R.GRID_WORKER,
-        ),
         status_code=status_code,
+        err=err,
+        form_error=form_error,
+        form=form or {},
+        indicators=indicators,
+        report=principal.role == R.GRID_WORKER,
     )
 
 
@@ -803,10 +824,10 @@ def deduction_submit(
         return again(err=str(e), status_code=_status(e))
     uow.commit()
     if row.state == "confirm_review":  # an officer proposed it: their check counts as the first
-        done = _("已提出，等待第二名工作人员确认")
+        done = "已提出，等待第二名工作人员确认"
     else:  # a grid worker reported it: two officers still decide
-        done = _("已报告，等待村（社区）工作人员审核，并由第二名工作人员确认")
-    return _back(f"/evaluation/items/{row.id}", msg=done)
+        done = "已报告，等待村（社区）工作人员审核，并由第二名工作人员确认"
+    return flash.redirect(request, f"/evaluation/items/{row.id}", done)
 
 
 @router.get("/overdue")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from moralbank.auth.domain import Principal, Role
 from moralbank.db.uow import UnitOfWork
@@ -14,7 +14,7 @@ from moralbank.errors import MoralbankError
 from moralbank.ledger.domain import Entry
 from moralbank.scoring import service
 from moralbank.scoring.domain import ScoreModel, Status
-from moralbank.web import svgcharts
+from moralbank.web import flash, svgcharts
 from moralbank.web.app import language_of, render
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import translator
@@ -72,6 +72,9 @@ APPROVAL_LABELS = ("村（社区）审批", "工作人员审核确认")  # a dee
 OTHER_EVIDENCE = "其他证明材料"
 # The kinds of source reference that say more than the evidence does (others are the poster's own keys).
 SOURCE_KINDS = frozenset({"evaluation", "objection", "record", "feeds"})
+# What an action on the portrait did, by its code (``web.flash``): a msgid, or a refusal.
+OBJECTED = "异议已受理，记录已标注为“有异议”"
+REFUSED = "refused"
 
 
 @dataclass
@@ -140,7 +143,10 @@ def reason_text(entry: Entry, m: ScoreModel, lang: str) -> str:
     return f"{_(head)}: {_(tail)}" if colon else reason
 
 
-def portrait_context(request: Request, p: service.Portrait, *, own: bool) -> dict:
+def portrait_context(
+    request: Request, p: service.Portrait, *, own: bool, said: flash.Flash | None = None
+) -> dict:
+    """What the portrait page reads; ``said``, what the resident's action before did (``web.flash``)."""
     lang = language_of(request)
     _ = translator(lang)
     m = p.model
@@ -176,8 +182,8 @@ def portrait_context(request: Request, p: service.Portrait, *, own: bool) -> dic
         "aspect_names": dict(zip(m.aspect_codes, names, strict=True)),
         "tier_name": (tier.name_en if en else tier.name_zh) if tier else score.tier,
         "record": p.record,
-        "msg": request.query_params.get("msg"),
-        "err": request.query_params.get("err"),
+        "msg": _(OBJECTED) if said and said.code == OBJECTED else None,
+        "err": said.values.get("error") if said and said.code == REFUSED else None,
     }
 
 
@@ -188,7 +194,10 @@ def my_portrait(
     p = service.portrait(
         uow, resident_id=principal.resident_id or "", principal=principal, lang=language_of(request)
     )
-    return render(request, "scoring/portrait.html", portrait_context(request, p, own=True))
+    said = flash.take(request)
+    response = render(request, "scoring/portrait.html", portrait_context(request, p, own=True, said=said))
+    flash.clear(request, response)
+    return response
 
 
 @router.get("/residents/{resident_id}/portrait")
@@ -211,17 +220,13 @@ def object_to_entry(
     principal: Principal = Depends(RESIDENT),
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
-    """Object to a ledger entry shown on the portrait (the evaluation capability's objection path)."""
-    from urllib.parse import quote
-
+    """Object to a ledger entry shown on the portrait (the evaluation capability's objection path);
+    the portrait then says whether it was accepted, in its own language."""
     from moralbank.evaluation import service as evaluation
 
-    _ = translator(language_of(request))
     try:
         evaluation.object_to(uow, principal=principal, statement=statement, ledger_seq=seq)
         uow.commit()
     except MoralbankError as e:
-        return RedirectResponse(f"/me/portrait?err={quote(str(e))}#entries", status_code=303)
-    return RedirectResponse(
-        f"/me/portrait?msg={quote(_('异议已受理，记录已标注为“有异议”'))}#entries", status_code=303
-    )
+        return flash.redirect(request, "/me/portrait#entries", REFUSED, error=str(e))
+    return flash.redirect(request, "/me/portrait#entries", OBJECTED)
