@@ -81,7 +81,7 @@ def test_approving_points_out_of_range_keeps_the_points_typed(world, client_for)
     assert re.search(r'id="points"[^>]*value="9"', r.text)
     assert "村（社区）评议中" in r.text  # nothing changed
     r = officer.post(f"/evaluation/items/{item_id}/approve", data={"points": "5"})
-    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    assert r.status_code == 303 and "msg=" not in r.headers["location"]  # said on the page (web.flash)
 
 
 def test_a_refused_objection_decision_keeps_the_reasons_typed(world, client_for):
@@ -91,7 +91,7 @@ def test_a_refused_objection_decision_keeps_the_reasons_typed(world, client_for)
     r = client_for(letter="A").post(
         f"/evaluation/items/{item_id}/object", data={"statement": "当天我不在村里，有车票为证"}
     )
-    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    assert r.status_code == 303 and "msg=" not in r.headers["location"]  # said on the page (web.flash)
     township = client_for(username="township")
     objection_id = int(township.get("/evaluation/review").text.split('data-objection="', 1)[1].split('"')[0])
 
@@ -148,12 +148,12 @@ def test_officers_are_offered_only_the_decisions_they_may_take(world, client_for
     row = second.get("/evaluation/review").text.split(f'data-item="{item_id}"', 1)[1].split("</tr>", 1)[0]
     assert 'type="checkbox"' in row
     r = second.post(f"/evaluation/items/{item_id}/approve", data={"points": "4"})
-    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    assert r.status_code == 303 and "msg=" not in r.headers["location"]  # said on the page (web.flash)
 
     r = client_for(letter="A").post(
         f"/evaluation/items/{item_id}/object", data={"statement": "当天我不在村里，有车票为证"}
     )
-    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    assert r.status_code == 303 and "msg=" not in r.headers["location"]  # said on the page (web.flash)
 
     # both village officers made the decision objected to: they are told who decides instead
     for officer in (first, second):
@@ -167,4 +167,4 @@ def test_officers_are_offered_only_the_decisions_they_may_take(world, client_for
     r = township.post(
         f"/evaluation/objections/{objection_id}/decide", data={"upheld": "yes", "reason": "车票属实"}
     )
-    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    assert r.status_code == 303 and "msg=" not in r.headers["location"]  # said on the page (web.flash)

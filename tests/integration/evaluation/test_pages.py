@@ -36,7 +36,7 @@ def test_resident_submits_and_officer_reviews_through_pages(world, client_for):
     page = officer.get("/evaluation/review").text
     assert f'data-item="{item_id}"' in page
     r = officer.post("/evaluation/review/bulk", data={"item_ids": [str(item_id)], "decision": "approve"})
-    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    assert r.status_code == 303 and "msg=" not in r.headers["location"]  # said on the page (web.flash)
     assert "已入账" in a.get(item_url).text
     assert "积分已入账" in a.get("/evaluation/inbox").text
     assert "已入账" in a.get("/evaluation/me").text
@@ -67,5 +67,5 @@ def test_pages_refuse_the_wrong_roles(world, client_for):
     f = client_for(letter="F")
     assert "拒绝此自动化决定" in f.get(f"/evaluation/items/{item_id}").text
     r = f.post(f"/evaluation/items/{item_id}/refuse", data={"statement": ""})
-    assert r.status_code == 303 and "err=" not in r.headers["location"]
+    assert r.status_code == 303 and "msg=" not in r.headers["location"]  # said on the page (web.flash)
     assert "已冲回" in f.get(f"/evaluation/items/{item_id}").text
