@@ -38,5 +38,7 @@ def decode(image: bytes | Path) -> list[str]:
     data = image.read_bytes() if isinstance(image, Path) else image
     with Image.open(io.BytesIO(data)) as img:
         img.load()
-        results = zxingcpp.read_barcodes(img.convert("L"))
+        # QR codes only: with every format allowed, a page's stripes were once read as the Codabar
+        # "A1-C" beside the green code
+        results = zxingcpp.read_barcodes(img.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
     return [r.text for r in results if r.valid]
