@@ -160,6 +160,31 @@ def _object(text: str, pos: int, limit: int | None) -> tuple[dict[str, Any], int
             raise NotOneValue
 
 
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def _end_of_nested(text: str, pos: int) -> int:
+    """Where the array or object at ``pos`` ends, found without recursion (brackets counted outside
+    strings); ``NotOneValue`` if it never closes."""
+    depth = 0
+    while pos < len(text):
+        c = text[pos]
+        if c == '"':
+            m = _STRING.match(text, pos)
+            if m is None:
+                raise NotOneValue
+            pos = m.end()
+            continue
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                return pos + 1
+        pos += 1
+    raise NotOneValue
+
+
 def _records(text: str, pos: int, limit: int | None) -> tuple[list[Any], int]:
     """The list at ``pos`` (``text[pos] == "["``), element by element. The records share their keys'
     strings, as one parse of the whole list would (40,000 records of 5 fields: 11 MB less)."""
@@ -171,7 +196,10 @@ def _records(text: str, pos: int, limit: int | None) -> tuple[list[Any], int]:
     while True:
         if limit is not None and len(records) == limit:
             raise TooManyRecords
-        record, pos = _value(text, pos)
+        try:
+            record, pos = _value(text, pos)
+        except RecursionError:  # deeper than the parser goes: that record alone is refused
+            record, pos = Unreadable("not JSON: nested too deeply"), _end_of_nested(text, pos)
         if type(record) is dict:  # not one marked as naming a key twice (domain.json_row refuses it)
             record = {keys.setdefault(k, k): v for k, v in record.items()}
         records.append(record)

@@ -30,6 +30,7 @@ SURROGATE_PAGE = (
 )
 
 LONG_INT = '"amount_fen": ' + "9" * 5000  # more digits than Python converts to an int (4,300)
+DEEP = '"amount_fen": ' + "[" * 5000 + '"]}"' + "]" * 5000  # deeper than Python's parser goes
 
 
 def _bank(city: City, i: int) -> dict:
@@ -46,7 +47,8 @@ def _bank(city: City, i: int) -> dict:
 @pytest.fixture
 def departments(city: City) -> Iterator[str]:
     """``/<mode>``: ``good`` (3 records, then none), ``surrogate`` (a page whose first record holds a
-    lone surrogate), ``long_int`` (a page whose second record holds a 5,000-digit integer), ``empty``,
+    lone surrogate), ``long_int`` / ``deep`` (a page whose second record holds a 5,000-digit integer /
+    nests 5,000 deep), ``empty``,
     and ways to fail: an HTTP error, a redirect, garbage, HTML, a JSON list,
     records that are not a list, slowness."""
     good = [_bank(city, i) for i in range(3)]
@@ -62,8 +64,9 @@ def departments(city: City) -> Iterator[str]:
             elif mode == "surrogate":
                 page = SURROGATE_PAGE.replace('"X"', json.dumps(city.id_numbers[0])) % json.dumps(good[0])
                 body = page.encode() if since is None else b'{"records": [], "next": "s1"}'
-            elif mode == "long_int":  # the second record holds an integer Python will not convert
-                big = json.dumps({**good[1], "amount_fen": 0}).replace('"amount_fen": 0', LONG_INT)
+            elif mode in ("long_int", "deep"):  # the second record holds what Python will not parse
+                poison = LONG_INT if mode == "long_int" else DEEP
+                big = json.dumps({**good[1], "amount_fen": 0}).replace('"amount_fen": 0', poison)
                 records = ", ".join([json.dumps(good[0]), big, json.dumps(good[2])])
                 page = '{"records": [' + records + '], "next": "i1"}'
                 body = page.encode() if since is None else b'{"records": [], "next": "i1"}'
@@ -160,10 +163,15 @@ def test_a_poison_record_is_quarantined_and_the_pull_goes_on(city: City, departm
         assert feeds.recent_imports(uow, interface="bank_repayment")[0]["status"] == "done"
 
 
-def test_a_record_with_an_integer_too_long_for_python_is_quarantined_and_the_pull_goes_on(
-    city: City, departments: str
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [("long_int", "not JSON: Exceeds the limit (4300 digits)"), ("deep", "not JSON: nested too deeply")],
+)
+def test_a_record_python_cannot_parse_is_quarantined_and_the_pull_goes_on(
+    city: City, departments: str, mode: str, said: str
 ) -> None:
-    (page,) = pull(city.container, interface="bank_repayment", url=f"{departments}/long_int")
+    """An integer of more digits than Python converts; nesting deeper than its parser goes."""
+    (page,) = pull(city.container, interface="bank_repayment", url=f"{departments}/{mode}")
     c = page.counts
     assert (c.received, c.accepted, c.quarantined) == (3, 2, 1)
     assert c.received == c.accepted + c.duplicates + c.quarantined + c.held_for_consent
@@ -171,7 +179,7 @@ def test_a_record_with_an_integer_too_long_for_python_is_quarantined_and_the_pul
     with city.container.uow(write=False) as uow:
         (q,) = feeds.quarantine_list(uow, principal=SYSTEM, interface="bank_repayment")
         assert (q["row"], q["reason"]) == (2, "bad_json")
-        assert q["detail"].startswith("not JSON: Exceeds the limit (4300 digits)")
+        assert q["detail"].startswith(said)
 
 
 def test_cli_pull_prints_one_error_line_and_pull_all_pulls_every_interface(
