@@ -66,6 +66,11 @@ STATUS = {
 }
 
 
+def status_of(error: errors.MoralbankError) -> int:
+    """The HTTP status of a domain error (``STATUS``; 400 for any other)."""
+    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
+
+
 def language_of(request: Request) -> str:
     # Parses the query string and cookies only when they can name a language (this runs on every
     # page and on each green-code check).
@@ -203,7 +208,7 @@ def create_app(container: Container) -> FastAPI:
 
     @app.exception_handler(errors.MoralbankError)
     async def domain_error(request: Request, exc: errors.MoralbankError) -> Response:
-        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+        status = status_of(exc)
         if status == 401 and _wants_html(request):
             from fastapi.responses import RedirectResponse
 

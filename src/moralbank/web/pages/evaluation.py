@@ -26,7 +26,7 @@ from moralbank.policy import service as policy_service
 from moralbank.policy.domain import Indicator, Policy
 from moralbank.web import flash
 from moralbank.web.api.evaluation import uploads_of
-from moralbank.web.app import STATUS, language_of, render
+from moralbank.web.app import language_of, render, status_of
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import error_text, translator
 from moralbank.web.labels import ITEM_STATES, ROLE_NAMES
@@ -262,10 +262,6 @@ def _show(
     return response
 
 
-def _status(error: MoralbankError) -> int:
-    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
-
-
 def _run(
     request: Request,
     uow: UnitOfWork,
@@ -282,7 +278,7 @@ def _run(
         fn(uow, **kw)
     except MoralbankError as e:
         uow.db.rollback()  # drop what the refused attempt wrote before the page is read again
-        return again(err=str(e), status_code=_status(e))
+        return again(err=str(e), status_code=status_of(e))
     uow.commit()
     return flash.redirect(request, to, done)
 
@@ -383,7 +379,7 @@ def submit(
         )
     except MoralbankError as e:
         uow.db.rollback()
-        return _submit_form(request, uow, principal, err=str(e), form=form, status_code=_status(e))
+        return _submit_form(request, uow, principal, err=str(e), form=form, status_code=status_of(e))
     uow.commit()
     return flash.redirect(request, f"/evaluation/items/{row.id}", "已提交，等待评议")
 
@@ -628,7 +624,7 @@ def bulk_page(
     except MoralbankError as e:
         uow.db.rollback()
         form = {"item_ids": item_ids, "bulk_reason": reason}
-        return _review_page(request, uow, principal, err=str(e), form=form, status_code=_status(e))
+        return _review_page(request, uow, principal, err=str(e), form=form, status_code=status_of(e))
     uow.commit()
     failures = {f"#{k}": v for k, v in list(result.failed.items())[:FAILURES_SAID]}
     return flash.redirect(
@@ -821,7 +817,7 @@ def deduction_submit(
         )
     except MoralbankError as e:
         uow.db.rollback()
-        return again(err=str(e), status_code=_status(e))
+        return again(err=str(e), status_code=status_of(e))
     uow.commit()
     if row.state == "confirm_review":  # an officer proposed it: their check counts as the first
         done = "已提出，等待第二名工作人员确认"

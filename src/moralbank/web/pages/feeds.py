@@ -20,7 +20,7 @@ from moralbank.errors import InvalidInput, MoralbankError, NotFound
 from moralbank.feeds import domain, service
 from moralbank.kernel.clock import CHINA
 from moralbank.web import flash
-from moralbank.web.app import STATUS, language_of, render
+from moralbank.web.app import language_of, render, status_of
 from moralbank.web.deps import get_uow, require_roles
 from moralbank.web.i18n import error_text, translator
 
@@ -334,7 +334,7 @@ def _quarantine(
             "can_fix": principal.role == Role.CITY_ADMIN,
             "num": num,
         },
-        status_code=_status(refused.error) if refused else 200,
+        status_code=status_of(refused.error) if refused else 200,
     )
     uow.commit()  # the access log of the rows read
     return response
@@ -358,10 +358,6 @@ def _done(_: Callable[..., str], num: Callable[[float], str], said: flash.Flash 
         )
     except (KeyError, IndexError, ValueError):  # values of another version of the message
         return None
-
-
-def _status(error: MoralbankError) -> int:
-    return next((code for cls, code in STATUS.items() if isinstance(error, cls)), 400)
 
 
 def _staff_names(uow: UnitOfWork) -> dict[str, str]:
