@@ -767,6 +767,8 @@ def quarantine_view(uow: Any, q: Any, values: dict[str, Any] | None = None) -> d
     """A quarantined row as staff see it. ``values`` are its cells, an ID number masked
     (330281********123X, as staff see residents) unless the staff member must read it to fix the row;
     ``masked`` names the fields so shown."""
+    from moralbank.residents import idnumber
+
     detail, discard_reason = q.detail, None
     if q.status == "discarded" and DISCARD_MARK in detail:
         detail, _, discard_reason = detail.partition(DISCARD_MARK)
@@ -782,7 +784,7 @@ def quarantine_view(uow: Any, q: Any, values: dict[str, Any] | None = None) -> d
         "reason": q.reason,
         "detail": detail,
         "status": q.status,
-        "values": {k: _masked(v) if k in masked else v for k, v in values.items()},
+        "values": {k: idnumber.mask(v) if k in masked else v for k, v in values.items()},
         "masked": sorted(masked),
         "import_id": q.import_id,
         "resolved_by": q.resolved_by,
@@ -801,10 +803,6 @@ def _masked_fields(problem_field: str | None, values: dict[str, Any]) -> set[str
 
 def _is_id_number(value: Any) -> bool:
     return isinstance(value, str) and domain.valid_id_number(value) is not None
-
-
-def _masked(number: str) -> str:
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
 def _quarantined(uow: Any, qid: int) -> Any:
