@@ -216,13 +216,12 @@ def send(
     container: Container, records: Sequence[DepartmentRecord], numbers: Mapping[str, str], *, seed: int
 ) -> Counts:
     """Send records the way their departments do, arriving now: one import per interface, through the
-    path of every arrival (``feeds.service.begin_import``, ``import_batch`` per batch of the importer's
-    size, ``finish_import``), one transaction each. A record is the interface's sample row
+    importer every arrival takes (``feeds.importer.run_import``). A record is the interface's sample row
     (``feeds.samples.rows``) with the record's own id, resident, date and values; ``numbers`` gives the
     residents' ID numbers."""
     from moralbank.feeds import samples
     from moralbank.feeds.domain import read_json_records
-    from moralbank.feeds.importer import DEFAULT_BATCH
+    from moralbank.feeds.importer import run_import
 
     today = local_date(container.clock.now())
     total = Counts()
@@ -242,20 +241,16 @@ def send(
             }
         body = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows).encode()
         file_name = f"{name}-{today:%Y%m%d}.jsonl"
-        raws = list(read_json_records(rows, file=file_name))
-        with container.uow() as uow:
-            run = feeds.begin_import(
-                uow,
-                interface=name,
-                transport=iface.transports[0],
-                file_name=file_name,
-                file_sha256=hashlib.sha256(body).hexdigest(),
-                actor="demo",
-            )
-            for start in range(0, len(raws), DEFAULT_BATCH):
-                total.add(feeds.import_batch(uow, import_id=run.id, rows=raws[start : start + DEFAULT_BATCH]))
-            feeds.finish_import(uow, import_id=run.id)
-            uow.commit()
+        result = run_import(
+            container,
+            interface=name,
+            rows=read_json_records(rows, file=file_name),
+            file_name=file_name,
+            content_sha256=hashlib.sha256(body).hexdigest(),
+            transport=iface.transports[0],
+            actor="demo",
+        )
+        total.add(result.counts)
     return total
 
 
