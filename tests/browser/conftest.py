@@ -73,3 +73,34 @@ def page(browser):  # noqa: ANN001, ANN201
     p.set_default_timeout(10_000)
     yield p
     context.close()
+
+
+def enrolled_resident(c: Container) -> tuple[str, str]:
+    """王小明, enrolled in a grid of a small city, and a session token of his: (resident id, token)."""
+    from datetime import date
+
+    from moralbank.auth import service as auth
+    from moralbank.auth.domain import SYSTEM
+    from moralbank.orgs import service as orgs
+    from moralbank.residents import service as residents
+    from moralbank.residents.idnumber import make
+
+    with c.uow() as uow:
+        for code, name, level, parent in [
+            ("330281", "余姚市", "city", None),
+            ("330281001", "梨洲街道", "township", "330281"),
+            ("330281001001", "东门社区", "village", "330281001"),
+            ("330281001001-G01", "东门社区第1网格", "grid", "330281001001"),
+        ]:
+            orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
+        rid = residents.enrol(
+            uow,
+            principal=SYSTEM,
+            name="王小明",
+            grid="330281001001-G01",
+            consent_text_version="v1",
+            id_number=make("330281", date(1980, 2, 3), 21),
+        )
+        token = auth.resident_session(uow, resident_id=rid).token
+        uow.commit()
+    return rid, token

@@ -9,42 +9,23 @@ from datetime import date
 
 import pytest
 
-from moralbank.auth import service as auth
-from moralbank.auth.domain import SYSTEM
 from moralbank.bootstrap import Container
 from moralbank.ledger import service as ledger
 from moralbank.ledger.domain import NewEntry
-from moralbank.orgs import service as orgs
-from moralbank.residents import service as residents
-from moralbank.residents.idnumber import make
 from moralbank.web.deps import SESSION_COOKIE
+from tests.browser.conftest import enrolled_resident
 
 pytestmark = pytest.mark.browser
 
 
 def _resident_with_entries(c: Container) -> tuple[str, str]:
+    rid, token = enrolled_resident(c)
     with c.uow() as uow:
-        for code, name, level, parent in [
-            ("330281", "余姚市", "city", None),
-            ("330281001", "梨洲街道", "township", "330281"),
-            ("330281001001", "东门社区", "village", "330281001"),
-            ("330281001001-G01", "东门社区第1网格", "grid", "330281001001"),
-        ]:
-            orgs.create(uow, code=code, name_zh=name, level=level, parent=parent, actor="test")
-        rid = residents.enrol(
-            uow,
-            principal=SYSTEM,
-            name="王小明",
-            grid="330281001001-G01",
-            consent_text_version="v1",
-            id_number=make("330281", date(1980, 2, 3), 21),
-        )
         new = dict(resident_id=rid, indicator="SM01", aspect="SM", deed_date=date(2026, 11, 20))
         new |= dict(actor="user:1", policy_version="1")
         deed = NewEntry(**new, points=5, source="evaluation", reason="志愿服务")
         fix = NewEntry(**new, points=-5, source="correction", reason="更正：重复登记", reverses_seq=1)
         ledger.post(uow, [deed, fix])
-        token = auth.resident_session(uow, resident_id=rid).token
         uow.commit()
     return rid, token
 
