@@ -134,3 +134,17 @@ def break_off_reading(monkeypatch: pytest.MonkeyPatch) -> None:
         raise OSError(READING_BROKE_OFF)
 
     monkeypatch.setattr(domain, "read_rows", one_row_then_gone)
+
+
+@pytest.fixture
+def admin(city: City, tmp_path: Path) -> Any:
+    """The city administrator's web client, after a blood-donation file of 20 rows, 9 of them bad
+    (modules that need other arrivals define their own ``admin``)."""
+    from moralbank.feeds.importer import import_file
+
+    import_file(
+        city.container,
+        interface="blood_donation",
+        path=city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9),
+    )
+    return city.admin_client()

@@ -6,29 +6,16 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from moralbank.feeds.importer import import_file
 from moralbank.feeds.models import FeedHealthDay, FeedImport
 
 from .conftest import City
 
 HTML = {"accept": "text/html"}
 FILTERS = "interface=blood_donation&status=pending"
-
-
-@pytest.fixture
-def admin(city: City, tmp_path: Path) -> TestClient:
-    import_file(
-        city.container,
-        interface="blood_donation",
-        path=city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9),
-    )
-    return city.admin_client()
 
 
 def _text(html: str) -> str:

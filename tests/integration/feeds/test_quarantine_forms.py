@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
 from moralbank.auth import service as auth
 from moralbank.auth.domain import Role
-from moralbank.feeds.importer import import_file
 from moralbank.web.app import create_app
 from moralbank.web.deps import SESSION_COOKIE
 
@@ -20,16 +17,6 @@ from .conftest import City
 
 HTML = {"accept": "text/html"}
 FILTERS = "interface=blood_donation&status=pending"
-
-
-@pytest.fixture
-def admin(city: City, tmp_path: Path) -> TestClient:
-    import_file(
-        city.container,
-        interface="blood_donation",
-        path=city.write(tmp_path / "b.csv", "blood_donation", 20, bad=9),
-    )
-    return city.admin_client()
 
 
 def _inputs(page: str, qid: int) -> dict[str, str]:
